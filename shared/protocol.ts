@@ -1,0 +1,49 @@
+// Wire constants shared by relay and client: y-websocket message types, Parley's extensions, close codes and room names.
+
+/**
+ * The relay speaks the y-websocket protocol: every binary frame starts with a varUint message type.
+ *  - 0 sync: a y-protocols sync message (step 1: state vector, step 2: missing updates, update).
+ *  - 1 awareness: a y-protocols awareness update.
+ *  - 3 query-awareness: asks the other side to send all awareness states.
+ * Parley adds one type, sent only to clients that connected with `acks=1`:
+ *  - 100 durable-ack: varUint8Array(encoded state vector of what the relay has made durable on disk).
+ *    A client's update is durable once the ack's state vector covers the update's structs.
+ */
+export const MessageType = {
+  sync: 0,
+  awareness: 1,
+  auth: 2,
+  queryAwareness: 3,
+  durableAck: 100,
+} as const;
+
+/** WebSocket close codes the relay uses after the upgrade, each sent with a short human reason. */
+export const CloseCode = {
+  /** The relay is shutting down or restarting: reconnect later. */
+  shuttingDown: 1012,
+  /** Malformed request or frame. */
+  badRequest: 4400,
+  /** Token missing, invalid or expired (also when it expires during a session): refresh it and reconnect. */
+  unauthorized: 4401,
+  /** No access to the room, or a write the token's role or the room's rules forbid: do not retry. */
+  forbidden: 4403,
+  /** The room was deleted. */
+  roomDeleted: 4404,
+  /** A frame was larger than the relay accepts. */
+  frameTooLarge: 4413,
+  /** Too many updates or bytes, too many connections, or too slow a reader. */
+  rateLimited: 4429,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+
+/** Room names: 1–128 characters of `[A-Za-z0-9._~-]`, never `.` or `..`. */
+export const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** Whether `name` is a valid room name (safe to use as a file name too). */
+export const isValidRoomName = (name: string): boolean =>
+  ROOM_NAME.test(name) && name !== '.' && name !== '..';
+
+/** Roles a token can grant on a room, weakest first. */
+export const ROLES = ['read', 'write', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
