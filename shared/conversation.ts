@@ -1,0 +1,8 @@
+// The conversation model's public entry: operations, queries, rules and the document layout.
+export * from './operations.js';
+export * from './queries.js';
+export * from './rules.js';
+export * from './schema.js';
+export * from './errors.js';
+export * from './ids.js';
+export { readMessageLog, locateRecords, type MessageLog, type ResolvedMessage, type LocatedRecord } from './message-log.js';

@@ -1,0 +1,52 @@
+// Errors thrown by the conversation model's rules: one code per violated rule, each with a clear message.
+
+/** Every rule the conversation model enforces, by code. The relay closes with 4403 naming the code. */
+export const RULE_MESSAGES = {
+  'read-only': 'a read-only member cannot write to this room',
+  'text-empty': 'message text must not be empty',
+  'text-too-long': 'message text is longer than the limit',
+  'text-not-string': 'message text must be a string',
+  'bad-message-id': 'message id is not well-formed',
+  'bad-user-id': 'user id is not well-formed',
+  'bad-timestamp': 'timestamp is not a valid time',
+  'duplicate-message': 'a message with this id already exists',
+  'unknown-message': 'no message with this id exists',
+  'bad-reply': 'a reply must point at an existing message',
+  'not-author': 'only the author may change this message',
+  'not-author-or-admin': 'only the author or a room admin may delete this message',
+  'author-mismatch': 'a message must be written by its author',
+  'immutable-field': 'the id, author, creation time and reply target of a message never change',
+  'message-deleted': 'this message was deleted',
+  'bad-attachments': 'attachments are not well-formed',
+  'bad-emoji': 'a reaction must be one emoji',
+  'not-own-entry': 'members may only write their own receipts, reactions and profile',
+  'receipt-backwards': 'receipts never move backwards',
+  'receipt-own-message': 'receipts are never written for one\u2019s own messages',
+  'bad-receipt': 'a receipt entry is not well-formed',
+  'bad-profile': 'a profile is not well-formed',
+  'not-admin': 'only a room admin may change room settings',
+  'bad-meta': 'room settings are not well-formed',
+  'unknown-type': 'the document has no such top-level type',
+  'unknown-field': 'a record has a field the schema does not know',
+  'bad-record': 'a record is not well-formed',
+  'forbidden-delete': 'this item may not be deleted',
+  'foreign-client': 'this Yjs client id belongs to another user',
+} as const;
+
+export type RuleCode = keyof typeof RULE_MESSAGES;
+
+/** Thrown when an operation or an incoming update breaks a conversation rule; nothing was written. */
+export class RuleError extends Error {
+  override name = 'RuleError';
+  readonly code: RuleCode;
+
+  constructor(code: RuleCode, detail?: string) {
+    super(detail ? `${RULE_MESSAGES[code]}: ${detail}` : RULE_MESSAGES[code]);
+    this.code = code;
+  }
+}
+
+/** Throws a RuleError with `code` unless `condition` holds. */
+export function ensure(condition: unknown, code: RuleCode, detail?: string): asserts condition {
+  if (!condition) throw new RuleError(code, detail);
+}

@@ -1,0 +1,157 @@
+// Reads of a conversation document: messages, statuses, unread counts, replies, reactions, profiles and settings.
+import type * as Y from 'yjs';
+import { readMessageLog, type MessageLog } from './message-log.js';
+import {
+  parseReactionKey, ROOM_KINDS,
+  type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
+} from './schema.js';
+import { furthestReceipt, userEntries } from './user-entries.js';
+
+/** A message as shown: the resolved current state of one message id. */
+export interface Message {
+  id: string;
+  author: string;
+  text: string;
+  createdAt: number;
+  replyTo?: string;
+  attachments?: Attachment[];
+  editedAt?: number;
+  deleted: boolean;
+  deletedBy?: string;
+}
+
+export type MessageState = 'sending' | 'sent' | 'delivered' | 'read';
+
+/** A message's status as its author sees it; counts are over the other members of the room. */
+export interface MessageStatus {
+  state: MessageState;
+  deliveredTo: number;
+  readBy: number;
+  recipients: number;
+}
+
+const toMessage = (record: MessageRecord): Message => ({ ...record, deleted: record.deleted === true });
+
+/** All messages in conversation order (the same order on every replica), one per id. */
+export function getMessages(doc: Y.Doc, log: MessageLog = readMessageLog(doc)): Message[] {
+  return log.list.map((resolved) => toMessage(resolved.current.record));
+}
+
+/** One message by id, or undefined. */
+export function getMessage(doc: Y.Doc, id: string, log: MessageLog = readMessageLog(doc)): Message | undefined {
+  const record = log.get(id);
+  return record && toMessage(record);
+}
+
+/** A user's receipt marks: the furthest message delivered to and read by them (read implies delivered). */
+export function getReceipts(doc: Y.Doc, userId: string, log: MessageLog = readMessageLog(doc)): { delivered?: string; read?: string } {
+  const marks = furthestReceipt(userEntries(doc.getMap<Y.Array<ReceiptEntry>>('receipts'), userId), log);
+  if (marks.read !== undefined && (marks.delivered === undefined || log.compare(marks.read, marks.delivered) > 0)) {
+    marks.delivered = marks.read;
+  }
+  return marks;
+}
+
+/** Every member's profile by user id (after concurrent writes from two devices, the later entry in array order wins). */
+export function getProfiles(doc: Y.Doc): Map<string, ProfileEntry> {
+  const members = doc.getMap<Y.Array<ProfileEntry>>('members');
+  const profiles = new Map<string, ProfileEntry>();
+  for (const user of members.keys()) {
+    const profile = userEntries(members, user).at(-1);
+    if (profile) profiles.set(user, profile);
+  }
+  return profiles;
+}
+
+/**
+ * The room's members as far as the document knows them: everyone with a profile, a receipt or a message.
+ * (Access itself is granted by tokens; the document only sees who took part.)
+ */
+export function getMembers(doc: Y.Doc, log: MessageLog = readMessageLog(doc)): string[] {
+  const members = new Set<string>(getProfiles(doc).keys());
+  for (const user of doc.getMap('receipts').keys()) members.add(user);
+  for (const { current } of log.list) members.add(current.record.author);
+  return [...members].sort();
+}
+
+/**
+ * The status of a message as its author sees it. `durable` is the state vector the relay has
+ * acknowledged as stored on disk; a message it does not cover is `sending`. Without it, the
+ * durability is unknown and the status starts at `sent`.
+ */
+export function messageStatus(doc: Y.Doc, id: string, durable?: Map<number, number>, log: MessageLog = readMessageLog(doc)): MessageStatus | undefined {
+  const resolved = log.byId.get(id);
+  if (!resolved) return undefined;
+  const { record, client, clock } = resolved.current;
+  const recipients = getMembers(doc, log).filter((user) => user !== record.author);
+  let deliveredTo = 0;
+  let readBy = 0;
+  for (const user of recipients) {
+    const marks = getReceipts(doc, user, log);
+    if (marks.delivered !== undefined && log.compare(marks.delivered, id) >= 0) deliveredTo++;
+    if (marks.read !== undefined && log.compare(marks.read, id) >= 0) readBy++;
+  }
+  const total = recipients.length;
+  let state: MessageState = 'sent';
+  if (durable !== undefined && (durable.get(client) ?? 0) <= clock) state = 'sending';
+  else if (total > 0 && readBy === total) state = 'read';
+  else if (total > 0 && deliveredTo === total) state = 'delivered';
+  return { state, deliveredTo, readBy, recipients: total };
+}
+
+/** How many messages by others, not deleted, come after the user's read mark. */
+export function unreadCount(doc: Y.Doc, userId: string, log: MessageLog = readMessageLog(doc)): number {
+  const { read } = getReceipts(doc, userId, log);
+  const from = read === undefined ? 0 : (log.byId.get(read)?.position ?? -1) + 1;
+  let count = 0;
+  for (let i = from; i < log.list.length; i++) {
+    const record = log.list[i]!.current.record;
+    if (record.author !== userId && !record.deleted) count++;
+  }
+  return count;
+}
+
+/** What a reply points at, for quoting: the original's author, name and a short excerpt, or a deleted placeholder. */
+export function replyContext(doc: Y.Doc, id: string, log: MessageLog = readMessageLog(doc)):
+  { id: string; author: string; authorName: string; excerpt: string; deleted: boolean } | undefined {
+  const target = log.get(id);
+  if (!target) return undefined;
+  const profile = getProfiles(doc).get(target.author);
+  const text = target.text.replace(/\s+/g, ' ').trim();
+  return {
+    id,
+    author: target.author,
+    authorName: profile?.name ?? target.author,
+    excerpt: text.length > 120 ? `${text.slice(0, 119)}\u2026` : text,
+    deleted: target.deleted === true,
+  };
+}
+
+/** Reactions to one message grouped by emoji (in first-seen order), with who reacted and whether `viewerId` did. */
+export function reactionsSummary(doc: Y.Doc, id: string, viewerId?: string): Array<{ emoji: string; count: number; users: string[]; mine: boolean }> {
+  const groups = new Map<string, string[]>();
+  for (const key of doc.getMap<true>('reactions').keys()) {
+    const parts = parseReactionKey(key);
+    if (!parts || parts.messageId !== id) continue;
+    const users = groups.get(parts.emoji) ?? [];
+    users.push(parts.userId);
+    groups.set(parts.emoji, users);
+  }
+  return [...groups].map(([emoji, users]) => ({
+    emoji,
+    count: users.length,
+    users: users.sort(),
+    mine: viewerId !== undefined && users.includes(viewerId),
+  }));
+}
+
+/** Room settings, with defaults. */
+export function getMeta(doc: Y.Doc): { title: string; kind: RoomKind } {
+  const meta = doc.getMap<unknown>('meta');
+  const title = meta.get('title');
+  const kind = meta.get('kind');
+  return {
+    title: typeof title === 'string' ? title : '',
+    kind: (ROOM_KINDS as readonly unknown[]).includes(kind) ? (kind as RoomKind) : 'group',
+  };
+}

@@ -1,0 +1,236 @@
+// The conversation rules as pure functions: the client pre-checks its own writes with them, the relay every incoming update.
+import { ensure } from './errors.js';
+import { isMessageId, isUserId } from './ids.js';
+import {
+  LIMITS, MESSAGE_FIELDS, META_KEYS, PROFILE_FIELDS, RECEIPT_FIELDS, ROOM_KINDS, TYPES,
+  parseReactionKey,
+  type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type Writer,
+} from './schema.js';
+
+/** What the rules need to know about the messages already in the room. */
+export interface MessageLookup {
+  /** The current (winning) record of a message, or undefined when there is none. */
+  get(id: string): MessageRecord | undefined;
+  /** Negative, zero or positive as message `a` comes before, at or after message `b` in conversation order. */
+  compare(a: string, b: string): number;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+
+const codePoints = (text: string): number => {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+};
+
+function checkFields(record: Record<string, unknown>, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(record)) ensure(known.has(key), 'unknown-field', key);
+}
+
+/** Only `write` and `admin` members write at all. */
+export function checkCanWrite(writer: Writer): void {
+  ensure(writer.role === 'write' || writer.role === 'admin', 'read-only');
+}
+
+/** Known top-level types only, each with its declared kind. */
+export function checkTopLevel(name: string, kind?: 'array' | 'map' | 'text' | 'xml' | 'unknown'): void {
+  const expected = (TYPES as Record<string, string>)[name];
+  ensure(expected !== undefined, 'unknown-type', name);
+  if (kind !== undefined && kind !== 'unknown') ensure(kind === expected, 'unknown-type', `${name} must be a ${expected}`);
+}
+
+/** Message text: a string, not blank, at most 8,000 code points. */
+export function checkText(text: unknown): asserts text is string {
+  ensure(typeof text === 'string', 'text-not-string');
+  ensure(text.trim().length > 0, 'text-empty');
+  const length = codePoints(text);
+  ensure(length <= LIMITS.textLength, 'text-too-long', `${length} > ${LIMITS.textLength} characters`);
+}
+
+export function checkMessageId(id: unknown): asserts id is string {
+  ensure(isMessageId(id), 'bad-message-id', typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id);
+}
+
+export function checkUserId(id: unknown): asserts id is string {
+  ensure(isUserId(id), 'bad-user-id', typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id);
+}
+
+/** A millisecond timestamp: a whole positive number before year 10000. */
+export function checkTimestamp(value: unknown): asserts value is number {
+  ensure(typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 253402300800000, 'bad-timestamp');
+}
+
+const isHttpUrl = (value: unknown): value is string => {
+  if (typeof value !== 'string' || value.length > LIMITS.url) return false;
+  return /^https?:\/\/[^\s]+$/i.test(value);
+};
+
+export function checkAttachments(value: unknown): asserts value is Attachment[] {
+  ensure(Array.isArray(value) && value.length <= LIMITS.attachments, 'bad-attachments', `at most ${LIMITS.attachments}`);
+  for (const item of value) {
+    ensure(isPlainObject(item), 'bad-attachments');
+    checkFields(item, new Set(['url', 'name', 'mime', 'size']));
+    ensure(isHttpUrl(item.url), 'bad-attachments', 'url must be http(s)');
+    ensure(typeof item.name === 'string' && item.name.length > 0 && item.name.length <= LIMITS.attachmentName, 'bad-attachments', 'name');
+    ensure(typeof item.mime === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(item.mime), 'bad-attachments', 'mime');
+    ensure(typeof item.size === 'number' && Number.isInteger(item.size) && item.size >= 0, 'bad-attachments', 'size');
+  }
+}
+
+/** A reaction is one emoji-like token: no spaces or control characters, at least one pictograph. */
+export function checkEmoji(emoji: unknown): asserts emoji is string {
+  ensure(
+    typeof emoji === 'string' &&
+      emoji.length > 0 &&
+      emoji.length <= LIMITS.emojiLength &&
+      !/[\s\p{Cc}]/u.test(emoji) &&
+      /[\p{Extended_Pictographic}\p{Regional_Indicator}]/u.test(emoji),
+    'bad-emoji',
+  );
+}
+
+/** The shape of any message record: known fields of the right types. */
+export function checkMessageRecord(value: unknown): asserts value is MessageRecord {
+  ensure(isPlainObject(value), 'bad-record', 'a message must be an object');
+  checkFields(value, MESSAGE_FIELDS);
+  checkMessageId(value.id);
+  checkUserId(value.author);
+  checkTimestamp(value.createdAt);
+  if (value.replyTo !== undefined) checkMessageId(value.replyTo);
+  if (value.attachments !== undefined) checkAttachments(value.attachments);
+  if (value.deleted !== undefined) {
+    ensure(value.deleted === true, 'bad-record', 'deleted must be true');
+    ensure(value.text === '', 'bad-record', 'a deleted message has no text');
+    ensure(value.attachments === undefined && value.editedAt === undefined, 'bad-record', 'a deleted message keeps no content');
+    checkUserId(value.deletedBy);
+  } else {
+    ensure(value.deletedBy === undefined, 'bad-record', 'deletedBy without deleted');
+    checkText(value.text);
+  }
+  if (value.editedAt !== undefined) checkTimestamp(value.editedAt);
+}
+
+/** A brand-new message: well-formed, written by its author, replying to a message that exists. */
+export function checkNewMessage(record: unknown, writer: Writer, messages: MessageLookup): asserts record is MessageRecord {
+  checkCanWrite(writer);
+  checkMessageRecord(record);
+  ensure(record.author === writer.userId, 'author-mismatch', `author ${record.author} is not ${writer.userId}`);
+  ensure(record.deleted === undefined && record.editedAt === undefined, 'bad-record', 'a new message is neither edited nor deleted');
+  if (record.replyTo !== undefined) ensure(messages.get(record.replyTo) !== undefined, 'bad-reply', record.replyTo);
+}
+
+/**
+ * A record for a message that already exists: an edit by its author, a tombstone by its author or an
+ * admin, or an identical re-send of the original (an outbox flushed twice). Identity fields never change.
+ */
+export function checkRevision(current: MessageRecord, record: unknown, writer: Writer): asserts record is MessageRecord {
+  checkCanWrite(writer);
+  checkMessageRecord(record);
+  ensure(
+    record.id === current.id && record.author === current.author &&
+      record.createdAt === current.createdAt && record.replyTo === current.replyTo,
+    'immutable-field',
+  );
+  if (record.deleted) {
+    ensure(record.deletedBy === writer.userId, 'bad-record', 'deletedBy must be the writer');
+    ensure(writer.userId === current.author || writer.role === 'admin', 'not-author-or-admin');
+    return;
+  }
+  ensure(writer.userId === current.author, 'not-author');
+  ensure(!current.deleted, 'message-deleted');
+  if (record.editedAt === undefined) {
+    ensure(current.editedAt === undefined && record.text === current.text, 'duplicate-message', current.id);
+  }
+}
+
+/** Removing a message record from the array is part of an edit or a delete: its author's or an admin's. */
+export function checkRecordRemoval(record: MessageRecord, writer: Writer): void {
+  checkCanWrite(writer);
+  ensure(writer.userId === record.author || writer.role === 'admin', 'not-author-or-admin');
+}
+
+/** The shape of a receipt entry. */
+export function checkReceiptShape(value: unknown): asserts value is ReceiptEntry {
+  ensure(isPlainObject(value), 'bad-receipt', 'must be an object');
+  checkFields(value, RECEIPT_FIELDS);
+  ensure(value.delivered !== undefined || value.read !== undefined, 'bad-receipt', 'empty entry');
+  if (value.delivered !== undefined) checkMessageId(value.delivered);
+  if (value.read !== undefined) checkMessageId(value.read);
+}
+
+/** Whether the writer may write entries under `owner` in `receipts` or `members`: only their own. */
+export function checkOwnEntry(owner: string, writer: Writer): void {
+  checkCanWrite(writer);
+  ensure(owner === writer.userId, 'not-own-entry', `entry of ${owner}`);
+}
+
+/**
+ * A new receipt entry under `owner`: the writer's own, pointing at messages by others that exist, and
+ * never behind the user's current marks (`current`: the furthest among the user's live entries).
+ */
+export function checkReceipt(owner: string, entry: unknown, writer: Writer, current: ReceiptEntry, messages: MessageLookup): asserts entry is ReceiptEntry {
+  checkOwnEntry(owner, writer);
+  checkReceiptShape(entry);
+  for (const field of ['delivered', 'read'] as const) {
+    const mark = entry[field];
+    if (mark === undefined) {
+      ensure(current[field] === undefined, 'receipt-backwards', `${field} mark dropped`);
+      continue;
+    }
+    const target = messages.get(mark);
+    ensure(target !== undefined, 'unknown-message', mark);
+    const previous = current[field];
+    if (previous === mark) continue;
+    ensure(target.author !== writer.userId, 'receipt-own-message');
+    if (previous !== undefined && messages.get(previous) !== undefined) {
+      ensure(messages.compare(mark, previous) > 0, 'receipt-backwards', `${field} ${mark} is before ${previous}`);
+    }
+  }
+}
+
+/** A profile entry under `owner`: the writer's own, with a display name and optional http(s) avatar and last-seen time. */
+export function checkProfile(owner: string, entry: unknown, writer: Writer): asserts entry is ProfileEntry {
+  checkOwnEntry(owner, writer);
+  ensure(isPlainObject(entry), 'bad-profile', 'must be an object');
+  checkFields(entry, PROFILE_FIELDS);
+  ensure(
+    typeof entry.name === 'string' && entry.name.trim().length > 0 && codePoints(entry.name) <= LIMITS.displayName && !/\p{Cc}/u.test(entry.name),
+    'bad-profile', `name: 1 to ${LIMITS.displayName} characters`,
+  );
+  if (entry.avatar !== undefined) ensure(isHttpUrl(entry.avatar), 'bad-profile', 'avatar must be an http(s) URL');
+  if (entry.lastSeen !== undefined) checkTimestamp(entry.lastSeen);
+}
+
+/** Adding or removing a reaction: the writer's own, with one emoji, on a message that exists. */
+export function checkReactionKey(key: string, writer: Writer, messages: MessageLookup, adding: boolean): void {
+  checkCanWrite(writer);
+  const parts = parseReactionKey(key);
+  ensure(parts !== undefined, 'bad-record', 'reaction key is `messageId userId emoji`');
+  checkMessageId(parts.messageId);
+  ensure(parts.userId === writer.userId, 'not-own-entry', `reaction of ${parts.userId}`);
+  checkEmoji(parts.emoji);
+  if (adding) {
+    const message = messages.get(parts.messageId);
+    ensure(message !== undefined, 'unknown-message', parts.messageId);
+    ensure(!message.deleted, 'message-deleted');
+  }
+}
+
+/** The value stored under a reaction key: always `true`. */
+export function checkReactionValue(value: unknown): void {
+  ensure(value === true, 'bad-record', 'a reaction value is true');
+}
+
+/** Room settings: admins only, a known key with a valid value. */
+export function checkMeta(key: string, value: unknown, writer: Writer): void {
+  checkCanWrite(writer);
+  ensure(writer.role === 'admin', 'not-admin');
+  ensure(META_KEYS.has(key), 'unknown-field', key);
+  if (key === 'title') {
+    ensure(typeof value === 'string' && codePoints(value) <= LIMITS.title && !/\p{Cc}/u.test(value), 'bad-meta', `title: at most ${LIMITS.title} characters`);
+  } else {
+    ensure((ROOM_KINDS as readonly unknown[]).includes(value), 'bad-meta', `kind: one of ${ROOM_KINDS.join(', ')}`);
+  }
+}
+

@@ -1,0 +1,109 @@
+// The conversation document's layout: top-level types, record shapes and limits shared by client and relay.
+import type { Role } from './protocol.js';
+
+/**
+ * One conversation = one Y.Doc with exactly these top-level types:
+ *
+ * | name        | type               | holds                                                     | written by                 |
+ * |-------------|--------------------|-----------------------------------------------------------|----------------------------|
+ * | `messages`  | Y.Array<object>    | message records, in conversation order                    | author (admin: tombstone)  |
+ * | `reactions` | Y.Map<true>        | key `messageId userId emoji` present = reacted             | that user                  |
+ * | `receipts`  | Y.Map<Y.Array>     | user id → that user's marks `[{ delivered?, read? }]`     | that user                  |
+ * | `members`   | Y.Map<Y.Array>     | user id → that user's profile `[{ name, avatar?, lastSeen? }]` | that user             |
+ * | `meta`      | Y.Map<string>      | `title`, `kind` (`direct` / `group` / `channel`)          | admins                     |
+ *
+ * Message records are plain (immutable) objects: cheaper to store and open than a Y.Map per message.
+ * Editing or deleting a message replaces its record in place (delete + insert at the same position,
+ * one transaction) so the old text really leaves the document; a tombstone keeps id, author,
+ * creation time and reply target so replies still resolve. Receipts and profiles live in per-user
+ * arrays holding one live entry (a write appends the new one and deletes the old), because an
+ * overwritten Y.Map key keeps metadata for every past value while a user's deleted entries merge.
+ */
+export const TYPES = {
+  messages: 'array',
+  reactions: 'map',
+  receipts: 'map',
+  members: 'map',
+  meta: 'map',
+} as const;
+
+export type TopLevelName = keyof typeof TYPES;
+
+export const LIMITS = {
+  /** Longest message text, in Unicode code points. */
+  textLength: 8000,
+  attachments: 10,
+  attachmentName: 256,
+  url: 2048,
+  displayName: 64,
+  title: 200,
+  emojiLength: 32,
+} as const;
+
+export const ROOM_KINDS = ['direct', 'group', 'channel'] as const;
+export type RoomKind = (typeof ROOM_KINDS)[number];
+
+/** A file attached to a message (uploads are a later feature; the shape is fixed now). */
+export interface Attachment {
+  url: string;
+  name: string;
+  mime: string;
+  size: number;
+}
+
+/** One record in `messages`. A message may have several records over time (edits); the newest wins. */
+export interface MessageRecord {
+  id: string;
+  author: string;
+  text: string;
+  createdAt: number;
+  replyTo?: string;
+  attachments?: Attachment[];
+  editedAt?: number;
+  deleted?: true;
+  deletedBy?: string;
+}
+
+export const MESSAGE_FIELDS: ReadonlySet<string> = new Set([
+  'id', 'author', 'text', 'createdAt', 'replyTo', 'attachments', 'editedAt', 'deleted', 'deletedBy',
+]);
+
+/** One entry in a user's `receipts` array: how far they have received and read, as message ids. */
+export interface ReceiptEntry {
+  delivered?: string;
+  read?: string;
+}
+
+export const RECEIPT_FIELDS: ReadonlySet<string> = new Set(['delivered', 'read']);
+
+/** One entry in a user's `members` array: their profile, written only by them. */
+export interface ProfileEntry {
+  name: string;
+  avatar?: string;
+  lastSeen?: number;
+}
+
+export const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'avatar', 'lastSeen']);
+
+export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind']);
+
+/** Who is writing: the authenticated user and their role in the room. */
+export interface Writer {
+  userId: string;
+  role: Role;
+}
+
+/** The separator of reaction keys; ids and emoji never contain it. */
+export const REACTION_SEPARATOR = ' ';
+
+/** The key of one user's reaction with one emoji to one message. */
+export const reactionKey = (messageId: string, userId: string, emoji: string): string =>
+  [messageId, userId, emoji].join(REACTION_SEPARATOR);
+
+/** Splits a reaction key into its parts, or undefined when it is not well-formed. */
+export function parseReactionKey(key: string): { messageId: string; userId: string; emoji: string } | undefined {
+  const parts = key.split(REACTION_SEPARATOR);
+  if (parts.length !== 3) return undefined;
+  const [messageId, userId, emoji] = parts as [string, string, string];
+  return { messageId, userId, emoji };
+}
