@@ -1,0 +1,20 @@
+// Reconnect delays: exponential backoff with "equal jitter", so that clients dropped together do not return together.
+
+export interface BackoffOptions {
+  /** Delay of the first retry before jitter, in ms. */
+  baseMs: number;
+  /** Upper bound of any delay, in ms. */
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+
+/**
+ * The delay before retry number `attempt` (0 = first retry): half of the capped exponential step is fixed,
+ * the other half random. Half fixed keeps a lower bound (no hot loop); half random spreads a crowd of
+ * clients that lost the relay at the same moment (the stock provider's schedule has no jitter).
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
+  const step = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(step / 2 + random() * (step / 2));
+}

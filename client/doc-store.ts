@@ -1,0 +1,88 @@
+// Keeps a conversation's Y.Doc in IndexedDB through y-indexeddb, and turns its silent failures into a storage state.
+import type * as Y from 'yjs';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { docDbName, watchDatabase } from './idb.js';
+import { describe, type StorageState } from './local-store.js';
+
+export interface DocStore {
+  /** Resolves once the cached document is loaded into the Y.Doc, or storage is known to be unusable. */
+  whenLoaded: Promise<void>;
+  state: StorageState;
+  onState(listener: (state: StorageState) => void): () => void;
+  /** Stops persisting (the data stays); the Y.Doc keeps working in memory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Loads `doc` from the user's IndexedDB copy of `room` and persists every later update.
+ * y-indexeddb reports nothing when opening fails (its promise rejects unobserved and `whenSynced` never
+ * resolves) nor when a write fails (quota), so: a timeout and the open rejection turn into `unavailable`;
+ * errors bubbling from its write transactions to the database, or the database closing, into `failed`.
+ */
+export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs = 5_000 } = {}): DocStore {
+  const listeners = new Set<(state: StorageState) => void>();
+  let persistence: IndexeddbPersistence | undefined;
+  const store: DocStore = {
+    whenLoaded: Promise.resolve(),
+    state: { status: 'loading' },
+    onState(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async destroy() {
+      const p = persistence;
+      persistence = undefined;
+      if (p) await p.destroy().catch(() => undefined);
+    },
+  };
+  const setState = (state: StorageState): void => {
+    if (store.state.status === 'unavailable' || store.state.status === 'failed') return;
+    store.state = state;
+    for (const listener of listeners) listener(state);
+  };
+  const giveUp = (status: 'unavailable' | 'failed', error: string): void => {
+    const p = persistence;
+    persistence = undefined;
+    // Stop y-indexeddb from writing again; the document itself stays intact in memory.
+    p?.destroy().catch(() => undefined);
+    setState({ status, error });
+  };
+
+  try {
+    persistence = new IndexeddbPersistence(docDbName(userId, room), doc);
+  } catch (error) {
+    setState({ status: 'unavailable', error: describe(error) });
+    return store;
+  }
+  const opened = persistence._db as Promise<IDBDatabase>;
+  store.whenLoaded = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      giveUp('unavailable', `IndexedDB did not load the conversation within ${timeoutMs} ms`);
+      resolve();
+    }, timeoutMs);
+    opened.then(
+      (db) => {
+        db.addEventListener('error', (event) => {
+          const target = event.target as IDBRequest | IDBTransaction | null;
+          giveUp('failed', describe(target?.error ?? 'IndexedDB write failed'));
+        });
+        db.addEventListener('abort', (event) => {
+          const target = event.target as IDBTransaction | null;
+          giveUp('failed', describe(target?.error ?? 'IndexedDB transaction aborted'));
+        });
+        watchDatabase(db, (reason) => giveUp('failed', reason));
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        giveUp('unavailable', describe(error));
+        resolve();
+      },
+    );
+    persistence!.whenSynced.then(() => {
+      clearTimeout(timer);
+      setState({ status: 'ready' });
+      resolve();
+    });
+  });
+  return store;
+}

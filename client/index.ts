@@ -1,0 +1,13 @@
+// Parley's client library: offline-first conversations over Yjs, the inbox and logout. No UI code here.
+export { openConversation } from './conversation.js';
+export type {
+  Conversation, ConversationState, ConversationUser, MessageStatusName, MessageView, OpenConversationOptions, SendOptions,
+} from './conversation.js';
+export type { ConnectionState, ConnectionStats, ConnectionStatus, GetToken } from './connection.js';
+export type { BackoffOptions } from './backoff.js';
+export type { Presence, PresenceEntry, PresenceOptions } from './presence.js';
+export type { InboxEntry, OutboxEntry, StorageState, StorageStatus } from './local-store.js';
+export { listInbox, watchInbox } from './inbox.js';
+export { logout } from './logout.js';
+export { ClientError, type ClientErrorCode } from './errors.js';
+export { RuleError, type RuleCode } from '../shared/errors.js';

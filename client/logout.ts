@@ -1,0 +1,27 @@
+// Logout: closes the user's open conversations (here and in other tabs) and deletes all their local data.
+import { openChannel } from './channel.js';
+import { openConversationsOf } from './conversation.js';
+import { clientDbName, deleteDatabase, docDbName, listDatabases, userDbPrefix } from './idb.js';
+import { dropLocalStore, localStoreFor } from './local-store.js';
+
+/** Channel on which open conversations of a user (in any tab) hear that the user logged out. */
+export const logoutChannel = (userId: string): string => `${userDbPrefix(userId)}:logout`;
+
+/**
+ * Wipes everything this device keeps for `userId`: each conversation's document database, the outbox, the
+ * inbox and the durable-ack records. Open conversations of the user are closed first, in this page and (by
+ * message) in other tabs; their databases also close themselves when asked to by the deletion. Messages
+ * still in the outbox are lost: that is what logging out on a shared computer is for.
+ */
+export async function logout(userId: string): Promise<void> {
+  const channel = openChannel<'logout'>(logoutChannel(userId), () => undefined);
+  channel.post('logout');
+  channel.close();
+  await Promise.all(openConversationsOf(userId).map((c) => c.close()));
+  const rooms = (await localStoreFor(userId).inbox().catch(() => [])).map((e) => e.room);
+  dropLocalStore(userId);
+  const prefix = `${userDbPrefix(userId)}:`;
+  const names = new Set<string>([clientDbName(userId), ...rooms.map((room) => docDbName(userId, room))]);
+  for (const name of await listDatabases().catch(() => [])) if (name.startsWith(prefix)) names.add(name);
+  await Promise.all([...names].map((name) => deleteDatabase(name)));
+}

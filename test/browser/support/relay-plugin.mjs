@@ -1,0 +1,65 @@
+// A web-test-runner plugin that runs a real relay for the browser tests and lets them stop, restart it and mint tokens.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { tsImport } from 'tsx/esm/api';
+
+/**
+ * Commands (from the browser: `executeServerCommand(name, payload)`):
+ * - `relay-info` → `{ url, running }`: the relay's base WebSocket URL (stable across restarts);
+ * - `relay-stop` / `relay-start`: take the relay down and bring it back on the same port and data directory;
+ * - `relay-token` `{ sub, name?, rooms, ttlSeconds? }` → a signed HS256 token (ttl may be negative: expired).
+ */
+export function relayPlugin() {
+  const secret = randomBytes(32).toString('hex');
+  let relay;
+  let port = 0;
+  let dataDir;
+  let startRelay;
+
+  const start = async () => {
+    relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent' });
+    port = relay.port;
+  };
+
+  return {
+    name: 'parley-relay',
+    async serverStart() {
+      ({ startRelay } = await tsImport('../../../relay/index.ts', import.meta.url));
+      dataDir = await mkdtemp(join(tmpdir(), 'parley-browser-tests-'));
+      await start();
+    },
+    async serverStop() {
+      await relay?.close();
+      relay = undefined;
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    async executeCommand({ command, payload }) {
+      switch (command) {
+        case 'relay-info':
+          return { url: `ws://127.0.0.1:${port}`, running: relay !== undefined };
+        case 'relay-stop':
+          if (relay) await relay.close();
+          relay = undefined;
+          return true;
+        case 'relay-start':
+          if (!relay) await start();
+          return true;
+        case 'relay-token': {
+          const { sub, name = sub, rooms, ttlSeconds = 3600 } = payload;
+          const now = Math.floor(Date.now() / 1000);
+          return new SignJWT({ name, rooms })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject(sub)
+            .setIssuedAt(now)
+            .setExpirationTime(now + ttlSeconds)
+            .sign(new TextEncoder().encode(secret));
+        }
+        default:
+          return undefined;
+      }
+    },
+  };
+}
