@@ -23,8 +23,6 @@ export interface SendInput {
 }
 
 const messagesOf = (doc: Y.Doc) => doc.getArray<MessageRecord>('messages');
-const receiptsOf = (doc: Y.Doc) => doc.getMap<Y.Array<ReceiptEntry>>('receipts');
-const membersOf = (doc: Y.Doc) => doc.getMap<Y.Array<ProfileEntry>>('members');
 const reactionsOf = (doc: Y.Doc) => doc.getMap<true>('reactions');
 
 /** Sends a message (a reply when `replyTo` is set). Re-sending an identical record with the same id is a no-op. */
@@ -71,6 +69,7 @@ export function editMessage(doc: Y.Doc, writer: Writer, id: string, text: string
   checkText(text);
   const { resolved } = locate(doc, id);
   const current = resolved.current.record;
+  ensure(!current.deleted, 'message-deleted');
   const { editedAt: _editedAt, ...identity } = current;
   const record: MessageRecord = {
     ...identity,
@@ -122,7 +121,7 @@ function moveReceipt(doc: Y.Doc, writer: Writer, id: string, fields: Array<'deli
   checkCanWrite(writer);
   const { resolved, log } = locate(doc, id);
   ensure(resolved.current.record.author !== writer.userId, 'receipt-own-message');
-  const current = furthestReceipt(userEntries(receiptsOf(doc), writer.userId), log);
+  const current = furthestReceipt(userEntries<ReceiptEntry>(doc, 'receipts', writer.userId), log);
   const next: ReceiptEntry = { ...current };
   let moved = false;
   for (const field of fields) {
@@ -134,7 +133,7 @@ function moveReceipt(doc: Y.Doc, writer: Writer, id: string, fields: Array<'deli
   }
   if (!moved) return false;
   checkReceipt(writer.userId, next, writer, current, log);
-  replaceUserEntry(receiptsOf(doc), writer.userId, next);
+  replaceUserEntry(doc, 'receipts', writer.userId, next);
   return true;
 }
 
@@ -151,13 +150,13 @@ export function markRead(doc: Y.Doc, writer: Writer, id: string): boolean {
 /** Sets the writer's own profile; fields not given keep their value. A first profile needs a name. */
 export function setProfile(doc: Y.Doc, writer: Writer, profile: { name?: string; avatar?: string; lastSeen?: number }): ProfileEntry {
   checkCanWrite(writer);
-  const current = userEntries(membersOf(doc), writer.userId).at(-1);
+  const current = userEntries<ProfileEntry>(doc, 'members', writer.userId).at(-1);
   const entry = { ...current, ...profile } as ProfileEntry;
   for (const key of Object.keys(entry) as Array<keyof ProfileEntry>) {
     if (entry[key] === undefined) delete entry[key];
   }
   checkProfile(writer.userId, entry, writer);
-  replaceUserEntry(membersOf(doc), writer.userId, entry);
+  replaceUserEntry(doc, 'members', writer.userId, entry);
   return entry;
 }
 

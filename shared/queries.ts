@@ -5,7 +5,7 @@ import {
   parseReactionKey, ROOM_KINDS,
   type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
 } from './schema.js';
-import { furthestReceipt, userEntries } from './user-entries.js';
+import { furthestReceipt, userEntries, usersWithEntries } from './user-entries.js';
 
 /** A message as shown: the resolved current state of one message id. */
 export interface Message {
@@ -45,7 +45,7 @@ export function getMessage(doc: Y.Doc, id: string, log: MessageLog = readMessage
 
 /** A user's receipt marks: the furthest message delivered to and read by them (read implies delivered). */
 export function getReceipts(doc: Y.Doc, userId: string, log: MessageLog = readMessageLog(doc)): { delivered?: string; read?: string } {
-  const marks = furthestReceipt(userEntries(doc.getMap<Y.Array<ReceiptEntry>>('receipts'), userId), log);
+  const marks = furthestReceipt(userEntries<ReceiptEntry>(doc, 'receipts', userId), log);
   if (marks.read !== undefined && (marks.delivered === undefined || log.compare(marks.read, marks.delivered) > 0)) {
     marks.delivered = marks.read;
   }
@@ -54,10 +54,9 @@ export function getReceipts(doc: Y.Doc, userId: string, log: MessageLog = readMe
 
 /** Every member's profile by user id (after concurrent writes from two devices, the later entry in array order wins). */
 export function getProfiles(doc: Y.Doc): Map<string, ProfileEntry> {
-  const members = doc.getMap<Y.Array<ProfileEntry>>('members');
   const profiles = new Map<string, ProfileEntry>();
-  for (const user of members.keys()) {
-    const profile = userEntries(members, user).at(-1);
+  for (const user of usersWithEntries(doc, 'members')) {
+    const profile = userEntries<ProfileEntry>(doc, 'members', user).at(-1);
     if (profile) profiles.set(user, profile);
   }
   return profiles;
@@ -69,7 +68,7 @@ export function getProfiles(doc: Y.Doc): Map<string, ProfileEntry> {
  */
 export function getMembers(doc: Y.Doc, log: MessageLog = readMessageLog(doc)): string[] {
   const members = new Set<string>(getProfiles(doc).keys());
-  for (const user of doc.getMap('receipts').keys()) members.add(user);
+  for (const user of usersWithEntries(doc, 'receipts')) members.add(user);
   for (const { current } of log.list) members.add(current.record.author);
   return [...members].sort();
 }
@@ -127,7 +126,10 @@ export function replyContext(doc: Y.Doc, id: string, log: MessageLog = readMessa
   };
 }
 
-/** Reactions to one message grouped by emoji (in first-seen order), with who reacted and whether `viewerId` did. */
+/**
+ * Reactions to one message grouped by emoji, most used first (ties by emoji, so every replica shows the
+ * same order: map key order depends on arrival), with who reacted and whether `viewerId` did.
+ */
 export function reactionsSummary(doc: Y.Doc, id: string, viewerId?: string): Array<{ emoji: string; count: number; users: string[]; mine: boolean }> {
   const groups = new Map<string, string[]>();
   for (const key of doc.getMap<true>('reactions').keys()) {
@@ -137,12 +139,9 @@ export function reactionsSummary(doc: Y.Doc, id: string, viewerId?: string): Arr
     users.push(parts.userId);
     groups.set(parts.emoji, users);
   }
-  return [...groups].map(([emoji, users]) => ({
-    emoji,
-    count: users.length,
-    users: users.sort(),
-    mine: viewerId !== undefined && users.includes(viewerId),
-  }));
+  return [...groups]
+    .map(([emoji, users]) => ({ emoji, count: users.length, users: users.sort(), mine: viewerId !== undefined && users.includes(viewerId) }))
+    .sort((a, b) => b.count - a.count || (a.emoji < b.emoji ? -1 : a.emoji > b.emoji ? 1 : 0));
 }
 
 /** Room settings, with defaults. */

@@ -6,6 +6,7 @@ import {
   parseReactionKey,
   type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type Writer,
 } from './schema.js';
+import { parseUserArrayName } from './user-entries.js';
 
 /** What the rules need to know about the messages already in the room. */
 export interface MessageLookup {
@@ -33,10 +34,12 @@ export function checkCanWrite(writer: Writer): void {
   ensure(writer.role === 'write' || writer.role === 'admin', 'read-only');
 }
 
-/** Known top-level types only, each with its declared kind. */
+/** Known top-level types only, each with its declared kind; per-user arrays need a well-formed user id. */
 export function checkTopLevel(name: string, kind?: 'array' | 'map' | 'text' | 'xml' | 'unknown'): void {
-  const expected = (TYPES as Record<string, string>)[name];
-  ensure(expected !== undefined, 'unknown-type', name);
+  const perUser = parseUserArrayName(name);
+  if (perUser) checkUserId(perUser.user);
+  const expected = perUser ? 'array' : (TYPES as Record<string, string>)[name];
+  ensure(expected !== undefined, 'unknown-type', JSON.stringify(name.slice(0, 80)));
   if (kind !== undefined && kind !== 'unknown') ensure(kind === expected, 'unknown-type', `${name} must be a ${expected}`);
 }
 

@@ -8,26 +8,25 @@ import type { Role } from './protocol.js';
  * |-------------|--------------------|-----------------------------------------------------------|----------------------------|
  * | `messages`  | Y.Array<object>    | message records, in conversation order                    | author (admin: tombstone)  |
  * | `reactions` | Y.Map<true>        | key `messageId userId emoji` present = reacted             | that user                  |
- * | `receipts`  | Y.Map<Y.Array>     | user id → that user's marks `[{ delivered?, read? }]`     | that user                  |
- * | `members`   | Y.Map<Y.Array>     | user id → that user's profile `[{ name, avatar?, lastSeen? }]` | that user             |
+ * | `receipts:<userId>` | Y.Array<object> | that user's marks `{ delivered?, read? }` (one live entry) | that user              |
+ * | `members:<userId>`  | Y.Array<object> | that user's profile `{ name, avatar?, lastSeen? }`         | that user              |
  * | `meta`      | Y.Map<string>      | `title`, `kind` (`direct` / `group` / `channel`)          | admins                     |
  *
  * Message records are plain (immutable) objects: cheaper to store and open than a Y.Map per message.
  * Editing or deleting a message replaces its record in place (delete + insert at the same position,
  * one transaction) so the old text really leaves the document; a tombstone keeps id, author,
  * creation time and reply target so replies still resolve. Receipts and profiles live in per-user
- * arrays holding one live entry (a write appends the new one and deletes the old), because an
- * overwritten Y.Map key keeps metadata for every past value while a user's deleted entries merge.
+ * top-level arrays holding one live entry (a write appends the new one and deletes the old), because
+ * an overwritten Y.Map key keeps metadata for every past value while a user's deleted entries merge.
  */
 export const TYPES = {
   messages: 'array',
   reactions: 'map',
-  receipts: 'map',
-  members: 'map',
   meta: 'map',
 } as const;
 
-export type TopLevelName = keyof typeof TYPES;
+/** Families of per-user top-level arrays, named `<family>:<userId>`. */
+export const USER_TYPES = ['receipts', 'members'] as const;
 
 export const LIMITS = {
   /** Longest message text, in Unicode code points. */
