@@ -1,0 +1,166 @@
+// Token verification with jose (algorithm allow-list, exp required, iss/aud checks) and room role resolution.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { ROLES, isValidRoomName, type Role } from '../shared/protocol.js';
+import { ConfigError, type JwtOptions } from './options.js';
+
+/** A verified identity and its room grants. */
+export interface Identity {
+  /** `sub` claim. */
+  id: string;
+  /** `name` claim, or `sub` when absent. */
+  name: string;
+  /** `rooms` claim, already validated. */
+  rooms: Record<string, Role>;
+  /** Expiry, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Why a token was refused; the message is safe to show and never contains the token. */
+export class TokenError extends Error {
+  override name = 'TokenError';
+}
+
+/** Verifies a compact JWT and returns the identity, or throws TokenError. */
+export type VerifyToken = (token: string) => Promise<Identity>;
+
+const MAX_TOKEN_LENGTH = 8192;
+const MAX_ROOM_GRANTS = 256;
+
+/** Patterns in a `rooms` claim: a room name, or a prefix followed by `*` (`*` alone grants every room). */
+export const isValidRoomPattern = (pattern: string): boolean =>
+  pattern === '*' ||
+  (pattern.endsWith('*') ? /^[A-Za-z0-9._~-]{1,127}\*$/.test(pattern) : isValidRoomName(pattern));
+
+/** Validates a `rooms` claim; returns undefined when it is not an object of pattern → role. */
+export const parseRoomGrants = (value: unknown): Record<string, Role> | undefined => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_ROOM_GRANTS) return undefined;
+  const grants: Record<string, Role> = Object.create(null) as Record<string, Role>;
+  for (const [pattern, role] of entries) {
+    if (!isValidRoomPattern(pattern) || !(ROLES as readonly unknown[]).includes(role)) return undefined;
+    grants[pattern] = role as Role;
+  }
+  return grants;
+};
+
+/**
+ * The role a grant map gives on `room`: an exact entry wins, else the longest matching `prefix*` pattern.
+ * Returns undefined when nothing matches.
+ */
+export const roleForRoom = (grants: Record<string, Role>, room: string): Role | undefined => {
+  const exact = Object.hasOwn(grants, room) ? grants[room] : undefined;
+  if (exact !== undefined) return exact;
+  let best: { length: number; role: Role } | undefined;
+  for (const [pattern, role] of Object.entries(grants)) {
+    if (!pattern.endsWith('*')) continue;
+    const prefix = pattern.slice(0, -1);
+    if (room.startsWith(prefix) && (best === undefined || prefix.length > best.length)) {
+      best = { length: prefix.length, role };
+    }
+  }
+  return best?.role;
+};
+
+/** Algorithms accepted for each kind of public key; `none` is never accepted. */
+const algorithmsFor = (key: KeyObject): string[] => {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256'];
+    case 'ec':
+      if (key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return ['ES256'];
+      throw new ConfigError('only P-256 EC public keys (ES256) are supported');
+    case 'ed25519':
+      return ['EdDSA'];
+    default:
+      throw new ConfigError(`unsupported public key type: ${String(key.asymmetricKeyType)}`);
+  }
+};
+
+const secretBytes = (secret: string | Uint8Array): Uint8Array =>
+  typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+
+const identityFrom = (payload: JWTPayload): Identity => {
+  const { sub, exp } = payload;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new TokenError('token has no valid sub');
+  if (typeof exp !== 'number') throw new TokenError('token has no exp');
+  const rawName = (payload as { name?: unknown }).name;
+  const name = typeof rawName === 'string' && rawName.length > 0 ? rawName.slice(0, 256) : sub;
+  const rooms = parseRoomGrants((payload as { rooms?: unknown }).rooms);
+  if (rooms === undefined) throw new TokenError('token has no valid rooms claim');
+  return { id: sub, name, rooms, expiresAt: exp * 1000 };
+};
+
+/** Builds the verifier for the configured key. Throws ConfigError for an unusable key. */
+export const createTokenVerifier = (jwt: JwtOptions): VerifyToken => {
+  let key: Uint8Array | KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  let algorithms: string[];
+  if (jwt.secret !== undefined) {
+    key = secretBytes(jwt.secret);
+    algorithms = ['HS256'];
+  } else if (jwt.publicKeyPem !== undefined) {
+    let publicKey: KeyObject;
+    try {
+      publicKey = createPublicKey(jwt.publicKeyPem);
+    } catch (error) {
+      throw new ConfigError(`the public key could not be read as PEM: ${(error as Error).message}`);
+    }
+    if (publicKey.type !== 'public') throw new ConfigError('the public key file must hold a public key');
+    key = publicKey;
+    algorithms = algorithmsFor(publicKey);
+  } else if (jwt.jwksUrl !== undefined) {
+    key = createRemoteJWKSet(new URL(jwt.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    algorithms = ['RS256', 'ES256', 'EdDSA'];
+  } else {
+    throw new ConfigError('no JWT key configured');
+  }
+  const options = {
+    algorithms,
+    clockTolerance: jwt.clockToleranceSeconds ?? 5,
+    requiredClaims: ['exp', 'sub'],
+    ...(jwt.issuer !== undefined ? { issuer: jwt.issuer } : {}),
+    ...(jwt.audience !== undefined ? { audience: jwt.audience } : {}),
+  };
+  return async function verifyToken(token) {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('token missing or too long');
+    try {
+      // The overloads differ for a key and a JWKS getter; both are valid here.
+      const { payload } =
+        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+      return identityFrom(payload);
+    } catch (error) {
+      if (error instanceof TokenError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new TokenError('token expired');
+      if (error instanceof joseErrors.JOSEError) throw new TokenError(`invalid token (${error.code})`);
+      throw new TokenError('invalid token');
+    }
+  };
+};
+
+/** What a dev token is minted for. */
+export interface DevTokenRequest {
+  sub: string;
+  name: string;
+  rooms: Record<string, Role>;
+  ttlSeconds: number;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+/** Signs an HS256 token (dev mode and tests). Returns the token and its expiry in seconds since the epoch. */
+export const signToken = async (
+  secret: string | Uint8Array,
+  request: DevTokenRequest,
+): Promise<{ token: string; exp: number }> => {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + request.ttlSeconds;
+  let jwt = new SignJWT({ name: request.name, rooms: request.rooms })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(request.sub)
+    .setIssuedAt(now)
+    .setExpirationTime(exp);
+  if (request.issuer !== undefined) jwt = jwt.setIssuer(request.issuer);
+  if (request.audience !== undefined) jwt = jwt.setAudience(request.audience);
+  return { token: await jwt.sign(secretBytes(secret)), exp };
+};

@@ -1,0 +1,142 @@
+// Turns parley-relay's command-line flags and environment variables into relay options.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, type RelayOptions } from './options.js';
+
+export const HELP = `Usage: parley-relay [options]
+
+Runs the Parley relay: an authenticated y-websocket relay with crash-safe storage on disk.
+Every option can also be given as an environment variable (flags win).
+
+  --port <n>                  PORT                     TCP port (default 8787; 0 = any free port)
+  --host <addr>               HOST                     interface to bind (default 127.0.0.1, local only;
+                                                       use 0.0.0.0 behind a TLS-terminating proxy)
+  --data-dir <dir>            PARLEY_DATA_DIR          room data directory (default ./data)
+  --jwt-secret <s>            PARLEY_JWT_SECRET        HS256 secret, at least 32 bytes (prefer the file form:
+                                                       a flag is visible to other local users in the process list)
+  --jwt-secret-file <path>    PARLEY_JWT_SECRET_FILE   file holding the HS256 secret (trailing newline ignored)
+  --jwt-public-key-file <p>   PARLEY_JWT_PUBLIC_KEY_FILE  PEM public key: RSA (RS256), P-256 (ES256), Ed25519 (EdDSA)
+  --jwks-url <url>            PARLEY_JWKS_URL          JWKS endpoint for RS256/ES256/EdDSA keys
+  --issuer <iss>              PARLEY_JWT_ISSUER        required "iss" claim
+  --audience <aud>            PARLEY_JWT_AUDIENCE      required "aud" claim
+  --static-dir <dir>          PARLEY_STATIC_DIR        web app to serve at / (default: dist/web of the package)
+  --idle-unload-seconds <n>   PARLEY_IDLE_UNLOAD_SECONDS  unload rooms idle this long (default 30)
+  --max-frame-bytes <n>       PARLEY_MAX_FRAME_BYTES   largest accepted frame (default 1048576)
+  --connections-per-user <n>  PARLEY_CONNECTIONS_PER_USER  simultaneous connections per user (default 32)
+  --messages-per-second <n>   PARLEY_MESSAGES_PER_SECOND   sustained messages/s per connection (default 100)
+  --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
+  -h, --help                                           show this help
+
+With no key configured the relay runs in DEV MODE: it generates a random secret, warns loudly, and
+POST /dev/token mints tokens for anyone. Dev mode is never on when a key is configured.
+`;
+
+const FLAGS = {
+  port: { type: 'string', env: 'PORT' },
+  host: { type: 'string', env: 'HOST' },
+  'data-dir': { type: 'string', env: 'PARLEY_DATA_DIR' },
+  'jwt-secret': { type: 'string', env: 'PARLEY_JWT_SECRET' },
+  'jwt-secret-file': { type: 'string', env: 'PARLEY_JWT_SECRET_FILE' },
+  'jwt-public-key-file': { type: 'string', env: 'PARLEY_JWT_PUBLIC_KEY_FILE' },
+  'jwks-url': { type: 'string', env: 'PARLEY_JWKS_URL' },
+  issuer: { type: 'string', env: 'PARLEY_JWT_ISSUER' },
+  audience: { type: 'string', env: 'PARLEY_JWT_AUDIENCE' },
+  'static-dir': { type: 'string', env: 'PARLEY_STATIC_DIR' },
+  'idle-unload-seconds': { type: 'string', env: 'PARLEY_IDLE_UNLOAD_SECONDS' },
+  'max-frame-bytes': { type: 'string', env: 'PARLEY_MAX_FRAME_BYTES' },
+  'connections-per-user': { type: 'string', env: 'PARLEY_CONNECTIONS_PER_USER' },
+  'messages-per-second': { type: 'string', env: 'PARLEY_MESSAGES_PER_SECOND' },
+  'log-level': { type: 'string', env: 'LOG_LEVEL' },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+
+/** What the command line asked for: run with options, or print help. */
+export type CliCommand = { help: true } | { help: false; options: Partial<RelayOptions> };
+
+const integer = (flag: string, text: string): number => {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`--${flag} must be a whole number (got "${text}")`);
+  return Number.parseInt(text, 10);
+};
+
+const readText = (flag: string, path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+};
+
+/** Parses flags (winning) and environment variables. Throws ConfigError with a readable message. */
+export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { staticDir?: string } = {}): CliCommand => {
+  let parsed: ReturnType<typeof parseArgs<{ options: Record<FlagName | 'help', { type: 'string' | 'boolean'; short?: string }>; strict: true; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      } as Record<FlagName | 'help', { type: 'string' | 'boolean'; short?: string }>,
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (see --help)`);
+  }
+  if (parsed.values.help === true) return { help: true };
+  const value = (name: FlagName): string | undefined => {
+    const flag = parsed.values[name];
+    if (typeof flag === 'string') return flag;
+    const fromEnv = env[FLAGS[name].env];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+
+  const options: Partial<RelayOptions> = {};
+  const port = value('port');
+  if (port !== undefined) options.port = integer('port', port);
+  const host = value('host');
+  if (host !== undefined) options.host = host;
+  const dataDir = value('data-dir');
+  if (dataDir !== undefined) options.dataDir = dataDir;
+
+  const secret = value('jwt-secret');
+  const secretFile = value('jwt-secret-file');
+  const publicKeyFile = value('jwt-public-key-file');
+  const jwksUrl = value('jwks-url');
+  const sources = [secret, secretFile, publicKeyFile, jwksUrl].filter((v) => v !== undefined);
+  if (sources.length > 1) {
+    throw new ConfigError('give only one of --jwt-secret, --jwt-secret-file, --jwt-public-key-file, --jwks-url');
+  }
+  const jwt: RelayOptions['jwt'] = {};
+  if (secret !== undefined) jwt.secret = secret;
+  if (secretFile !== undefined) jwt.secret = readText('jwt-secret-file', secretFile).replace(/\r?\n$/, '');
+  if (publicKeyFile !== undefined) jwt.publicKeyPem = readText('jwt-public-key-file', publicKeyFile);
+  if (jwksUrl !== undefined) jwt.jwksUrl = jwksUrl;
+  const issuer = value('issuer');
+  if (issuer !== undefined) jwt.issuer = issuer;
+  const audience = value('audience');
+  if (audience !== undefined) jwt.audience = audience;
+  options.jwt = jwt;
+
+  const staticDir = value('static-dir') ?? defaults.staticDir;
+  if (staticDir !== undefined) options.staticDir = staticDir;
+  const idle = value('idle-unload-seconds');
+  if (idle !== undefined) options.idleUnloadMs = integer('idle-unload-seconds', idle) * 1000;
+  const limits: RelayOptions['limits'] = {};
+  const maxFrame = value('max-frame-bytes');
+  if (maxFrame !== undefined) {
+    limits.maxFrameBytes = integer('max-frame-bytes', maxFrame);
+    limits.byteBurst = Math.max(limits.maxFrameBytes * 8, 8 * 1024 * 1024);
+  }
+  const perUser = value('connections-per-user');
+  if (perUser !== undefined) limits.connectionsPerUser = integer('connections-per-user', perUser);
+  const rate = value('messages-per-second');
+  if (rate !== undefined) {
+    limits.messagesPerSecond = integer('messages-per-second', rate);
+    limits.messageBurst = Math.max(limits.messagesPerSecond * 5, 1);
+  }
+  options.limits = limits;
+  const logLevel = value('log-level');
+  if (logLevel !== undefined) options.logLevel = logLevel;
+  return { help: false, options };
+};

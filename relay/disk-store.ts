@@ -1,0 +1,243 @@
+// The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import type { LoadedRoom, RoomStore } from './room-store.js';
+import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
+import { roomDir } from './room-paths.js';
+
+const LOG_FILE = 'log';
+const SNAPSHOT_FILE = 'snapshot';
+const SNAPSHOT_TEMP = 'snapshot.tmp';
+
+/** Called after each group commit with its duration (write + fsync) and how many records it made durable. */
+export type PersistObserver = (seconds: number, records: number) => void;
+
+type Op =
+  | { kind: 'append'; record: Buffer; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'compact'; state: Uint8Array; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'barrier'; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'release'; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'delete'; resolve: () => void; reject: (e: unknown) => void };
+
+/** Per-room writer state; exists while a room has pending or open work. */
+interface RoomFiles {
+  dir: string;
+  log: FileHandle | null;
+  ops: Op[];
+  draining: boolean;
+  /** Set after a failed write or fsync: what is on disk is unknown, so nothing more is written. */
+  failed: unknown;
+}
+
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+
+const readIfExists = async (path: string): Promise<Buffer | undefined> => {
+  try {
+    return await fs.readFile(path);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+};
+
+/** fsyncs a directory so that a created, renamed or removed entry in it is durable. */
+const syncDir = async (dir: string): Promise<void> => {
+  const handle = await fs.open(dir, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+};
+
+/** Creates the disk store under `dataDir/rooms`. See docs/relay.md for the format. */
+export const createDiskStore = (dataDir: string, observe: PersistObserver = () => {}): RoomStore & { root: string } => {
+  const root = join(dataDir, 'rooms');
+  const rooms = new Map<string, RoomFiles>();
+
+  const filesOf = (room: string): RoomFiles => {
+    let files = rooms.get(room);
+    if (!files) {
+      files = { dir: roomDir(root, room), log: null, ops: [], draining: false, failed: undefined };
+      rooms.set(room, files);
+    }
+    return files;
+  };
+
+  /** Opens (creating if needed, durably) the room's log for appending. */
+  const openLog = async (files: RoomFiles): Promise<FileHandle> => {
+    if (files.log) return files.log;
+    await fs.mkdir(root, { recursive: true });
+    let createdDir = false;
+    try {
+      await fs.mkdir(files.dir);
+      createdDir = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (createdDir) await syncDir(root);
+    const path = join(files.dir, LOG_FILE);
+    const handle = await fs.open(path, 'a');
+    const { size } = await handle.stat();
+    if (size === 0) {
+      await handle.write(LOG_MAGIC);
+      await handle.sync();
+      await syncDir(files.dir);
+    }
+    files.log = handle;
+    return handle;
+  };
+
+  const closeLog = async (files: RoomFiles): Promise<void> => {
+    const log = files.log;
+    files.log = null;
+    if (log) await log.close();
+  };
+
+  const writeAppends = async (files: RoomFiles, batch: Extract<Op, { kind: 'append' }>[]): Promise<void> => {
+    const started = performance.now();
+    const log = await openLog(files);
+    const buffer = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((op) => op.record));
+    await log.write(buffer);
+    await log.datasync();
+    observe((performance.now() - started) / 1000, batch.length);
+  };
+
+  /** Replaces the room's data with `state`: temp file, fsync, rename, fsync dir, then empty the log. */
+  const writeSnapshot = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
+    const started = performance.now();
+    await openLog(files);
+    const temp = join(files.dir, SNAPSHOT_TEMP);
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.write(encodeSnapshot(state));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
+    await syncDir(files.dir);
+    // A crash before this point replays the old log over the new snapshot, which Yjs treats as a no-op.
+    await files.log!.truncate(LOG_MAGIC.length);
+    await files.log!.sync();
+    observe((performance.now() - started) / 1000, 1);
+  };
+
+  const runOp = async (room: string, files: RoomFiles, op: Exclude<Op, { kind: 'append' }>): Promise<void> => {
+    switch (op.kind) {
+      case 'compact':
+        if (files.failed !== undefined) throw files.failed;
+        return writeSnapshot(files, op.state);
+      case 'barrier':
+        if (files.failed !== undefined) throw files.failed;
+        return;
+      case 'release':
+        await closeLog(files);
+        return;
+      case 'delete':
+        await closeLog(files);
+        await fs.rm(files.dir, { recursive: true, force: true });
+        await fs.mkdir(root, { recursive: true });
+        await syncDir(root);
+        files.failed = undefined;
+        return;
+    }
+    void room;
+  };
+
+  /** Runs queued operations in order; consecutive appends share one write and one fsync (group commit). */
+  const drain = async (room: string, files: RoomFiles): Promise<void> => {
+    files.draining = true;
+    while (files.ops.length > 0) {
+      const first = files.ops[0]!;
+      if (first.kind === 'append') {
+        const batch: Extract<Op, { kind: 'append' }>[] = [];
+        while (files.ops[0]?.kind === 'append') batch.push(files.ops.shift() as Extract<Op, { kind: 'append' }>);
+        try {
+          if (files.failed !== undefined) throw files.failed;
+          await writeAppends(files, batch);
+          for (const op of batch) op.resolve();
+        } catch (error) {
+          // After a failed write or fsync the file's content is unknown: refuse everything until reload.
+          files.failed ??= error;
+          for (const op of batch) op.reject(error);
+        }
+        continue;
+      }
+      files.ops.shift();
+      try {
+        await runOp(room, files, first);
+        first.resolve();
+      } catch (error) {
+        if (first.kind === 'compact') files.failed ??= error;
+        first.reject(error);
+      }
+    }
+    files.draining = false;
+    if (files.log === null && files.ops.length === 0 && rooms.get(room) === files) rooms.delete(room);
+  };
+
+  const enqueue = (room: string, make: (resolve: () => void, reject: (e: unknown) => void) => Op): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const files = filesOf(room);
+      files.ops.push(make(resolve, reject));
+      if (!files.draining) void drain(room, files);
+    });
+
+  return {
+    root,
+    async load(room: string): Promise<LoadedRoom> {
+      // Wait for anything still queued for this room (a release or delete) before reading its files.
+      if (rooms.has(room)) await enqueue(room, (resolve, reject) => ({ kind: 'barrier', resolve, reject })).catch(() => {});
+      const files = filesOf(room);
+      files.failed = undefined;
+      const updates: Uint8Array[] = [];
+      const snapshot = await readIfExists(join(files.dir, SNAPSHOT_FILE));
+      if (snapshot !== undefined) updates.push(parseSnapshot(snapshot));
+      const logPath = join(files.dir, LOG_FILE);
+      const logBuffer = await readIfExists(logPath);
+      let logBytes = 0;
+      if (logBuffer !== undefined) {
+        const parsed = parseLog(logBuffer);
+        updates.push(...parsed.records);
+        logBytes = parsed.validBytes - LOG_MAGIC.length;
+        if (parsed.validBytes < logBuffer.length) {
+          // Cut the torn tail so that new records follow the last valid one.
+          await fs.truncate(logPath, parsed.validBytes);
+          const handle = await fs.open(logPath, 'r+');
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        }
+      }
+      if (files.ops.length === 0 && files.log === null) rooms.delete(room);
+      return { updates, logBytes: Math.max(0, logBytes) };
+    },
+    append(room, update) {
+      const record = encodeRecord(update);
+      return enqueue(room, (resolve, reject) => ({ kind: 'append', record, resolve, reject }));
+    },
+    compact(room, state) {
+      return enqueue(room, (resolve, reject) => ({ kind: 'compact', state, resolve, reject }));
+    },
+    flush(room) {
+      if (!rooms.has(room)) return Promise.resolve();
+      return enqueue(room, (resolve, reject) => ({ kind: 'barrier', resolve, reject }));
+    },
+    release(room) {
+      if (!rooms.has(room)) return Promise.resolve();
+      return enqueue(room, (resolve, reject) => ({ kind: 'release', resolve, reject }));
+    },
+    delete(room) {
+      return enqueue(room, (resolve, reject) => ({ kind: 'delete', resolve, reject }));
+    },
+    async close() {
+      await Promise.allSettled(
+        [...rooms.keys()].map((room) => enqueue(room, (resolve, reject) => ({ kind: 'release', resolve, reject }))),
+      );
+    },
+  };
+};

@@ -1,0 +1,147 @@
+// The relay's public entry: startRelay wires storage, rooms, WebSocket upgrades and HTTP into one server.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createTokenVerifier } from './auth.js';
+import { createDiskStore } from './disk-store.js';
+import { createHttpApp } from './http-app.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { resolveOptions, type RelayOptions } from './options.js';
+import { createLocalBus } from './room-bus.js';
+import { createRoomManager } from './room-manager.js';
+import { createUpgradeHandler } from './upgrade.js';
+import { defaultCheckUpdate } from './write-check.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+
+export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
+export { ConfigError, DEFAULT_LIMITS } from './options.js';
+export type { CheckUpdate, CheckUpdateInput, WriteUser } from './write-check.js';
+export { WriteRefusedError, defaultCheckUpdate } from './write-check.js';
+export type { RoomStore, LoadedRoom } from './room-store.js';
+export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
+export { createDiskStore } from './disk-store.js';
+export { createLocalBus } from './room-bus.js';
+
+/** A started relay. */
+export interface RunningRelay {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** `http://HOST:PORT`; WebSocket clients use the same address with ws:// and /rooms. */
+  url: string;
+  /** Whether dev mode (generated secret, `POST /dev/token`) is on. */
+  devMode: boolean;
+  /**
+   * Graceful stop: refuse new connections, stop reading writes, flush every room to disk and compact it,
+   * send pending durable acks, close sockets with 1012, and close the server. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/** How long a closing socket may take to finish its close handshake before it is cut. */
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Starts a relay. Every option has a default (see RelayOptions); configuration errors reject with a
+ * ConfigError before anything listens.
+ */
+export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<RunningRelay> => {
+  const options = resolveOptions(input);
+  const log = options.logger ?? createLogger(options.logLevel);
+  const metrics = createMetrics();
+
+  let jwt = options.jwt;
+  let devSecret: Uint8Array | undefined;
+  if (options.devMode) {
+    devSecret = new Uint8Array(randomBytes(32));
+    jwt = { ...jwt, secret: devSecret };
+    log.warn(
+      '!!! DEV MODE: no JWT key configured. A random secret was generated and POST /dev/token mints tokens for anyone. ' +
+        'Never expose this relay; configure --jwt-secret-file, --jwt-public-key-file or --jwks-url for real use. !!!',
+    );
+  }
+  const verifyToken = createTokenVerifier(jwt);
+
+  let releaseLock: (() => void) | undefined;
+  if (options.store === undefined) {
+    mkdirSync(options.dataDir, { recursive: true });
+    releaseLock = acquireDataDirLock(options.dataDir);
+  }
+  const store = options.store ?? createDiskStore(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds));
+  const bus = options.bus ?? createLocalBus();
+  const rooms = createRoomManager({
+    store,
+    bus,
+    metrics,
+    log,
+    maxFrameBytes: options.limits.maxFrameBytes,
+    compactLogBytes: options.compactLogBytes,
+    idleUnloadMs: options.idleUnloadMs,
+  });
+
+  let accepting = true;
+  const upgrades = createUpgradeHandler({
+    verifyToken,
+    rooms,
+    limits: options.limits,
+    metrics,
+    log,
+    checkUpdate: options.checkUpdate ?? defaultCheckUpdate,
+    accepting: () => accepting,
+  });
+  metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
+  metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+
+  const app = createHttpApp({
+    verifyToken,
+    rooms,
+    metrics,
+    log,
+    jwt,
+    devSecret,
+    staticDir: options.staticDir,
+    ready: () => accepting,
+  });
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { requestTimeout: 30_000 } }) as Server;
+  server.on('upgrade', upgrades.handle);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    releaseLock?.();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${hostForUrl}:${port}`;
+  log.info({ url, dataDir: options.dataDir, devMode: options.devMode }, 'relay listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      accepting = false;
+      log.info('relay shutting down: flushing rooms');
+      server.close();
+      // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
+      await rooms.closeAll();
+      await store.close();
+      await bus.close();
+      // Give clients a moment to answer the close frame, then cut whatever is left.
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (upgrades.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      upgrades.terminateAll();
+      server.closeAllConnections();
+      releaseLock?.();
+      log.info('relay stopped');
+    })());
+
+  return { port, url, devMode: options.devMode, close };
+};

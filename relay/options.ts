@@ -1,0 +1,193 @@
+// Relay configuration: option types, embedded defaults, and validation that fails at start with a clear message.
+import type { Logger } from 'pino';
+import type { CheckUpdate } from './write-check.js';
+import type { RoomStore } from './room-store.js';
+import type { RoomBus } from './room-bus.js';
+
+/** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
+export interface JwtOptions {
+  /** HS256 shared secret (at least 32 bytes). */
+  secret?: string | Uint8Array;
+  /** PEM-encoded SPKI public key (RSA → RS256, EC P-256 → ES256, Ed25519 → EdDSA). */
+  publicKeyPem?: string;
+  /** JWKS endpoint for RS256/ES256/EdDSA keys. */
+  jwksUrl?: string;
+  /** Required `iss` claim, when set. */
+  issuer?: string;
+  /** Required `aud` claim, when set. */
+  audience?: string;
+  /** Clock skew tolerated on `exp`/`nbf`, in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+}
+
+/** Per-connection and per-user limits. Every field has a default. */
+export interface RelayLimits {
+  /** Largest accepted WebSocket frame, in bytes (default 1 MiB). Larger frames close with 4413. */
+  maxFrameBytes: number;
+  /** Sustained messages per second per connection (token bucket refill rate). */
+  messagesPerSecond: number;
+  /** Message bucket size: the burst a connection may send at once. */
+  messageBurst: number;
+  /** Sustained bytes per second per connection. */
+  bytesPerSecond: number;
+  /** Byte bucket size (must be at least maxFrameBytes). */
+  byteBurst: number;
+  /** Simultaneous connections per user (token `sub`), across rooms. */
+  connectionsPerUser: number;
+  /** Bytes allowed to wait in one connection's send buffer before it is closed as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Upgrades waiting for token verification or room load at once; more are refused with HTTP 503. */
+  maxPendingUpgrades: number;
+  /** Longest a connection may stay unauthenticated/loading before it is dropped, in ms. */
+  upgradeTimeoutMs: number;
+}
+
+/** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
+export interface RelayOptions {
+  /** TCP port; 0 lets the OS choose (read it back from `RunningRelay.port`). Default 8787. */
+  port: number;
+  /** Interface to bind. Default 127.0.0.1 (local only); use 0.0.0.0 behind a TLS proxy. */
+  host: string;
+  /** Directory for room data. Default ./data. */
+  dataDir: string;
+  /** Token verification. */
+  jwt: JwtOptions;
+  /** Dev mode: generated secret and `POST /dev/token`. Defaults to on exactly when no key is configured; never allowed with a key. */
+  devMode: boolean;
+  /** Limits; missing fields take defaults. */
+  limits: Partial<RelayLimits>;
+  /** A room with no connections is flushed and unloaded after this many ms. Default 30 s. */
+  idleUnloadMs: number;
+  /** Log level: fatal, error, warn, info, debug, trace or silent. Default info. */
+  logLevel: string;
+  /** A ready pino logger to use instead of creating one (logLevel is then ignored). */
+  logger?: Logger;
+  /** Directory of the built web app, served at `/` when it exists. */
+  staticDir?: string;
+  /** Write-check hook called before any incoming update is applied, stored or forwarded (see write-check.ts). */
+  checkUpdate?: CheckUpdate;
+  /** Room storage backend. Default: the crash-safe disk store in dataDir. */
+  store?: RoomStore;
+  /** Fan-out across relay instances. Default: none (single instance). */
+  bus?: RoomBus;
+  /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
+  compactLogBytes: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxFrameBytes: 1024 * 1024,
+  messagesPerSecond: 100,
+  messageBurst: 500,
+  bytesPerSecond: 2 * 1024 * 1024,
+  byteBurst: 8 * 1024 * 1024,
+  connectionsPerUser: 32,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxPendingUpgrades: 1024,
+  upgradeTimeoutMs: 10_000,
+};
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  jwt: JwtOptions;
+  devMode: boolean;
+  limits: RelayLimits;
+  idleUnloadMs: number;
+  logLevel: string;
+  logger: Logger | undefined;
+  staticDir: string | undefined;
+  checkUpdate: CheckUpdate | undefined;
+  store: RoomStore | undefined;
+  bus: RoomBus | undefined;
+  compactLogBytes: number;
+}
+
+/** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const positiveInt = (name: string, value: number, min = 1): number => {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer ≥ ${min} (got ${String(value)})`);
+  }
+  return value;
+};
+
+/** Whether any verification key is configured. */
+export const hasKey = (jwt: JwtOptions): boolean =>
+  jwt.secret !== undefined || jwt.publicKeyPem !== undefined || jwt.jwksUrl !== undefined;
+
+/** Applies defaults and checks every option; throws ConfigError with a readable message. */
+export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions => {
+  const jwt = { ...(input.jwt ?? {}) };
+  const keySources = [jwt.secret, jwt.publicKeyPem, jwt.jwksUrl].filter((k) => k !== undefined).length;
+  if (keySources > 1) {
+    throw new ConfigError('configure only one of: JWT secret, public key, JWKS URL');
+  }
+  if (jwt.secret !== undefined) {
+    const length = typeof jwt.secret === 'string' ? Buffer.byteLength(jwt.secret) : jwt.secret.byteLength;
+    if (length < 32) throw new ConfigError('the JWT secret must be at least 32 bytes (256 bits) long');
+  }
+  if (jwt.jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwt.jwksUrl);
+    } catch {
+      throw new ConfigError(`the JWKS URL is not a valid URL: ${jwt.jwksUrl}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError('the JWKS URL must use https: (or http: for local testing)');
+    }
+  }
+  if (jwt.clockToleranceSeconds !== undefined) {
+    positiveInt('jwt.clockToleranceSeconds', jwt.clockToleranceSeconds, 0);
+  }
+  const keyed = hasKey(jwt);
+  if (input.devMode === true && keyed) {
+    throw new ConfigError('dev mode cannot be enabled while a JWT key is configured');
+  }
+  const devMode = input.devMode ?? !keyed;
+  if (!devMode && !keyed) {
+    throw new ConfigError('no JWT key configured: set a secret, a public key file or a JWKS URL (or use dev mode)');
+  }
+
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
+  for (const [name, value] of Object.entries(limits)) positiveInt(`limits.${name}`, value);
+  if (limits.byteBurst < limits.maxFrameBytes) {
+    throw new ConfigError('limits.byteBurst must be at least limits.maxFrameBytes, or a maximal frame could never pass');
+  }
+
+  const port = input.port ?? 8787;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`port must be an integer between 0 and 65535 (got ${String(port)})`);
+  }
+  const host = input.host ?? '127.0.0.1';
+  if (host.length === 0) throw new ConfigError('host must not be empty');
+  const dataDir = input.dataDir ?? './data';
+  if (dataDir.length === 0) throw new ConfigError('dataDir must not be empty');
+  const logLevel = input.logLevel ?? 'info';
+  if (!LOG_LEVELS.has(logLevel)) {
+    throw new ConfigError(`log level must be one of ${[...LOG_LEVELS].join(', ')} (got ${logLevel})`);
+  }
+  return {
+    port,
+    host,
+    dataDir,
+    jwt,
+    devMode,
+    limits,
+    idleUnloadMs: positiveInt('idleUnloadMs', input.idleUnloadMs ?? 30_000),
+    logLevel,
+    logger: input.logger,
+    staticDir: input.staticDir,
+    checkUpdate: input.checkUpdate,
+    store: input.store,
+    bus: input.bus,
+    compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+  };
+};

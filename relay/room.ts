@@ -1,0 +1,286 @@
+// A loaded room: its document, awareness and connected peers; fans updates out, persists them and sends durable acks.
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { Logger } from 'pino';
+import type { RoomStore } from './room-store.js';
+import type { RoomBus } from './room-bus.js';
+import type { Metrics } from './metrics.js';
+import {
+  SyncStep,
+  encodeAwarenessEntries,
+  encodeAwarenessMessage,
+  encodeDurableAck,
+  encodeSyncStep1,
+  encodeSyncStep2Frames,
+  encodeSyncUpdate,
+  type AwarenessEntry,
+} from './protocol-messages.js';
+
+/** What a room needs from a connection. */
+export interface RoomPeer {
+  /** The token's `sub`; awareness states must carry it as `user.id`. */
+  readonly userId: string;
+  /** Whether the client asked for durable acks (`acks=1`). */
+  readonly wantsAcks: boolean;
+  /** Sends a frame; `kind` is for metrics. Returns false if the peer is gone or was closed as a slow consumer. */
+  send(frame: Uint8Array, kind: 'update' | 'other'): boolean;
+  close(code: number, reason: string): void;
+  /** Awareness client ids this connection publishes for. */
+  readonly ownedClients: Set<number>;
+  /** Room sequence number covering this peer's latest write (see Room.applyFromPeer). */
+  lastWriteSeq: number;
+  /** Latest write sequence already acknowledged to this peer. */
+  ackedSeq: number;
+}
+
+/** Transaction origins that are not peers. */
+const LOAD = Symbol('load');
+const BUS = Symbol('bus');
+
+/** Most awareness client ids one connection may publish for (a page normally has one). */
+const MAX_CLIENTS_PER_PEER = 4;
+
+/** Why awareness entries were dropped, for metrics. */
+export type AwarenessRefusal = 'awareness-foreign-client' | 'awareness-identity';
+
+export interface RoomDeps {
+  name: string;
+  store: RoomStore;
+  bus: RoomBus;
+  metrics: Metrics;
+  log: Logger;
+  maxFrameBytes: number;
+  compactLogBytes: number;
+  /** Called once when persisting fails; the room is then unusable and must be evicted. */
+  onFailure: (room: Room, error: unknown) => void;
+}
+
+/** One room in memory. Created by the room manager from stored updates. */
+export class Room {
+  readonly name: string;
+  readonly doc: Y.Doc;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly peers = new Set<RoomPeer>();
+  /** Which peer owns each awareness client id. */
+  private readonly owners = new Map<number, RoomPeer>();
+  private readonly deps: RoomDeps;
+  /** Sequence number of the latest update handed to the store; `durableSeq` trails it. */
+  private appendSeq = 0;
+  private durableSeq = 0;
+  /** The durable state vector, advanced as appends complete (see `onDurable`). */
+  private readonly durableSV: Map<number, number>;
+  private readonly awaitingAck = new Set<RoomPeer>();
+  private ackScheduled = false;
+  private logBytes: number;
+  private failed = false;
+  /** Set while shutting down or deleting: incoming writes are ignored. */
+  closing = false;
+
+  constructor(deps: RoomDeps, stored: { updates: Uint8Array[]; logBytes: number }) {
+    this.deps = deps;
+    this.name = deps.name;
+    this.doc = new Y.Doc();
+    this.doc.transact(() => {
+      for (const update of stored.updates) Y.applyUpdate(this.doc, update, LOAD);
+    }, LOAD);
+    this.logBytes = stored.logBytes;
+    this.durableSV = Y.decodeStateVector(Y.encodeStateVector(this.doc));
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    // The relay itself is not a participant.
+    this.awareness.setLocalState(null);
+    this.doc.on('update', this.onDocUpdate);
+    this.awareness.on('update', this.onAwarenessUpdate);
+    deps.bus.join(this.name, (kind, payload) => {
+      if (kind === 'update') Y.applyUpdate(this.doc, payload, BUS);
+      else awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, BUS);
+    });
+  }
+
+  /** Adds a peer and greets it: our state vector (so it sends what we lack) and the current awareness. */
+  addPeer(peer: RoomPeer): void {
+    this.peers.add(peer);
+    peer.send(encodeSyncStep1(this.doc), 'other');
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) {
+      peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
+    }
+  }
+
+  /** Removes a peer and, at once, its awareness states for everyone. */
+  removePeer(peer: RoomPeer): void {
+    if (!this.peers.delete(peer)) return;
+    this.awaitingAck.delete(peer);
+    const owned = [...peer.ownedClients].filter((id) => this.owners.get(id) === peer);
+    for (const id of owned) this.owners.delete(id);
+    if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
+  }
+
+  /** Answers a sync step 1 with what the peer is missing, split to respect the frame limit. */
+  sendMissing(peer: RoomPeer, stateVector: Uint8Array): void {
+    for (const frame of encodeSyncStep2Frames(this.doc, stateVector, this.deps.maxFrameBytes)) {
+      if (!peer.send(frame, 'update')) return;
+    }
+  }
+
+  /** Sends every awareness state (answer to query-awareness). */
+  sendAwareness(peer: RoomPeer): void {
+    const states = [...this.awareness.getStates().keys()];
+    peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
+  }
+
+  /**
+   * Applies an update a peer sent, after the write check accepted it. The peer's write sequence is set to
+   * the latest append (its own, or an earlier one if the update changed nothing new), so its ack waits for that.
+   */
+  applyFromPeer(peer: RoomPeer, update: Uint8Array): void {
+    if (this.closing || this.failed) return;
+    Y.applyUpdate(this.doc, update, peer);
+    peer.lastWriteSeq = this.appendSeq;
+    if (peer.wantsAcks && peer.lastWriteSeq > peer.ackedSeq) {
+      this.awaitingAck.add(peer);
+      if (peer.lastWriteSeq <= this.durableSeq) this.scheduleAcks();
+    }
+  }
+
+  /**
+   * Applies the awareness entries a peer may publish and returns the refused ones' reasons: a peer may only
+   * publish for client ids it owns (claimed on first use, if no other peer has them), and a non-null state's
+   * `user.id` must be the peer's token `sub`.
+   */
+  applyAwarenessFromPeer(peer: RoomPeer, entries: AwarenessEntry[]): AwarenessRefusal[] {
+    const refused: AwarenessRefusal[] = [];
+    const accepted: AwarenessEntry[] = [];
+    for (const entry of entries) {
+      const owner = this.owners.get(entry.clientID);
+      const claimable =
+        owner === undefined && peer.ownedClients.size < MAX_CLIENTS_PER_PEER && entry.clientID !== this.doc.clientID;
+      if (owner !== peer && !claimable) {
+        refused.push('awareness-foreign-client');
+        continue;
+      }
+      if (entry.state !== null) {
+        const user = (entry.state as { user?: { id?: unknown } } | undefined)?.user;
+        if (typeof entry.state !== 'object' || user?.id !== peer.userId) {
+          refused.push('awareness-identity');
+          continue;
+        }
+      } else if (owner !== peer) {
+        refused.push('awareness-foreign-client');
+        continue;
+      }
+      if (owner === undefined) {
+        this.owners.set(entry.clientID, peer);
+        peer.ownedClients.add(entry.clientID);
+      }
+      accepted.push(entry);
+    }
+    if (accepted.length > 0 && !this.closing) {
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(accepted), peer);
+    }
+    return refused;
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  flush(): Promise<void> {
+    return this.deps.store.flush(this.name);
+  }
+
+  /** Writes a snapshot of the whole document if the log holds anything, so the next load is one read. */
+  async compactIfNeeded(): Promise<void> {
+    if (this.failed || this.logBytes === 0) return;
+    this.logBytes = 0;
+    await this.deps.store.compact(this.name, Y.encodeStateAsUpdate(this.doc));
+  }
+
+  /** Closes every peer (with `code`) and frees the document. The caller flushes first when it should. */
+  destroy(code: number, reason: string): void {
+    this.closing = true;
+    for (const peer of [...this.peers]) {
+      this.removePeer(peer);
+      peer.close(code, reason);
+    }
+    this.deps.bus.leave(this.name);
+    this.doc.off('update', this.onDocUpdate);
+    this.awareness.off('update', this.onAwarenessUpdate);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  /** Peers that have not been closed. */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === LOAD) return;
+    const frame = encodeSyncUpdate(update, SyncStep.update);
+    for (const peer of this.peers) if (peer !== origin) peer.send(frame, 'update');
+    if (origin === BUS) return; // the instance that accepted it persists it
+    this.deps.bus.publish(this.name, 'update', update);
+    const seq = ++this.appendSeq;
+    this.logBytes += update.byteLength + 8;
+    this.deps.store.append(this.name, update).then(
+      () => this.onDurable(seq, update),
+      (error: unknown) => this.fail(error),
+    );
+    if (this.logBytes > this.deps.compactLogBytes) {
+      this.compactIfNeeded().catch((error: unknown) => this.fail(error));
+    }
+  };
+
+  private readonly onAwarenessUpdate = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ): void => {
+    const changed = [...added, ...updated, ...removed];
+    const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    const frame = encodeAwarenessMessage(update);
+    for (const peer of this.peers) peer.send(frame, 'other');
+    if (origin !== BUS) this.deps.bus.publish(this.name, 'awareness', update);
+  };
+
+  /**
+   * Appends complete in order, and the document emits each writer's structs contiguously, so the durable
+   * state vector is the running maximum of the struct ranges of completed appends.
+   */
+  private onDurable(seq: number, update: Uint8Array): void {
+    if (seq > this.durableSeq) this.durableSeq = seq;
+    if (this.awaitingAck.size === 0 && this.peers.size === 0) {
+      this.mergeDurable(update);
+      return;
+    }
+    this.mergeDurable(update);
+    if (this.awaitingAck.size > 0) this.scheduleAcks();
+  }
+
+  private mergeDurable(update: Uint8Array): void {
+    const { to } = Y.parseUpdateMeta(update);
+    for (const [client, clock] of to) {
+      if (clock > (this.durableSV.get(client) ?? 0)) this.durableSV.set(client, clock);
+    }
+  }
+
+  /** Sends acks once per batch of completed appends rather than once per append. */
+  private scheduleAcks(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    queueMicrotask(() => {
+      this.ackScheduled = false;
+      let frame: Uint8Array | undefined;
+      for (const peer of this.awaitingAck) {
+        if (peer.lastWriteSeq > this.durableSeq) continue;
+        frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
+        peer.ackedSeq = peer.lastWriteSeq;
+        this.awaitingAck.delete(peer);
+        peer.send(frame, 'other');
+      }
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.deps.log.error({ err: error, room: this.name }, 'persisting the room failed; closing it');
+    this.deps.onFailure(this, error);
+  }
+}

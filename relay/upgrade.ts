@@ -1,0 +1,177 @@
+// Accepts WebSocket upgrades on /rooms/:room: verifies the token and loads the room before any frame is read.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from 'pino';
+import { CloseCode, isValidRoomName, type Role } from '../shared/protocol.js';
+import { TokenError, roleForRoom, type Identity, type VerifyToken } from './auth.js';
+import type { RoomManager } from './room-manager.js';
+import type { Metrics } from './metrics.js';
+import type { RelayLimits } from './options.js';
+import type { CheckUpdate } from './write-check.js';
+import type { Room } from './room.js';
+import { attachConnection } from './connection.js';
+
+export interface UpgradeDeps {
+  verifyToken: VerifyToken;
+  rooms: RoomManager;
+  limits: RelayLimits;
+  metrics: Metrics;
+  log: Logger;
+  checkUpdate: CheckUpdate;
+  /** False once shutdown began. */
+  accepting: () => boolean;
+}
+
+/** The upgrade handler plus what shutdown needs. */
+export interface UpgradeHandler {
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Open sockets (authenticated or about to be closed with a code). */
+  readonly sockets: Set<WebSocket>;
+  /** Connections per user, for the per-user limit and metrics. */
+  readonly connections: number;
+  /** Terminates sockets that did not finish their close handshake. */
+  terminateAll(): void;
+}
+
+type Outcome =
+  | { ok: true; identity: Identity; role: Role; room: Room; wantsAcks: boolean }
+  | { ok: false; code: number; reason: string; refusal: string };
+
+const rejectHttp = (socket: Duplex, status: number, text: string) => {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+};
+
+/** Splits a raw request target without URL normalisation (which would resolve `..`); returns the room segment. */
+export const parseRoomTarget = (target: string): { room: string; query: URLSearchParams } | undefined => {
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+  if (!path.startsWith('/rooms/')) return undefined;
+  return { room: path.slice('/rooms/'.length), query };
+};
+
+/** Creates the upgrade handler around a `ws` server in no-server mode. */
+export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
+  const { limits, metrics, log } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+  const sockets = new Set<WebSocket>();
+  const perUser = new Map<string, number>();
+  let pending = 0;
+  let connections = 0;
+
+  const releaseUser = (id: string) => {
+    const n = (perUser.get(id) ?? 1) - 1;
+    if (n <= 0) perUser.delete(id);
+    else perUser.set(id, n);
+  };
+
+  /** Decides what to do with the upgrade; acquires a user slot and the room on success. */
+  const decide = async (room: string, query: URLSearchParams): Promise<Outcome> => {
+    if (!isValidRoomName(room)) return { ok: false, code: CloseCode.badRequest, reason: 'invalid room name', refusal: 'bad-room-name' };
+    const token = query.get('token');
+    if (token === null || token.length === 0) {
+      return { ok: false, code: CloseCode.unauthorized, reason: 'token required', refusal: 'no-token' };
+    }
+    let identity: Identity;
+    try {
+      identity = await deps.verifyToken(token);
+    } catch (error) {
+      const reason = error instanceof TokenError ? error.message : 'invalid token';
+      return { ok: false, code: CloseCode.unauthorized, reason, refusal: 'bad-token' };
+    }
+    const role = roleForRoom(identity.rooms, room);
+    if (role === undefined) return { ok: false, code: CloseCode.forbidden, reason: 'no access to this room', refusal: 'no-access' };
+    const count = perUser.get(identity.id) ?? 0;
+    if (count >= limits.connectionsPerUser) {
+      return { ok: false, code: CloseCode.rateLimited, reason: 'too many connections for this user', refusal: 'too-many-connections' };
+    }
+    perUser.set(identity.id, count + 1);
+    try {
+      const loaded = await deps.rooms.acquire(room);
+      return { ok: true, identity, role, room: loaded, wantsAcks: query.get('acks') === '1' };
+    } catch {
+      releaseUser(identity.id);
+      if (!deps.accepting()) return { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
+      // Never serve a room that failed to load (an empty one would overwrite its data later).
+      return { ok: false, code: 1011, reason: 'room unavailable', refusal: 'room-unavailable' };
+    }
+  };
+
+  const undo = (outcome: Outcome) => {
+    if (!outcome.ok) return;
+    releaseUser(outcome.identity.id);
+    deps.rooms.release(outcome.room);
+  };
+
+  const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return rejectHttp(socket, 400, 'Bad Request');
+    const target = parseRoomTarget(req.url ?? '/');
+    if (!target) return rejectHttp(socket, 404, 'Not Found');
+    if (!deps.accepting()) return rejectHttp(socket, 503, 'Service Unavailable');
+    if (pending >= limits.maxPendingUpgrades) {
+      metrics.refusals.inc({ reason: 'too-many-pending' });
+      return rejectHttp(socket, 503, 'Service Unavailable');
+    }
+    pending++;
+    // Until the token checks out nothing is read from the socket: ws has not been attached to it yet.
+    const timeout = setTimeout(() => socket.destroy(), limits.upgradeTimeoutMs);
+    void decide(target.room, target.query).then((outcome) => {
+      pending--;
+      clearTimeout(timeout);
+      if (socket.destroyed) return undo(outcome);
+      if (outcome.ok && !deps.accepting()) {
+        undo(outcome);
+        outcome = { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
+      }
+      const result = outcome;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        // ws closes oversized frames with 1009; Parley's contract names that 4413.
+        const close = ws.close.bind(ws);
+        ws.close = (code?: number, reason?: string | Buffer) =>
+          code === 1009 ? (metrics.refusals.inc({ reason: 'frame-too-large' }), close(CloseCode.frameTooLarge, 'frame too large')) : close(code, reason);
+        sockets.add(ws);
+        ws.once('close', () => sockets.delete(ws));
+        if (!result.ok) {
+          metrics.refusals.inc({ reason: result.refusal });
+          ws.on('error', () => {});
+          ws.close(result.code, result.reason);
+          return;
+        }
+        connections++;
+        attachConnection({
+          ws,
+          room: result.room,
+          identity: result.identity,
+          role: result.role,
+          wantsAcks: result.wantsAcks,
+          limits,
+          metrics,
+          log,
+          checkUpdate: deps.checkUpdate,
+          onClosed: () => {
+            connections--;
+            releaseUser(result.identity.id);
+            deps.rooms.release(result.room);
+          },
+        });
+      });
+    });
+  };
+
+  return {
+    handle,
+    sockets,
+    get connections() {
+      return connections;
+    },
+    terminateAll() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+    },
+  };
+};

@@ -1,0 +1,52 @@
+// The write-check seam: a hook that may refuse any incoming update before it touches a room.
+import type * as Y from 'yjs';
+import type { Role } from '../shared/protocol.js';
+
+/** Who is writing, as proven by their token. */
+export interface WriteUser {
+  /** The token's `sub`. */
+  id: string;
+  /** The token's `name` (falls back to `sub`). */
+  name: string;
+}
+
+/** What the hook sees. `doc` is the room's live document *before* the update; do not mutate it. */
+export interface CheckUpdateInput {
+  room: string;
+  doc: Y.Doc;
+  /** The update exactly as the client sent it (Yjs update format v1), already known to decode. */
+  update: Uint8Array;
+  user: WriteUser;
+  role: Role;
+}
+
+/**
+ * Called by the relay for every incoming sync step 2 and update message, after the frame is decoded and
+ * before the update is applied to the room, appended to the log or forwarded to anyone (connection.ts,
+ * `handleIncomingUpdate`). Throw (ideally a `WriteRefusedError`) to refuse: the sender is closed with 4403
+ * and a reason naming the rule, the refusal is counted in `parley_write_refusals_total{rule}`, and the room
+ * stays untouched. Must be synchronous so that updates keep their order.
+ */
+export type CheckUpdate = (input: CheckUpdateInput) => void;
+
+/** A refused write. `rule` is a short stable identifier, e.g. `read-only`, shown in the close reason and metrics. */
+export class WriteRefusedError extends Error {
+  override name = 'WriteRefusedError';
+  constructor(
+    readonly rule: string,
+    message = `write refused by rule ${rule}`,
+  ) {
+    super(message);
+  }
+}
+
+/** The default hook: a `read` role may write nothing. Issue 4 replaces it with the conversation rules. */
+export const defaultCheckUpdate: CheckUpdate = ({ role }) => {
+  if (role === 'read') throw new WriteRefusedError('read-only', 'this token may only read the room');
+};
+
+/** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */
+export const ruleOf = (error: unknown): string => {
+  const rule = (error as { rule?: unknown } | null)?.rule;
+  return typeof rule === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(rule) ? rule : 'unknown';
+};

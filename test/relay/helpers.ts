@@ -1,0 +1,187 @@
+// Shared helpers for relay tests: start relays on port 0, mint tokens, connect stock and raw clients, poll.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { WebsocketProvider } from 'y-websocket';
+import { SignJWT } from 'jose';
+import { startRelay, type RelayOptions, type RunningRelay } from '../../relay/index.js';
+import type { Role } from '../../shared/protocol.js';
+
+export const SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+/** Polls `predicate` until it is truthy; fails with `message` after `timeoutMs`. */
+export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs = 5000, message = 'condition'): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${message}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+/** A fresh temporary data directory; `cleanup` removes it. */
+export const tempDir = (): { dir: string; cleanup: () => void } => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-relay-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+/** Starts a quiet relay with the test secret on an OS-assigned port. */
+export const startTestRelay = (options: Partial<RelayOptions> = {}): Promise<RunningRelay> =>
+  startRelay({ port: 0, logLevel: 'silent', jwt: { secret: SECRET }, ...options });
+
+export interface TokenSpec {
+  sub?: string;
+  name?: string;
+  rooms?: Record<string, Role>;
+  /** Seconds until expiry (negative for an expired token). */
+  ttl?: number;
+  secret?: string;
+  extra?: Record<string, unknown>;
+}
+
+/** Signs an HS256 token like an identity provider would. */
+export const mintToken = async (spec: TokenSpec = {}): Promise<string> => {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ name: spec.name ?? 'Ada', rooms: spec.rooms ?? { '*': 'write' }, ...(spec.extra ?? {}) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(spec.sub ?? 'user-ada')
+    .setIssuedAt(now)
+    .setExpirationTime(now + (spec.ttl ?? 3600))
+    .sign(new TextEncoder().encode(spec.secret ?? SECRET));
+};
+
+export const wsBase = (relay: RunningRelay): string => `${relay.url.replace(/^http/, 'ws')}/rooms`;
+
+/** A stock y-websocket client (no BroadcastChannel, so everything goes through the relay). */
+export const connectProvider = (
+  relay: RunningRelay,
+  room: string,
+  token: string,
+  doc = new Y.Doc(),
+  extra: Record<string, string> = {},
+): WebsocketProvider =>
+  new WebsocketProvider(wsBase(relay), room, doc, {
+    params: { token, ...extra },
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    maxBackoffTime: 200,
+  });
+
+/** Resolves once the provider reports synced. */
+export const synced = (provider: WebsocketProvider): Promise<void> =>
+  waitFor(() => provider.synced, 5000, 'provider synced').then(() => undefined);
+
+/** A raw protocol client that records every frame it receives and how it was closed. */
+export interface RawClient {
+  ws: WebSocket;
+  frames: Uint8Array[];
+  closed: { code: number; reason: string } | undefined;
+  opened: Promise<void>;
+  send(frame: Uint8Array): void;
+  /** Resolves with the close code and reason. */
+  closedWith(timeoutMs?: number): Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a raw WebSocket to `/rooms/<room>` with the given query string (no normalisation of `room`). */
+export const rawClient = (relay: RunningRelay, roomPath: string, query: Record<string, string> = {}): RawClient => {
+  const search = new URLSearchParams(query).toString();
+  const ws = new WebSocket(`${wsBase(relay)}/${roomPath}${search ? `?${search}` : ''}`);
+  ws.binaryType = 'nodebuffer';
+  const client: RawClient = {
+    ws,
+    frames: [],
+    closed: undefined,
+    opened: new Promise((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    }),
+    send(frame) {
+      ws.send(frame);
+    },
+    closedWith(timeoutMs = 5000) {
+      return waitFor(() => client.closed, timeoutMs, 'socket closed') as Promise<{ code: number; reason: string }>;
+    },
+  };
+  ws.on('error', () => {});
+  ws.on('message', (data: Buffer) => client.frames.push(new Uint8Array(data)));
+  ws.on('close', (code, reason) => {
+    client.closed = { code, reason: reason.toString() };
+  });
+  return client;
+};
+
+/** Frame builders for raw clients. */
+export const frames = {
+  syncStep1(doc: Y.Doc): Uint8Array {
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint8Array(e, Y.encodeStateVector(doc));
+    return encoding.toUint8Array(e);
+  },
+  update(update: Uint8Array, step: 1 | 2 = 2): Uint8Array {
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, step);
+    encoding.writeVarUint8Array(e, update);
+    return encoding.toUint8Array(e);
+  },
+  awareness(entries: { clientID: number; clock: number; state: unknown }[]): Uint8Array {
+    const inner = encoding.createEncoder();
+    encoding.writeVarUint(inner, entries.length);
+    for (const entry of entries) {
+      encoding.writeVarUint(inner, entry.clientID);
+      encoding.writeVarUint(inner, entry.clock);
+      encoding.writeVarString(inner, JSON.stringify(entry.state));
+    }
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 1);
+    encoding.writeVarUint8Array(e, encoding.toUint8Array(inner));
+    return encoding.toUint8Array(e);
+  },
+  queryAwareness(): Uint8Array {
+    return new Uint8Array([3]);
+  },
+};
+
+/** A decoded relay frame. */
+export type ServerFrame =
+  | { type: 'sync'; step: number; payload: Uint8Array }
+  | { type: 'awareness'; payload: Uint8Array }
+  | { type: 'ack'; stateVector: Map<number, number> }
+  | { type: 'other'; code: number };
+
+export const decodeServerFrame = (frame: Uint8Array): ServerFrame => {
+  const d = decoding.createDecoder(frame);
+  const type = decoding.readVarUint(d);
+  if (type === 0) {
+    const step = decoding.readVarUint(d);
+    return { type: 'sync', step, payload: decoding.readVarUint8Array(d) };
+  }
+  if (type === 1) return { type: 'awareness', payload: decoding.readVarUint8Array(d) };
+  if (type === 100) return { type: 'ack', stateVector: Y.decodeStateVector(decoding.readVarUint8Array(d)) };
+  return { type: 'other', code: type };
+};
+
+/** Applies every sync frame a raw client received to `doc` (to check what the relay sent). */
+export const applyReceived = (client: RawClient, doc: Y.Doc): void => {
+  for (const frame of client.frames) {
+    const message = decodeServerFrame(frame);
+    if (message.type === 'sync' && message.step !== 0) Y.applyUpdate(doc, message.payload);
+  }
+};
+
+/** Fetches the room's binary state through the admin API and loads it into a fresh doc. */
+export const exportDoc = async (relay: RunningRelay, room: string): Promise<Y.Doc> => {
+  const token = await mintToken({ sub: 'admin', rooms: { [room]: 'admin' } });
+  const res = await fetch(`${relay.url}/rooms/${room}/export?format=yjs`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`export failed: ${res.status} ${await res.text()}`);
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
+  return doc;
+};

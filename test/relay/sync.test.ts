@@ -1,0 +1,121 @@
+// Stock y-websocket clients syncing through the relay: both ways, late joiners, awareness and its cleanup.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { RunningRelay } from '../../relay/index.js';
+import {
+  connectProvider,
+  decodeServerFrame,
+  exportDoc,
+  frames,
+  mintToken,
+  rawClient,
+  startTestRelay,
+  synced,
+  tempDir,
+  waitFor,
+} from './helpers.js';
+
+describe('relay sync', () => {
+  let relay: RunningRelay;
+  const data = tempDir();
+  beforeAll(async () => {
+    relay = await startTestRelay({ dataDir: data.dir });
+  });
+  afterAll(async () => {
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('syncs two stock clients both ways and gives a late joiner the history', async () => {
+    const a = connectProvider(relay, 'sync-both', await mintToken({ sub: 'ada' }));
+    const b = connectProvider(relay, 'sync-both', await mintToken({ sub: 'bob' }));
+    await Promise.all([synced(a), synced(b)]);
+    a.doc.getArray<string>('messages').push(['from a']);
+    b.doc.getArray<string>('messages').push(['from b']);
+    await waitFor(() => a.doc.getArray('messages').length === 2 && b.doc.getArray('messages').length === 2);
+    expect(a.doc.getArray('messages').toJSON()).toEqual(b.doc.getArray('messages').toJSON());
+
+    const late = connectProvider(relay, 'sync-both', await mintToken({ sub: 'cy' }));
+    await synced(late);
+    await waitFor(() => late.doc.getArray('messages').length === 2);
+    expect(late.doc.getArray('messages').toJSON().sort()).toEqual(['from a', 'from b']);
+    for (const p of [a, b, late]) p.destroy();
+  });
+
+  it('propagates awareness and removes it for everyone as soon as the socket closes', async () => {
+    const a = connectProvider(relay, 'presence', await mintToken({ sub: 'ada' }));
+    const b = connectProvider(relay, 'presence', await mintToken({ sub: 'bob' }));
+    await Promise.all([synced(a), synced(b)]);
+    a.awareness.setLocalStateField('user', { id: 'ada', name: 'Ada' });
+    await waitFor(() => b.awareness.getStates().get(a.doc.clientID)?.user?.id === 'ada', 5000, 'awareness at b');
+    // Kill the socket without a goodbye: the relay must remove the state, not wait 30 s for the timeout.
+    (a.ws as unknown as { terminate(): void }).terminate();
+    a.shouldConnect = false;
+    await waitFor(() => !b.awareness.getStates().has(a.doc.clientID), 3000, 'awareness removed at b');
+    a.destroy();
+    b.destroy();
+  });
+
+  it('refuses awareness states for foreign client ids or another user id', async () => {
+    const b = connectProvider(relay, 'spoof', await mintToken({ sub: 'bob' }));
+    await synced(b);
+    const victimId = b.doc.clientID;
+    b.awareness.setLocalStateField('user', { id: 'bob', name: 'Bob' });
+    const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory' }) });
+    await mallory.opened;
+    await waitFor(() => b.awareness.getStates().get(victimId)?.user?.id === 'bob');
+    mallory.send(
+      frames.awareness([
+        { clientID: victimId, clock: 999, state: { user: { id: 'bob', name: 'Evil Bob' } } }, // someone else's client id
+        { clientID: 4242, clock: 1, state: { user: { id: 'bob', name: 'Fake Bob' } } }, // claims another user id
+        { clientID: 4243, clock: 1, state: { user: { id: 'mallory', name: 'Mallory' } } }, // honest
+      ]),
+    );
+    await waitFor(() => b.awareness.getStates().get(4243)?.user?.name === 'Mallory', 3000, 'honest state');
+    expect(b.awareness.getStates().get(victimId)?.user?.name).toBe('Bob');
+    expect(b.awareness.getStates().has(4242)).toBe(false);
+    // Mallory cannot remove Bob's state either.
+    mallory.send(frames.awareness([{ clientID: victimId, clock: 1000, state: null }]));
+    mallory.send(frames.queryAwareness());
+    await waitFor(() => mallory.frames.some((f) => decodeServerFrame(f).type === 'awareness'));
+    expect(b.awareness.getStates().get(victimId)?.user?.name).toBe('Bob');
+    const metrics = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(metrics).toMatch(/parley_refusals_total\{reason="awareness-foreign-client"\} [1-9]/);
+    expect(metrics).toMatch(/parley_refusals_total\{reason="awareness-identity"\} [1-9]/);
+    mallory.ws.close();
+    b.destroy();
+  });
+
+  it('splits a document larger than the frame limit into several frames', async () => {
+    const small = await startTestRelay({ dataDir: tempDir().dir, limits: { maxFrameBytes: 64 * 1024, byteBurst: 1 << 24 } });
+    try {
+      // Many writers (as many sessions would be), ~600 KB in total, each update under the frame limit.
+      const writer = rawClient(small, 'big', { token: await mintToken({ sub: 'writer' }) });
+      await writer.opened;
+      for (let w = 0; w < 30; w++) {
+        const doc = new Y.Doc();
+        doc.getArray<string>('messages').push(Array.from({ length: 20 }, (_, i) => `${w}:${i}:${'x'.repeat(1000)}`));
+        writer.send(frames.update(Y.encodeStateAsUpdate(doc)));
+      }
+      await waitFor(async () => (await exportDoc(small, 'big')).getArray('messages').length === 600, 5000, 'all written');
+      writer.ws.close();
+      const reader = rawClient(small, 'big', { token: await mintToken({ sub: 'reader' }) });
+      await reader.opened;
+      reader.send(frames.syncStep1(new Y.Doc()));
+      const doc = new Y.Doc();
+      await waitFor(() => {
+        const sync = reader.frames.map(decodeServerFrame).filter((m) => m.type === 'sync' && m.step === 1);
+        return sync.length > 0;
+      });
+      const received = reader.frames.map(decodeServerFrame);
+      for (const m of received) if (m.type === 'sync' && m.step !== 0) Y.applyUpdate(doc, m.payload);
+      expect(doc.getArray('messages').length).toBe(600);
+      const largest = Math.max(...reader.frames.map((f) => f.byteLength));
+      expect(largest).toBeLessThanOrEqual(64 * 1024);
+      expect(received.filter((m) => m.type === 'sync' && m.step === 2).length).toBeGreaterThan(1);
+      reader.ws.close();
+    } finally {
+      await small.close();
+    }
+  });
+});
