@@ -1,7 +1,7 @@
 // Keeps a conversation's Y.Doc in IndexedDB through y-indexeddb, and turns its silent failures into a storage state.
 import type * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { docDbName, watchDatabase } from './idb.js';
+import { docDbName, openDatabase, watchDatabase } from './idb.js';
 import { describe, type StorageState } from './local-store.js';
 
 export interface DocStore {
@@ -16,12 +16,14 @@ export interface DocStore {
 /**
  * Loads `doc` from the user's IndexedDB copy of `room` and persists every later update.
  * y-indexeddb reports nothing when opening fails (its promise rejects unobserved and `whenSynced` never
- * resolves) nor when a write fails (quota), so: a timeout and the open rejection turn into `unavailable`;
- * errors bubbling from its write transactions to the database, or the database closing, into `failed`.
+ * resolves) nor when a write fails (quota). So the database is first opened here (same name and stores)
+ * to learn whether it can be; a timeout covers a load that never ends; errors bubbling from y-indexeddb's
+ * write transactions to the database, or the database closing, turn into `failed`.
  */
 export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs = 5_000 } = {}): DocStore {
   const listeners = new Set<(state: StorageState) => void>();
   let persistence: IndexeddbPersistence | undefined;
+  let destroyed = false;
   const store: DocStore = {
     whenLoaded: Promise.resolve(),
     state: { status: 'loading' },
@@ -30,6 +32,7 @@ export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs
       return () => listeners.delete(listener);
     },
     async destroy() {
+      destroyed = true;
       const p = persistence;
       persistence = undefined;
       if (p) await p.destroy().catch(() => undefined);
@@ -47,20 +50,29 @@ export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs
     p?.destroy().catch(() => undefined);
     setState({ status, error });
   };
+  const name = docDbName(userId, room);
 
-  try {
-    persistence = new IndexeddbPersistence(docDbName(userId, room), doc);
-  } catch (error) {
-    setState({ status: 'unavailable', error: describe(error) });
-    return store;
-  }
-  const opened = persistence._db as Promise<IDBDatabase>;
-  store.whenLoaded = new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      giveUp('unavailable', `IndexedDB did not load the conversation within ${timeoutMs} ms`);
-      resolve();
-    }, timeoutMs);
-    opened.then(
+  store.whenLoaded = (async () => {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      const probe = await openDatabase(
+        name,
+        (db) => {
+          // The layout y-indexeddb creates, so that its own open finds nothing to upgrade.
+          db.createObjectStore('updates', { autoIncrement: true });
+          db.createObjectStore('custom');
+        },
+        { timeoutMs },
+      );
+      probe.close();
+    } catch (error) {
+      giveUp('unavailable', describe(error));
+      return;
+    }
+    if (destroyed) return;
+    const p = new IndexeddbPersistence(name, doc);
+    persistence = p;
+    (p._db as Promise<IDBDatabase>).then(
       (db) => {
         db.addEventListener('error', (event) => {
           const target = event.target as IDBRequest | IDBTransaction | null;
@@ -72,17 +84,12 @@ export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs
         });
         watchDatabase(db, (reason) => giveUp('failed', reason));
       },
-      (error: unknown) => {
-        clearTimeout(timer);
-        giveUp('unavailable', describe(error));
-        resolve();
-      },
+      (error: unknown) => giveUp('unavailable', describe(error)),
     );
-    persistence!.whenSynced.then(() => {
-      clearTimeout(timer);
-      setState({ status: 'ready' });
-      resolve();
-    });
-  });
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())));
+    const result = await Promise.race([p.whenSynced.then(() => 'loaded' as const), timeout]);
+    if (result === 'timeout') giveUp('unavailable', `IndexedDB did not load the conversation within ${timeoutMs} ms`);
+    else setState({ status: 'ready' });
+  })();
   return store;
 }

@@ -3,13 +3,13 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { openConversation, type Conversation, type ConversationState, type OpenConversationOptions } from '../../../client/index.js';
 
 /** Polls `check` until it returns a truthy value (returned) or throws its last error after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {}): Promise<T> {
+export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {}): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
       lastError = undefined;
     } catch (error) {
       lastError = error;
