@@ -49,7 +49,6 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
     wantsAcks: deps.wantsAcks,
     ownedClients: new Set(),
     lastWriteSeq: 0,
-    ackedSeq: 0,
     send(frame, kind) {
       if (closed || ws.readyState !== ws.OPEN) return false;
       // A reader that cannot keep up is closed rather than buffered for without bound.

@@ -29,8 +29,6 @@ export interface RoomPeer {
   readonly ownedClients: Set<number>;
   /** Room sequence number covering this peer's latest write (see Room.applyFromPeer). */
   lastWriteSeq: number;
-  /** Latest write sequence already acknowledged to this peer. */
-  ackedSeq: number;
 }
 
 /** Transaction origins that are not peers. */
@@ -136,7 +134,8 @@ export class Room {
     if (this.closing || this.failed) return;
     Y.applyUpdate(this.doc, update, peer);
     peer.lastWriteSeq = this.appendSeq;
-    if (peer.wantsAcks && peer.lastWriteSeq > peer.ackedSeq) {
+    if (peer.wantsAcks) {
+      // Every write is acknowledged, even one that changed nothing (a resend after reconnecting).
       this.awaitingAck.add(peer);
       if (peer.lastWriteSeq <= this.durableSeq) this.scheduleAcks();
     }
@@ -245,10 +244,6 @@ export class Room {
    */
   private onDurable(seq: number, update: Uint8Array): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
-    if (this.awaitingAck.size === 0 && this.peers.size === 0) {
-      this.mergeDurable(update);
-      return;
-    }
     this.mergeDurable(update);
     if (this.awaitingAck.size > 0) this.scheduleAcks();
   }
@@ -270,7 +265,6 @@ export class Room {
       for (const peer of this.awaitingAck) {
         if (peer.lastWriteSeq > this.durableSeq) continue;
         frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
-        peer.ackedSeq = peer.lastWriteSeq;
         this.awaitingAck.delete(peer);
         peer.send(frame, 'other');
       }

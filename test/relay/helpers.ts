@@ -185,3 +185,56 @@ export const exportDoc = async (relay: RunningRelay, room: string): Promise<Y.Do
   Y.applyUpdate(doc, new Uint8Array(await res.arrayBuffer()));
   return doc;
 };
+
+/**
+ * Sends a WebSocket upgrade for a raw, un-normalised request target (e.g. `/rooms/../x`) and reports the HTTP
+ * status, plus the close code when the relay upgraded and then closed.
+ */
+export const rawUpgrade = async (relay: RunningRelay, target: string): Promise<{ status: number; closeCode?: number }> => {
+  const { request } = await import('node:http');
+  const { port } = relay;
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path: target,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('upgrade', (res, socket, head) => {
+      let buffer = head;
+      const done = () => {
+        // A server close frame: 0x88, length, then the 2-byte code.
+        if (buffer.length >= 4 && buffer[0] === 0x88) {
+          resolve({ status: res.statusCode ?? 0, closeCode: buffer.readUInt16BE(2) });
+          socket.destroy();
+          return true;
+        }
+        return false;
+      };
+      if (done()) return;
+      socket.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        done();
+      });
+      socket.on('close', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+};
+
+/** Reads one unlabelled metric's value from /metrics. */
+export const metric = async (relay: RunningRelay, name: string): Promise<number> => {
+  const text = await (await fetch(`${relay.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+};

@@ -1,0 +1,193 @@
+// Durability: restarts keep rooms, shutdown flushes, idle rooms unload and reload, acks mean durable, kill -9 loses nothing acked.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { RunningRelay } from '../../relay/index.js';
+import { LOG_MAGIC } from '../../relay/record-log.js';
+import { roomDir } from '../../relay/room-paths.js';
+import {
+  SECRET,
+  connectProvider,
+  decodeServerFrame,
+  exportDoc,
+  frames,
+  metric,
+  mintToken,
+  rawClient,
+  startTestRelay,
+  synced,
+  tempDir,
+  waitFor,
+} from './helpers.js';
+
+/** A local writer that turns each pushed message into one update frame. */
+const writer = () => {
+  const doc = new Y.Doc();
+  const pending: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) => pending.push(u));
+  return {
+    doc,
+    push(value: unknown): Uint8Array {
+      doc.getArray('messages').push([value]);
+      return frames.update(pending.shift()!, 2);
+    },
+  };
+};
+
+const acksOf = (frames: Uint8Array[]) =>
+  frames.map(decodeServerFrame).filter((m): m is Extract<typeof m, { type: 'ack' }> => m.type === 'ack');
+
+describe('durability', () => {
+  it('keeps every room across a restart', async () => {
+    const data = tempDir();
+    let relay: RunningRelay = await startTestRelay({ dataDir: data.dir });
+    const rooms = ['alpha', 'beta', 'Gamma', 'gamma', 'd.e-l~t_a'];
+    for (const room of rooms) {
+      const p = connectProvider(relay, room, await mintToken());
+      await synced(p);
+      p.doc.getArray<string>('messages').push([`hello ${room}`]);
+      await waitFor(async () => (await exportDoc(relay, room)).getArray('messages').length === 1);
+      p.destroy();
+    }
+    await relay.close();
+    relay = await startTestRelay({ dataDir: data.dir });
+    for (const room of rooms) {
+      expect((await exportDoc(relay, room)).getArray('messages').toJSON()).toEqual([`hello ${room}`]);
+    }
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('flushes everything on graceful shutdown and closes clients with 1012', async () => {
+    const data = tempDir();
+    let relay = await startTestRelay({ dataDir: data.dir, compactLogBytes: 1 << 30 });
+    const token = await mintToken();
+    const sender = rawClient(relay, 'flush', { token });
+    const watcher = rawClient(relay, 'flush', { token: await mintToken({ sub: 'watcher' }) });
+    await Promise.all([sender.opened, watcher.opened]);
+    const w = writer();
+    for (let i = 0; i < 100; i++) sender.send(w.push(i));
+    // Once the watcher saw the last update the relay has applied it; close at once, without waiting for disk.
+    await waitFor(() => watcher.frames.filter((f) => decodeServerFrame(f).type === 'sync').length >= 101, 5000, 'fan-out');
+    await relay.close();
+    expect((await sender.closedWith()).code).toBe(1012);
+    expect((await watcher.closedWith()).reason).toBe('relay shutting down');
+    relay = await startTestRelay({ dataDir: data.dir });
+    expect((await exportDoc(relay, 'flush')).getArray('messages').toJSON()).toEqual([...Array(100).keys()]);
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('unloads idle rooms (compacted) and reloads them intact', async () => {
+    const data = tempDir();
+    const relay = await startTestRelay({ dataDir: data.dir, idleUnloadMs: 150 });
+    const p = connectProvider(relay, 'idle', await mintToken());
+    await synced(p);
+    p.doc.getArray<number>('messages').push([1, 2, 3]);
+    await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) >= 1);
+    expect(await metric(relay, 'parley_rooms_loaded')).toBe(1);
+    p.destroy();
+    await waitFor(async () => (await metric(relay, 'parley_rooms_loaded')) === 0, 5000, 'room unloaded');
+    const dir = roomDir(join(data.dir, 'rooms'), 'idle');
+    expect(readdirSync(dir).sort()).toEqual(['log', 'snapshot']);
+    expect(statSync(join(dir, 'log')).size).toBe(LOG_MAGIC.length);
+    const again = connectProvider(relay, 'idle', await mintToken());
+    await synced(again);
+    await waitFor(() => again.doc.getArray('messages').length === 3);
+    expect(again.doc.getArray('messages').toJSON()).toEqual([1, 2, 3]);
+    again.destroy();
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('sends durable acks only to clients that asked, covering their updates', async () => {
+    const data = tempDir();
+    const relay = await startTestRelay({ dataDir: data.dir });
+    const acked = rawClient(relay, 'acks', { token: await mintToken(), acks: '1' });
+    const plain = rawClient(relay, 'acks', { token: await mintToken({ sub: 'plain' }) });
+    await Promise.all([acked.opened, plain.opened]);
+    const a = writer();
+    const b = writer();
+    for (let i = 0; i < 20; i++) acked.send(a.push(i));
+    for (let i = 0; i < 5; i++) plain.send(b.push(i));
+    await waitFor(() => acksOf(acked.frames).some((m) => m.stateVector.get(a.doc.clientID) === 20), 5000, 'ack covering all 20');
+    // Acks only ever grow.
+    const clocks = acksOf(acked.frames).map((m) => m.stateVector.get(a.doc.clientID) ?? 0);
+    expect([...clocks].sort((x, y) => x - y)).toEqual(clocks);
+    await waitFor(async () => (await exportDoc(relay, 'acks')).getArray('messages').length === 25);
+    expect(plain.frames.map(decodeServerFrame).filter((m) => m.type === 'ack' || m.type === 'other')).toEqual([]);
+    // A duplicate (already durable) write is acknowledged at once.
+    const count = acksOf(acked.frames).length;
+    acked.send(frames.update(Y.encodeStateAsUpdate(a.doc)));
+    await waitFor(() => acksOf(acked.frames).length > count, 5000, 'ack of a duplicate');
+    acked.ws.close();
+    plain.ws.close();
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('never serves a room that fails to load, and leaves its data alone', async () => {
+    const data = tempDir();
+    let relay = await startTestRelay({ dataDir: data.dir });
+    const p = connectProvider(relay, 'fragile', await mintToken());
+    await synced(p);
+    p.doc.getArray<string>('messages').push(['precious']);
+    await waitFor(async () => (await exportDoc(relay, 'fragile')).getArray('messages').length === 1);
+    p.destroy();
+    await relay.close();
+    const dir = roomDir(join(data.dir, 'rooms'), 'fragile');
+    const snapshot = join(dir, 'snapshot');
+    const bytes = readFileSync(snapshot);
+    bytes[20]! ^= 0xff;
+    writeFileSync(snapshot, bytes);
+    relay = await startTestRelay({ dataDir: data.dir });
+    const client = rawClient(relay, 'fragile', { token: await mintToken() });
+    expect(await client.closedWith()).toEqual({ code: 1011, reason: 'room unavailable' });
+    await expect(exportDoc(relay, 'fragile')).rejects.toThrow(/503/);
+    expect(readFileSync(snapshot)).toEqual(bytes);
+    // Other rooms are unaffected.
+    const other = connectProvider(relay, 'sturdy', await mintToken());
+    await synced(other);
+    other.destroy();
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('loses no acknowledged update when the relay process is killed with SIGKILL mid-burst', async () => {
+    const data = tempDir();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', data.dir, '--jwt-secret', SECRET, '--messages-per-second', '5000', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
+    const fake = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
+    const client = rawClient(fake, 'crash', { token: await mintToken(), acks: '1' });
+    await client.opened;
+    const w = writer();
+    let sent = 0;
+    // Keep writing until well after the kill: some updates are in flight, some in the log, some acked.
+    const pump = setInterval(() => {
+      for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN; i++) client.send(w.push(sent++));
+    }, 2);
+    await waitFor(() => acksOf(client.frames).some((m) => (m.stateVector.get(w.doc.clientID) ?? 0) >= 300), 15_000, 'acks');
+    child.kill('SIGKILL');
+    await client.closedWith(5000);
+    clearInterval(pump);
+    const acked = Math.max(...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));
+    expect(acked).toBeGreaterThanOrEqual(300);
+    expect(sent).toBeGreaterThan(acked);
+
+    const relay = await startTestRelay({ dataDir: data.dir });
+    const stored = (await exportDoc(relay, 'crash')).getArray<number>('messages').toArray();
+    expect(stored.length).toBeGreaterThanOrEqual(acked);
+    expect(stored).toEqual([...Array(stored.length).keys()]);
+    await relay.close();
+    data.cleanup();
+  });
+});
