@@ -10,4 +10,5 @@ export type { InboxEntry, OutboxEntry, StorageState, StorageStatus } from './loc
 export { listInbox, watchInbox } from './inbox.js';
 export { logout } from './logout.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
+export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';

@@ -47,6 +47,8 @@ export class PresenceTracker {
   private readonly opts: Required<PresenceOptions>;
   private readonly listeners = new Set<() => void>();
   private chosen: Presence | undefined;
+  /** The presence last put in the awareness state. */
+  private published: Presence | undefined;
   private status: string | undefined;
   private typingSince = 0;
   private typingPublishedAt = 0;
@@ -83,7 +85,7 @@ export class PresenceTracker {
         for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const) window.removeEventListener(type, onInput);
       });
       this.idleTimer = setInterval(() => {
-        if (this.isIdle() && this.autoPresence() === 'away' && this.localPresence() !== 'away') this.publish();
+        if (this.localPresence() !== this.published) this.publish();
       }, Math.min(30_000, this.opts.idleMs));
     }
     this.read();
@@ -155,6 +157,7 @@ export class PresenceTracker {
       ...(this.typingSince ? { typing: this.typingSince } : {}),
       ...(this.status ? { status: this.status } : {}),
     };
+    this.published = state.presence;
     this.awareness.setLocalState(state);
   }
 

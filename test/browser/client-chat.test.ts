@@ -33,12 +33,13 @@ describe('client: two clients chat', () => {
 
   it('moves a message through sending → sent → delivered → read', async () => {
     const room = uniqueRoom('status');
+    const bobUser = uniqueUser('Bob');
     const ada = await open(room, uniqueUser('Ada'));
-    const bob = await open(room, uniqueUser('Bob'));
+    const bobFirst = await open(room, bobUser);
     await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
-    // Bob must be a member (profile written on sync) for Ada's message to have a recipient.
+    // Bob becomes a member (his profile is written on sync), then goes away: "sent" must last until he returns.
     await until(ada, (s) => s.profiles.size === 2, 'both profiles known');
+    await bobFirst.close();
     const seen: string[] = [];
     ada.subscribe((s) => {
       const status = s.messages.find((m) => m.text === 'ping')?.status;
@@ -46,16 +47,16 @@ describe('client: two clients chat', () => {
     });
     const sent = await ada.send('ping');
     expect(sent.status).to.equal('sending');
-    seen.unshift('sending');
+    await until(ada, (s) => s.messages.find((m) => m.id === sent.id)?.status === 'sent', 'sent (durable on the relay)');
+    expect(ada.getState().messages[0]).to.include({ deliveredTo: 0, readBy: 0, recipients: 1 });
+    const bob = await open(room, bobUser);
     await until(ada, (s) => s.messages.find((m) => m.id === sent.id)?.status === 'delivered', 'delivered');
     expect(bob.getState().unread).to.equal(1);
     expect(bob.markRead()).to.equal(true);
     expect(bob.getState().unread).to.equal(0);
     await until(ada, (s) => s.messages.find((m) => m.id === sent.id)?.status === 'read', 'read');
-    const dedup = seen.filter((s, i) => s !== seen[i - 1]);
-    expect(dedup).to.deep.equal(['sending', 'sent', 'delivered', 'read']);
-    const view = ada.getState().messages.find((m) => m.id === sent.id)!;
-    expect(view).to.include({ deliveredTo: 1, readBy: 1, recipients: 1 });
+    expect(seen[0] === 'sending' ? seen : ['sending', ...seen]).to.deep.equal(['sending', 'sent', 'delivered', 'read']);
+    expect(ada.getState().messages[0]).to.include({ deliveredTo: 1, readBy: 1, recipients: 1 });
     // Never a receipt for one's own message.
     expect(ada.markRead()).to.equal(false);
   });
@@ -105,6 +106,21 @@ describe('client: two clients chat', () => {
     await ada1.close();
     await ada2.close();
     await until(bob, (s) => s.presence.length === 1, 'ada leaves at once');
+  });
+
+  it('turns idle users away, back online on input, and keeps lastSeen in the profile', async () => {
+    const room = uniqueRoom('away');
+    const adaUser = uniqueUser('Ada');
+    const ada = await open(room, adaUser, { presence: { idleMs: 300 } });
+    const bob = await open(room, uniqueUser('Bob'));
+    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced);
+    await until(bob, (s) => s.presence.find((p) => p.id === adaUser.id)?.presence === 'away', 'ada idles away');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+    await until(bob, (s) => s.presence.find((p) => p.id === adaUser.id)?.presence === 'online', 'back online');
+    const profile = await until(bob, (s) => s.profiles.get(adaUser.id), 'ada profile');
+    expect((profile as { name: string }).name).to.equal('Ada');
+    expect((profile as { lastSeen?: number }).lastSeen).to.be.a('number');
   });
 
   it('keeps two tabs of one user consistent, including messages queued in one of them', async () => {

@@ -55,6 +55,29 @@ describe('client: offline', () => {
     expect(again.getState().messages.filter((m) => m.queued)).to.have.length(0);
   });
 
+  it('shares the outbox between tabs and flushes it once', async () => {
+    const room = uniqueRoom('tabs-offline');
+    const adaUser = uniqueUser('Ada');
+    const tab1 = await open(room, adaUser);
+    const tab2 = await open(room, adaUser);
+    const bob = await open(room, uniqueUser('Bob'));
+    await until(tab1, (s) => s.connection.synced);
+    await until(tab2, (s) => s.connection.synced);
+    await until(bob, (s) => s.connection.synced);
+    await stopRelay();
+    await until(tab1, (s) => s.connection.status === 'offline');
+    const queued = await tab1.send('queued in tab 1');
+    await until(tab2, () => texts(tab2).includes('queued in tab 1'), 'tab 2 shows it');
+    expect(tab2.getState().messages[0]).to.include({ status: 'sending', queued: true });
+    await startRelay();
+    await until(bob, () => texts(bob).includes('queued in tab 1'), 'bob receives it', 15_000);
+    await until(tab1, (s) => s.messages[0]?.status !== 'sending', 'sent', 15_000);
+    await until(tab2, (s) => s.messages[0]?.status !== 'sending', 'sent in tab 2', 15_000);
+    expect(texts(bob)).to.deep.equal(['queued in tab 1']);
+    expect(bob.getState().messages).to.have.length(1);
+    expect(recordsWithId(tab2, queued.id)).to.be.at.most(2); // two tabs may race; the view dedupes
+  });
+
   it('appends messages composed offline after what others wrote meanwhile', async () => {
     const room = uniqueRoom('order');
     const adaUser = uniqueUser('Ada');
