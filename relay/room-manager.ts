@@ -194,7 +194,8 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     },
     get loaded() {
       let n = 0;
-      for (const entry of entries.values()) if (entry.room && !entry.leaving) n++;
+      // Rooms still unloading are still in memory.
+      for (const entry of entries.values()) if (entry.room) n++;
       return n;
     },
     isLoaded(name) {

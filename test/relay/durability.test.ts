@@ -176,7 +176,9 @@ describe('durability', () => {
       for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN; i++) client.send(w.push(sent++));
     }, 2);
     await waitFor(() => acksOf(client.frames).some((m) => (m.stateVector.get(w.doc.clientID) ?? 0) >= 300), 15_000, 'acks');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
+    await exited;
     await client.closedWith(5000);
     clearInterval(pump);
     const acked = Math.max(...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));

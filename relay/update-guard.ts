@@ -1,0 +1,259 @@
+// The conversation guard: checks every incoming update against the room's rules before it is applied, stored or forwarded.
+import * as Y from 'yjs';
+import { RuleError, ensure } from '../shared/errors.js';
+import {
+  checkCanWrite, checkMessageRecord, checkMeta, checkOwnEntry, checkProfile, checkReactionKey, checkReactionValue,
+  checkReceipt, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord, type MessageLookup,
+} from '../shared/rules.js';
+import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
+import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
+import { bindClients, boundUser, relayClients } from './client-bindings.js';
+import { createMessageIndex, type MessageIndex } from './message-index.js';
+import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './write-check.js';
+
+/**
+ * Refused because the update builds on structs the relay does not have (say, written by another tab of
+ * the same browser and not yet arrived). Not the client's fault: it is closed with 4400 and resyncs on
+ * reconnect, when its sync step 2 carries those structs too.
+ */
+export class MissingDependencyError extends WriteRefusedError {
+  override name = 'MissingDependencyError';
+  readonly closeCode = 4400;
+  constructor() {
+    super('missing-dependency', 'update depends on data the relay does not have yet; reconnect to resync');
+  }
+}
+
+type Struct = Y.Item | Y.GC;
+type Parent = { root: string; sub: string | null };
+
+interface RoomGuard {
+  index: MessageIndex;
+  /** Client ids the relay wrote bindings with: no user may write with them. */
+  relayClients: Set<number>;
+}
+
+/** A tombstone, else the latest edit, else the earlier record (the shared model's precedence). */
+const supersedes = (candidate: MessageRecord, current: MessageRecord): boolean =>
+  !current.deleted && (candidate.deleted === true || (candidate.editedAt ?? 0) > (current.editedAt ?? 0));
+
+function guardFor(states: WeakMap<Y.Doc, RoomGuard>, doc: Y.Doc): RoomGuard {
+  let guard = states.get(doc);
+  if (!guard) {
+    guard = { index: createMessageIndex(doc), relayClients: relayClients(doc) };
+    states.set(doc, guard);
+  }
+  return guard;
+}
+
+/** The structs of one update, by client, for resolving references between them. */
+function groupByClient(structs: Array<Struct | Y.Skip>): Map<number, Struct[]> {
+  const byClient = new Map<number, Struct[]>();
+  for (const struct of structs) {
+    if (struct instanceof Y.Skip) continue;
+    const list = byClient.get(struct.id.client) ?? byClient.set(struct.id.client, []).get(struct.id.client)!;
+    list.push(struct as Struct);
+  }
+  return byClient;
+}
+
+const findIn = (list: Struct[] | undefined, clock: number): Struct | undefined =>
+  list?.find((s) => s.id.clock <= clock && clock < s.id.clock + s.length);
+
+/** Checks one update from `writer` against `doc`; throws a RuleError or MissingDependencyError. Returns client ids to bind. */
+function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: Writer): Set<number> {
+  checkCanWrite(writer);
+  const { index } = guard;
+  const store = doc.store;
+  const { structs, ds } = Y.decodeUpdate(update);
+  const fresh = groupByClient(structs);
+  const rootNames = new Map<Y.AbstractType<any>, string>();
+  for (const [name, type] of doc.share) rootNames.set(type, name);
+
+  // Records accepted so far in this update, so that later structs can build on earlier ones.
+  const pending = new Map<string, MessageRecord>();
+  const lookup: MessageLookup = { get: (id) => pending.get(id) ?? index.get(id), compare: index.compare };
+  const insertedIds = new Set<string>();
+  const refilledRoots = new Set<string>();
+  const unbound = new Set<number>();
+  const parents = new Map<Struct, Parent>();
+
+  /** Where a struct of the document lives: only root types exist in the schema. */
+  const parentOfStored = (item: Y.Item): Parent => {
+    const type = item.parent as Y.AbstractType<any>;
+    ensure(type._item === null, 'unknown-type', 'nested types are not part of the schema');
+    return { root: rootNames.get(type) ?? Y.findRootTypeKey(type), sub: item.parentSub };
+  };
+
+  /** Resolves the parent of a struct of the update, following origins (iteratively: chains can be long). */
+  const parentOfFresh = (start: Y.Item): Parent => {
+    const chain: Y.Item[] = [];
+    let item = start;
+    let found: Parent | undefined;
+    while (found === undefined) {
+      const memo = parents.get(item);
+      if (memo) {
+        found = memo;
+        break;
+      }
+      chain.push(item);
+      if (typeof item.parent === 'string') {
+        found = { root: item.parent, sub: item.parentSub };
+        break;
+      }
+      ensure(item.parent === null, 'unknown-type', 'nested types are not part of the schema');
+      const ref = item.origin ?? item.rightOrigin;
+      ensure(ref !== null, 'bad-record', 'an item without parent or neighbours');
+      if (ref.clock < Y.getState(store, ref.client)) {
+        const stored = Y.getItem(store, ref);
+        ensure(stored instanceof Y.Item, 'unknown-type', 'refers to collected content');
+        found = parentOfStored(stored);
+        break;
+      }
+      const next = findIn(fresh.get(ref.client), ref.clock);
+      if (!(next instanceof Y.Item)) throw new MissingDependencyError();
+      ensure(!chain.includes(next), 'bad-record', 'items refer to each other in a cycle');
+      item = next;
+    }
+    for (const link of chain) parents.set(link, found);
+    return found;
+  };
+
+  const currentReceipt = (user: string): ReceiptEntry => furthestReceipt(userEntries<ReceiptEntry>(doc, 'receipts', user), index);
+
+  const checkMessageInsert = (record: unknown): void => {
+    checkMessageRecord(record);
+    const existing = lookup.get(record.id);
+    if (existing) checkRevision(existing, record, writer);
+    else checkUnseenRecord(record, writer, lookup);
+    if (!existing || supersedes(record, existing)) pending.set(record.id, record);
+    insertedIds.add(record.id);
+  };
+
+  const checkInsert = (item: Y.Item, offset: number): void => {
+    const { root, sub } = parentOfFresh(item);
+    checkTopLevel(root);
+    const perUser = parseUserArrayName(root);
+    const content = item.content;
+    if (content instanceof Y.ContentDeleted) {
+      // Inserted and deleted before it was sent: only who may write there matters.
+      if (perUser) checkOwnEntry(perUser.user, writer);
+      else if (root === 'meta') ensure(writer.role === 'admin', 'not-admin');
+      else if (root === 'reactions') checkReactionKey(sub ?? '', writer, lookup, false);
+      return;
+    }
+    ensure(content instanceof Y.ContentAny, 'bad-record', `content of type ${content.constructor.name}`);
+    const values = content.arr.slice(offset);
+    if (perUser) {
+      ensure(sub === null, 'bad-record', 'per-user entries form an array');
+      for (const entry of values) {
+        if (perUser.kind === 'receipts') checkReceipt(perUser.user, entry, writer, currentReceipt(perUser.user), lookup);
+        else checkProfile(perUser.user, entry, writer);
+      }
+      refilledRoots.add(root);
+    } else if (root === 'messages') {
+      ensure(sub === null, 'bad-record', 'messages form an array');
+      for (const record of values) checkMessageInsert(record);
+    } else {
+      ensure(sub !== null, 'bad-record', `${root} is a map`);
+      for (const value of values) {
+        if (root === 'reactions') {
+          checkReactionKey(sub, writer, lookup, true);
+          checkReactionValue(value);
+        } else checkMeta(sub, value, writer);
+      }
+    }
+  };
+
+  for (const [client, list] of fresh) {
+    const known = Y.getState(store, client);
+    let expected = known;
+    for (const struct of list) {
+      const end = struct.id.clock + struct.length;
+      if (end <= known) continue; // already in the room: changes nothing
+      if (struct.id.clock > expected) throw new MissingDependencyError();
+      expected = end;
+      if (boundUser(doc, client) === undefined) unbound.add(client);
+      ensure(!guard.relayClients.has(client) && (boundUser(doc, client) ?? writer.userId) === writer.userId, 'foreign-client', `client ${client}`);
+      if (struct instanceof Y.Item) checkInsert(struct, Math.max(0, known - struct.id.clock));
+    }
+  }
+
+  // The delete set: each removed item must be the writer's to remove, and messages are only ever replaced.
+  const removedRecords = new Map<string, number>();
+  const emptiedRoots = new Set<string>();
+  for (const [client, ranges] of ds.clients) {
+    const known = Y.getState(store, client);
+    const stored = store.clients.get(client);
+    for (const { clock, len } of ranges) {
+      const end = clock + len;
+      if (end > known) {
+        // Deletes structs the room does not have: they must be this update's own.
+        for (let c = Math.max(clock, known); c < end;) {
+          const struct = findIn(fresh.get(client), c);
+          if (!struct) throw new MissingDependencyError();
+          c = struct.id.clock + struct.length;
+        }
+      }
+      if (!stored || clock >= known) continue;
+      for (let i = Y.findIndexSS(stored, clock); i < stored.length; i++) {
+        const struct = stored[i]!;
+        if (struct.id.clock >= Math.min(end, known)) break;
+        if (!(struct instanceof Y.Item) || struct.deleted) continue;
+        const { root, sub } = parentOfStored(struct);
+        const perUser = parseUserArrayName(root);
+        if (root === 'messages') {
+          ensure(struct.content instanceof Y.ContentAny, 'forbidden-delete');
+          const from = Math.max(clock, struct.id.clock) - struct.id.clock;
+          const to = Math.min(end, struct.id.clock + struct.length) - struct.id.clock;
+          for (let offset = from; offset < to; offset++) {
+            const record = struct.content.arr[offset] as MessageRecord;
+            checkRecordRemoval(record, writer);
+            removedRecords.set(record.id, (removedRecords.get(record.id) ?? 0) + 1);
+          }
+        } else if (root === 'reactions') {
+          checkReactionKey(sub ?? '', writer, lookup, false);
+        } else if (root === 'meta') {
+          checkCanWrite(writer);
+          ensure(writer.role === 'admin', 'not-admin');
+        } else if (perUser) {
+          checkOwnEntry(perUser.user, writer);
+          emptiedRoots.add(root);
+        } else {
+          throw new RuleError('forbidden-delete', root);
+        }
+      }
+    }
+  }
+  for (const [id, count] of removedRecords) {
+    // Edits and deletes replace a record in place; removing a message outright would orphan its replies.
+    const live = index.recordCount(id);
+    ensure(insertedIds.has(id) || live > count, 'forbidden-delete', `message ${id} can only be replaced by a new version or a tombstone`);
+  }
+  for (const root of emptiedRoots) ensure(refilledRoots.has(root), 'forbidden-delete', `${root} can only be replaced`);
+  return unbound;
+}
+
+/**
+ * The relay's write check for conversation rooms (see write-check.ts): the shared rules applied to the
+ * structs and delete set of each update, checked against the room's current document without copying it.
+ * Client ids seen for the first time are bound to the writer just before the update is applied.
+ */
+export function createConversationGuard(): CheckUpdate {
+  const states = new WeakMap<Y.Doc, RoomGuard>();
+  return function checkConversationUpdate({ doc, update, user, role }: CheckUpdateInput): void {
+    const guard = guardFor(states, doc);
+    let unbound: Set<number>;
+    try {
+      unbound = checkUpdate(doc, guard, update, { userId: user.id, role });
+    } catch (error) {
+      if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
+      throw error;
+    }
+    if (unbound.size > 0) {
+      bindClients(doc, unbound, user.id);
+      guard.relayClients.add(doc.clientID);
+    }
+  };
+}
+
