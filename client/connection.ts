@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   doc: Y.Doc;
   awareness: Awareness;
   getToken: GetToken;
+  /** The user this replica writes as: tokens for anyone else are refused locally. */
+  userId: string;
   /** Channel name for y-websocket's cross-tab sync; scoped by user so two accounts in one browser never mix. */
   broadcastChannel: string;
   backoff?: BackoffOptions;
@@ -70,6 +72,8 @@ export function roomsUrl(relayUrl: string): string {
 }
 
 const SWAP_REASON = 'parley: token refresh';
+
+type AwarenessHandler = (changes: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => void;
 
 /**
  * Owns one WebsocketProvider. The provider's own reconnect loop is neutralised (it has no jitter and would
@@ -123,6 +127,19 @@ export class Connection {
       shouldReconnect: () => true,
     });
     this.provider.bcChannel = options.broadcastChannel;
+    // The stock provider re-sends every awareness change it hears, other clients' included: the relay
+    // refuses those (a connection may only publish its own client ids) and the traffic doubles. Only this
+    // client's own state goes out.
+    const stock = (this.provider as unknown as { _awarenessUpdateHandler: AwarenessHandler })._awarenessUpdateHandler;
+    options.awareness.off('update', stock);
+    const ownOnly: AwarenessHandler = ({ added, updated, removed }, origin) => {
+      const self = options.doc.clientID;
+      if (added.includes(self) || updated.includes(self) || removed.includes(self)) {
+        stock({ added: [], updated: [self], removed: [] }, origin);
+      }
+    };
+    options.awareness.on('update', ownOnly);
+    (this.provider as unknown as { _awarenessUpdateHandler: AwarenessHandler })._awarenessUpdateHandler = ownOnly;
     this.provider.messageHandlers[MessageType.durableAck] = (_encoder, decoder) => {
       this.options.onDurable(Y.decodeStateVector(decoding.readVarUint8Array(decoder)));
     };
@@ -189,8 +206,7 @@ export class Connection {
         this.scheduleRetry('auth-expired', { reason }, true);
         return;
       }
-      if (this.closed) return;
-      this.useToken(token);
+      if (this.closed || !this.useToken(token)) return;
     }
     this.provider.params = { ...this.provider.params, token: this.token! };
     if (!this.connectedOnce) {
@@ -205,13 +221,26 @@ export class Connection {
     }
   }
 
-  private useToken(token: string): void {
-    this.token = token;
+  private useToken(token: string): boolean {
     const claims = decodeToken(token);
+    if (claims && claims.sub !== this.options.userId) {
+      // Every write would be refused as another user's: stop here with the reason instead.
+      clearTimeout(this.refreshTimer);
+      this.setState({
+        status: 'forbidden',
+        synced: false,
+        attempt: this.state.attempt,
+        reason: `the token is for user ${JSON.stringify(claims.sub)}, not ${JSON.stringify(this.options.userId)}`,
+      });
+      this.provider.ws?.close(1000, 'token subject mismatch');
+      return false;
+    }
+    this.token = token;
     this.options.onToken?.(claims);
     clearTimeout(this.refreshTimer);
     const delay = claims ? refreshDelay(claims) : undefined;
     if (delay !== undefined) this.refreshTimer = setTimeout(() => void this.refreshAhead(), delay);
+    return true;
   }
 
   private tokenExpiresSoon(): boolean {
@@ -230,8 +259,7 @@ export class Connection {
       // Keep the current socket; the relay's 4401 at expiry will lead to another attempt with backoff.
       return;
     }
-    if (this.closed) return;
-    this.useToken(token);
+    if (this.closed || !this.useToken(token)) return;
     this.provider.params = { ...this.provider.params, token };
     const ws = this.provider.ws;
     if (ws && ws.readyState === WebSocket.OPEN) {
@@ -243,7 +271,7 @@ export class Connection {
   private handleClose(event: CloseEvent | null): void {
     // Checked first: the provider's own retry is already scheduled and must find shouldConnect false.
     this.provider.shouldConnect = false;
-    if (this.closed) return;
+    if (this.closed || this.state.status === 'forbidden' || this.state.status === 'deleted') return;
     const code = event?.code;
     const reason = event?.reason || undefined;
     if (this.swapping) {

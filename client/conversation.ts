@@ -265,6 +265,7 @@ class ConversationImpl implements Conversation {
       doc: this.doc,
       awareness: this.awareness,
       getToken: this.options.getToken,
+      userId: this.user.id,
       broadcastChannel: `${userDbPrefix(this.user.id)}:${this.room}`,
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       onDurable: (sv) => this.mergeDurable(sv, true),

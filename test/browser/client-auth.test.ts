@@ -1,7 +1,7 @@
 // Tokens and refusals: refresh before expiry and after 4401, no retry loop after 4403, and bad inputs.
 import { expect } from '@esm-bundle/chai';
 import { ClientError, openConversation, RuleError } from '../../client/index.js';
-import { closeAll, mintToken, open, relayInfo, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
+import { closeAll, deleteRoom, mintToken, open, relayInfo, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
 
 describe('client: auth and connection', () => {
   afterEach(closeAll);
@@ -96,6 +96,28 @@ describe('client: auth and connection', () => {
     expect(calls).to.equal(1);
     eve.reconnect(); // final: ignored
     expect(eve.getState().connection.status).to.equal('forbidden');
+  });
+
+  it('stops when the room is deleted (4404)', async () => {
+    const room = uniqueRoom('deleted');
+    const ada = await open(room, uniqueUser('Ada'));
+    await until(ada, (s) => s.connection.synced);
+    await ada.send('soon gone');
+    await until(ada, (s) => s.messages[0]?.status === 'sent');
+    expect(await deleteRoom(room)).to.be.within(200, 299);
+    await until(ada, (s) => s.connection.status === 'deleted', 'deleted');
+    expect(ada.getState().connection.code).to.equal(4404);
+    expect(ada.getState().connection.retryAt).to.equal(undefined);
+    // What this device had stays readable.
+    expect(texts(ada)).to.deep.equal(['soon gone']);
+  });
+
+  it('refuses a token for another user without connecting', async () => {
+    const room = uniqueRoom('mismatch');
+    const ada = await open(room, uniqueUser('Ada'), { getToken: () => mintToken({ sub: 'somebody-else', rooms: { [room]: 'write' } }) });
+    await until(ada, (s) => s.connection.status === 'forbidden');
+    expect(ada.getState().connection.reason).to.contain('somebody-else');
+    expect(ada.stats.opens).to.equal(0);
   });
 
   it('refuses writes for a read-only member locally, and still shows the room', async () => {

@@ -32,6 +32,8 @@ export interface TokenRequest {
   ttlSeconds?: number;
 }
 
+export const deleteRoom = (room: string): Promise<number> => executeServerCommand('relay-delete-room', { room });
+
 export const mintToken = (request: TokenRequest): Promise<string> => executeServerCommand('relay-token', request);
 
 let counter = 0;

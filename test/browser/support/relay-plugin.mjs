@@ -10,7 +10,8 @@ import { tsImport } from 'tsx/esm/api';
  * Commands (from the browser: `executeServerCommand(name, payload)`):
  * - `relay-info` → `{ url, running }`: the relay's base WebSocket URL (stable across restarts);
  * - `relay-stop` / `relay-start`: take the relay down and bring it back on the same port and data directory;
- * - `relay-token` `{ sub, name?, rooms, ttlSeconds? }` → a signed HS256 token (ttl may be negative: expired).
+ * - `relay-token` `{ sub, name?, rooms, ttlSeconds? }` → a signed HS256 token (ttl may be negative: expired);
+ * - `relay-delete-room` `{ room }` → the HTTP status of the admin `DELETE /rooms/:room`.
  */
 export function relayPlugin() {
   const secret = randomBytes(32).toString('hex');
@@ -22,6 +23,16 @@ export function relayPlugin() {
   const start = async () => {
     relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent' });
     port = relay.port;
+  };
+
+  const sign = ({ sub, name = sub, rooms, ttlSeconds = 3600 }) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ name, rooms })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .sign(new TextEncoder().encode(secret));
   };
 
   return {
@@ -47,15 +58,16 @@ export function relayPlugin() {
         case 'relay-start':
           if (!relay) await start();
           return true;
-        case 'relay-token': {
-          const { sub, name = sub, rooms, ttlSeconds = 3600 } = payload;
-          const now = Math.floor(Date.now() / 1000);
-          return new SignJWT({ name, rooms })
-            .setProtectedHeader({ alg: 'HS256' })
-            .setSubject(sub)
-            .setIssuedAt(now)
-            .setExpirationTime(now + ttlSeconds)
-            .sign(new TextEncoder().encode(secret));
+        case 'relay-token':
+          return sign(payload);
+        case 'relay-delete-room': {
+          // The admin API, called from Node: the relay's HTTP side need not answer cross-origin requests.
+          const token = await sign({ sub: 'test-admin', rooms: { [payload.room]: 'admin' } });
+          const res = await fetch(`http://127.0.0.1:${port}/rooms/${encodeURIComponent(payload.room)}`, {
+            method: 'DELETE',
+            headers: { authorization: `Bearer ${token}` },
+          });
+          return res.status;
         }
         default:
           return undefined;

@@ -1,0 +1,406 @@
+// Layout and look of <chat-room>: every colour and radius comes from the theme tokens, so pages restyle it with --parley-*.
+import { css } from 'lit';
+
+export const chatRoomStyles = css`
+  :host {
+    display: flex;
+    flex-direction: column;
+    position: relative;
+    height: 480px;
+    min-height: 0;
+    min-width: 0;
+    box-sizing: border-box;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    overflow: hidden;
+    contain: content;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  .header {
+    display: flex;
+    align-items: center;
+    gap: 0.75em;
+    padding: 0.6em 0.9em;
+    border-bottom: 1px solid var(--_border);
+    background: var(--_surface);
+    min-height: 2.4em;
+  }
+  .title {
+    flex: 1;
+    font-weight: 600;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  ::slotted([slot='header']) {
+    flex: 1;
+    min-width: 0;
+  }
+  .presence {
+    display: flex;
+    align-items: center;
+    gap: 0.25em;
+    color: var(--_muted);
+    font-size: 0.85em;
+  }
+  .avatar {
+    position: relative;
+    display: inline-grid;
+    place-items: center;
+    width: 1.9em;
+    height: 1.9em;
+    border-radius: 50%;
+    background: var(--_bubble);
+    color: var(--_bubble-fg);
+    font-size: 0.8em;
+    font-weight: 600;
+  }
+  .dot {
+    position: absolute;
+    right: -1px;
+    bottom: -1px;
+    width: 0.6em;
+    height: 0.6em;
+    border-radius: 50%;
+    border: 2px solid var(--_surface);
+    background: #2e9d57;
+  }
+  .dot[data-presence='away'] {
+    background: #c9a227;
+  }
+  .dot[data-presence='busy'] {
+    background: #d64545;
+  }
+  .status {
+    font-size: 0.8em;
+    color: var(--_muted);
+    white-space: nowrap;
+  }
+  .status::before {
+    content: '';
+    display: inline-block;
+    width: 0.55em;
+    height: 0.55em;
+    margin-right: 0.35em;
+    border-radius: 50%;
+    background: var(--_muted);
+  }
+  .status[data-status='synced']::before {
+    background: #2e9d57;
+  }
+  .status[data-status='offline']::before,
+  .status[data-status='forbidden']::before,
+  .status[data-status='deleted']::before,
+  .status[data-status='auth-expired']::before {
+    background: var(--_danger);
+  }
+  .banner {
+    display: flex;
+    align-items: center;
+    gap: 0.75em;
+    padding: 0.45em 0.9em;
+    background: var(--_banner-bg);
+    color: var(--_banner-fg);
+    font-size: 0.88em;
+  }
+  .banner button,
+  .error button {
+    margin-left: auto;
+    border: 1px solid currentColor;
+    background: transparent;
+    border-radius: 6px;
+    padding: 0.1em 0.6em;
+    cursor: pointer;
+  }
+  .log {
+    position: relative;
+    flex: 1;
+    min-height: 0;
+    overflow-y: auto;
+    overflow-x: hidden;
+    overflow-anchor: none;
+    padding: 0 0.6em;
+    outline-offset: -2px;
+  }
+  .placeholder {
+    display: grid;
+    place-items: center;
+    height: 100%;
+    color: var(--_muted);
+    text-align: center;
+  }
+  .row {
+    display: flow-root;
+    padding: 0.15em 0;
+  }
+  .day,
+  .divider {
+    display: flex;
+    align-items: center;
+    gap: 0.75em;
+    margin: 0.8em 0 0.4em;
+    font-size: 0.78em;
+    color: var(--_muted);
+  }
+  .day::before,
+  .day::after,
+  .divider::before,
+  .divider::after {
+    content: '';
+    flex: 1;
+    border-top: 1px solid var(--_border);
+  }
+  .divider {
+    color: var(--_unread);
+    font-weight: 600;
+  }
+  .divider::before,
+  .divider::after {
+    border-color: var(--_unread);
+  }
+  .msg {
+    position: relative;
+    display: flex;
+    flex-direction: column;
+    align-items: flex-start;
+    max-width: 100%;
+    border-radius: 10px;
+    outline-offset: 1px;
+  }
+  .msg.mine {
+    align-items: flex-end;
+  }
+  .author {
+    font-size: 0.8em;
+    font-weight: 600;
+    color: var(--_muted);
+    margin: 0.45em 0.8em 0.15em;
+  }
+  .bubble {
+    max-width: min(78%, 42em);
+    padding: 0.45em 0.75em;
+    border-radius: var(--_radius);
+    background: var(--_bubble);
+    color: var(--_bubble-fg);
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+    word-break: break-word;
+    line-height: 1.35;
+  }
+  .mine .bubble {
+    background: var(--_bubble-mine);
+    color: var(--_bubble-mine-fg);
+  }
+  .bubble a {
+    color: inherit;
+    text-decoration: underline;
+  }
+  .deleted {
+    font-style: italic;
+    opacity: 0.85;
+  }
+  .quote {
+    margin: 0 0 0.35em;
+    padding: 0.2em 0.6em;
+    border-left: 3px solid currentColor;
+    border-radius: 4px;
+    background: color-mix(in srgb, currentColor 10%, transparent);
+    font-size: 0.88em;
+    white-space: normal;
+  }
+  .quote b {
+    display: block;
+    font-size: 0.9em;
+  }
+  .meta {
+    float: right;
+    margin: 0.35em 0 -0.2em 0.75em;
+    font-size: 0.72em;
+    opacity: 0.85;
+    white-space: nowrap;
+  }
+  .tick {
+    margin-left: 0.3em;
+    letter-spacing: -0.25em;
+  }
+  .tick[data-status='read'] {
+    font-weight: 700;
+  }
+  .tick[data-status='failed'] {
+    letter-spacing: normal;
+  }
+  .failed {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    font-size: 0.8em;
+    color: var(--_danger);
+    margin: 0.2em 0.4em;
+  }
+  .failed button {
+    border: 1px solid currentColor;
+    background: transparent;
+    color: inherit;
+    border-radius: 6px;
+    padding: 0 0.5em;
+    cursor: pointer;
+  }
+  .reactions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3em;
+    margin: 0.2em 0.3em 0;
+  }
+  .reaction {
+    border: 1px solid var(--_border);
+    background: var(--_surface);
+    border-radius: 999px;
+    padding: 0 0.5em;
+    font-size: 0.85em;
+    cursor: pointer;
+  }
+  .reaction[aria-pressed='true'] {
+    border-color: var(--_accent);
+    box-shadow: inset 0 0 0 1px var(--_accent);
+  }
+  .actions {
+    position: absolute;
+    top: -0.6em;
+    right: 0.4em;
+    display: flex;
+    gap: 0.1em;
+    padding: 0.1em;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_bg);
+    opacity: 0;
+    pointer-events: none;
+    z-index: 1;
+  }
+  .mine .actions {
+    right: auto;
+    left: 0.4em;
+  }
+  .msg:hover .actions,
+  .msg:focus-within .actions,
+  .msg[data-active] .actions {
+    opacity: 1;
+    pointer-events: auto;
+  }
+  .actions button,
+  .picker button {
+    border: 0;
+    background: transparent;
+    border-radius: 6px;
+    padding: 0.1em 0.4em;
+    cursor: pointer;
+    font-size: 0.9em;
+    line-height: 1.4;
+  }
+  .actions button:hover,
+  .picker button:hover {
+    background: var(--_surface);
+  }
+  .picker {
+    display: flex;
+    gap: 0.1em;
+    margin: 0.2em 0.3em 0;
+    padding: 0.15em;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_bg);
+  }
+  .jump {
+    position: absolute;
+    right: 1em;
+    bottom: 6.5em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    background: var(--_accent);
+    color: var(--_accent-fg);
+    padding: 0.35em 0.9em;
+    cursor: pointer;
+    box-shadow: 0 2px 8px rgb(0 0 0 / 0.2);
+    z-index: 2;
+  }
+  .typing {
+    min-height: 1.4em;
+    padding: 0 1em;
+    font-size: 0.8em;
+    font-style: italic;
+    color: var(--_muted);
+  }
+  .context {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    margin: 0 0.6em;
+    padding: 0.35em 0.6em;
+    border-left: 3px solid var(--_accent);
+    background: var(--_surface);
+    border-radius: 6px;
+    font-size: 0.85em;
+    min-width: 0;
+  }
+  .context span {
+    flex: 1;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .context button {
+    border: 0;
+    background: transparent;
+    cursor: pointer;
+    font-size: 1.1em;
+  }
+  .error {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    margin: 0.2em 0.9em 0;
+    color: var(--_danger);
+    font-size: 0.85em;
+  }
+  .composer {
+    display: flex;
+    align-items: flex-end;
+    gap: 0.5em;
+    padding: 0.5em 0.6em 0.6em;
+  }
+  .input {
+    flex: 1;
+    min-width: 0;
+    resize: none;
+    field-sizing: content;
+    min-height: 1.35em;
+    max-height: 8em;
+    padding: 0.5em 0.8em;
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) * 0.8);
+    background: var(--_bg);
+    line-height: 1.35;
+    overflow-wrap: anywhere;
+  }
+  .input:focus-visible {
+    outline: 2px solid var(--_focus);
+    outline-offset: 0;
+  }
+  .send {
+    border: 0;
+    border-radius: calc(var(--_radius) * 0.8);
+    background: var(--_accent);
+    color: var(--_accent-fg);
+    padding: 0.55em 1.1em;
+    font-weight: 600;
+    cursor: pointer;
+  }
+  .send:disabled,
+  .input:disabled {
+    opacity: 0.6;
+    cursor: not-allowed;
+  }
+`;
