@@ -8,7 +8,7 @@ import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
 import { createTokenBucket } from './token-bucket.js';
 import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-messages.js';
-import { ruleOf, type CheckUpdate } from './write-check.js';
+import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
 
 export interface ConnectionDeps {
   ws: WebSocket;
@@ -74,7 +74,7 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
     } catch (error) {
       const rule = ruleOf(error);
       metrics.writeRefusals.inc({ rule });
-      close(CloseCode.forbidden, `write refused: ${rule}`, 'forbidden-write');
+      close(closeCodeOf(error), `write refused: ${rule}`, 'forbidden-write');
       return;
     }
     try {

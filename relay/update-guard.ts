@@ -1,6 +1,7 @@
 // The conversation guard: checks every incoming update against the room's rules before it is applied, stored or forwarded.
 import * as Y from 'yjs';
 import { RuleError, ensure } from '../shared/errors.js';
+import { CloseCode } from '../shared/protocol.js';
 import {
   checkCanWrite, checkMessageRecord, checkMeta, checkOwnEntry, checkProfile, checkReactionKey, checkReactionValue,
   checkReceipt, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord, type MessageLookup,
@@ -16,13 +17,8 @@ import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './wr
  * the same browser and not yet arrived). Not the client's fault: it is closed with 4400 and resyncs on
  * reconnect, when its sync step 2 carries those structs too.
  */
-export class MissingDependencyError extends WriteRefusedError {
-  override name = 'MissingDependencyError';
-  readonly closeCode = 4400;
-  constructor() {
-    super('missing-dependency', 'update depends on data the relay does not have yet; reconnect to resync');
-  }
-}
+const missingDependency = (): WriteRefusedError =>
+  new WriteRefusedError('missing-dependency', 'update depends on data the relay does not have yet; reconnect to resync', CloseCode.badRequest);
 
 type Struct = Y.Item | Y.GC;
 type Parent = { root: string; sub: string | null };
@@ -60,7 +56,7 @@ function groupByClient(structs: Array<Struct | Y.Skip>): Map<number, Struct[]> {
 const findIn = (list: Struct[] | undefined, clock: number): Struct | undefined =>
   list?.find((s) => s.id.clock <= clock && clock < s.id.clock + s.length);
 
-/** Checks one update from `writer` against `doc`; throws a RuleError or MissingDependencyError. Returns client ids to bind. */
+/** Checks one update from `writer` against `doc`; throws a RuleError or a missing-dependency refusal. Returns client ids to bind. */
 function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: Writer): Set<number> {
   checkCanWrite(writer);
   const { index } = guard;
@@ -111,7 +107,7 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
         break;
       }
       const next = findIn(fresh.get(ref.client), ref.clock);
-      if (!(next instanceof Y.Item)) throw new MissingDependencyError();
+      if (!(next instanceof Y.Item)) throw missingDependency();
       ensure(!chain.includes(next), 'bad-record', 'items refer to each other in a cycle');
       item = next;
     }
@@ -171,7 +167,7 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
     for (const struct of list) {
       const end = struct.id.clock + struct.length;
       if (end <= known) continue; // already in the room: changes nothing
-      if (struct.id.clock > expected) throw new MissingDependencyError();
+      if (struct.id.clock > expected) throw missingDependency();
       expected = end;
       if (boundUser(doc, client) === undefined) unbound.add(client);
       ensure(!guard.relayClients.has(client) && (boundUser(doc, client) ?? writer.userId) === writer.userId, 'foreign-client', `client ${client}`);
@@ -191,7 +187,7 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
         // Deletes structs the room does not have: they must be this update's own.
         for (let c = Math.max(clock, known); c < end;) {
           const struct = findIn(fresh.get(client), c);
-          if (!struct) throw new MissingDependencyError();
+          if (!struct) throw missingDependency();
           c = struct.id.clock + struct.length;
         }
       }

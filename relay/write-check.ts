@@ -1,6 +1,6 @@
 // The write-check seam: a hook that may refuse any incoming update before it touches a room.
 import type * as Y from 'yjs';
-import type { Role } from '../shared/protocol.js';
+import { CloseCode, type Role } from '../shared/protocol.js';
 
 /** Who is writing, as proven by their token. */
 export interface WriteUser {
@@ -29,12 +29,16 @@ export interface CheckUpdateInput {
  */
 export type CheckUpdate = (input: CheckUpdateInput) => void;
 
-/** A refused write. `rule` is a short stable identifier, e.g. `read-only`, shown in the close reason and metrics. */
+/**
+ * A refused write. `rule` is a short stable identifier, e.g. `read-only`, shown in the close reason and
+ * metrics; `closeCode` is 4403 unless the refusal is not the client's fault (4400: resync and retry).
+ */
 export class WriteRefusedError extends Error {
   override name = 'WriteRefusedError';
   constructor(
     readonly rule: string,
     message = `write refused by rule ${rule}`,
+    readonly closeCode: number = CloseCode.forbidden,
   ) {
     super(message);
   }
@@ -43,6 +47,12 @@ export class WriteRefusedError extends Error {
 /** The default hook: a `read` role may write nothing. Issue 4 replaces it with the conversation rules. */
 export const defaultCheckUpdate: CheckUpdate = ({ role }) => {
   if (role === 'read') throw new WriteRefusedError('read-only', 'this token may only read the room');
+};
+
+/** The close code for an error thrown from a hook: its own `closeCode` when it names a valid one, else 4403. */
+export const closeCodeOf = (error: unknown): number => {
+  const code = (error as { closeCode?: unknown } | null)?.closeCode;
+  return code === CloseCode.badRequest ? code : CloseCode.forbidden;
 };
 
 /** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */

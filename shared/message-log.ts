@@ -17,7 +17,7 @@ export interface ResolvedMessage {
   current: LocatedRecord;
   /** Every live record with this id, in array order (more than one only after concurrent edits or a re-send). */
   records: LocatedRecord[];
-  /** Ordinal among distinct messages (0 = oldest). */
+  /** Ordinal among distinct messages (0 = oldest), by where the winning record sits. */
   position: number;
 }
 
@@ -49,22 +49,28 @@ const wins = (candidate: MessageRecord, current: MessageRecord): boolean => {
   return (candidate.editedAt ?? 0) > (current.editedAt ?? 0);
 };
 
-/** Resolves the conversation: O(n) in records. Records that are not well-formed objects are skipped. */
+/**
+ * Resolves the conversation: O(n) in records. A message sits where its winning record sits (an edit
+ * replaces the record in place), which the relay can compare without a full scan. Records that are
+ * not well-formed objects are skipped.
+ */
 export function readMessageLog(doc: Y.Doc): MessageLog {
-  const list: ResolvedMessage[] = [];
+  const located = [...locateRecords(doc.getArray<MessageRecord>('messages'))].filter((r) => typeof r.record?.id === 'string');
   const byId = new Map<string, ResolvedMessage>();
-  for (const located of locateRecords(doc.getArray<MessageRecord>('messages'))) {
-    const id = located.record?.id;
-    if (typeof id !== 'string') continue;
-    const known = byId.get(id);
-    if (known) {
-      known.records.push(located);
-      if (wins(located.record, known.current.record)) known.current = located;
-      continue;
+  for (const record of located) {
+    const known = byId.get(record.record.id);
+    if (!known) byId.set(record.record.id, { current: record, records: [record], position: -1 });
+    else {
+      known.records.push(record);
+      if (wins(record.record, known.current.record)) known.current = record;
     }
-    const resolved: ResolvedMessage = { current: located, records: [located], position: list.length };
+  }
+  const list: ResolvedMessage[] = [];
+  for (const record of located) {
+    const resolved = byId.get(record.record.id)!;
+    if (resolved.current !== record) continue;
+    resolved.position = list.length;
     list.push(resolved);
-    byId.set(id, resolved);
   }
   return {
     list,

@@ -124,6 +124,18 @@ export function checkNewMessage(record: unknown, writer: Writer, messages: Messa
 }
 
 /**
+ * A record for a message the relay has not seen yet: the writer's own new message, possibly already
+ * edited or deleted while offline (its earlier records then arrive already deleted, without content).
+ */
+export function checkUnseenRecord(record: unknown, writer: Writer, messages: MessageLookup): asserts record is MessageRecord {
+  checkCanWrite(writer);
+  checkMessageRecord(record);
+  ensure(record.author === writer.userId, 'author-mismatch', `author ${record.author} is not ${writer.userId}`);
+  if (record.deleted) ensure(record.deletedBy === writer.userId, 'bad-record', 'deletedBy must be the writer');
+  if (record.replyTo !== undefined) ensure(messages.get(record.replyTo) !== undefined, 'bad-reply', record.replyTo);
+}
+
+/**
  * A record for a message that already exists: an edit by its author, a tombstone by its author or an
  * admin, or an identical re-send of the original (an outbox flushed twice). Identity fields never change.
  */
