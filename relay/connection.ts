@@ -34,6 +34,13 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
   const bytes = createTokenBucket(limits.bytesPerSecond, limits.byteBurst);
   let closed = false;
   let expiryTimer: NodeJS.Timeout | undefined;
+  // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
+  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket?.uncork();
+  };
 
   const close = (code: number, reason: string, refusal?: string) => {
     if (closed) return;
@@ -55,6 +62,11 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
       if (ws.bufferedAmount > limits.maxBufferedBytes) {
         close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
         return false;
+      }
+      if (!corked && socket) {
+        corked = true;
+        socket.cork();
+        setImmediate(uncork);
       }
       ws.send(frame);
       metrics.bytesOut.inc(undefined, frame.byteLength);

@@ -4,10 +4,12 @@ import { RuleError, ensure } from '../shared/errors.js';
 import { CloseCode } from '../shared/protocol.js';
 import {
   checkCanWrite, checkMessageRecord, checkMeta, checkOwnEntry, checkProfile, checkReactionKey, checkReactionValue,
-  checkReceipt, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord, type MessageLookup,
+  checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord,
+  type MessageLookup,
 } from '../shared/rules.js';
 import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
+import { parseReactionKey } from '../shared/schema.js';
 import { bindClients, boundUser, relayClients } from './client-bindings.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './write-check.js';
@@ -115,12 +117,15 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
     return found;
   };
 
-  const currentReceipt = (user: string): ReceiptEntry => furthestReceipt(userEntries<ReceiptEntry>(doc, 'receipts', user), index);
+  // Per-user receipt entries this update removes and adds, to check that the user's furthest marks hold.
+  const receiptChanges = new Map<string, { removed: Set<unknown>; added: ReceiptEntry[] }>();
+  const receiptChange = (user: string) =>
+    receiptChanges.get(user) ?? receiptChanges.set(user, { removed: new Set(), added: [] }).get(user)!;
 
   const checkMessageInsert = (record: unknown): void => {
     checkMessageRecord(record);
     const existing = lookup.get(record.id);
-    if (existing) checkRevision(existing, record, writer);
+    if (existing) checkRevision(existing, record, writer, { concurrent: true });
     else checkUnseenRecord(record, writer, lookup);
     if (!existing || supersedes(record, existing)) pending.set(record.id, record);
     insertedIds.add(record.id);
@@ -143,8 +148,10 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
     if (perUser) {
       ensure(sub === null, 'bad-record', 'per-user entries form an array');
       for (const entry of values) {
-        if (perUser.kind === 'receipts') checkReceipt(perUser.user, entry, writer, currentReceipt(perUser.user), lookup);
-        else checkProfile(perUser.user, entry, writer);
+        if (perUser.kind === 'receipts') {
+          checkReceiptEntry(perUser.user, entry, writer, lookup);
+          receiptChange(perUser.user).added.push(entry);
+        } else checkProfile(perUser.user, entry, writer);
       }
       refilledRoots.add(root);
     } else if (root === 'messages') {
@@ -154,7 +161,9 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
       ensure(sub !== null, 'bad-record', `${root} is a map`);
       for (const value of values) {
         if (root === 'reactions') {
-          checkReactionKey(sub, writer, lookup, true);
+          // A reaction racing a delete of its message is harmless (deleted messages show none): only existence counts.
+          checkReactionKey(sub, writer, lookup, false);
+          ensure(lookup.get(parseReactionKey(sub)!.messageId) !== undefined, 'unknown-message');
           checkReactionValue(value);
         } else checkMeta(sub, value, writer);
       }
@@ -215,6 +224,11 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
         } else if (perUser) {
           checkOwnEntry(perUser.user, writer);
           emptiedRoots.add(root);
+          if (perUser.kind === 'receipts' && struct.content instanceof Y.ContentAny) {
+            const from = Math.max(clock, struct.id.clock) - struct.id.clock;
+            const to = Math.min(end, struct.id.clock + struct.length) - struct.id.clock;
+            for (const entry of struct.content.arr.slice(from, to)) receiptChange(perUser.user).removed.add(entry);
+          }
         } else {
           throw new RuleError('forbidden-delete', root);
         }
@@ -227,6 +241,13 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
     ensure(insertedIds.has(id) || live > count, 'forbidden-delete', `message ${id} can only be replaced by a new version or a tombstone`);
   }
   for (const root of emptiedRoots) ensure(refilledRoots.has(root), 'forbidden-delete', `${root} can only be replaced`);
+  for (const [user, { removed, added }] of receiptChanges) {
+    // Judge the user's marks as they will stand: a device lagging behind another may add a lower entry
+    // alongside a higher one (the furthest counts), but no update may leave the user further back.
+    const entries = userEntries<ReceiptEntry>(doc, 'receipts', user);
+    const after = [...entries.filter((entry) => !removed.has(entry)), ...added];
+    checkReceiptProgress(furthestReceipt(entries, index), furthestReceipt(after, lookup), index);
+  }
   return unbound;
 }
 

@@ -38,6 +38,11 @@ type Outcome =
   | { ok: true; identity: Identity; role: Role; room: Room; wantsAcks: boolean }
   | { ok: false; code: number; reason: string; refusal: string };
 
+/** A module-level listener, so that it keeps no upgrade request alive for the socket's lifetime. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 const rejectHttp = (socket: Duplex, status: number, text: string) => {
   if (socket.writable) {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -107,8 +112,48 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     deps.rooms.release(outcome.room);
   };
 
+  /**
+   * Runs once the socket is a WebSocket. Kept outside `handle` so that nothing a connection keeps alive
+   * (its closures) holds on to the upgrade request (which carries the token in its URL) or its buffers.
+   */
+  const onUpgraded = (ws: WebSocket, result: Outcome) => {
+    // ws closes oversized frames with 1009; Parley's contract names that 4413.
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      if (code !== 1009) return close(code, reason);
+      metrics.refusals.inc({ reason: 'frame-too-large' });
+      return close(CloseCode.frameTooLarge, 'frame too large');
+    };
+    sockets.add(ws);
+    ws.once('close', () => sockets.delete(ws));
+    if (!result.ok) {
+      metrics.refusals.inc({ reason: result.refusal });
+      ws.on('error', () => {});
+      ws.close(result.code, result.reason);
+      return;
+    }
+    connections++;
+    const { identity, room } = result;
+    attachConnection({
+      ws,
+      room,
+      identity,
+      role: result.role,
+      wantsAcks: result.wantsAcks,
+      limits,
+      metrics,
+      log,
+      checkUpdate: deps.checkUpdate,
+      onClosed: () => {
+        connections--;
+        releaseUser(identity.id);
+        deps.rooms.release(room);
+      },
+    });
+  };
+
   const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return rejectHttp(socket, 400, 'Bad Request');
     const target = parseRoomTarget(req.url ?? '/');
     if (!target) return rejectHttp(socket, 404, 'Not Found');
@@ -129,37 +174,10 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
         outcome = { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
       }
       const result = outcome;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        // ws closes oversized frames with 1009; Parley's contract names that 4413.
-        const close = ws.close.bind(ws);
-        ws.close = (code?: number, reason?: string | Buffer) =>
-          code === 1009 ? (metrics.refusals.inc({ reason: 'frame-too-large' }), close(CloseCode.frameTooLarge, 'frame too large')) : close(code, reason);
-        sockets.add(ws);
-        ws.once('close', () => sockets.delete(ws));
-        if (!result.ok) {
-          metrics.refusals.inc({ reason: result.refusal });
-          ws.on('error', () => {});
-          ws.close(result.code, result.reason);
-          return;
-        }
-        connections++;
-        attachConnection({
-          ws,
-          room: result.room,
-          identity: result.identity,
-          role: result.role,
-          wantsAcks: result.wantsAcks,
-          limits,
-          metrics,
-          log,
-          checkUpdate: deps.checkUpdate,
-          onClosed: () => {
-            connections--;
-            releaseUser(result.identity.id);
-            deps.rooms.release(result.room);
-          },
-        });
-      });
+      wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, result));
+    }).catch((error: unknown) => {
+      log.error({ err: error }, 'upgrade failed');
+      socket.destroy();
     });
   };
 

@@ -1,0 +1,79 @@
+// Fan-out: 1 writer, 100 receivers, 500 chat messages sent with sendMessage at 4 ms gaps; latency to every receiver.
+import { newMessageId, sendMessage } from '../../../shared/conversation.js';
+import { DeliveryTracker } from '../delivery.js';
+import { chatText, writerFor } from '../messages.js';
+import { max, percentile } from '../stats.js';
+import type { RunningTarget } from '../targets.js';
+import { sleep, waitUntil } from '../timing.js';
+import { openRoom } from './room-setup.js';
+
+export interface FanOutParams {
+  receivers: number;
+  messages: number;
+  gapMs: number;
+  warmupMessages: number;
+}
+
+export interface FanOutResult {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Deliveries that never arrived (messages × receivers − delivered). */
+  lost: number;
+  /** Server CPU time per message sent, ms (fan-out to all receivers included). */
+  serverCpuMsPerMessage: number;
+}
+
+const DRAIN_TIMEOUT_MS = 15_000;
+
+/** Sends `count` messages at `gapMs` gaps on a fixed schedule (a late tick sends at once rather than drifting). */
+const sendPaced = async (send: (n: number) => void, count: number, gapMs: number, firstN: number) => {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = start + i * gapMs - performance.now();
+    if (wait > 0.5) await sleep(wait);
+    send(firstN + i);
+  }
+};
+
+export const runFanOut = async (running: RunningTarget, room: string, params: FanOutParams): Promise<FanOutResult> => {
+  const { writer, receivers, close } = await openRoom(running, room, params.receivers);
+  const author = writerFor(`${room}-writer`);
+  try {
+    const run = async (count: number, firstN: number) => {
+      const tracker = new DeliveryTracker();
+      for (const receiver of receivers) tracker.watch(receiver.doc);
+      await sendPaced(
+        (n) => {
+          const id = newMessageId();
+          tracker.markSent(id, performance.now());
+          // The update goes out synchronously, from the document's update event inside sendMessage.
+          sendMessage(writer.doc, author, { text: chatText(n), id });
+        },
+        count,
+        params.gapMs,
+        firstN,
+      );
+      const expected = count * receivers.length;
+      await waitUntil(() => tracker.latencies.length >= expected, DRAIN_TIMEOUT_MS);
+      tracker.stop();
+      return { tracker, expected };
+    };
+    // Warm-up: JIT, socket buffers, the room's first log writes.
+    await run(params.warmupMessages, 0);
+    await sleep(200);
+    const cpuBefore = (await running.server.stats()).cpuMicros;
+    const { tracker, expected } = await run(params.messages, params.warmupMessages);
+    const cpuAfter = (await running.server.stats()).cpuMicros;
+    const samples = tracker.latencies;
+    return {
+      p50: percentile(samples, 50),
+      p99: percentile(samples, 99),
+      max: max(samples),
+      lost: expected - samples.length,
+      serverCpuMsPerMessage: (cpuAfter - cpuBefore) / 1000 / params.messages,
+    };
+  } finally {
+    await close();
+  }
+};

@@ -1,0 +1,65 @@
+// The child side of a benchmarked server process: reports its port, answers memory/CPU probes, stops on request.
+
+/** What the parent passes to every server child (JSON in BENCH_SERVER_CONFIG). */
+export interface ChildConfig {
+  /** HS256 secret for servers that verify tokens (Parley). */
+  secret: string;
+  /** A room to pre-populate, with a file holding its full state as one Yjs update. */
+  seed?: { room: string; file: string };
+  /** Where a server with durable storage keeps its data. */
+  dataDir?: string;
+}
+
+/** Messages from parent to child. */
+export type ParentMessage = { type: 'stats'; id: number } | { type: 'stop' };
+
+/** Messages from child to parent. */
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'stats'; id: number; rss: number; heapUsed: number; cpuMicros: number }
+  | { type: 'error'; message: string };
+
+export const readChildConfig = (): ChildConfig => JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ChildConfig;
+
+const send = (message: ChildMessage): void => {
+  process.send?.(message);
+};
+
+/** Collects garbage twice (the second pass frees what finalizers released) so RSS reflects live data. */
+const collect = (): void => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+};
+
+/** Announces the port and serves the parent's probes until it asks to stop (or goes away). */
+export const serveParent = (port: number, close: () => Promise<void>): void => {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    // Bounded: a server that cannot close in 5 s is left behind (the parent kills it anyway).
+    const timer = setTimeout(() => process.exit(0), 5000);
+    close().finally(() => {
+      clearTimeout(timer);
+      process.exit(0);
+    });
+  };
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'stop') stop();
+    else if (message.type === 'stats') {
+      collect();
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', id: message.id, rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, cpuMicros: cpu.user + cpu.system });
+    }
+  });
+  // The parent died: never outlive it.
+  process.on('disconnect', stop);
+  send({ type: 'ready', port });
+};
+
+/** Reports a start-up failure to the parent and exits. */
+export const failStart = (error: unknown): never => {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+};
