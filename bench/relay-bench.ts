@@ -41,12 +41,16 @@ interface Child {
   dataDir: string;
 }
 
+/** Child-process preamble: SIGUSR2 runs a full GC, so memory figures are not inflated by garbage not yet collected. */
+const GC_ON_SIGNAL = "process.on('SIGUSR2', () => globalThis.gc());";
+
 const startRelayChild = async (extra: string[] = []): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
+    '--connections-per-user', '5000', '--messages-per-second', '100000', ...extra];
   const proc = spawn(
     process.execPath,
-    ['--import', TSX, MAIN, '--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
-      '--connections-per-user', '5000', '--messages-per-second', '100000', ...extra],
+    ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -63,14 +67,21 @@ const stopChild = async (child: Child) => {
   rmSync(child.dataDir, { recursive: true, force: true });
 };
 
-/** CPU seconds (user + system) a process has used so far. */
-const cpuSeconds = (pid: number): number => {
+/** CPU seconds a process has used so far, user and system. */
+const cpuSeconds = (pid: number): { user: number; system: number } => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 };
 
 /** Resident memory of a process, in bytes. */
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+/** RSS after asking the child for a full GC (see GC_ON_SIGNAL). */
+const settledRss = async (proc: ChildProcess): Promise<number> => {
+  proc.kill('SIGUSR2');
+  await sleep(300);
+  return rss(proc.pid!);
+};
 
 const updateFrame = (update: Uint8Array): Uint8Array => {
   const e = encoding.createEncoder();
@@ -147,8 +158,11 @@ const benchCpu = async () => {
   }
   await waitFor(() => reader.updates >= 500 + n, 30_000, 'all updates');
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = cpuSeconds(child.proc.pid!) - before;
-  console.log(`relay CPU per chat-message update (auth'd connection, durable log, 1 receiver): ${((cpu / n) * 1e6).toFixed(1)} µs  (${n} updates, ${cpu.toFixed(2)} s CPU in ${elapsed.toFixed(2)} s wall; 10 ms clock-tick resolution)`);
+  const after = cpuSeconds(child.proc.pid!);
+  const user = after.user - before.user;
+  const system = after.system - before.system;
+  const cpu = user + system;
+  console.log(`relay CPU per chat-message update (auth'd connection, durable log, 1 receiver, ~2000 updates/s): ${((cpu / n) * 1e6).toFixed(0)} µs  (user ${((user / n) * 1e6).toFixed(0)} µs + system ${((system / n) * 1e6).toFixed(0)} µs incl. fsync; ${n} updates, ${cpu.toFixed(2)} s CPU in ${elapsed.toFixed(2)} s wall)`);
   writerConn.ws.close();
   reader.ws.close();
   await stopChild(child);
@@ -167,16 +181,18 @@ const benchFanOut = async (apply: boolean) => {
       apply,
       onUpdate: () => {
         const at = sentAt[index.n++];
-        if (at !== undefined) latencies.push(performance.now() - at);
+        if (at !== undefined && !Number.isNaN(at)) latencies.push(performance.now() - at);
       },
     });
     clients.push(client);
   }
   const writerConn = await connect(child.wsUrl, 'fanout', 'writer');
-  const { frames } = chatFrames('writer', messages, (i) => `fan-out ${i}`);
-  for (let i = 0; i < messages; i++) {
+  const warmUp = 100;
+  const { frames } = chatFrames('writer', warmUp + messages, (i) => `fan-out ${i}`);
+  // Warm-up messages (JIT, buffers) are sent the same way but not counted.
+  for (let i = 0; i < warmUp + messages; i++) {
     const frame = frames[i]!;
-    sentAt.push(performance.now());
+    sentAt.push(i < warmUp ? Number.NaN : performance.now());
     writerConn.ws.send(frame);
     await sleep(4);
   }
@@ -191,24 +207,23 @@ const benchFanOut = async (apply: boolean) => {
 /** RSS growth per idle connection for a bare `ws` server (the floor) in a child process. */
 const bareWsFloor = async (count: number): Promise<number> => {
   const script = `
+    ${GC_ON_SIGNAL}
     const { WebSocketServer } = require('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => console.log('port ' + wss.address().port));
   `;
-  const proc = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+  const proc = spawn(process.execPath, ['--expose-gc', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /port \d+/.test(out), 10_000, 'bare ws');
   const port = /port (\d+)/.exec(out)![1];
-  await sleep(200);
-  const base = rss(proc.pid!);
+  const base = await settledRss(proc);
   const sockets: WebSocket[] = [];
   for (let i = 0; i < count; i++) {
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     await new Promise((resolve) => ws.once('open', resolve));
     sockets.push(ws);
   }
-  await sleep(500);
-  const per = (rss(proc.pid!) - base) / count;
+  const per = ((await settledRss(proc)) - base) / count;
   for (const ws of sockets) ws.terminate();
   proc.kill('SIGKILL');
   return per;
@@ -219,12 +234,10 @@ const benchMemory = async () => {
   const child = await startRelayChild(['--idle-unload-seconds', '600']);
   // One loaded room first, so the per-connection figure does not include the room.
   const first = await connect(child.wsUrl, 'idle', 'user-0');
-  await sleep(300);
-  const base = rss(child.proc.pid!);
+  const base = await settledRss(child.proc);
   const clients = [first];
   for (let i = 1; i <= count; i++) clients.push(await connect(child.wsUrl, 'idle', `user-${i}`));
-  await sleep(500);
-  const perConnection = (rss(child.proc.pid!) - base) / count;
+  const perConnection = ((await settledRss(child.proc)) - base) / count;
   for (const c of clients) c.ws.close();
   await sleep(500);
 
@@ -241,8 +254,7 @@ const benchMemory = async () => {
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
-  await sleep(300);
-  const beforeRooms = rss(child.proc.pid!);
+  const beforeRooms = await settledRss(child.proc);
   const loadedBefore = await loadedRooms(child.url);
   // Unload them all by restarting is too coarse; instead measure a fresh set of rooms loaded from disk.
   for (let r = 0; r < rooms; r++) {
@@ -252,8 +264,7 @@ const benchMemory = async () => {
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
-  await sleep(500);
-  const perRoom = (rss(child.proc.pid!) - beforeRooms) / ((await loadedRooms(child.url)) - loadedBefore);
+  const perRoom = ((await settledRss(child.proc)) - beforeRooms) / ((await loadedRooms(child.url)) - loadedBefore);
   const floor = await bareWsFloor(count);
   console.log(`RSS per idle connection: ${kb(perConnection)} (bare ws server floor measured alongside: ${kb(floor)}; ${count} connections)`);
   console.log(`RSS per loaded room holding a 50-message chat: ${kb(perRoom)} (${rooms} rooms)`);

@@ -32,6 +32,8 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
   const { ws, room, identity, role, limits, metrics, log } = deps;
   const messages = createTokenBucket(limits.messagesPerSecond, limits.messageBurst);
   const bytes = createTokenBucket(limits.bytesPerSecond, limits.byteBurst);
+  // Answering a step 1 encodes (part of) the document: cheap to ask, costly to answer, so it has its own budget.
+  const syncRequests = createTokenBucket(limits.syncRequestsPerMinute / 60, 10);
   let closed = false;
   let expiryTimer: NodeJS.Timeout | undefined;
   // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
@@ -116,6 +118,10 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
       metrics.messagesIn.inc({ type: message.type });
       switch (message.type) {
         case 'sync-step1':
+          if (!syncRequests.take(1)) {
+            close(CloseCode.rateLimited, 'too many sync requests', 'rate-limited');
+            return;
+          }
           room.sendMissing(peer, message.stateVector);
           break;
         case 'sync-step2':

@@ -32,6 +32,8 @@ export interface RelayLimits {
   bytesPerSecond: number;
   /** Byte bucket size (must be at least maxFrameBytes). */
   byteBurst: number;
+  /** Sync step 1 requests (each answered with a document diff) allowed per connection per minute, after a burst of 10. */
+  syncRequestsPerMinute: number;
   /** Simultaneous connections per user (token `sub`), across rooms. */
   connectionsPerUser: number;
   /** Bytes allowed to wait in one connection's send buffer before it is closed as a slow consumer. */
@@ -80,6 +82,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   messageBurst: 500,
   bytesPerSecond: 2 * 1024 * 1024,
   byteBurst: 8 * 1024 * 1024,
+  syncRequestsPerMinute: 60,
   connectionsPerUser: 32,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingUpgrades: 1024,

@@ -175,3 +175,43 @@ describe('close codes', () => {
     expect((await client.closedWith()).code).toBe(4400);
   });
 });
+
+describe('slow consumers and sync floods', () => {
+  it('closes a reader that stops reading with 4429 instead of buffering without bound', async () => {
+    const data = tempDir();
+    const relay = await startTestRelay({
+      dataDir: data.dir,
+      limits: { maxBufferedBytes: 256 * 1024, bytesPerSecond: 1 << 30, byteBurst: 1 << 30 },
+    });
+    const slow = rawClient(relay, 'slow', { token: await mintToken({ sub: 'slow' }) });
+    await slow.opened;
+    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const writer = rawClient(relay, 'slow', { token: await mintToken({ sub: 'writer' }) });
+    await writer.opened;
+    const text = 'y'.repeat(200 * 1024);
+    const metricsText = async () => (await fetch(`${relay.url}/metrics`)).text();
+    for (let i = 0; i < 400 && !(await metricsText()).includes('reason="slow-consumer"'); i++) {
+      writer.send(frames.update(updateWith(`${i}${text}`)));
+      if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(async () => (await metricsText()).includes('parley_refusals_total{reason="slow-consumer"} 1'), 10_000, 'slow consumer closed');
+    socket.resume();
+    expect(await slow.closedWith(10_000)).toEqual({ code: 4429, reason: 'slow consumer: too much data waiting' });
+    expect(writer.closed).toBeUndefined();
+    writer.ws.close();
+    await relay.close();
+    data.cleanup();
+  });
+
+  it('closes a connection that floods sync requests with 4429', async () => {
+    const data = tempDir();
+    const relay = await startTestRelay({ dataDir: data.dir });
+    const client = rawClient(relay, 'sync-flood', { token: await mintToken() });
+    await client.opened;
+    for (let i = 0; i < 30; i++) client.send(frames.syncStep1(new Y.Doc()));
+    expect(await client.closedWith()).toEqual({ code: 4429, reason: 'too many sync requests' });
+    await relay.close();
+    data.cleanup();
+  });
+});

@@ -1,0 +1,204 @@
+// `npm run bench`: runs every scenario against Parley and its peers, prints medians and ratios, writes docs/benchmarks.md.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildHistory, type History } from './history.js';
+import { describeMachine, finishMachine, versions, wasBusy } from './machine.js';
+import { HELP, parseOptions, type BenchOptions } from './options.js';
+import { chartPanels, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
+import { runBurst } from './scenarios/burst.js';
+import { runFanOut } from './scenarios/fan-out.js';
+import { openHolder, runJoin } from './scenarios/join.js';
+import { runManyRooms } from './scenarios/many-rooms.js';
+import { renderChart } from './svg-chart.js';
+import { TARGETS, launch, type RunningTarget, type Target, type TargetId } from './targets.js';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const metric = (key: string, label: string, unit: string, better: 'lower' | 'higher'): Metric => ({ key, label, unit, better, runs: {} });
+const record = (m: Metric, id: TargetId, value: number) => (m.runs[id] ??= []).push(value);
+
+/** Targets in a different order each run, so a slow phase of the machine does not always hit the same server. */
+const rotate = <T>(items: readonly T[], run: number): T[] => items.map((_, i) => items[(i + run) % items.length]!);
+
+const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string) => {
+  const running: RunningTarget[] = [];
+  for (const target of targets) {
+    running.push(
+      await launch(target, {
+        seed: seed && room ? { room, file: seed.file } : undefined,
+        cpuProfDir: target.id === 'parley' ? options.cpuProfDir : undefined,
+      }),
+    );
+  }
+  return running;
+};
+
+const stopAll = (running: readonly RunningTarget[]) => Promise.all(running.map((r) => r.stop()));
+
+const main = async () => {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const started = performance.now();
+  const targets = TARGETS.filter((t) => !options.targets || options.targets.includes(t.id));
+  let machine = describeMachine();
+  log(`Parley relay benchmarks (${options.quick ? 'quick' : 'full'}) — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadStart.toFixed(2)}`);
+  for (const t of targets) log(`  ${t.label}: ${t.settings}`);
+  const metrics: Metric[] = [];
+  const notes: string[] = [];
+  const scenarioText: string[] = [];
+  const running: RunningTarget[] = [];
+  // Whatever happens, every child is stopped (and server-process kills leftovers on exit).
+  const stopping = async () => stopAll(running.splice(0));
+
+  try {
+    if (options.scenarios.includes('fan-out')) {
+      const p = options.fanOut;
+      scenarioText.push(`Fan-out: 1 writer and ${p.receivers} receivers in one room; ${p.messages} chat messages made with sendMessage, one every ${p.gapMs} ms, after ${p.warmupMessages} warm-up messages. Latency = writer's send → receiver's document applied it, over every (message, receiver) pair.`);
+      log(`\n== fan-out: ${p.receivers} receivers, ${p.messages} messages at ${p.gapMs} ms gaps, ${options.runs.fanOut} runs`);
+      const m = {
+        p50: metric('fanout-p50', 'Fan-out latency p50', 'ms', 'lower'),
+        p99: metric('fanout-p99', 'Fan-out latency p99', 'ms', 'lower'),
+        max: metric('fanout-max', 'Fan-out latency max', 'ms', 'lower'),
+        cpu: metric('fanout-cpu', 'Server CPU per message (fan-out to 100)', 'ms', 'lower'),
+      };
+      running.push(...(await launchAll(targets, options)));
+      for (let run = 0; run < options.runs.fanOut; run++) {
+        for (const r of rotate(running, run)) {
+          const result = await runFanOut(r, `fanout-${run}`, p);
+          log(`  run ${run + 1} ${r.target.label.padEnd(18)} p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  max ${result.max.toFixed(1)} ms  cpu/msg ${result.serverCpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
+          if (result.lost > 0) notes.push(`fan-out run ${run + 1}: ${r.target.label} lost ${result.lost} deliveries.`);
+          record(m.p50, r.target.id, result.p50);
+          record(m.p99, r.target.id, result.p99);
+          record(m.max, r.target.id, result.max);
+          record(m.cpu, r.target.id, result.serverCpuMsPerMessage);
+        }
+      }
+      await stopping();
+      metrics.push(m.p50, m.p99, m.max, m.cpu);
+    }
+
+    if (options.scenarios.includes('many-rooms')) {
+      const p = options.manyRooms;
+      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
+      log(`\n== many rooms: ${p.connections} connections over ${p.rooms} rooms, ${options.runs.manyRooms} runs`);
+      const rss = metric('rss-per-connection', 'RSS per idle connection', 'KB', 'lower');
+      const heap = metric('heap-per-connection', 'JS heap per idle connection', 'KB', 'lower');
+      for (let run = 0; run < options.runs.manyRooms; run++) {
+        for (const target of rotate(targets, run)) {
+          const [r] = await launchAll([target], options);
+          running.push(r!);
+          const result = await runManyRooms(r!, `many${run}`, p);
+          await stopping();
+          log(`  run ${run + 1} ${target.label.padEnd(18)} RSS/conn ${(result.rssPerConnection / 1024).toFixed(1)} KB  heap/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB  (baseline RSS ${(result.baselineRss / 2 ** 20).toFixed(0)} MiB)`);
+          record(rss, target.id, result.rssPerConnection / 1024);
+          record(heap, target.id, result.heapPerConnection / 1024);
+        }
+      }
+      metrics.push(rss, heap);
+    }
+
+    if (options.scenarios.includes('join')) {
+      log(`\n== join: building a ${options.historyMessages.toLocaleString('en-US')}-message room`);
+      const history = buildHistory(options.historyMessages);
+      log(`  built in ${(history.buildMs / 1000).toFixed(1)} s: ${(history.state.byteLength / 2 ** 20).toFixed(2)} MiB of state`);
+      scenarioText.push(
+        `Cold join: a room of ${options.historyMessages.toLocaleString('en-US')} messages by 8 authors (one in fifty edited; ${(history.state.byteLength / 2 ** 20).toFixed(1)} MiB encoded), already loaded on the server (a holder client stays connected); a new client with an empty document joins: time until its document holds every message, and bytes it received. ` +
+          'Warm rejoin: the same client reconnects with its up-to-date document: time until the sync answer, and bytes both ways (counted until 300 ms after). ' +
+          'The raw floor cannot hold a document: there the holder client answers the joiner through the relay.',
+      );
+      const m = {
+        coldMs: metric('cold-ms', 'Cold join, time to synced', 'ms', 'lower'),
+        coldBytes: metric('cold-bytes', 'Cold join, bytes received', 'MiB', 'lower'),
+        warmMs: metric('warm-ms', 'Warm rejoin, time', 'ms', 'lower'),
+        warmIn: metric('warm-bytes-in', 'Warm rejoin, bytes received', 'B', 'lower'),
+        warmOut: metric('warm-bytes-out', 'Warm rejoin, bytes sent', 'B', 'lower'),
+      };
+      const room = 'history';
+      try {
+        running.push(...(await launchAll(targets, options, history, room)));
+        const holders = [];
+        for (const r of running) holders.push(await openHolder(r, room, history));
+        // Warm-up join (discarded) per server.
+        for (const r of running) await runJoin(r, room, history, -1);
+        for (let run = 0; run < options.runs.join; run++) {
+          for (const r of rotate(running, run)) {
+            const result = await runJoin(r, room, history, run);
+            log(`  run ${run + 1} ${r.target.label.padEnd(18)} cold ${result.coldMs.toFixed(0)} ms ${(result.coldBytesIn / 2 ** 20).toFixed(2)} MiB  warm ${result.warmMs.toFixed(1)} ms in ${result.warmBytesIn} B out ${result.warmBytesOut} B`);
+            record(m.coldMs, r.target.id, result.coldMs);
+            record(m.coldBytes, r.target.id, result.coldBytesIn / 2 ** 20);
+            record(m.warmMs, r.target.id, result.warmMs);
+            record(m.warmIn, r.target.id, result.warmBytesIn);
+            record(m.warmOut, r.target.id, result.warmBytesOut);
+          }
+        }
+        await Promise.all(holders.map((h) => h.close()));
+        await stopping();
+      } finally {
+        rmSync(history.file, { force: true });
+      }
+      metrics.push(m.coldMs, m.coldBytes, m.warmMs, m.warmIn, m.warmOut);
+    }
+
+    if (options.scenarios.includes('burst')) {
+      const p = options.burst;
+      scenarioText.push(`Burst: 1 writer and ${p.receivers} receivers in a fresh room per step; the writer sends pre-made sendMessage updates (one frame each) at a fixed rate for ${p.seconds} s; rates ${p.rates.join(', ')}/s in turn until one fails${p.bisect > 0 ? `, then ${p.bisect} bisection steps` : ''}. A step passes when every update reaches every receiver and p99 latency < ${p.p99LimitMs} ms. The figure is the highest passing rate. Clients run in one process on the same 2-core machine, so the floor's figure is also the client side's limit.`);
+      log(`\n== burst: ${p.receivers} receivers, ${p.seconds} s per rate, ${options.runs.burst} runs`);
+      const rate = metric('burst-rate', 'Burst: highest rate with p99 < 100 ms', 'updates/s', 'higher');
+      running.push(...(await launchAll(targets, options)));
+      for (let run = 0; run < options.runs.burst; run++) {
+        for (const r of rotate(running, run)) {
+          const result = await runBurst(r, `burst${run}`, p);
+          const steps = result.steps.map((s) => `${s.rate}:${s.pass ? 'ok' : 'fail'}(p99 ${s.p99.toFixed(0)}${s.lost > 0 ? `, lost ${s.lost}` : ''})`).join(' ');
+          log(`  run ${run + 1} ${r.target.label.padEnd(18)} max ${result.maxRate}/s  ${steps}`);
+          record(rate, r.target.id, result.maxRate);
+        }
+      }
+      await stopping();
+      metrics.push(rate);
+    }
+  } finally {
+    await stopping();
+  }
+
+  machine = finishMachine(machine);
+  if (wasBusy(machine)) notes.push(`The machine was busy (load average ${machine.loadStart.toFixed(2)} → ${(machine.loadEnd ?? 0).toFixed(2)} on ${machine.cores} cores): other work shared the CPU.`);
+  const durationS = (performance.now() - started) / 1000;
+  log('\n== medians');
+  log(textTable(resultsTable(metrics, targets)));
+  log('');
+  for (const line of goalChecks(metrics)) log(line);
+  for (const note of notes) log(`note: ${note}`);
+  log(`\ndone in ${durationS.toFixed(0)} s`);
+
+  if (options.write) {
+    const docs = fileURLToPath(new URL('../../docs/', import.meta.url));
+    mkdirSync(docs, { recursive: true });
+    const page = markdownPage({
+      command: `npm run bench${options.quick ? ' -- --quick' : ''}`,
+      mode: options.quick ? 'quick' : 'full',
+      runs: Object.fromEntries(Object.entries(options.runs).filter(([k]) => options.scenarios.some((s) => s.replace('-', '').toLowerCase() === k.toLowerCase()))),
+      machine,
+      versions: versions(),
+      targets,
+      scenarios: scenarioText,
+      metrics,
+      notes,
+      durationS,
+    });
+    writeFileSync(`${docs}benchmarks.md`, page);
+    writeFileSync(
+      `${docs}benchmarks.svg`,
+      renderChart('Parley relay vs. y-websocket, Hocuspocus and a raw ws floor (medians)', `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`, chartPanels(metrics, targets)),
+    );
+    log('wrote docs/benchmarks.md and docs/benchmarks.svg');
+  }
+};
+
+main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // Exit explicitly: a failed run may leave sockets and timers behind (children are killed on exit).
+  process.exit(1);
+});

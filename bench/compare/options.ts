@@ -1,0 +1,76 @@
+// Command-line options of `npm run bench` and the two presets: --quick (< 3 min) and full (< 15 min).
+import { parseArgs } from 'node:util';
+import type { BurstParams } from './scenarios/burst.js';
+import type { FanOutParams } from './scenarios/fan-out.js';
+import type { ManyRoomsParams } from './scenarios/many-rooms.js';
+import type { TargetId } from './targets.js';
+
+export const SCENARIOS = ['fan-out', 'many-rooms', 'join', 'burst'] as const;
+export type ScenarioId = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioId[];
+  targets: TargetId[] | undefined;
+  /** Write docs/benchmarks.md and docs/benchmarks.svg (off with --no-write). */
+  write: boolean;
+  /** Directory for a CPU profile of each Parley child (--cpu-prof). */
+  cpuProfDir: string | undefined;
+  runs: { fanOut: number; manyRooms: number; join: number; burst: number };
+  fanOut: FanOutParams;
+  manyRooms: ManyRoomsParams;
+  historyMessages: number;
+  burst: BurstParams;
+}
+
+export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,many-rooms,join,burst] [--targets parley,raw-ws]
+                        [--runs N] [--no-write] [--cpu-prof DIR]
+
+Compares Parley's relay with y-websocket 1.5.4, Hocuspocus 4 and a raw ws floor; prints a table of medians
+and writes docs/benchmarks.md and docs/benchmarks.svg (unless --no-write, or --only/--targets narrow the run).
+`;
+
+export const parseOptions = (argv: string[]): BenchOptions | undefined => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      targets: { type: 'string' },
+      runs: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const quick = values.quick === true;
+  const scenarios = values.only ? (values.only.split(',') as ScenarioId[]) : [...SCENARIOS];
+  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (one of ${SCENARIOS.join(', ')})`);
+  const targets = values.targets ? (values.targets.split(',') as TargetId[]) : undefined;
+  const forced = values.runs ? Number.parseInt(values.runs, 10) : undefined;
+  const runs = quick
+    ? { fanOut: 3, manyRooms: 1, join: 3, burst: 1 }
+    : { fanOut: 5, manyRooms: 3, join: 5, burst: 3 };
+  if (forced !== undefined) for (const key of Object.keys(runs) as Array<keyof typeof runs>) runs[key] = forced;
+  return {
+    quick,
+    scenarios,
+    targets,
+    // A partial run must not overwrite the published page.
+    write: values['no-write'] !== true && values.only === undefined && values.targets === undefined,
+    cpuProfDir: values['cpu-prof'],
+    runs,
+    fanOut: { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 50 },
+    manyRooms: { connections: 2000, rooms: 200, settleMs: quick ? 1000 : 2000 },
+    historyMessages: 50_000,
+    burst: {
+      receivers: 10,
+      seconds: quick ? 1 : 2,
+      rates: quick ? [500, 1000, 2000, 4000, 8000] : [500, 1000, 2000, 3000, 4000, 6000, 8000, 12000, 16000],
+      bisect: quick ? 0 : 2,
+      p99LimitMs: 100,
+    },
+  };
+};

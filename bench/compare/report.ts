@@ -1,0 +1,149 @@
+// Turns per-run results into the medians table, Parley's ratios to each peer, the goal checks, and the Markdown page.
+import type { Machine } from './machine.js';
+import { wasBusy } from './machine.js';
+import { median } from './stats.js';
+import type { ChartPanel } from './svg-chart.js';
+import type { Target, TargetId } from './targets.js';
+
+/** One figure of one scenario: its value in each run, per target. */
+export interface Metric {
+  key: string;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  runs: Partial<Record<TargetId, number[]>>;
+}
+
+export const medianOf = (metric: Metric, id: TargetId): number => median(metric.runs[id] ?? []);
+
+const fmt = (value: number): string => {
+  if (Number.isNaN(value)) return 'n/a';
+  const abs = Math.abs(value);
+  if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+};
+
+const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+/** The main table: medians per target, then Parley ÷ each other target. */
+export const resultsTable = (metrics: readonly Metric[], targets: readonly Target[]): string[][] => {
+  const peers = targets.filter((t) => t.id !== 'parley');
+  const header = ['figure', ...targets.map((t) => t.label), ...peers.map((p) => `Parley ÷ ${p.label}`)];
+  const rows = metrics.map((m) => {
+    const parley = medianOf(m, 'parley');
+    return [
+      `${m.label} (${m.unit}, ${m.better} is better)`,
+      ...targets.map((t) => fmt(medianOf(m, t.id))),
+      ...peers.map((p) => ratio(parley, medianOf(m, p.id))),
+    ];
+  });
+  return [header, ...rows];
+};
+
+export const markdownTable = (rows: string[][]): string => {
+  const [header, ...body] = rows;
+  if (!header) return '';
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(line)].join('\n');
+};
+
+export const textTable = (rows: string[][]): string => {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+};
+
+/** The issue's goals, checked against the medians. Each line says met or missed and by how much. */
+export const goalChecks = (metrics: readonly Metric[]): string[] => {
+  const find = (key: string) => metrics.find((m) => m.key === key);
+  const lines: string[] = [];
+  const p99 = find('fanout-p99');
+  if (p99) {
+    const parley = medianOf(p99, 'parley');
+    const bestPeer = Math.min(medianOf(p99, 'y-websocket'), medianOf(p99, 'hocuspocus'));
+    const floor = medianOf(p99, 'raw-ws');
+    const okPeers = parley <= bestPeer;
+    const okFloor = parley <= 1.5 * floor;
+    lines.push(
+      `Fan-out p99 no worse than either peer: ${okPeers ? 'met' : 'MISSED'} (Parley ${fmt(parley)} ms, best peer ${fmt(bestPeer)} ms, ${ratio(parley, bestPeer)}).`,
+      `Fan-out p99 within 1.5× of the raw floor: ${okFloor ? 'met' : 'MISSED'} (Parley ${fmt(parley)} ms, floor ${fmt(floor)} ms, ${ratio(parley, floor)}).`,
+    );
+  }
+  const rss = find('rss-per-connection');
+  if (rss) {
+    const parley = medianOf(rss, 'parley');
+    const best = Math.min(medianOf(rss, 'y-websocket'), medianOf(rss, 'hocuspocus'));
+    lines.push(`Memory per idle connection no worse than the best peer: ${parley <= best ? 'met' : 'MISSED'} (Parley ${fmt(parley)} KB, best peer ${fmt(best)} KB, ${ratio(parley, best)}).`);
+  }
+  const warmIn = find('warm-bytes-in');
+  const warmOut = find('warm-bytes-out');
+  if (warmIn && warmOut) {
+    const received = medianOf(warmIn, 'parley');
+    const total = received + medianOf(warmOut, 'parley');
+    lines.push(`Warm rejoin under 1 KB: ${total < 1024 ? 'met' : 'MISSED'} (Parley ${fmt(received)} B received, ${fmt(total)} B both ways).`);
+  }
+  return lines;
+};
+
+export const chartPanels = (metrics: readonly Metric[], targets: readonly Target[]): ChartPanel[] =>
+  metrics.map((m) => ({
+    title: m.label,
+    unit: m.unit,
+    better: m.better,
+    bars: targets.map((t) => ({ label: t.label, value: medianOf(m, t.id), highlight: t.id === 'parley' })),
+  }));
+
+export interface PageInput {
+  command: string;
+  mode: string;
+  runs: Record<string, number>;
+  machine: Machine;
+  versions: Record<string, string>;
+  targets: readonly Target[];
+  scenarios: string[];
+  metrics: readonly Metric[];
+  notes: string[];
+  durationS: number;
+}
+
+export const markdownPage = (input: PageInput): string => {
+  const { machine } = input;
+  const runsText = Object.entries(input.runs).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const perRun = input.metrics.map((m) =>
+    `| ${m.label} (${m.unit}) | ${input.targets.map((t) => (m.runs[t.id] ?? []).map(fmt).join(', ') || 'n/a').join(' | ')} |`,
+  );
+  return `# Parley relay benchmarks, side by side
+
+Generated by \`${input.command}\` (${input.mode}) in ${input.durationS.toFixed(0)} s. Method: [benchmarks-method.md](benchmarks-method.md). Never asserted in tests.
+
+**Machine**: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}.
+Load average (1 min) ${machine.loadStart.toFixed(2)} at start, ${(machine.loadEnd ?? Number.NaN).toFixed(2)} at end${wasBusy(machine) ? ' — **the machine was busy with other work during this run; treat small differences as noise**' : ''}.
+**Versions**: ${Object.entries(input.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.
+**Runs** (medians over): ${runsText}.
+
+## Servers
+${input.targets.map((t) => `- **${t.label}**: ${t.settings}.`).join('\n')}
+
+Every server runs in its own child process on 127.0.0.1 with an OS-assigned port. Clients: the same y-protocols sync client over \`ws\` for Parley, y-websocket and the floor; \`@hocuspocus/provider\` for Hocuspocus (its protocol differs).
+
+## Scenarios
+${input.scenarios.map((s) => `- ${s}`).join('\n')}
+
+## Results (medians)
+${markdownTable(resultsTable(input.metrics, input.targets))}
+
+![Benchmark chart](benchmarks.svg)
+
+## Goals
+${goalChecks(input.metrics).map((l) => `- ${l}`).join('\n')}
+
+${input.notes.length > 0 ? `## Notes from this run\n${input.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+## Every run
+| figure | ${input.targets.map((t) => t.label).join(' | ')} |
+|---|${input.targets.map(() => '---').join('|')}|
+${perRun.join('\n')}
+
+Why Parley misses a goal, with profiles: see "Findings" in [benchmarks-method.md](benchmarks-method.md).
+`;
+};
