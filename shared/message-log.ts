@@ -49,12 +49,33 @@ const wins = (candidate: MessageRecord, current: MessageRecord): boolean => {
   return (candidate.editedAt ?? 0) > (current.editedAt ?? 0);
 };
 
+const cache = new WeakMap<Y.Doc, { log: MessageLog | null }>();
+
+/**
+ * The resolved conversation, cached per document until its `messages` array changes, so that a run of
+ * queries and receipt writes does not re-read a long history each time. Treat the result as read-only.
+ */
+export function readMessageLog(doc: Y.Doc): MessageLog {
+  // Inside a transaction, observers have not run yet: a cached log could be stale.
+  if (doc._transaction !== null) return buildMessageLog(doc);
+  let entry = cache.get(doc);
+  if (!entry) {
+    const fresh: { log: MessageLog | null } = { log: null };
+    doc.getArray('messages').observe(() => {
+      fresh.log = null;
+    });
+    cache.set(doc, fresh);
+    entry = fresh;
+  }
+  return (entry.log ??= buildMessageLog(doc));
+}
+
 /**
  * Resolves the conversation: O(n) in records. A message sits where its winning record sits (an edit
  * replaces the record in place), which the relay can compare without a full scan. Records that are
  * not well-formed objects are skipped.
  */
-export function readMessageLog(doc: Y.Doc): MessageLog {
+function buildMessageLog(doc: Y.Doc): MessageLog {
   const located = [...locateRecords(doc.getArray<MessageRecord>('messages'))].filter((r) => typeof r.record?.id === 'string');
   const byId = new Map<string, ResolvedMessage>();
   for (const record of located) {

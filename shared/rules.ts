@@ -138,8 +138,11 @@ export function checkUnseenRecord(record: unknown, writer: Writer, messages: Mes
 /**
  * A record for a message that already exists: an edit by its author, a tombstone by its author or an
  * admin, or an identical re-send of the original (an outbox flushed twice). Identity fields never change.
+ * With `concurrent` (the relay's view), a record that raced a delete or another edit is accepted as long
+ * as only its author wrote it: the model's precedence already settles the race, and refusing would cut
+ * off an honest client.
  */
-export function checkRevision(current: MessageRecord, record: unknown, writer: Writer): asserts record is MessageRecord {
+export function checkRevision(current: MessageRecord, record: unknown, writer: Writer, { concurrent = false } = {}): asserts record is MessageRecord {
   checkCanWrite(writer);
   checkMessageRecord(record);
   ensure(
@@ -153,6 +156,7 @@ export function checkRevision(current: MessageRecord, record: unknown, writer: W
     return;
   }
   ensure(writer.userId === current.author, 'not-author');
+  if (concurrent) return;
   ensure(!current.deleted, 'message-deleted');
   if (record.editedAt === undefined) {
     ensure(current.editedAt === undefined && record.text === current.text, 'duplicate-message', current.id);
@@ -180,28 +184,33 @@ export function checkOwnEntry(owner: string, writer: Writer): void {
   ensure(owner === writer.userId, 'not-own-entry', `entry of ${owner}`);
 }
 
-/**
- * A new receipt entry under `owner`: the writer's own, pointing at messages by others that exist, and
- * never behind the user's current marks (`current`: the furthest among the user's live entries).
- */
-export function checkReceipt(owner: string, entry: unknown, writer: Writer, current: ReceiptEntry, messages: MessageLookup): asserts entry is ReceiptEntry {
+/** A receipt entry under `owner`: the writer's own, pointing at messages by others that exist. */
+export function checkReceiptEntry(owner: string, entry: unknown, writer: Writer, messages: MessageLookup): asserts entry is ReceiptEntry {
   checkOwnEntry(owner, writer);
   checkReceiptShape(entry);
-  for (const field of ['delivered', 'read'] as const) {
-    const mark = entry[field];
-    if (mark === undefined) {
-      ensure(current[field] === undefined, 'receipt-backwards', `${field} mark dropped`);
-      continue;
-    }
+  for (const mark of [entry.delivered, entry.read]) {
+    if (mark === undefined) continue;
     const target = messages.get(mark);
     ensure(target !== undefined, 'unknown-message', mark);
-    const previous = current[field];
-    if (previous === mark) continue;
     ensure(target.author !== writer.userId, 'receipt-own-message');
-    if (previous !== undefined && messages.get(previous) !== undefined) {
-      ensure(messages.compare(mark, previous) > 0, 'receipt-backwards', `${field} ${mark} is before ${previous}`);
-    }
   }
+}
+
+/** A user's furthest marks never move backwards: `after` must reach at least as far as `before`, field by field. */
+export function checkReceiptProgress(before: ReceiptEntry, after: ReceiptEntry, messages: MessageLookup): void {
+  for (const field of ['delivered', 'read'] as const) {
+    const previous = before[field];
+    if (previous === undefined || messages.get(previous) === undefined) continue;
+    const next = after[field];
+    ensure(next !== undefined, 'receipt-backwards', `${field} mark dropped`);
+    ensure(next === previous || messages.compare(next, previous) > 0, 'receipt-backwards', `${field} ${next} is before ${previous}`);
+  }
+}
+
+/** A user's next receipt entry, replacing `current` (the furthest of their live entries): well-formed and not behind. */
+export function checkReceipt(owner: string, entry: unknown, writer: Writer, current: ReceiptEntry, messages: MessageLookup): asserts entry is ReceiptEntry {
+  checkReceiptEntry(owner, entry, writer, messages);
+  checkReceiptProgress(current, entry, messages);
 }
 
 /** A profile entry under `owner`: the writer's own, with a display name and optional http(s) avatar and last-seen time. */
