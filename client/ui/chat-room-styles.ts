@@ -185,10 +185,12 @@ export const chatRoomStyles = css`
     border-radius: var(--_radius);
     background: var(--_bubble);
     color: var(--_bubble-fg);
-    white-space: pre-wrap;
     overflow-wrap: anywhere;
-    word-break: break-word;
     line-height: 1.35;
+  }
+  .text {
+    /* Line breaks typed with Shift+Enter are kept; long unbroken strings wrap anywhere. */
+    white-space: pre-wrap;
   }
   .mine .bubble {
     background: var(--_bubble-mine);

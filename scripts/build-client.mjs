@@ -1,0 +1,61 @@
+// Builds the browser bundles: dist/chat-room.js (the embeddable element) and dist/web/ (the app served by the relay at /).
+import { build } from 'esbuild';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const web = join(dist, 'web');
+const BUDGET_GZIP = 80 * 1024;
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  sourcemap: 'linked',
+  tsconfig: join(root, 'tsconfig.json'),
+  logLevel: 'warning',
+  // Lit's production build (no dev-mode warnings).
+  conditions: ['production'],
+};
+
+const size = async (file) => {
+  const bytes = await readFile(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+await rm(web, { recursive: true, force: true });
+await mkdir(web, { recursive: true });
+
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-room.ts')], outfile: join(dist, 'chat-room.js') });
+await build({ ...common, entryPoints: [join(root, 'client/ui/app-main.ts')], outfile: join(web, 'app.js') });
+// The service worker is a classic script at the root of the app, so its scope covers the whole app.
+await build({ ...common, format: 'iife', entryPoints: [join(root, 'client/ui/sw.ts')], outfile: join(web, 'sw.js'), sourcemap: false });
+
+for (const file of ['index.html', 'manifest.webmanifest', 'icon.svg']) {
+  await copyFile(join(root, 'client/ui/static', file), join(web, file));
+}
+// The embed example, served by the relay too: http://127.0.0.1:8787/examples/embed.html
+await mkdir(join(web, 'examples'), { recursive: true });
+await mkdir(join(web, 'dist'), { recursive: true });
+await copyFile(join(root, 'examples/embed.html'), join(web, 'examples/embed.html'));
+await copyFile(join(dist, 'chat-room.js'), join(web, 'dist/chat-room.js'));
+
+// The service worker caches the shell under a version derived from the app's content, so a new build replaces it.
+const app = await readFile(join(web, 'app.js'));
+const { createHash } = await import('node:crypto');
+const version = createHash('sha256').update(app).update(await readFile(join(web, 'index.html'))).digest('hex').slice(0, 12);
+const sw = await readFile(join(web, 'sw.js'), 'utf8');
+await writeFile(join(web, 'sw.js'), sw.replaceAll('__SHELL_VERSION__', version));
+
+const element = await size(join(dist, 'chat-room.js'));
+const appSize = await size(join(web, 'app.js'));
+const over = element.gzip > BUDGET_GZIP;
+console.log(`dist/chat-room.js  ${kb(element.raw)}  gzip ${kb(element.gzip)}  (budget ${kb(BUDGET_GZIP)}${over ? ': OVER BUDGET' : ''})`);
+console.log(`dist/web/app.js    ${kb(appSize.raw)}  gzip ${kb(appSize.gzip)}`);
+if (over) process.exit(1);
