@@ -162,7 +162,12 @@ class ConversationImpl implements Conversation {
   private isLoaded = false;
   private closed = false;
   private pendingRead: { upTo: string | undefined } | undefined;
-  private flushing: Promise<void> | undefined;
+  private flushing = false;
+  private flushAgain = false;
+  /** Outbox entries whose write to storage has not completed yet. */
+  private readonly uncommitted = new Set<string>();
+  /** Queued messages deleted here (ids are never reused). */
+  private readonly removed = new Set<string>();
   private readonly listeners = new Set<(state: ConversationState) => void>();
   private notifyScheduled = false;
   private receiptsDue = false;
@@ -332,17 +337,19 @@ class ConversationImpl implements Conversation {
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
     };
-    const direct = this.connection?.state.synced === true && !this.outbox.some((e) => !e.error);
-    if (direct) {
+    const synced = this.connection?.state.synced === true;
+    const waiting = this.outbox.some((e) => !e.error && !log.byId.has(e.id));
+    if (synced && !waiting) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
       sendMessage(this.doc, this.writer, entry);
     } else {
       // Not synced: appended to the shared array only once caught up, so it lands after what others wrote
-      // meanwhile instead of in the middle of their history.
+      // meanwhile instead of in the middle of their history. (Synced but older messages still queued: it
+      // queues behind them to keep the order.)
       this.outbox.push(entry);
       this.changed(true);
-      await this.store.putOutbox(entry);
-      this.outboxChannel.post(this.room);
+      await this.commitOutbox(entry);
+      if (synced) this.flush();
     }
     return this.viewOf(entry.id) ?? this.outboxView(entry);
   }
@@ -358,8 +365,7 @@ class ConversationImpl implements Conversation {
       checkText(text);
       queued.text = text;
       this.changed(true);
-      await this.store.putOutbox(queued);
-      this.outboxChannel.post(this.room);
+      await this.commitOutbox(queued);
       return;
     }
     editMessage(this.doc, this.writer, id, text);
@@ -370,6 +376,7 @@ class ConversationImpl implements Conversation {
     const queued = this.queuedOnly(id);
     if (queued) {
       this.outbox = this.outbox.filter((e) => e !== queued);
+      this.removed.add(id);
       this.changed(true);
       await this.store.deleteOutbox(this.room, id);
       this.outboxChannel.post(this.room);
@@ -578,15 +585,34 @@ class ConversationImpl implements Conversation {
     await Promise.all(leaving.map((e) => this.store.deleteOutbox(this.room, e.id)));
   }
 
+  /** Stores an outbox entry and tells other tabs; until stored, a re-read of storage must not drop it. */
+  private async commitOutbox(entry: OutboxEntry): Promise<void> {
+    this.uncommitted.add(entry.id);
+    try {
+      await this.store.putOutbox(entry);
+    } finally {
+      this.uncommitted.delete(entry.id);
+    }
+    this.outboxChannel.post(this.room);
+  }
+
+  /** Takes storage's outbox (other tabs' changes included), keeping local entries still being stored. */
+  private adoptOutbox(stored: OutboxEntry[]): void {
+    const ids = new Set(stored.map((e) => e.id));
+    const keep = this.outbox.filter((e) => this.uncommitted.has(e.id) && !ids.has(e.id));
+    // A read that started before a local delete committed must not bring the entry back.
+    this.outbox = [...stored.filter((e) => !this.removed.has(e.id)), ...keep].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
   private async reloadOutbox(): Promise<void> {
     if (this.closed || !this.isLoaded) return;
-    this.outbox = await this.store.outbox(this.room);
+    this.adoptOutbox(await this.store.outbox(this.room));
     this.changed(true);
-    if (this.connection?.state.synced) void this.flush();
+    if (this.connection?.state.synced) this.flush();
   }
 
   private onSynced(): void {
-    void this.flush();
+    this.flush();
     if (this.role !== 'read') {
       const profile = getProfiles(this.doc).get(this.user.id);
       if (!profile || profile.name !== this.user.name) this.tryWrite(() => setProfile(this.doc, this.writer, { name: this.user.name }));
@@ -594,40 +620,49 @@ class ConversationImpl implements Conversation {
     }
   }
 
-  /** Appends queued messages to the shared array, oldest first, now that this replica is caught up. */
-  private flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = (async () => {
+  /**
+   * Appends queued messages to the shared array, oldest first, now that this replica is caught up. One
+   * flush at a time; a request during a flush runs another pass after it.
+   */
+  private flush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    void (async () => {
       try {
-        const entries = await this.store.outbox(this.room);
-        if (this.closed) return;
-        // Another tab may have flushed (or deleted) some entries meanwhile: storage is the truth.
-        if (this.store.state.status === 'ready') this.outbox = entries;
-        const inDoc = readMessageLog(this.doc).byId;
-        for (const entry of this.outbox) {
-          if (!this.connection?.state.synced) break;
-          if (entry.error || inDoc.has(entry.id)) continue;
-          try {
-            sendMessage(this.doc, this.writer, {
-              id: entry.id,
-              text: entry.text,
-              createdAt: entry.createdAt,
-              ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
-              ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
-            });
-          } catch (error) {
-            if (!(error instanceof RuleError)) throw error;
-            entry.error = error.message;
-            await this.store.putOutbox(entry);
+        do {
+          this.flushAgain = false;
+          // Another tab may have flushed, edited or deleted entries meanwhile: storage is the truth.
+          const stored = await this.store.outbox(this.room);
+          if (this.closed) return;
+          this.adoptOutbox(stored);
+          const inDoc = readMessageLog(this.doc).byId;
+          for (const entry of [...this.outbox]) {
+            if (!this.connection?.state.synced) break;
+            if (entry.error || inDoc.has(entry.id)) continue;
+            try {
+              sendMessage(this.doc, this.writer, {
+                id: entry.id,
+                text: entry.text,
+                createdAt: entry.createdAt,
+                ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
+                ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
+              });
+            } catch (error) {
+              if (!(error instanceof RuleError)) throw error;
+              entry.error = error.message;
+              await this.store.putOutbox(entry);
+            }
           }
-        }
-        this.changed(true);
-        await this.pruneOutbox();
+          this.changed(true);
+          await this.pruneOutbox();
+        } while (this.flushAgain && !this.closed && this.connection?.state.synced);
       } finally {
-        this.flushing = undefined;
+        this.flushing = false;
       }
     })();
-    return this.flushing;
   }
 
   /** Writes `lastSeen` in the member profile while the user is here, at most once a minute. */
