@@ -36,13 +36,16 @@ const token = (sub: string) =>
 
 interface Child {
   proc: ChildProcess;
+  /** Everything the child printed so far. */
+  output: () => string;
   url: string;
   wsUrl: string;
   dataDir: string;
 }
 
 /** Child-process preamble: SIGUSR2 runs a full GC, so memory figures are not inflated by garbage not yet collected. */
-const GC_ON_SIGNAL = "process.on('SIGUSR2', () => globalThis.gc());";
+const GC_ON_SIGNAL =
+  "process.on('SIGUSR2', () => { globalThis.gc(); console.log(JSON.stringify({ benchMemory: process.memoryUsage() })); });";
 
 const startRelayChild = async (extra: string[] = []): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
@@ -57,7 +60,7 @@ const startRelayChild = async (extra: string[] = []): Promise<Child> => {
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /"url":"http:\/\/127\.0\.0\.1:\d+"/.test(out), 20_000, 'relay start');
   const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!;
-  return { proc, url, wsUrl: `${url.replace('http', 'ws')}/rooms`, dataDir };
+  return { proc, output: () => out, url, wsUrl: `${url.replace('http', 'ws')}/rooms`, dataDir };
 };
 
 const stopChild = async (child: Child) => {
@@ -76,11 +79,15 @@ const cpuSeconds = (pid: number): { user: number; system: number } => {
 /** Resident memory of a process, in bytes. */
 const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
-/** RSS after asking the child for a full GC (see GC_ON_SIGNAL). */
-const settledRss = async (proc: ChildProcess): Promise<number> => {
+/** RSS and heap after asking the child for a full GC (see GC_ON_SIGNAL). */
+const settledMemory = async (proc: ChildProcess, output: () => string): Promise<{ rss: number; heap: number }> => {
+  const from = output().length;
   proc.kill('SIGUSR2');
-  await sleep(300);
-  return rss(proc.pid!);
+  const pattern = /\{"benchMemory":(\{[^}]*\})\}/;
+  await waitFor(() => pattern.test(output().slice(from)), 10_000, 'memory report');
+  await sleep(100);
+  const usage = JSON.parse(pattern.exec(output().slice(from))![1]!) as { heapUsed: number };
+  return { rss: rss(proc.pid!), heap: usage.heapUsed };
 };
 
 const updateFrame = (update: Uint8Array): Uint8Array => {
@@ -92,7 +99,12 @@ const updateFrame = (update: Uint8Array): Uint8Array => {
 };
 
 /** A raw client: counts sync updates (and applies them), records acks. */
-const connect = async (wsUrl: string, room: string, sub: string, opts: { acks?: boolean; apply?: boolean; onUpdate?: () => void } = {}) => {
+const connect = async (
+  wsUrl: string,
+  room: string,
+  sub: string,
+  opts: { acks?: boolean; apply?: boolean; onUpdate?: () => void; onAck?: () => void } = {},
+) => {
   const ws = new WebSocket(`${wsUrl}/${room}?token=${await token(sub)}${opts.acks ? '&acks=1' : ''}`);
   const doc = new Y.Doc();
   const state = { ws, doc, updates: 0, lastAckClock: new Map<number, number>() };
@@ -108,6 +120,7 @@ const connect = async (wsUrl: string, room: string, sub: string, opts: { acks?: 
       }
     } else if (type === 100) {
       state.lastAckClock = Y.decodeStateVector(decoding.readVarUint8Array(d));
+      opts.onAck?.();
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -205,7 +218,7 @@ const benchFanOut = async (apply: boolean) => {
 };
 
 /** RSS growth per idle connection for a bare `ws` server (the floor) in a child process. */
-const bareWsFloor = async (count: number): Promise<number> => {
+const bareWsFloor = async (count: number): Promise<{ rss: number; heap: number }> => {
   const script = `
     ${GC_ON_SIGNAL}
     const { WebSocketServer } = require('ws');
@@ -216,14 +229,15 @@ const bareWsFloor = async (count: number): Promise<number> => {
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /port \d+/.test(out), 10_000, 'bare ws');
   const port = /port (\d+)/.exec(out)![1];
-  const base = await settledRss(proc);
+  const base = await settledMemory(proc, () => out);
   const sockets: WebSocket[] = [];
   for (let i = 0; i < count; i++) {
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     await new Promise((resolve) => ws.once('open', resolve));
     sockets.push(ws);
   }
-  const per = ((await settledRss(proc)) - base) / count;
+  const after = await settledMemory(proc, () => out);
+  const per = { rss: (after.rss - base.rss) / count, heap: (after.heap - base.heap) / count };
   for (const ws of sockets) ws.terminate();
   proc.kill('SIGKILL');
   return per;
@@ -234,10 +248,11 @@ const benchMemory = async () => {
   const child = await startRelayChild(['--idle-unload-seconds', '600']);
   // One loaded room first, so the per-connection figure does not include the room.
   const first = await connect(child.wsUrl, 'idle', 'user-0');
-  const base = await settledRss(child.proc);
+  const base = await settledMemory(child.proc, child.output);
   const clients = [first];
   for (let i = 1; i <= count; i++) clients.push(await connect(child.wsUrl, 'idle', `user-${i}`));
-  const perConnection = ((await settledRss(child.proc)) - base) / count;
+  const withConnections = await settledMemory(child.proc, child.output);
+  const perConnection = { rss: (withConnections.rss - base.rss) / count, heap: (withConnections.heap - base.heap) / count };
   for (const c of clients) c.ws.close();
   await sleep(500);
 
@@ -254,7 +269,7 @@ const benchMemory = async () => {
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
-  const beforeRooms = await settledRss(child.proc);
+  const beforeRooms = await settledMemory(child.proc, child.output);
   const loadedBefore = await loadedRooms(child.url);
   // Unload them all by restarting is too coarse; instead measure a fresh set of rooms loaded from disk.
   for (let r = 0; r < rooms; r++) {
@@ -264,10 +279,12 @@ const benchMemory = async () => {
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
-  const perRoom = ((await settledRss(child.proc)) - beforeRooms) / ((await loadedRooms(child.url)) - loadedBefore);
+  const withRooms = await settledMemory(child.proc, child.output);
+  const added = (await loadedRooms(child.url)) - loadedBefore;
+  const perRoom = { rss: (withRooms.rss - beforeRooms.rss) / added, heap: (withRooms.heap - beforeRooms.heap) / added };
   const floor = await bareWsFloor(count);
-  console.log(`RSS per idle connection: ${kb(perConnection)} (bare ws server floor measured alongside: ${kb(floor)}; ${count} connections)`);
-  console.log(`RSS per loaded room holding a 50-message chat: ${kb(perRoom)} (${rooms} rooms)`);
+  console.log(`memory per idle connection: RSS ${kb(perConnection.rss)}, heap ${kb(perConnection.heap)} (bare ws server floor measured alongside: RSS ${kb(floor.rss)}, heap ${kb(floor.heap)}; ${count} connections, after a full GC)`);
+  console.log(`memory per loaded room holding a 50-message chat: heap ${kb(perRoom.heap)}, RSS ${kb(perRoom.rss)} (${added} rooms, after a full GC; RSS moves in pages and is noisy at this size)`);
   await stopChild(child);
 };
 
@@ -303,9 +320,43 @@ const benchDurable = async () => {
   await stopChild(child);
 };
 
+/** Each writer sends its next update only when the previous one is acked: durable round trips, batched by group commit. */
+const benchDurableClosedLoop = async () => {
+  const child = await startRelayChild();
+  const writers = 20;
+  const perWriter = 200;
+  const sent = new Array<number>(writers).fill(0);
+  const docs = Array.from({ length: writers }, (_, i) => chatFrames(`loop-${i}`, perWriter, (j) => `loop ${j}`));
+  const clients: Awaited<ReturnType<typeof connect>>[] = [];
+  let done = 0;
+  for (let i = 0; i < writers; i++) {
+    clients.push(
+      await connect(child.wsUrl, 'closed-loop', `loop-${i}`, {
+        acks: true,
+        onAck: () => {
+          if (sent[i]! < perWriter) clients[i]!.ws.send(docs[i]!.frames[sent[i]!++]!);
+          else done++;
+        },
+      }),
+    );
+  }
+  const commits = async () => Number(/^parley_persist_seconds_count (\d+)/m.exec(await (await fetch(`${child.url}/metrics`)).text())![1]);
+  const commitsBefore = await commits();
+  const started = performance.now();
+  clients.forEach((c, i) => c.ws.send(docs[i]!.frames[sent[i]!++]!));
+  await waitFor(() => done === writers, 60_000, 'closed-loop acks');
+  const seconds = (performance.now() - started) / 1000;
+  const fsyncs = (await commits()) - commitsBefore;
+  const total = writers * perWriter;
+  console.log(`durable round trips with group commit (${writers} writers, each waiting for its ack before the next update): ${Math.round(total / seconds)} updates/s, ${((seconds / perWriter) * 1000).toFixed(2)} ms per acked update per writer, ${(total / Math.max(1, fsyncs)).toFixed(1)} updates per fsync`);
+  for (const c of clients) c.ws.close();
+  await stopChild(child);
+};
+
 console.log(`Parley relay benchmark — Node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
 await benchCpu();
 await benchFanOut(false);
 await benchFanOut(true);
 await benchMemory();
 await benchDurable();
+await benchDurableClosedLoop();
