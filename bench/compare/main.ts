@@ -6,7 +6,7 @@ import { describeMachine, finishMachine, versions, wasBusy } from './machine.js'
 import { HELP, parseOptions, type BenchOptions } from './options.js';
 import { chartPanels, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
 import { runBurst } from './scenarios/burst.js';
-import { runFanOut } from './scenarios/fan-out.js';
+import { openFanOut } from './scenarios/fan-out.js';
 import { openHolder, runJoin } from './scenarios/join.js';
 import { runManyRooms } from './scenarios/many-rooms.js';
 import { renderChart } from './svg-chart.js';
@@ -20,17 +20,23 @@ const record = (m: Metric, id: TargetId, value: number) => (m.runs[id] ??= []).p
 /** Targets in a different order each run, so a slow phase of the machine does not always hit the same server. */
 const rotate = <T>(items: readonly T[], run: number): T[] => items.map((_, i) => items[(i + run) % items.length]!);
 
+/** Starts the targets in parallel (their start-up dominates short scenarios); if one fails, the others are stopped. */
 const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string) => {
-  const running: RunningTarget[] = [];
-  for (const target of targets) {
-    running.push(
-      await launch(target, {
+  const settled = await Promise.allSettled(
+    targets.map((target) =>
+      launch(target, {
         seed: seed && room ? { room, file: seed.file } : undefined,
         cpuProfDir: target.id === 'parley' ? options.cpuProfDir : undefined,
       }),
-    );
+    ),
+  );
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stopAll(started);
+    throw failed.reason;
   }
-  return running;
+  return started;
 };
 
 const stopAll = (running: readonly RunningTarget[]) => Promise.all(running.map((r) => r.stop()));
@@ -65,16 +71,23 @@ const main = async () => {
         cpu: metric('fanout-cpu', 'Server CPU per message (fan-out to 100)', 'ms', 'lower'),
       };
       running.push(...(await launchAll(targets, options)));
-      for (let run = 0; run < options.runs.fanOut; run++) {
-        for (const r of rotate(running, run)) {
-          const result = await runFanOut(r, `fanout-${run}`, p);
-          log(`  run ${run + 1} ${r.target.label.padEnd(18)} p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  max ${result.max.toFixed(1)} ms  cpu/msg ${result.serverCpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
-          if (result.lost > 0) notes.push(`fan-out run ${run + 1}: ${r.target.label} lost ${result.lost} deliveries.`);
-          record(m.p50, r.target.id, result.p50);
-          record(m.p99, r.target.id, result.p99);
-          record(m.max, r.target.id, result.max);
-          record(m.cpu, r.target.id, result.serverCpuMsPerMessage);
+      // One room per server, joined once and warmed up; each run is a further batch of messages in it.
+      const rooms = new Map<RunningTarget, Awaited<ReturnType<typeof openFanOut>>>();
+      try {
+        for (const r of running) rooms.set(r, await openFanOut(r, 'fanout', p));
+        for (let run = 0; run < options.runs.fanOut; run++) {
+          for (const r of rotate(running, run)) {
+            const result = await rooms.get(r)!.measure();
+            log(`  run ${run + 1} ${r.target.label.padEnd(18)} p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  max ${result.max.toFixed(1)} ms  cpu/msg ${result.serverCpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
+            if (result.lost > 0) notes.push(`fan-out run ${run + 1}: ${r.target.label} lost ${result.lost} deliveries.`);
+            record(m.p50, r.target.id, result.p50);
+            record(m.p99, r.target.id, result.p99);
+            record(m.max, r.target.id, result.max);
+            record(m.cpu, r.target.id, result.serverCpuMsPerMessage);
+          }
         }
+      } finally {
+        await Promise.all([...rooms.values()].map((room) => room.close()));
       }
       await stopping();
       metrics.push(m.p50, m.p99, m.max, m.cpu);
@@ -87,15 +100,15 @@ const main = async () => {
       const rss = metric('rss-per-connection', 'RSS per idle connection', 'KB', 'lower');
       const heap = metric('heap-per-connection', 'JS heap per idle connection', 'KB', 'lower');
       for (let run = 0; run < options.runs.manyRooms; run++) {
-        for (const target of rotate(targets, run)) {
-          const [r] = await launchAll([target], options);
-          running.push(r!);
-          const result = await runManyRooms(r!, `many${run}`, p);
-          await stopping();
-          log(`  run ${run + 1} ${target.label.padEnd(18)} RSS/conn ${(result.rssPerConnection / 1024).toFixed(1)} KB  heap/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB  (baseline RSS ${(result.baselineRss / 2 ** 20).toFixed(0)} MiB)`);
-          record(rss, target.id, result.rssPerConnection / 1024);
-          record(heap, target.id, result.heapPerConnection / 1024);
+        // A fresh process per server and run: RSS does not shrink back after connections close.
+        running.push(...(await launchAll(targets, options)));
+        for (const r of rotate(running, run)) {
+          const result = await runManyRooms(r, `many${run}`, p);
+          log(`  run ${run + 1} ${r.target.label.padEnd(18)} RSS/conn ${(result.rssPerConnection / 1024).toFixed(1)} KB  heap/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB  (baseline RSS ${(result.baselineRss / 2 ** 20).toFixed(0)} MiB)`);
+          record(rss, r.target.id, result.rssPerConnection / 1024);
+          record(heap, r.target.id, result.heapPerConnection / 1024);
         }
+        await stopping();
       }
       metrics.push(rss, heap);
     }

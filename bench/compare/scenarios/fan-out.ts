@@ -36,44 +36,58 @@ const sendPaced = async (send: (n: number) => void, count: number, gapMs: number
   }
 };
 
-export const runFanOut = async (running: RunningTarget, room: string, params: FanOutParams): Promise<FanOutResult> => {
+export interface FanOutRoom {
+  /** One measured batch of `params.messages` messages. */
+  measure(): Promise<FanOutResult>;
+  close(): Promise<void>;
+}
+
+/** Joins the writer and receivers and sends the warm-up batch; the room is then measured once per run. */
+export const openFanOut = async (running: RunningTarget, room: string, params: FanOutParams): Promise<FanOutRoom> => {
   const { writer, receivers, close } = await openRoom(running, room, params.receivers);
   const author = writerFor(`${room}-writer`);
+  let n = 0;
+  const batch = async (count: number) => {
+    const tracker = new DeliveryTracker();
+    for (const receiver of receivers) tracker.watch(receiver.doc);
+    await sendPaced(
+      (i) => {
+        const id = newMessageId();
+        tracker.markSent(id, performance.now());
+        // The update goes out synchronously, from the document's update event inside sendMessage.
+        sendMessage(writer.doc, author, { text: chatText(i), id });
+      },
+      count,
+      params.gapMs,
+      n,
+    );
+    n += count;
+    const expected = count * receivers.length;
+    await waitUntil(() => tracker.latencies.length >= expected, DRAIN_TIMEOUT_MS);
+    tracker.stop();
+    return { samples: tracker.latencies, expected };
+  };
   try {
-    const run = async (count: number, firstN: number) => {
-      const tracker = new DeliveryTracker();
-      for (const receiver of receivers) tracker.watch(receiver.doc);
-      await sendPaced(
-        (n) => {
-          const id = newMessageId();
-          tracker.markSent(id, performance.now());
-          // The update goes out synchronously, from the document's update event inside sendMessage.
-          sendMessage(writer.doc, author, { text: chatText(n), id });
-        },
-        count,
-        params.gapMs,
-        firstN,
-      );
-      const expected = count * receivers.length;
-      await waitUntil(() => tracker.latencies.length >= expected, DRAIN_TIMEOUT_MS);
-      tracker.stop();
-      return { tracker, expected };
-    };
     // Warm-up: JIT, socket buffers, the room's first log writes.
-    await run(params.warmupMessages, 0);
-    await sleep(200);
-    const cpuBefore = (await running.server.stats()).cpuMicros;
-    const { tracker, expected } = await run(params.messages, params.warmupMessages);
-    const cpuAfter = (await running.server.stats()).cpuMicros;
-    const samples = tracker.latencies;
-    return {
-      p50: percentile(samples, 50),
-      p99: percentile(samples, 99),
-      max: max(samples),
-      lost: expected - samples.length,
-      serverCpuMsPerMessage: (cpuAfter - cpuBefore) / 1000 / params.messages,
-    };
-  } finally {
+    await batch(params.warmupMessages);
+  } catch (error) {
     await close();
+    throw error;
   }
+  return {
+    measure: async () => {
+      await sleep(200);
+      const cpuBefore = (await running.server.stats()).cpuMicros;
+      const { samples, expected } = await batch(params.messages);
+      const cpuAfter = (await running.server.stats()).cpuMicros;
+      return {
+        p50: percentile(samples, 50),
+        p99: percentile(samples, 99),
+        max: max(samples),
+        lost: expected - samples.length,
+        serverCpuMsPerMessage: (cpuAfter - cpuBefore) / 1000 / params.messages,
+      };
+    },
+    close,
+  };
 };
