@@ -132,6 +132,7 @@ export class ChatRoom extends LitElement {
   private ids: string[] = [];
   private idsOf: readonly MessageView[] | undefined;
   private byId = new Map<string, MessageView>();
+  private indexOf = new Map<string, number>();
   private reactions = new Map<string, ReactionGroup[]>();
   private reactionsOf: ConversationState | undefined;
   /** Follow the newest message (the view is at the bottom). */
@@ -411,6 +412,7 @@ export class ChatRoom extends LitElement {
       this.idsOf = messages;
       this.ids = messages.map((m) => m.id);
       this.byId = new Map(messages.map((m) => [m.id, m]));
+      this.indexOf = new Map(this.ids.map((id, i) => [id, i]));
     }
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
@@ -418,7 +420,10 @@ export class ChatRoom extends LitElement {
     }
     this.heights.setIds(this.ids);
     const viewport = this.viewport || 800;
-    const top = this.stick ? Math.max(0, this.heights.total - viewport) : this.logScrollTop;
+    let top = this.stick ? Math.max(0, this.heights.total - viewport) : this.logScrollTop;
+    // Rows inserted or re-measured above move the anchor row: render the window around where it is now.
+    const anchorIndex = !this.stick && this.anchor ? this.indexOf.get(this.anchor.id) : undefined;
+    if (anchorIndex !== undefined) top = Math.max(0, this.heights.offsetOf(anchorIndex) - this.anchor!.offset);
     const win = this.heights.window(top, viewport, OVERSCAN_PX);
     const rows = messages.slice(win.start, win.end);
     const actions = this.rowActions;
