@@ -27,7 +27,7 @@ export const TARGETS: readonly Target[] = [
     id: 'parley',
     label: 'Parley',
     settings:
-      'relay/index.ts startRelay, production settings: JWT auth on (HS256, one user per connection), write check on (the relay's default checkUpdate hook, i.e. startRelay without a checkUpdate option), ' +
+      'relay/index.ts startRelay, production settings: JWT auth on (HS256, one user per connection), write check on (the relay default checkUpdate hook, i.e. startRelay without a checkUpdate option), ' +
       'durable append-only log on disk with fsync group commit; per-connection rate limits raised for the benchmark (messages/s and bytes/s), every other limit at its default',
     holdsDocument: true,
   },
