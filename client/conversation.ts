@@ -669,9 +669,10 @@ class ConversationImpl implements Conversation {
   private touchLastSeen(): void {
     if (this.closed || this.role === 'read' || !this.connection?.state.synced || !this.presenceTracker.isActive()) return;
     const now = Date.now();
-    if (now - this.lastSeenWritten < LAST_SEEN_EVERY_MS) return;
-    this.lastSeenWritten = now;
     const current = getProfiles(this.doc).get(this.user.id);
+    // The profile's own value counts too: reloads and other tabs must not write it more often.
+    if (now - Math.max(this.lastSeenWritten, current?.lastSeen ?? 0) < LAST_SEEN_EVERY_MS) return;
+    this.lastSeenWritten = now;
     this.tryWrite(() => setProfile(this.doc, this.writer, { name: current?.name ?? this.user.name, lastSeen: now }));
   }
 
