@@ -13,13 +13,14 @@ import { resolveOptions, type RelayOptions } from './options.js';
 import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
-import { defaultCheckUpdate } from './write-check.js';
+import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
 export type { CheckUpdate, CheckUpdateInput, WriteUser } from './write-check.js';
-export { WriteRefusedError, defaultCheckUpdate } from './write-check.js';
+export { WriteRefusedError, readOnlyCheck } from './write-check.js';
+export { createConversationGuard } from './update-guard.js';
 export type { RoomStore, LoadedRoom } from './room-store.js';
 export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
 export { createDiskStore } from './disk-store.js';
@@ -88,7 +89,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? defaultCheckUpdate,
+    checkUpdate: options.checkUpdate ?? createConversationGuard(),
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);

@@ -66,7 +66,7 @@ export interface RelayOptions {
   logger?: Logger;
   /** Directory of the built web app, served at `/` when it exists. */
   staticDir?: string;
-  /** Write-check hook called before any incoming update is applied, stored or forwarded (see write-check.ts). */
+  /** Write-check hook called before any incoming update is applied, stored or forwarded (see write-check.ts). Default: the conversation guard (update-guard.ts); `readOnlyCheck` for rooms that are not Parley conversations. */
   checkUpdate?: CheckUpdate;
   /** Room storage backend. Default: the crash-safe disk store in dataDir. */
   store?: RoomStore;

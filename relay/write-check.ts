@@ -44,8 +44,11 @@ export class WriteRefusedError extends Error {
   }
 }
 
-/** The default hook: a `read` role may write nothing. Issue 4 replaces it with the conversation rules. */
-export const defaultCheckUpdate: CheckUpdate = ({ role }) => {
+/**
+ * A check that refuses only writes from the `read` role: for rooms that are not Parley conversations
+ * (arbitrary Yjs documents). The relay's default is the conversation guard (update-guard.ts).
+ */
+export const readOnlyCheck: CheckUpdate = ({ role }) => {
   if (role === 'read') throw new WriteRefusedError('read-only', 'this token may only read the room');
 };
 
