@@ -1,6 +1,6 @@
 // Two clients chat through a real relay: messages, statuses sending → sent → delivered → read, typing, presence, inbox.
 import { expect } from '@esm-bundle/chai';
-import { listInbox } from '../../client/index.js';
+import { listInbox, watchInbox, type InboxEntry } from '../../client/index.js';
 import { closeAll, open, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
 
 describe('client: two clients chat', () => {
@@ -153,7 +153,17 @@ describe('client: two clients chat', () => {
       return e && e.unread === 2 && e.lastMessage?.text === 'two' ? e : undefined;
     }, { what: 'bob inbox updated' });
     expect(entry.lastMessage!.authorName).to.equal('Ada');
-    bob.markRead();
-    await waitFor(async () => (await listInbox(bobUser.id)).find((x) => x.room === room)?.unread === 0, { what: 'unread cleared' });
+    const updates: InboxEntry[][] = [];
+    const stop = watchInbox(bobUser.id, (entries) => updates.push(entries));
+    try {
+      await waitFor(() => updates.length >= 1, { what: 'initial inbox' });
+      await ada.send('three');
+      await waitFor(() => updates.at(-1)?.find((x) => x.room === room)?.lastMessage?.text === 'three', { what: 'live inbox update' });
+      expect(updates.at(-1)!.find((x) => x.room === room)!.unread).to.equal(3);
+      bob.markRead();
+      await waitFor(() => updates.at(-1)?.find((x) => x.room === room)?.unread === 0, { what: 'unread cleared' });
+    } finally {
+      stop();
+    }
   });
 });
