@@ -16,11 +16,11 @@ import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './wr
 
 /**
  * Refused because the update builds on structs the relay does not have (say, written by another tab of
- * the same browser and not yet arrived). Not the client's fault: it is closed with 4400 and resyncs on
- * reconnect, when its sync step 2 carries those structs too.
+ * the same browser and not yet arrived). Not the client's fault: it is closed with 1013 (try again later),
+ * which every y-websocket client retries, and resyncs on reconnect, when its sync step 2 carries those structs too.
  */
 const missingDependency = (): WriteRefusedError =>
-  new WriteRefusedError('missing-dependency', 'update depends on data the relay does not have yet; reconnect to resync', CloseCode.badRequest);
+  new WriteRefusedError('missing-dependency', 'update depends on data the relay does not have yet; reconnect to resync', CloseCode.tryAgainLater);
 
 type Struct = Y.Item | Y.GC;
 type Parent = { root: string; sub: string | null };

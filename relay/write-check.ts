@@ -31,7 +31,7 @@ export type CheckUpdate = (input: CheckUpdateInput) => void;
 
 /**
  * A refused write. `rule` is a short stable identifier, e.g. `read-only`, shown in the close reason and
- * metrics; `closeCode` is 4403 unless the refusal is not the client's fault (4400: resync and retry).
+ * metrics; `closeCode` is 4403 unless the refusal is not the client's fault (1013: resync and retry).
  */
 export class WriteRefusedError extends Error {
   override name = 'WriteRefusedError';
@@ -52,10 +52,10 @@ export const readOnlyCheck: CheckUpdate = ({ role }) => {
   if (role === 'read') throw new WriteRefusedError('read-only', 'this token may only read the room');
 };
 
-/** The close code for an error thrown from a hook: its own `closeCode` when it names a valid one, else 4403. */
+/** The close code for an error thrown from a hook: 1013 when it asks the client to resync, else 4403. */
 export const closeCodeOf = (error: unknown): number => {
   const code = (error as { closeCode?: unknown } | null)?.closeCode;
-  return code === CloseCode.badRequest ? code : CloseCode.forbidden;
+  return code === CloseCode.tryAgainLater ? code : CloseCode.forbidden;
 };
 
 /** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */

@@ -21,6 +21,8 @@ export const MessageType = {
 export const CloseCode = {
   /** The relay is shutting down or restarting: reconnect later. */
   shuttingDown: 1012,
+  /** An update built on data the relay does not have yet (another tab's, say): reconnect and resync. */
+  tryAgainLater: 1013,
   /** Malformed request or frame. */
   badRequest: 4400,
   /** Token missing, invalid or expired (also when it expires during a session): refresh it and reconnect. */
