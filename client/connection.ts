@@ -94,6 +94,8 @@ export class Connection {
   private closed = false;
   private connectedOnce = false;
   private swapping = false;
+  /** The relay's state vector from its sync step 1 on the current socket. */
+  private relayStateVector: Map<number, number> | undefined;
 
   constructor(options: ConnectionOptions) {
     this.options = options;
@@ -151,7 +153,8 @@ export class Connection {
     this.provider.messageHandlers[MessageType.sync] = (encoder, decoder, provider, emitSynced, messageType) => {
       const peek = decoding.createDecoder(decoder.arr.subarray(decoder.pos));
       if (decoding.readVarUint(peek) === 0 /* sync step 1 */) {
-        this.options.onDurable(Y.decodeStateVector(decoding.readVarUint8Array(peek)));
+        this.relayStateVector = Y.decodeStateVector(decoding.readVarUint8Array(peek));
+        this.options.onDurable(this.relayStateVector);
       }
       syncHandler(encoder, decoder, provider, emitSynced, messageType);
     };
@@ -172,6 +175,19 @@ export class Connection {
   onState(listener: (state: ConnectionState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Whether this replica holds everything the relay held when the socket opened. `synced` only says that a
+   * sync-step-2 frame arrived; a large catch-up comes in several frames (Parley's relay sends step 2 last,
+   * but nothing in the protocol promises it), and messages queued offline must wait for all of them, or
+   * they would land before history that is still arriving.
+   */
+  isCaughtUp(): boolean {
+    if (!this.state.synced || !this.relayStateVector) return false;
+    const local = Y.decodeStateVector(Y.encodeStateVector(this.options.doc));
+    for (const [client, clock] of this.relayStateVector) if ((local.get(client) ?? 0) < clock) return false;
+    return true;
   }
 
   /** Retries now (e.g. when the browser reports it is back online), unless forbidden, deleted or closed. */
@@ -271,6 +287,7 @@ export class Connection {
   private handleClose(event: CloseEvent | null): void {
     // Checked first: the provider's own retry is already scheduled and must find shouldConnect false.
     this.provider.shouldConnect = false;
+    this.relayStateVector = undefined;
     if (this.closed || this.state.status === 'forbidden' || this.state.status === 'deleted') return;
     const code = event?.code;
     const reason = event?.reason || undefined;

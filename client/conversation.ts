@@ -205,7 +205,11 @@ class ConversationImpl implements Conversation {
     this.docStore = persistDoc(this.doc, user.id, room, { timeoutMs: options.storageTimeoutMs ?? 5_000 });
     this.presenceTracker = new PresenceTracker(this.awareness, this.user, options.presence);
 
-    const onUpdate = (): void => this.changed(true);
+    const onUpdate = (_update: Uint8Array, origin: unknown): void => {
+      this.changed(true);
+      // The last frame of a split catch-up may be what the outbox was waiting for.
+      if (origin !== null && origin === this.connection?.provider && this.outbox.length > 0) this.flush();
+    };
     this.doc.on('update', onUpdate);
     this.cleanup.push(
       () => this.doc.off('update', onUpdate),
@@ -337,7 +341,7 @@ class ConversationImpl implements Conversation {
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
     };
-    const synced = this.connection?.state.synced === true;
+    const synced = this.connection?.isCaughtUp() === true;
     const waiting = this.outbox.some((e) => !e.error && !log.byId.has(e.id));
     if (synced && !waiting) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
@@ -625,6 +629,7 @@ class ConversationImpl implements Conversation {
    * flush at a time; a request during a flush runs another pass after it.
    */
   private flush(): void {
+    if (!this.connection?.isCaughtUp()) return;
     if (this.flushing) {
       this.flushAgain = true;
       return;
@@ -640,7 +645,7 @@ class ConversationImpl implements Conversation {
           this.adoptOutbox(stored);
           const inDoc = readMessageLog(this.doc).byId;
           for (const entry of [...this.outbox]) {
-            if (!this.connection?.state.synced) break;
+            if (!this.connection?.isCaughtUp()) break;
             if (entry.error || inDoc.has(entry.id)) continue;
             try {
               sendMessage(this.doc, this.writer, {
@@ -658,7 +663,7 @@ class ConversationImpl implements Conversation {
           }
           this.changed(true);
           await this.pruneOutbox();
-        } while (this.flushAgain && !this.closed && this.connection?.state.synced);
+        } while (this.flushAgain && !this.closed && this.connection?.isCaughtUp());
       } finally {
         this.flushing = false;
       }
