@@ -1,6 +1,7 @@
-// The parent side of a benchmarked server: forks it (under tsx) on 127.0.0.1, probes its memory and CPU, and always stops it.
+// The parent side of a benchmarked server: compiles and forks it on 127.0.0.1, probes its memory and CPU, and always stops it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import type { ChildConfig, ChildMessage, ParentMessage } from './servers/child-ipc.js';
 
 export interface ServerStats {
@@ -15,6 +16,8 @@ export interface ServerHandle {
   readonly port: number;
   readonly pid: number;
   stats(): Promise<ServerStats>;
+  /** Writes a V8 heap snapshot of the server to `path` (investigations only: it pauses the server). */
+  heapSnapshot(path: string): Promise<void>;
   /** Asks the server to stop; kills it if it has not exited within 10 s. */
   stop(): Promise<void>;
 }
@@ -44,13 +47,40 @@ const installExitHook = () => {
 };
 
 const START_TIMEOUT_MS = 30_000;
+
+/** Compiled server scripts live here: inside the repo, so their bare imports resolve from its node_modules. */
+const BUILD_DIR = fileURLToPath(new URL('../../.tmp/bench-servers/', import.meta.url));
+let built: Promise<void> | undefined;
+
+/**
+ * Compiles every server script (and the relay source it imports) to plain JavaScript once per run, so that
+ * each server runs on bare `node` as in production: no tsx loader thread in its RSS, and none of the
+ * keep-names helper tsx adds to every named function (on Parley's per-connection closures that alone
+ * cost ≈1.5 KB per connection). Packages stay external: they run from node_modules exactly as installed.
+ */
+export const buildServers = (): Promise<void> =>
+  (built ??= build({
+    entryPoints: ['parley-server.ts', 'y-websocket-server.ts', 'hocuspocus-server.ts', 'raw-server.ts'].map((name) =>
+      fileURLToPath(new URL(`./servers/${name}`, import.meta.url)),
+    ),
+    outdir: BUILD_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'error',
+  }).then(() => undefined));
 const STATS_TIMEOUT_MS = 10_000;
 
 /** Starts one server script from ./servers in its own process and resolves once it listens. */
 export const startServer = async (script: string, config: ChildConfig, options: StartOptions = {}): Promise<ServerHandle> => {
   installExitHook();
-  const path = fileURLToPath(new URL(`./servers/${script}`, import.meta.url));
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  await buildServers();
+  const path = `${BUILD_DIR}${script.replace(/\.ts$/, '.mjs')}`;
+  const execArgv = ['--expose-gc', '--enable-source-maps'];
   if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   const child = fork(path, [], {
     execArgv,
@@ -71,6 +101,7 @@ export const startServer = async (script: string, config: ChildConfig, options: 
   }));
 
   const pending = new Map<number, (stats: ServerStats) => void>();
+  const snapshots = new Map<number, () => void>();
   let nextId = 1;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within ${START_TIMEOUT_MS} ms\n${output}`)), START_TIMEOUT_MS);
@@ -81,6 +112,9 @@ export const startServer = async (script: string, config: ChildConfig, options: 
       } else if (message.type === 'error') {
         clearTimeout(timer);
         reject(new Error(`${script} failed to start: ${message.message}\n${output}`));
+      } else if (message.type === 'heap-snapshot') {
+        snapshots.get(message.id)?.();
+        snapshots.delete(message.id);
       } else if (message.type === 'stats') {
         pending.get(message.id)?.({ rss: message.rss, heapUsed: message.heapUsed, cpuMicros: message.cpuMicros });
         pending.delete(message.id);
@@ -113,6 +147,12 @@ export const startServer = async (script: string, config: ChildConfig, options: 
           resolve(stats);
         });
         post({ type: 'stats', id });
+      }),
+    heapSnapshot: (path: string) =>
+      new Promise<void>((resolve) => {
+        const id = nextId++;
+        snapshots.set(id, resolve);
+        post({ type: 'heap-snapshot', id, path });
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,7 @@
 // The child side of a benchmarked server process: reports its port, answers memory/CPU probes, stops on request.
 
+import { writeHeapSnapshot } from 'node:v8';
+
 /** What the parent passes to every server child (JSON in BENCH_SERVER_CONFIG). */
 export interface ChildConfig {
   /** HS256 secret for servers that verify tokens (Parley). */
@@ -11,12 +13,13 @@ export interface ChildConfig {
 }
 
 /** Messages from parent to child. */
-export type ParentMessage = { type: 'stats'; id: number } | { type: 'stop' };
+export type ParentMessage = { type: 'stats'; id: number } | { type: 'heap-snapshot'; id: number; path: string } | { type: 'stop' };
 
 /** Messages from child to parent. */
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'stats'; id: number; rss: number; heapUsed: number; cpuMicros: number }
+  | { type: 'heap-snapshot'; id: number }
   | { type: 'error'; message: string };
 
 export const readChildConfig = (): ChildConfig => JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ChildConfig;
@@ -47,6 +50,11 @@ export const serveParent = (port: number, close: () => Promise<void>): void => {
   };
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'stop') stop();
+    else if (message.type === 'heap-snapshot') {
+      // For investigations (heap-diff.ts): what the server retains, by constructor.
+      writeHeapSnapshot(message.path);
+      send({ type: 'heap-snapshot', id: message.id });
+    }
     else if (message.type === 'stats') {
       // CPU first, so that the forced collections below are not billed to the measured work.
       const cpu = process.cpuUsage();
