@@ -7,8 +7,9 @@ import type { Conversation, ConversationState, MessageView } from '../index.js';
 import { Announcer } from './announcer.js';
 import { chatRoomStyles } from './chat-room-styles.js';
 import { ConversationController, type TokenProvider } from './conversation-controller.js';
-import { excerpt, typingText } from './format.js';
+import { excerpt, initials, typingText } from './format.js';
 import { HeightIndex } from './height-index.js';
+import { NewMessageTracker } from './new-messages.js';
 import { renderRow, type ReactionGroup, type RowActions } from './message-row.js';
 import { groupReactions } from './reactions.js';
 import { themeStyles } from './theme.js';
@@ -142,7 +143,7 @@ export class ChatRoom extends LitElement {
   private anchor: { id: string; offset: number } | undefined;
   private resizeObserver: ResizeObserver | undefined;
   private lastWidth = 0;
-  private seen: Set<string> | undefined;
+  private arrivals = new NewMessageTracker();
   private dividerId: string | undefined;
   private dividerSet = false;
   private lastRead: string | undefined;
@@ -187,7 +188,7 @@ export class ChatRoom extends LitElement {
 
   private onState(next: ConversationState, previous: ConversationState | undefined): void {
     if (!previous) {
-      this.seen = undefined;
+      this.arrivals = new NewMessageTracker();
       this.dividerId = undefined;
       this.dividerSet = false;
       this.lastRead = undefined;
@@ -208,24 +209,12 @@ export class ChatRoom extends LitElement {
       this.dividerSet = true;
       this.dividerId = firstUnread(next.messages, next.unread);
     }
-    if (previous?.messages !== next.messages) this.noticeNewMessages(next);
+    this.noticeNewMessages(next);
   }
 
-  /**
-   * Fires `chat-message` and announces messages from others that arrived after the first sync. Until the
-   * first sync everything is history (the cache, then what the relay had), so nothing is announced.
-   */
+  /** Fires `chat-message` and announces messages from others that arrived after the first sync. */
   private noticeNewMessages(state: ConversationState): void {
-    if (!this.seen) {
-      if (state.connection.synced) this.seen = new Set(state.messages.map((m) => m.id));
-      return;
-    }
-    const fresh: MessageView[] = [];
-    for (const message of state.messages) {
-      if (this.seen.has(message.id)) continue;
-      this.seen.add(message.id);
-      if (!message.mine && !message.deleted) fresh.push(message);
-    }
+    const fresh = this.arrivals.update(state);
     if (fresh.length === 0) return;
     const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
     if ((!this.stick || hidden) && this.dividerId === undefined) this.dividerId = fresh[0]!.id;
@@ -668,23 +657,19 @@ function firstUnread(messages: readonly MessageView[], unread: number): string |
   return undefined;
 }
 
-const initials = (name: string): string =>
-  name
-    .split(/\s+/)
-    .filter(Boolean)
-    .slice(0, 2)
-    .map((word) => [...word][0]!.toUpperCase())
-    .join('') || '?';
 
 declare global {
   interface HTMLElementTagNameMap {
     'chat-room': ChatRoom;
   }
-  interface HTMLElementEventMap {
+  /** The element's events; they bubble and are composed, so ancestors and the document hear them too. */
+  interface ChatRoomEventMap {
     'chat-send': CustomEvent<ChatSendDetail>;
     'chat-message': CustomEvent<ChatMessageDetail>;
     'chat-status': CustomEvent<ChatStatusDetail>;
     'chat-unread': CustomEvent<ChatUnreadDetail>;
     'chat-error': CustomEvent<ChatErrorDetail>;
   }
+  interface HTMLElementEventMap extends ChatRoomEventMap {}
+  interface DocumentEventMap extends ChatRoomEventMap {}
 }

@@ -1,0 +1,327 @@
+// Layout and look of <chat-app>: a sidebar (profile, rooms) and the room view; one column on narrow screens.
+import { css } from 'lit';
+
+export const chatAppStyles = css`
+  :host {
+    display: block;
+    height: 100%;
+    background: var(--_bg);
+  }
+  .signin {
+    display: grid;
+    place-items: center;
+    height: 100%;
+    padding: 1em;
+    box-sizing: border-box;
+  }
+  .signin form {
+    display: flex;
+    flex-direction: column;
+    gap: 0.6em;
+    width: min(24em, 100%);
+    padding: 2em;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  .signin h1 {
+    margin: 0;
+    font-size: 1.6em;
+  }
+  .signin p {
+    margin: 0;
+    color: var(--_muted);
+  }
+  .signin label {
+    font-weight: 600;
+    margin-top: 0.6em;
+  }
+  input,
+  select {
+    padding: 0.5em 0.7em;
+    border: 1px solid var(--_border);
+    border-radius: 8px;
+    background: var(--_bg);
+    min-width: 0;
+  }
+  button {
+    border: 0;
+    border-radius: 8px;
+    padding: 0.5em 0.9em;
+    background: var(--_accent);
+    color: var(--_accent-fg);
+    font-weight: 600;
+    cursor: pointer;
+  }
+  button.secondary {
+    background: transparent;
+    color: var(--_fg);
+    border: 1px solid var(--_border);
+    font-weight: 500;
+  }
+  button:disabled {
+    opacity: 0.6;
+    cursor: progress;
+  }
+  .error {
+    color: var(--_danger);
+    margin: 0.3em 0.9em;
+    font-size: 0.9em;
+  }
+  .signin .error {
+    margin: 0;
+  }
+  .hint {
+    font-size: 0.85em;
+  }
+  .app {
+    display: grid;
+    grid-template-columns: minmax(16em, 20em) 1fr;
+    height: 100%;
+  }
+  .sidebar {
+    display: flex;
+    flex-direction: column;
+    min-height: 0;
+    border-right: 1px solid var(--_border);
+    background: var(--_surface);
+  }
+  .me {
+    display: flex;
+    align-items: center;
+    gap: 0.6em;
+    padding: 0.8em;
+    border-bottom: 1px solid var(--_border);
+  }
+  .avatar {
+    position: relative;
+    flex: none;
+    display: inline-grid;
+    place-items: center;
+    width: 2.4em;
+    height: 2.4em;
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_accent-fg);
+    font-weight: 700;
+  }
+  .dot {
+    position: absolute;
+    right: -1px;
+    bottom: -1px;
+    width: 0.7em;
+    height: 0.7em;
+    border-radius: 50%;
+    border: 2px solid var(--_surface);
+    background: #2e9d57;
+  }
+  .dot[data-presence='away'] {
+    background: #c9a227;
+  }
+  .dot[data-presence='busy'] {
+    background: #d64545;
+  }
+  .who {
+    flex: 1;
+    min-width: 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.3em;
+  }
+  .who .name {
+    font-weight: 600;
+    border-color: transparent;
+    background: transparent;
+    padding: 0.15em 0.3em;
+  }
+  .who .name:hover,
+  .who .name:focus {
+    border-color: var(--_border);
+    background: var(--_bg);
+  }
+  .presence-row {
+    display: flex;
+    gap: 0.3em;
+    font-size: 0.85em;
+  }
+  .presence-row select,
+  .presence-row input {
+    padding: 0.25em 0.4em;
+  }
+  .status-text {
+    flex: 1;
+  }
+  .offline {
+    flex: none;
+    padding: 0.15em 0.6em;
+    border-radius: 999px;
+    background: var(--_banner-bg);
+    color: var(--_banner-fg);
+    font-size: 0.8em;
+    font-weight: 600;
+  }
+  .join {
+    display: flex;
+    gap: 0.4em;
+    padding: 0.7em 0.8em;
+  }
+  .join input {
+    flex: 1;
+  }
+  nav {
+    flex: 1;
+    min-height: 0;
+    overflow-y: auto;
+  }
+  .empty {
+    color: var(--_muted);
+    padding: 0 1em;
+    font-size: 0.9em;
+  }
+  .rooms {
+    list-style: none;
+    margin: 0;
+    padding: 0 0.4em;
+  }
+  .room-item {
+    display: flex;
+    align-items: stretch;
+    gap: 0.2em;
+  }
+  .room {
+    flex: 1;
+    min-width: 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.2em;
+    text-align: left;
+    background: transparent;
+    color: var(--_fg);
+    font-weight: 400;
+    padding: 0.55em 0.6em;
+    margin: 0.1em 0;
+  }
+  .room:hover {
+    background: color-mix(in srgb, var(--_fg) 6%, transparent);
+  }
+  .room[aria-current='true'] {
+    background: color-mix(in srgb, var(--_accent) 16%, transparent);
+  }
+  .room-line {
+    display: flex;
+    align-items: center;
+    gap: 0.4em;
+    min-width: 0;
+  }
+  .room-title {
+    flex: 1;
+    min-width: 0;
+    font-weight: 600;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .online {
+    color: #1f7a43;
+    font-size: 0.8em;
+  }
+  :host([theme='dark']) .online {
+    color: #6fd596;
+  }
+  @media (prefers-color-scheme: dark) {
+    :host(:not([theme='light'])) .online {
+      color: #6fd596;
+    }
+  }
+  .when {
+    color: var(--_muted);
+    font-size: 0.78em;
+  }
+  .preview {
+    flex: 1;
+    min-width: 0;
+    color: var(--_muted);
+    font-size: 0.88em;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .badge {
+    flex: none;
+    min-width: 1.5em;
+    padding: 0 0.4em;
+    border-radius: 999px;
+    background: var(--_accent);
+    color: var(--_accent-fg);
+    font-size: 0.78em;
+    font-weight: 700;
+    text-align: center;
+  }
+  .mute {
+    background: transparent;
+    color: var(--_fg);
+    padding: 0 0.4em;
+    opacity: 0.7;
+  }
+  .mute[aria-pressed='true'] {
+    opacity: 1;
+  }
+  .foot {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4em;
+    padding: 0.7em 0.8em;
+    border-top: 1px solid var(--_border);
+  }
+  .main {
+    min-width: 0;
+    min-height: 0;
+    display: flex;
+  }
+  .main chat-room {
+    flex: 1;
+    height: auto;
+    border: 0;
+    border-radius: 0;
+  }
+  .room-header {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    font-weight: 600;
+    min-width: 0;
+  }
+  .room-name {
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .back {
+    display: none;
+    background: transparent;
+    color: inherit;
+    padding: 0 0.4em;
+  }
+  .welcome {
+    flex: 1;
+    display: grid;
+    place-items: center;
+    color: var(--_muted);
+    padding: 2em;
+    text-align: center;
+  }
+  @media (max-width: 720px) {
+    .app {
+      grid-template-columns: 1fr;
+    }
+    .app[data-room-open] .sidebar {
+      display: none;
+    }
+    .app:not([data-room-open]) .main {
+      display: none;
+    }
+    .back {
+      display: inline-block;
+    }
+  }
+`;

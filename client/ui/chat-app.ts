@@ -1,0 +1,331 @@
+// <chat-app>: the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { logout, type MessageView, type Presence } from '../index.js';
+import { chatAppStyles } from './chat-app-styles.js';
+import './chat-room.js';
+import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
+import { ConversationPool, type RoomSummary } from './conversation-pool.js';
+import { dayKey, excerpt, initials, timeLabel } from './format.js';
+import { Notifier } from './notifier.js';
+import { themeStyles } from './theme.js';
+
+const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
+const activeKey = (userId: string): string => `parley:active:${userId}`;
+
+/**
+ * The app served at `/` by `npm start`. Everything it shows comes from IndexedDB first, so it opens with
+ * the relay down (the service worker caches the shell); the relay only syncs.
+ */
+@customElement('chat-app')
+export class ChatApp extends LitElement {
+  static override styles = [themeStyles, chatAppStyles];
+
+  /** Base URL of the relay (default: the server the app came from). */
+  @property() relay?: string;
+
+  /** `light`, `dark` or `auto` (follows `prefers-color-scheme`). */
+  @property({ reflect: true }) theme: 'auto' | 'light' | 'dark' = 'auto';
+
+  /** Mints relay tokens at sign-in and refresh (default: the relay's dev endpoint `POST /dev/token`). */
+  @property({ attribute: false }) mintToken?: MintToken;
+
+  @state() private session: Session | undefined = loadSession();
+  @state() private active: string | undefined;
+  @state() private rooms: RoomSummary[] = [];
+  @state() private error = '';
+  @state() private busy = false;
+  @state() private online = typeof navigator === 'undefined' ? true : navigator.onLine;
+  @state() private presence: Presence = 'online';
+  @state() private statusText = '';
+  @state() private permission: NotificationPermission | 'unsupported' = 'unsupported';
+
+  private pool: ConversationPool | undefined;
+  private notifier: Notifier | undefined;
+  private readonly onOnline = (): void => {
+    this.online = navigator.onLine;
+  };
+  private readonly onHash = (): void => {
+    const room = roomFromHash();
+    if (room && room !== this.active) this.select(room);
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOnline);
+    window.addEventListener('hashchange', this.onHash);
+    if (this.session) this.start(this.session);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOnline);
+    window.removeEventListener('hashchange', this.onHash);
+    void this.pool?.close();
+    this.pool = undefined;
+  }
+
+  /** The relay's base URL as the app uses it. */
+  get relayUrl(): string {
+    return this.relay || location.origin;
+  }
+
+  /** The room shown now, if any. */
+  get activeRoom(): string | undefined {
+    return this.active;
+  }
+
+  // ---- session ----
+
+  private minter(): MintToken {
+    return this.mintToken ?? devTokenMinter(this.relayUrl.replace(/^ws/, 'http'));
+  }
+
+  private async signIn(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const name = String(new FormData(form).get('name') ?? '').trim();
+    if (!name) return;
+    this.busy = true;
+    this.error = '';
+    const session = { userId: devUserId(name), name };
+    try {
+      // Minting once up front proves the relay is reachable and willing before anything is stored.
+      const getToken = sessionTokens(session, this.minter());
+      await getToken({ room: '', forceRefresh: true });
+      saveSession(session);
+      this.session = session;
+      this.start(session);
+    } catch (error) {
+      this.error = `Could not sign in: ${(error as Error).message}`;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private start(session: Session): void {
+    this.notifier = new Notifier(session.userId);
+    this.permission = this.notifier.permission;
+    this.pool = new ConversationPool({
+      relayUrl: this.relayUrl,
+      user: { id: session.userId, name: session.name },
+      getToken: sessionTokens(session, this.minter()),
+      onChange: () => this.refresh(),
+      onArrival: (room, message, authorName) => this.onArrival(room, message, authorName),
+    });
+    const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
+    if (remembered && ROOM_NAME.test(remembered)) this.select(remembered);
+  }
+
+  private async signOut(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.busy = true;
+    await this.pool?.close();
+    this.pool = undefined;
+    // Logging out wipes this device's copy of the user's conversations (shared computers).
+    await logout(session.userId).catch(() => undefined);
+    clearSession(session.userId);
+    localStorage.removeItem(activeKey(session.userId));
+    this.session = undefined;
+    this.active = undefined;
+    this.rooms = [];
+    this.busy = false;
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  // ---- rooms ----
+
+  private refresh(): void {
+    this.rooms = this.pool?.summaries() ?? [];
+    const unread = this.rooms.reduce((sum, r) => sum + r.unread, 0);
+    document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
+  }
+
+  private select(room: string): void {
+    if (!this.pool || !this.session) return;
+    try {
+      this.pool.open(room);
+    } catch (error) {
+      this.error = (error as Error).message;
+      return;
+    }
+    this.error = '';
+    this.active = room;
+    localStorage.setItem(activeKey(this.session.userId), room);
+    if (roomFromHash() !== room) history.replaceState(null, '', `#/room/${encodeURIComponent(room)}`);
+    void this.updateComplete.then(() => this.renderRoot.querySelector('chat-room')?.focus());
+  }
+
+  private join(event: SubmitEvent): void {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const room = String(new FormData(form).get('room') ?? '').trim();
+    if (!ROOM_NAME.test(room)) {
+      this.error = 'A room name is 1–128 letters, digits, or . _ ~ -';
+      return;
+    }
+    form.reset();
+    this.select(room);
+  }
+
+  private createRoom(): void {
+    const words = ['amber', 'brook', 'cedar', 'dune', 'ember', 'fern', 'grove', 'harbor', 'isle', 'juniper'];
+    const word = words[Math.floor(Math.random() * words.length)]!;
+    this.select(`${word}-${Math.random().toString(36).slice(2, 7)}`);
+  }
+
+  private onArrival(room: string, message: MessageView, authorName: string): void {
+    this.notifier?.notify(room, `${authorName} in ${room}`, message.text.slice(0, 200), room === this.active, () => this.select(room));
+  }
+
+  private toggleMute(room: string): void {
+    if (!this.notifier) return;
+    this.notifier.setMuted(room, !this.notifier.isMuted(room));
+    this.requestUpdate();
+  }
+
+  private async enableNotifications(): Promise<void> {
+    await this.notifier?.enable();
+    this.permission = this.notifier?.permission ?? 'unsupported';
+  }
+
+  // ---- profile ----
+
+  private setPresence(event: Event): void {
+    this.presence = (event.target as HTMLSelectElement).value as Presence;
+    this.pool?.setPresence(this.presence, this.statusText);
+  }
+
+  private setStatusText(event: Event): void {
+    this.statusText = (event.target as HTMLInputElement).value.trim().slice(0, 140);
+    this.pool?.setPresence(this.presence, this.statusText);
+  }
+
+  private rename(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const name = input.value.trim().slice(0, 64);
+    if (!this.session || !name || name === this.session.name) {
+      input.value = this.session?.name ?? '';
+      return;
+    }
+    this.session = { ...this.session, name };
+    saveSession(this.session);
+    this.pool?.setName(name);
+  }
+
+  // ---- rendering ----
+
+  protected override render(): TemplateResult {
+    return this.session ? this.renderApp(this.session) : this.renderSignIn();
+  }
+
+  private renderSignIn(): TemplateResult {
+    return html`<main class="signin">
+      <form @submit=${this.signIn} aria-labelledby="signin-title">
+        <h1 id="signin-title"><span class="logo" aria-hidden="true">💬</span> Parley</h1>
+        <p>Local-first chat: your conversations live on this device and sync through the relay.</p>
+        <label for="name">Pick a name</label>
+        <input id="name" name="name" autocomplete="nickname" maxlength="64" required placeholder="Ada Lovelace" />
+        <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Signing in…' : 'Sign in'}</button>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+        <p class="hint">Dev mode: the relay hands out a token for any name.</p>
+      </form>
+    </main>`;
+  }
+
+  private renderApp(session: Session): TemplateResult {
+    const activeSummary = this.rooms.find((r) => r.room === this.active);
+    const offline = !this.online || activeSummary?.status === 'offline';
+    const conversation = this.active ? this.pool?.get(this.active) : undefined;
+    return html`<div class="app" ?data-room-open=${Boolean(this.active)}>
+      <aside class="sidebar" aria-label="Profile and conversations">
+        <div class="me">
+          <span class="avatar" aria-hidden="true">${initials(session.name)}<span class="dot" data-presence=${this.presence}></span></span>
+          <div class="who">
+            <input class="name" aria-label="Your display name" .value=${session.name} maxlength="64" @change=${this.rename} />
+            <div class="presence-row">
+              <select aria-label="Your presence" .value=${this.presence} @change=${this.setPresence}>
+                <option value="online">Online</option>
+                <option value="away">Away</option>
+                <option value="busy">Busy</option>
+              </select>
+              <input class="status-text" aria-label="Your status message" placeholder="Set a status…" maxlength="140" .value=${this.statusText} @change=${this.setStatusText} />
+            </div>
+          </div>
+          ${offline ? html`<span class="offline" role="status">Offline</span>` : nothing}
+        </div>
+        <form class="join" @submit=${this.join}>
+          <input name="room" aria-label="Room name to join or create" placeholder="Join or create a room" autocomplete="off" />
+          <button type="submit">Join</button>
+          <button type="button" class="secondary" @click=${this.createRoom}>New</button>
+        </form>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+        <nav aria-label="Conversations">
+          ${this.rooms.length === 0 ? html`<p class="empty">No conversations yet. Join a room or create one.</p>` : nothing}
+          <ul class="rooms">
+            ${this.rooms.map((r) => this.renderRoomItem(r))}
+          </ul>
+        </nav>
+        <div class="foot">
+          ${this.permission === 'default'
+            ? html`<button type="button" class="secondary" @click=${this.enableNotifications}>Enable notifications</button>`
+            : nothing}
+          <button type="button" class="secondary" ?disabled=${this.busy} @click=${this.signOut}>Sign out</button>
+        </div>
+      </aside>
+      <main class="main">
+        ${this.active && conversation
+          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme}>
+              <span slot="header" class="room-header">
+                <button type="button" class="back" aria-label="Back to conversations" @click=${() => (this.active = undefined)}>←</button>
+                <span class="room-name">${activeSummary?.title ?? this.active}</span>
+              </span>
+            </chat-room>`
+          : html`<div class="welcome"><p>Pick a conversation, or join a room by name to start one.</p></div>`}
+      </main>
+    </div>`;
+  }
+
+  private renderRoomItem(r: RoomSummary): TemplateResult {
+    const muted = this.notifier?.isMuted(r.room) ?? false;
+    const preview = r.last ? `${r.last.mine ? 'You' : r.last.authorName}: ${r.last.deleted ? 'Message deleted' : excerpt(r.last.text, 70)}` : 'No messages yet';
+    const when = r.last ? (dayKey(r.last.createdAt) === dayKey(Date.now()) ? timeLabel(r.last.createdAt) : new Date(r.last.createdAt).toLocaleDateString()) : '';
+    return html`<li class="room-item">
+      <button type="button" class="room" aria-current=${r.room === this.active ? 'true' : 'false'} @click=${() => this.select(r.room)}>
+        <span class="room-line">
+          <span class="room-title">${r.title}</span>
+          ${r.online > 0 ? html`<span class="online" title=${`${r.online} online`}><span class="visually-hidden">, ${r.online} online</span><span aria-hidden="true">● ${r.online}</span></span>` : nothing}
+          <span class="when">${when}</span>
+        </span>
+        <span class="room-line">
+          <span class="preview">${preview}</span>
+          ${r.unread > 0 ? html`<span class="badge"><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread</span></span>` : nothing}
+        </span>
+      </button>
+      <button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} aria-label=${`Mute notifications from ${r.title}`} title=${muted ? 'Muted' : 'Mute'} @click=${() => this.toggleMute(r.room)}>
+        ${muted ? '🔕' : '🔔'}
+      </button>
+    </li>`;
+  }
+}
+
+function roomFromHash(): string | undefined {
+  const match = /^#\/room\/(.+)$/.exec(location.hash);
+  if (!match) return undefined;
+  try {
+    const room = decodeURIComponent(match[1]!);
+    return ROOM_NAME.test(room) ? room : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'chat-app': ChatApp;
+  }
+}

@@ -1,0 +1,146 @@
+// The app's open conversations: one per room of the user's inbox, kept open for live unread counts, presence and notifications.
+import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../index.js';
+import { roomStatus, type RoomStatus } from './chat-room.js';
+import { NewMessageTracker } from './new-messages.js';
+
+/** What the conversation list shows for one room. */
+export interface RoomSummary {
+  room: string;
+  title: string;
+  unread: number;
+  last: { authorName: string; text: string; createdAt: number; deleted: boolean; mine: boolean } | undefined;
+  /** Other people connected to the room now. */
+  online: number;
+  status: RoomStatus;
+  /** For ordering: the last message's time, else when the room was opened here. */
+  activity: number;
+}
+
+export interface PoolOptions {
+  relayUrl: string;
+  user: { id: string; name: string };
+  getToken: GetToken;
+  /** Called (batched per microtask) whenever any room's summary may have changed. */
+  onChange: () => void;
+  /** A message from someone else arrived in `room` after the first sync. */
+  onArrival: (room: string, message: MessageView, authorName: string) => void;
+  /** Rooms kept open at once (the most recently active ones). */
+  maxOpen?: number;
+}
+
+interface Entry {
+  conversation: Conversation;
+  tracker: NewMessageTracker;
+  unsubscribe: () => void;
+}
+
+/**
+ * Opens the rooms in the user's inbox (rooms opened on this device before) and any room joined now. The
+ * inbox comes from IndexedDB, so with the relay down the list and every conversation still open from cache.
+ */
+export class ConversationPool {
+  private readonly entries = new Map<string, Entry>();
+  private inbox: InboxEntry[] = [];
+  private readonly stopInbox: () => void;
+  private changeScheduled = false;
+  private closed = false;
+
+  constructor(private readonly options: PoolOptions) {
+    this.stopInbox = watchInbox(options.user.id, (entries) => {
+      this.inbox = entries;
+      for (const entry of entries.slice(0, options.maxOpen ?? 30)) this.open(entry.room);
+      this.changed();
+    });
+  }
+
+  /** The conversation of `room`, opening it if needed (throws a ClientError for an invalid room name). */
+  open(room: string): Conversation {
+    const existing = this.entries.get(room);
+    if (existing) return existing.conversation;
+    const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken });
+    const tracker = new NewMessageTracker();
+    const unsubscribe = conversation.subscribe((state) => {
+      for (const message of tracker.update(state)) this.options.onArrival(room, message, nameOf(state, message.author));
+      this.changed();
+    });
+    this.entries.set(room, { conversation, tracker, unsubscribe });
+    this.changed();
+    return conversation;
+  }
+
+  get(room: string): Conversation | undefined {
+    return this.entries.get(room)?.conversation;
+  }
+
+  /** Every known room, most recently active first. */
+  summaries(): RoomSummary[] {
+    const rooms = new Set([...this.entries.keys(), ...this.inbox.map((e) => e.room)]);
+    return [...rooms].map((room) => this.summary(room)).sort((a, b) => b.activity - a.activity || a.room.localeCompare(b.room));
+  }
+
+  summary(room: string): RoomSummary {
+    const state = this.entries.get(room)?.conversation.getState();
+    const inbox = this.inbox.find((e) => e.room === room);
+    if (!state || !state.loaded) {
+      const last = inbox?.lastMessage;
+      return {
+        room,
+        title: inbox?.title || room,
+        unread: inbox?.unread ?? 0,
+        last: last
+          ? { authorName: last.authorName ?? last.author, text: last.text, createdAt: last.createdAt, deleted: last.deleted === true, mine: last.author === this.options.user.id }
+          : undefined,
+        online: 0,
+        status: roomStatus(state),
+        activity: last?.createdAt ?? inbox?.openedAt ?? Date.now(),
+      };
+    }
+    const last = state.messages.at(-1);
+    return {
+      room,
+      title: state.meta.title || room,
+      unread: state.unread,
+      last: last ? { authorName: nameOf(state, last.author), text: last.text, createdAt: last.createdAt, deleted: last.deleted, mine: last.mine } : undefined,
+      online: state.presence.filter((p) => !p.self).length,
+      status: roomStatus(state),
+      activity: last?.createdAt ?? inbox?.openedAt ?? Date.now(),
+    };
+  }
+
+  /** Applies the user's presence and custom status in every open room. */
+  setPresence(presence: Presence, status?: string): void {
+    for (const { conversation } of this.entries.values()) conversation.setPresence(presence, status);
+  }
+
+  /** Changes the display name in every open room's member profile. */
+  setName(name: string): void {
+    for (const { conversation } of this.entries.values()) {
+      try {
+        conversation.setProfile({ name });
+      } catch {
+        // A read-only room keeps the old name; nothing to do.
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopInbox();
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    for (const entry of entries) entry.unsubscribe();
+    await Promise.all(entries.map((entry) => entry.conversation.close()));
+  }
+
+  private changed(): void {
+    if (this.changeScheduled || this.closed) return;
+    this.changeScheduled = true;
+    queueMicrotask(() => {
+      this.changeScheduled = false;
+      if (!this.closed) this.options.onChange();
+    });
+  }
+}
+
+const nameOf = (state: ConversationState, userId: string): string =>
+  state.profiles.get(userId)?.name || state.presence.find((p) => p.id === userId)?.name || userId;
