@@ -82,7 +82,11 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
 
   /** Where the write check runs: after decoding, before the update is applied, stored or forwarded. */
   const handleIncomingUpdate = (update: Uint8Array): void => {
-    if (isEmptyUpdate(update)) return; // e.g. a read-only client's empty sync step 2
+    if (isEmptyUpdate(update)) {
+      // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
+      room.acknowledge(peer);
+      return;
+    }
     try {
       deps.checkUpdate({ room: room.name, doc: room.doc, update, user: { id: identity.id, name: identity.name }, role });
     } catch (error) {

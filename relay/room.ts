@@ -133,12 +133,19 @@ export class Room {
   applyFromPeer(peer: RoomPeer, update: Uint8Array): void {
     if (this.closing || this.failed) return;
     Y.applyUpdate(this.doc, update, peer);
+    this.acknowledge(peer);
+  }
+
+  /**
+   * Promises the peer an ack once everything appended so far is durable. Every write is acknowledged, even
+   * one that changed nothing (a resend after reconnecting, or an empty catch-up), so a client learns what is
+   * stored right after each handshake.
+   */
+  acknowledge(peer: RoomPeer): void {
     peer.lastWriteSeq = this.appendSeq;
-    if (peer.wantsAcks) {
-      // Every write is acknowledged, even one that changed nothing (a resend after reconnecting).
-      this.awaitingAck.add(peer);
-      if (peer.lastWriteSeq <= this.durableSeq) this.scheduleAcks();
-    }
+    if (!peer.wantsAcks || this.closing || this.failed) return;
+    this.awaitingAck.add(peer);
+    if (peer.lastWriteSeq <= this.durableSeq) this.scheduleAcks();
   }
 
   /**
