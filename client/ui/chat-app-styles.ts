@@ -207,6 +207,11 @@ export const chatAppStyles = css`
   .room[aria-current='true'] {
     background: color-mix(in srgb, var(--_accent) 16%, transparent);
   }
+  .room[aria-current='true'] .preview,
+  .room[aria-current='true'] .when {
+    /* The tinted background lowers contrast: the selected row's secondary text uses the main colour. */
+    color: var(--_fg);
+  }
   .room-line {
     display: flex;
     align-items: center;

@@ -258,7 +258,7 @@ export class ChatApp extends LitElement {
           ${offline ? html`<span class="offline" role="status">Offline</span>` : nothing}
         </div>
         <form class="join" @submit=${this.join}>
-          <input name="room" aria-label="Room name to join or create" placeholder="Join or create a room" autocomplete="off" />
+          <input name="room" aria-label="Room name to join or create" placeholder="Room name" autocomplete="off" />
           <button type="submit">Join</button>
           <button type="button" class="secondary" @click=${this.createRoom}>New</button>
         </form>

@@ -230,6 +230,8 @@ export const chatRoomStyles = css`
   }
   .tick[data-status='read'] {
     font-weight: 700;
+    color: var(--_tick-read);
+    opacity: 1;
   }
   .tick[data-status='failed'] {
     letter-spacing: normal;

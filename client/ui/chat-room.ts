@@ -375,7 +375,7 @@ export class ChatRoom extends LitElement {
     const label = people.map((p) => `${p.self ? 'You' : p.name} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
     return html`<div class="presence" part="presence" role="img" aria-label=${`Here now: ${label}`} title=${label}>
       ${shown.map(
-        (p) => html`<span class="avatar" aria-hidden="true">${initials(p.name)}<span class="dot" data-presence=${p.presence}></span></span>`,
+        (p) => html`<span class="avatar" aria-hidden="true">${initials(p.name).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
       )}
       ${people.length > shown.length ? html`<span aria-hidden="true">+${people.length - shown.length}</span>` : nothing}
     </div>`;

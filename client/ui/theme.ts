@@ -18,6 +18,7 @@ const light = `
   --_d-banner-bg: #fff4d6;
   --_d-banner-fg: #5c3d00;
   --_d-unread: #c2410c;
+  --_d-tick-read: #a5f3fc;
 `;
 
 const dark = `
@@ -36,6 +37,7 @@ const dark = `
   --_d-banner-bg: #3b3014;
   --_d-banner-fg: #ffe3a3;
   --_d-unread: #fdba74;
+  --_d-tick-read: #a5f3fc;
 `;
 
 /** Declares the tokens on :host; include first in a component's `static styles`. */
@@ -58,6 +60,7 @@ export const themeStyles = css`
     --_banner-bg: var(--parley-banner-bg, var(--_d-banner-bg));
     --_banner-fg: var(--parley-banner-fg, var(--_d-banner-fg));
     --_unread: var(--parley-unread, var(--_d-unread));
+    --_tick-read: var(--parley-tick-read, var(--_d-tick-read));
     --_radius: var(--parley-radius, 14px);
     --_font: var(--parley-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
     --_font-size: var(--parley-font-size, 15px);

@@ -1,0 +1,115 @@
+// <chat-app> against the real relay: sign in, join rooms, list with unread badge, last message and presence, mute, offline indicator, sign out.
+import { expect } from '@esm-bundle/chai';
+import '../../client/ui/chat-app.js';
+import type { ChatApp } from '../../client/ui/chat-app.js';
+import { closeAll, open } from './support/helpers.js';
+import { mintToken, relayInfo, startRelay, stopRelay, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
+
+const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
+const roomEl = (app: ChatApp) => shadow(app).querySelector('chat-room');
+const listItem = (app: ChatApp, room: string): HTMLElement | undefined =>
+  [...shadow(app).querySelectorAll<HTMLElement>('.room-item')].find((li) => li.querySelector('.room-title')?.textContent === room);
+
+async function mountApp(): Promise<ChatApp> {
+  const { url } = await relayInfo();
+  const app = document.createElement('chat-app');
+  app.relay = url;
+  // The test relay is not in dev mode: tokens come from the test server instead of POST /dev/token.
+  app.mintToken = ({ name, sub }) => mintToken({ sub, name, rooms: { '*': 'write' } });
+  app.style.cssText = 'display: block; height: 600px; width: 900px;';
+  document.body.append(app);
+  await app.updateComplete;
+  return app;
+}
+
+async function submit(app: ChatApp, formSelector: string, field: string, value: string): Promise<void> {
+  const form = await waitFor(() => shadow(app).querySelector<HTMLFormElement>(formSelector), { what: formSelector });
+  form.querySelector<HTMLInputElement>(`[name="${field}"]`)!.value = value;
+  form.requestSubmit();
+  await app.updateComplete;
+}
+
+describe('ui: <chat-app>', () => {
+  let app: ChatApp | undefined;
+  afterEach(async () => {
+    await startRelay();
+    app?.remove();
+    app = undefined;
+    await closeAll();
+  });
+
+  it('signs in, joins rooms, lists them with unread badge, last message and presence, mutes, shows offline, signs out', async () => {
+    localStorage.removeItem('parley:session');
+    app = await mountApp();
+    const name = `Ada ${Math.random().toString(36).slice(2, 7)}`;
+    await submit(app, '.signin form', 'name', name);
+    await waitFor(() => shadow(app!).querySelector('.join'), { what: 'signed in' });
+    const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
+    expect(userId).to.match(/^dev-ada-/);
+
+    const first = uniqueRoom('app-a');
+    const second = uniqueRoom('app-b');
+    const bob = await open(first, uniqueUser('Bob'));
+    await submit(app, '.join', 'room', first);
+    await waitFor(() => roomEl(app!), { what: 'room view' });
+    await whenSynced(roomEl(app!)!);
+    expect(app.activeRoom).to.equal(first);
+    expect(location.hash).to.equal(`#/room/${first}`);
+    await bob.send('hello from bob');
+    await waitFor(() => listItem(app!, first)?.querySelector('.preview')?.textContent === 'Bob: hello from bob', { what: 'last message in the list' });
+    await waitFor(() => listItem(app!, first)?.querySelector('.online')?.textContent?.includes('1'), { what: 'presence in the list' });
+
+    // In another room, Bob's next message in the first room shows as unread.
+    await submit(app, '.join', 'room', second);
+    await waitFor(() => app!.activeRoom === second && roomEl(app!)?.getAttribute('room') === second, { what: 'second room open' });
+    await bob.send('are you there?');
+    await waitFor(() => listItem(app!, first)?.querySelector('.badge')?.textContent?.includes('1'), { what: 'unread badge' });
+    expect(document.title).to.equal('(1) Parley');
+    // Opening it reads it.
+    listItem(app, first)!.querySelector<HTMLButtonElement>('button.room')!.click();
+    await waitFor(() => !listItem(app!, first)?.querySelector('.badge'), { what: 'badge cleared' });
+
+    // Per-room mute, kept on this device.
+    const mute = listItem(app, second)!.querySelector<HTMLButtonElement>('.mute')!;
+    mute.click();
+    await app.updateComplete;
+    expect(listItem(app, second)!.querySelector('.mute')!.getAttribute('aria-pressed')).to.equal('true');
+    expect(JSON.parse(localStorage.getItem(`parley:muted:${userId}`)!)).to.deep.equal([second]);
+
+    // Offline indicator while the relay is down.
+    await stopRelay();
+    await waitFor(() => shadow(app!).querySelector('.offline'), { what: 'offline indicator' });
+    await startRelay();
+    roomEl(app)!.shadowRoot!.querySelector<HTMLButtonElement>('[part="banner"] button')?.click();
+    await waitFor(() => !shadow(app!).querySelector('.offline'), { what: 'back online' });
+
+    // Sign out wipes the session and returns to the sign-in form.
+    shadow(app).querySelectorAll<HTMLButtonElement>('.foot button').forEach((b) => b.textContent?.includes('Sign out') && b.click());
+    await waitFor(() => shadow(app!).querySelector('.signin form'), { what: 'signed out' });
+    expect(localStorage.getItem('parley:session')).to.equal(null);
+  });
+
+  it('has no axe-core violations on the sign-in screen and the room view', async () => {
+    localStorage.removeItem('parley:session');
+    app = await mountApp();
+    if (!window.axe) {
+      await new Promise<void>((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/node_modules/axe-core/axe.min.js';
+        script.onload = () => resolve();
+        script.onerror = () => reject(new Error('axe-core did not load'));
+        document.head.append(script);
+      });
+    }
+    const run = async (): Promise<string[]> =>
+      (await window.axe!.run(app!)).violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+    expect(await run()).to.deep.equal([]);
+    await submit(app, '.signin form', 'name', `Eve ${Math.random().toString(36).slice(2, 7)}`);
+    await submit(app, '.join', 'room', uniqueRoom('app-axe'));
+    await waitFor(() => roomEl(app!), { what: 'room view' });
+    await whenSynced(roomEl(app!)!);
+    expect(await run()).to.deep.equal([]);
+    shadow(app).querySelectorAll<HTMLButtonElement>('.foot button').forEach((b) => b.textContent?.includes('Sign out') && b.click());
+    await waitFor(() => shadow(app!).querySelector('.signin form'), { what: 'signed out' });
+  });
+});
