@@ -32,7 +32,7 @@ describe('ui: <chat-room> history', () => {
 
   it('keeps only the visible window of 10,000 messages in the DOM and keeps the view steady when history lands above', async () => {
     const el = await mountRoom({ room: uniqueRoom('ui-history'), user: uniqueUser('Ada'), relayUrl: NO_RELAY });
-    const conversation = await waitFor(() => el.activeConversation?.getState().loaded && el.activeConversation, { what: 'loaded' });
+    const conversation = await waitFor(() => (el.activeConversation?.getState().loaded ? el.activeConversation : undefined), { what: 'loaded' });
     const scratch = new Y.Doc();
     const start = Date.now() - 9 * DAY;
     scratch.getArray<MessageRecord>('messages').push(records(10_000, 'message', start));
