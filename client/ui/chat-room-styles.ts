@@ -55,6 +55,7 @@ export const chatRoomStyles = css`
     border-radius: 50%;
     background: var(--_bubble);
     color: var(--_bubble-fg);
+    box-shadow: 0 0 0 1px var(--_border);
     font-size: 0.8em;
     font-weight: 600;
   }

@@ -89,6 +89,11 @@ const BOTTOM_SLACK_PX = 48;
 export class ChatRoom extends LitElement {
   static override styles = [themeStyles, chatRoomStyles];
 
+  static {
+    // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
+    this.disableWarning?.('change-in-update');
+  }
+
   /** Base URL of the relay: `wss://chat.example.com` (`http(s)://` works too). */
   @property() relay?: string;
 
