@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../relay/cli-args.js';
 import { ConfigError, resolveOptions } from '../../relay/options.js';
+import { sendMessage } from '../../shared/conversation.js';
 import { SECRET, connectProvider, synced, tempDir, waitFor } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../relay/main.ts', import.meta.url));
@@ -95,11 +96,11 @@ describe('command-line options', () => {
     expect(proc.result.stderr).toContain('DEV MODE');
     expect(existsSync(join(dir.dir, 'data'))).toBe(true);
     const res = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Ada"}' });
-    const { token } = (await res.json()) as { token: string };
+    const { token, user } = (await res.json()) as { token: string; user: { id: string } };
     const relay = { url, port: Number(new URL(url).port), devMode: true, close: async () => {} };
     const p = connectProvider(relay, 'cli-room', token);
     await synced(p);
-    p.doc.getArray<string>('messages').push(['persisted']);
+    sendMessage(p.doc, { userId: user.id, role: 'write' }, { text: 'persisted' });
     await waitFor(() => existsSync(join(dir.dir, 'data', 'rooms')));
     const closed = new Promise<number>((resolve) => p.on('connection-close', (event) => resolve(event!.code)));
     proc.child.kill('SIGTERM');

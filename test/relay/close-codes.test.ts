@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { WriteRefusedError, type RunningRelay } from '../../relay/index.js';
+import { LIMITS, sendMessage } from '../../shared/conversation.js';
 import {
   SECRET,
   connectProvider,
@@ -20,6 +21,16 @@ import {
 const updateWith = (text: string): Uint8Array => {
   const doc = new Y.Doc();
   doc.getArray<string>('messages').push([text]);
+  return Y.encodeStateAsUpdate(doc);
+};
+
+/** One update of valid conversation data by `userId`: `count` messages of the longest allowed text. */
+const messagesUpdate = (userId: string, label: string, count: number): Uint8Array => {
+  const doc = new Y.Doc();
+  const filler = 'y'.repeat(LIMITS.textLength - label.length - 1);
+  doc.transact(() => {
+    for (let k = 0; k < count; k++) sendMessage(doc, { userId, role: 'write' }, { text: `${label}${k % 10}${filler}` });
+  });
   return Y.encodeStateAsUpdate(doc);
 };
 
@@ -189,10 +200,10 @@ describe('slow consumers and sync floods', () => {
     socket.pause();
     const writer = rawClient(relay, 'slow', { token: await mintToken({ sub: 'writer' }) });
     await writer.opened;
-    const text = 'y'.repeat(200 * 1024);
     const metricsText = async () => (await fetch(`${relay.url}/metrics`)).text();
+    // Valid conversation data (the relay runs its default guard): 25 messages of 8,000 characters, ~200 KB per update.
     for (let i = 0; i < 400 && !(await metricsText()).includes('reason="slow-consumer"'); i++) {
-      writer.send(frames.update(updateWith(`${i}${text}`)));
+      writer.send(frames.update(messagesUpdate('writer', String(i), 25)));
       if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
     }
     await waitFor(async () => (await metricsText()).includes('parley_refusals_total{reason="slow-consumer"} 1'), 10_000, 'slow consumer closed');

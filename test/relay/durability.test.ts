@@ -7,8 +7,10 @@ import * as Y from 'yjs';
 import type { RunningRelay } from '../../relay/index.js';
 import { LOG_MAGIC } from '../../relay/record-log.js';
 import { roomDir } from '../../relay/room-paths.js';
+import { getMessages, newMessageId, sendMessage, type MessageRecord } from '../../shared/conversation.js';
 import {
   SECRET,
+  applyReceived,
   connectProvider,
   decodeServerFrame,
   exportDoc,
@@ -19,22 +21,37 @@ import {
   startTestRelay,
   synced,
   tempDir,
+  textsOf,
   waitFor,
 } from './helpers.js';
 
-/** A local writer that turns each pushed message into one update frame. */
-const writer = () => {
+/**
+ * A local writer for user `sub` (its token's `sub`) that turns each sent message into one update frame.
+ * `direct` builds the record exactly as sendMessage does, without re-reading the log each time (for
+ * bursts of thousands, where sendMessage's O(n) read per call would make the pump O(n²)).
+ */
+const writer = (sub = 'user-ada', { direct = false } = {}) => {
   const doc = new Y.Doc();
   const pending: Uint8Array[] = [];
   doc.on('update', (u: Uint8Array) => pending.push(u));
   return {
     doc,
-    push(value: unknown): Uint8Array {
-      doc.getArray('messages').push([value]);
+    push(text: string): Uint8Array {
+      if (direct) {
+        const record: MessageRecord = { id: newMessageId(), author: sub, text, createdAt: Date.now() };
+        doc.getArray<MessageRecord>('messages').push([record]);
+      } else {
+        sendMessage(doc, { userId: sub, role: 'write' }, { text });
+      }
+      expect(pending.length).toBe(1);
       return frames.update(pending.shift()!, 2);
     },
   };
 };
+
+const ada = { userId: 'user-ada', role: 'write' } as const;
+/** The numbers 0 … n-1 as message texts. */
+const numbered = (n: number): string[] => [...Array(n).keys()].map(String);
 
 const acksOf = (frames: Uint8Array[]) =>
   frames.map(decodeServerFrame).filter((m): m is Extract<typeof m, { type: 'ack' }> => m.type === 'ack');
@@ -47,14 +64,14 @@ describe('durability', () => {
     for (const room of rooms) {
       const p = connectProvider(relay, room, await mintToken());
       await synced(p);
-      p.doc.getArray<string>('messages').push([`hello ${room}`]);
-      await waitFor(async () => (await exportDoc(relay, room)).getArray('messages').length === 1);
+      sendMessage(p.doc, ada, { text: `hello ${room}` });
+      await waitFor(async () => getMessages(await exportDoc(relay, room)).length === 1);
       p.destroy();
     }
     await relay.close();
     relay = await startTestRelay({ dataDir: data.dir });
     for (const room of rooms) {
-      expect((await exportDoc(relay, room)).getArray('messages').toJSON()).toEqual([`hello ${room}`]);
+      expect(textsOf(await exportDoc(relay, room))).toEqual([`hello ${room}`]);
     }
     await relay.close();
     data.cleanup();
@@ -68,14 +85,19 @@ describe('durability', () => {
     const watcher = rawClient(relay, 'flush', { token: await mintToken({ sub: 'watcher' }) });
     await Promise.all([sender.opened, watcher.opened]);
     const w = writer();
-    for (let i = 0; i < 100; i++) sender.send(w.push(i));
+    for (let i = 0; i < 100; i++) sender.send(w.push(String(i)));
     // Once the watcher saw the last update the relay has applied it; close at once, without waiting for disk.
-    await waitFor(() => watcher.frames.filter((f) => decodeServerFrame(f).type === 'sync').length >= 101, 5000, 'fan-out');
+    // (Counted as messages, not frames: the relay also forwards its own client-binding updates.)
+    await waitFor(() => {
+      const seen = new Y.Doc();
+      applyReceived(watcher, seen);
+      return getMessages(seen).length === 100;
+    }, 5000, 'fan-out');
     await relay.close();
     expect((await sender.closedWith()).code).toBe(1012);
     expect((await watcher.closedWith()).reason).toBe('relay shutting down');
     relay = await startTestRelay({ dataDir: data.dir });
-    expect((await exportDoc(relay, 'flush')).getArray('messages').toJSON()).toEqual([...Array(100).keys()]);
+    expect(textsOf(await exportDoc(relay, 'flush'))).toEqual(numbered(100));
     await relay.close();
     data.cleanup();
   });
@@ -85,7 +107,10 @@ describe('durability', () => {
     const relay = await startTestRelay({ dataDir: data.dir, idleUnloadMs: 150 });
     const p = connectProvider(relay, 'idle', await mintToken());
     await synced(p);
-    p.doc.getArray<number>('messages').push([1, 2, 3]);
+    // One update holding three messages.
+    p.doc.transact(() => {
+      for (const text of ['1', '2', '3']) sendMessage(p.doc, ada, { text });
+    });
     await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) >= 1);
     expect(await metric(relay, 'parley_rooms_loaded')).toBe(1);
     p.destroy();
@@ -95,8 +120,8 @@ describe('durability', () => {
     expect(statSync(join(dir, 'log')).size).toBe(LOG_MAGIC.length);
     const again = connectProvider(relay, 'idle', await mintToken());
     await synced(again);
-    await waitFor(() => again.doc.getArray('messages').length === 3);
-    expect(again.doc.getArray('messages').toJSON()).toEqual([1, 2, 3]);
+    await waitFor(() => getMessages(again.doc).length === 3);
+    expect(textsOf(again.doc)).toEqual(['1', '2', '3']);
     again.destroy();
     await relay.close();
     data.cleanup();
@@ -108,15 +133,15 @@ describe('durability', () => {
     const acked = rawClient(relay, 'acks', { token: await mintToken(), acks: '1' });
     const plain = rawClient(relay, 'acks', { token: await mintToken({ sub: 'plain' }) });
     await Promise.all([acked.opened, plain.opened]);
-    const a = writer();
-    const b = writer();
-    for (let i = 0; i < 20; i++) acked.send(a.push(i));
-    for (let i = 0; i < 5; i++) plain.send(b.push(i));
+    const a = writer('user-ada');
+    const b = writer('plain');
+    for (let i = 0; i < 20; i++) acked.send(a.push(`a${i}`));
+    for (let i = 0; i < 5; i++) plain.send(b.push(`b${i}`));
     await waitFor(() => acksOf(acked.frames).some((m) => m.stateVector.get(a.doc.clientID) === 20), 5000, 'ack covering all 20');
     // Acks only ever grow.
     const clocks = acksOf(acked.frames).map((m) => m.stateVector.get(a.doc.clientID) ?? 0);
     expect([...clocks].sort((x, y) => x - y)).toEqual(clocks);
-    await waitFor(async () => (await exportDoc(relay, 'acks')).getArray('messages').length === 25);
+    await waitFor(async () => getMessages(await exportDoc(relay, 'acks')).length === 25);
     expect(plain.frames.map(decodeServerFrame).filter((m) => m.type === 'ack' || m.type === 'other')).toEqual([]);
     // A duplicate (already durable) write is acknowledged at once.
     const count = acksOf(acked.frames).length;
@@ -133,8 +158,8 @@ describe('durability', () => {
     let relay = await startTestRelay({ dataDir: data.dir });
     const p = connectProvider(relay, 'fragile', await mintToken());
     await synced(p);
-    p.doc.getArray<string>('messages').push(['precious']);
-    await waitFor(async () => (await exportDoc(relay, 'fragile')).getArray('messages').length === 1);
+    sendMessage(p.doc, ada, { text: 'precious' });
+    await waitFor(async () => getMessages(await exportDoc(relay, 'fragile')).length === 1);
     p.destroy();
     await relay.close();
     const dir = roomDir(join(data.dir, 'rooms'), 'fragile');
@@ -169,11 +194,11 @@ describe('durability', () => {
     const fake = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
     const client = rawClient(fake, 'crash', { token: await mintToken(), acks: '1' });
     await client.opened;
-    const w = writer();
+    const w = writer('user-ada', { direct: true });
     let sent = 0;
     // Keep writing until well after the kill: some updates are in flight, some in the log, some acked.
     const pump = setInterval(() => {
-      for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN; i++) client.send(w.push(sent++));
+      for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN; i++) client.send(w.push(String(sent++)));
     }, 2);
     await waitFor(() => acksOf(client.frames).some((m) => (m.stateVector.get(w.doc.clientID) ?? 0) >= 300), 15_000, 'acks');
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -186,9 +211,9 @@ describe('durability', () => {
     expect(sent).toBeGreaterThan(acked);
 
     const relay = await startTestRelay({ dataDir: data.dir });
-    const stored = (await exportDoc(relay, 'crash')).getArray<number>('messages').toArray();
+    const stored = textsOf(await exportDoc(relay, 'crash'));
     expect(stored.length).toBeGreaterThanOrEqual(acked);
-    expect(stored).toEqual([...Array(stored.length).keys()]);
+    expect(stored).toEqual(numbered(stored.length));
     await relay.close();
     data.cleanup();
   });

@@ -21,7 +21,8 @@ const data = tempDir();
 const stateOf = (doc: Y.Doc) => ({
   messages: getMessages(doc),
   receipts: ['alice', 'bob', 'mallory'].map((user) => getReceipts(doc, user)),
-  profiles: [...getProfiles(doc)],
+  // By user id: the Map's order follows the document's internal layout, which a reload may change.
+  profiles: [...getProfiles(doc)].sort(([a], [b]) => a.localeCompare(b)),
   meta: getMeta(doc),
 });
 

@@ -10,6 +10,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { SignJWT } from 'jose';
 import { startRelay, type RelayOptions, type RunningRelay } from '../../relay/index.js';
 import type { Role } from '../../shared/protocol.js';
+import { getMessages } from '../../shared/conversation.js';
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
@@ -175,6 +176,9 @@ export const applyReceived = (client: RawClient, doc: Y.Doc): void => {
     if (message.type === 'sync' && message.step !== 0) Y.applyUpdate(doc, message.payload);
   }
 };
+
+/** The texts of a conversation's messages, in conversation order. */
+export const textsOf = (doc: Y.Doc): string[] => getMessages(doc).map((m) => m.text);
 
 /** Fetches the room's binary state through the admin API and loads it into a fresh doc. */
 export const exportDoc = async (relay: RunningRelay, room: string): Promise<Y.Doc> => {

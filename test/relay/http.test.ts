@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { sendMessage } from '../../shared/conversation.js';
+import { getMessages, sendMessage } from '../../shared/conversation.js';
 import { roomDir } from '../../relay/room-paths.js';
 import type { RunningRelay } from '../../relay/index.js';
-import { connectProvider, mintToken, rawClient, startTestRelay, synced, tempDir, waitFor } from './helpers.js';
+import { connectProvider, exportDoc, mintToken, rawClient, startTestRelay, synced, tempDir, waitFor } from './helpers.js';
 
 describe('http endpoints (keyed relay)', () => {
   let relay: RunningRelay;
@@ -75,11 +75,11 @@ describe('http endpoints (keyed relay)', () => {
   it('deletes a room: clients closed with 4404, files removed, the name usable again', async () => {
     const p = connectProvider(relay, 'doomed', await mintToken({ sub: 'ada' }));
     await synced(p);
-    p.doc.getArray<string>('messages').push(['bye']);
+    sendMessage(p.doc, { userId: 'ada', role: 'write' }, { text: 'bye' });
     const admin = await mintToken({ sub: 'root', rooms: { doomed: 'admin' } });
     const auth = { authorization: `Bearer ${admin}` };
     const dir = roomDir(join(data.dir, 'rooms'), 'doomed');
-    await waitFor(() => existsSync(join(dir, 'log')));
+    await waitFor(async () => getMessages(await exportDoc(relay, 'doomed')).length === 1 && existsSync(join(dir, 'log')));
     const closed = new Promise<number>((resolve) => p.on('connection-close', (event) => resolve(event!.code)));
     const res = await fetch(`${relay.url}/rooms/doomed`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(200);

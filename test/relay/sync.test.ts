@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { RunningRelay } from '../../relay/index.js';
+import { getMessages, sendMessage } from '../../shared/conversation.js';
 import {
   connectProvider,
   decodeServerFrame,
@@ -12,6 +13,7 @@ import {
   startTestRelay,
   synced,
   tempDir,
+  textsOf,
   waitFor,
 } from './helpers.js';
 
@@ -30,15 +32,16 @@ describe('relay sync', () => {
     const a = connectProvider(relay, 'sync-both', await mintToken({ sub: 'ada' }));
     const b = connectProvider(relay, 'sync-both', await mintToken({ sub: 'bob' }));
     await Promise.all([synced(a), synced(b)]);
-    a.doc.getArray<string>('messages').push(['from a']);
-    b.doc.getArray<string>('messages').push(['from b']);
-    await waitFor(() => a.doc.getArray('messages').length === 2 && b.doc.getArray('messages').length === 2);
-    expect(a.doc.getArray('messages').toJSON()).toEqual(b.doc.getArray('messages').toJSON());
+    sendMessage(a.doc, { userId: 'ada', role: 'write' }, { text: 'from a' });
+    sendMessage(b.doc, { userId: 'bob', role: 'write' }, { text: 'from b' });
+    await waitFor(() => getMessages(a.doc).length === 2 && getMessages(b.doc).length === 2);
+    expect(getMessages(a.doc)).toEqual(getMessages(b.doc));
 
     const late = connectProvider(relay, 'sync-both', await mintToken({ sub: 'cy' }));
     await synced(late);
-    await waitFor(() => late.doc.getArray('messages').length === 2);
-    expect(late.doc.getArray('messages').toJSON().sort()).toEqual(['from a', 'from b']);
+    await waitFor(() => getMessages(late.doc).length === 2);
+    expect(textsOf(late.doc).sort()).toEqual(['from a', 'from b']);
+    expect(getMessages(late.doc)).toEqual(getMessages(a.doc));
     for (const p of [a, b, late]) p.destroy();
   });
 
@@ -89,15 +92,20 @@ describe('relay sync', () => {
   it('splits a document larger than the frame limit into several frames', async () => {
     const small = await startTestRelay({ dataDir: tempDir().dir, limits: { maxFrameBytes: 64 * 1024, byteBurst: 1 << 24 } });
     try {
-      // Many writers (as many sessions would be), ~600 KB in total, each update under the frame limit.
+      // Many writers (as many sessions would be: one Yjs client id each), ~600 KB in total, each update under the frame limit.
       const writer = rawClient(small, 'big', { token: await mintToken({ sub: 'writer' }) });
       await writer.opened;
       for (let w = 0; w < 30; w++) {
         const doc = new Y.Doc();
-        doc.getArray<string>('messages').push(Array.from({ length: 20 }, (_, i) => `${w}:${i}:${'x'.repeat(1000)}`));
-        writer.send(frames.update(Y.encodeStateAsUpdate(doc)));
+        doc.transact(() => {
+          for (let i = 0; i < 20; i++) sendMessage(doc, { userId: 'writer', role: 'write' }, { text: `${w}:${i}:${'x'.repeat(1000)}` });
+        });
+        const update = Y.encodeStateAsUpdate(doc);
+        expect(update.byteLength).toBeGreaterThan(20_000);
+        writer.send(frames.update(update));
       }
-      await waitFor(async () => (await exportDoc(small, 'big')).getArray('messages').length === 600, 5000, 'all written');
+      await waitFor(async () => getMessages(await exportDoc(small, 'big')).length === 600, 5000, 'all written');
+      expect(writer.closed).toBeUndefined();
       writer.ws.close();
       const reader = rawClient(small, 'big', { token: await mintToken({ sub: 'reader' }) });
       await reader.opened;
@@ -109,7 +117,8 @@ describe('relay sync', () => {
       });
       const received = reader.frames.map(decodeServerFrame);
       for (const m of received) if (m.type === 'sync' && m.step !== 0) Y.applyUpdate(doc, m.payload);
-      expect(doc.getArray('messages').length).toBe(600);
+      expect(getMessages(doc).length).toBe(600);
+      expect(new Set(textsOf(doc)).size).toBe(600);
       const largest = Math.max(...reader.frames.map((f) => f.byteLength));
       expect(largest).toBeLessThanOrEqual(64 * 1024);
       expect(received.filter((m) => m.type === 'sync' && m.step === 2).length).toBeGreaterThan(1);
