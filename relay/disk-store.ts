@@ -51,7 +51,7 @@ const syncDir = async (dir: string): Promise<void> => {
   }
 };
 
-/** Creates the disk store under `dataDir/rooms`. See docs/relay.md for the format. */
+/** Creates the disk store under `dataDir/rooms`. The format is documented in the README (Storage on disk). */
 export const createDiskStore = (dataDir: string, observe: PersistObserver = () => {}): RoomStore & { root: string } => {
   const root = join(dataDir, 'rooms');
   const rooms = new Map<string, RoomFiles>();

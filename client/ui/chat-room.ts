@@ -75,7 +75,7 @@ const BOTTOM_SLACK_PX = 48;
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
  * History is virtualized (only the visible rows and some overscan are in the DOM), so 10,000+ messages
- * scroll smoothly. See docs/ui.md for attributes, events, CSS custom properties, parts and slots.
+ * scroll smoothly. The README documents its attributes, events, CSS custom properties, parts and slots.
  *
  * @fires chat-send - the user sends or saves a message (cancelable)
  * @fires chat-message - a new message from someone else arrived
