@@ -1,17 +1,13 @@
 // A room's message index for the write guard: message id → live records and winner, kept current incrementally.
 import * as Y from 'yjs';
 import type { MessageLookup } from '../shared/rules.js';
-import { locateRecords, type LocatedRecord } from '../shared/message-log.js';
+import { locateRecords, supersedes, type LocatedRecord } from '../shared/message-log.js';
 import type { MessageRecord } from '../shared/schema.js';
 
 interface Entry {
   records: LocatedRecord[];
   current: LocatedRecord;
 }
-
-/** The same precedence as the shared model: a tombstone, else the latest edit, else the first record seen. */
-const wins = (candidate: MessageRecord, current: MessageRecord): boolean =>
-  !current.deleted && (candidate.deleted === true || (candidate.editedAt ?? 0) > (current.editedAt ?? 0));
 
 export interface MessageIndex extends MessageLookup {
   /** How many distinct messages the room holds. */
@@ -37,7 +33,7 @@ export function createMessageIndex(doc: Y.Doc): MessageIndex {
     if (!entry) byId.set(id, { records: [located], current: located });
     else {
       entry.records.push(located);
-      if (wins(located.record, entry.current.record)) entry.current = located;
+      if (supersedes(located.record, entry.current.record)) entry.current = located;
     }
   };
 
@@ -49,7 +45,7 @@ export function createMessageIndex(doc: Y.Doc): MessageIndex {
       byId.delete(record.id);
       return;
     }
-    entry.current = entry.records.reduce((best, r) => (wins(r.record, best.record) ? r : best));
+    entry.current = entry.records.reduce((best, r) => (supersedes(r.record, best.record) ? r : best));
   };
 
   for (const located of locateRecords(messages)) add(located);

@@ -9,6 +9,7 @@ import {
 } from '../shared/rules.js';
 import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
+import { supersedes } from '../shared/message-log.js';
 import { parseReactionKey } from '../shared/schema.js';
 import { bindClients, boundUser, relayClients } from './client-bindings.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
@@ -30,10 +31,6 @@ interface RoomGuard {
   /** Client ids the relay wrote bindings with: no user may write with them. */
   relayClients: Set<number>;
 }
-
-/** A tombstone, else the latest edit, else the earlier record (the shared model's precedence). */
-const supersedes = (candidate: MessageRecord, current: MessageRecord): boolean =>
-  !current.deleted && (candidate.deleted === true || (candidate.editedAt ?? 0) > (current.editedAt ?? 0));
 
 function guardFor(states: WeakMap<Y.Doc, RoomGuard>, doc: Y.Doc): RoomGuard {
   let guard = states.get(doc);

@@ -42,12 +42,9 @@ export function* locateRecords(messages: Y.Array<MessageRecord>): Generator<Loca
   }
 }
 
-/** Which of two records of one message wins: tombstones first, then the latest edit; ties keep array order. */
-const wins = (candidate: MessageRecord, current: MessageRecord): boolean => {
-  if (current.deleted) return false;
-  if (candidate.deleted) return true;
-  return (candidate.editedAt ?? 0) > (current.editedAt ?? 0);
-};
+/** Whether `candidate` beats `current` as a message's record: a tombstone first, then the latest edit; ties keep the earlier. */
+export const supersedes = (candidate: MessageRecord, current: MessageRecord): boolean =>
+  !current.deleted && (candidate.deleted === true || (candidate.editedAt ?? 0) > (current.editedAt ?? 0));
 
 const cache = new WeakMap<Y.Doc, { log: MessageLog | null }>();
 
@@ -83,7 +80,7 @@ function buildMessageLog(doc: Y.Doc): MessageLog {
     if (!known) byId.set(record.record.id, { current: record, records: [record], position: -1 });
     else {
       known.records.push(record);
-      if (wins(record.record, known.current.record)) known.current = record;
+      if (supersedes(record.record, known.current.record)) known.current = record;
     }
   }
   const list: ResolvedMessage[] = [];

@@ -3,22 +3,12 @@ import type * as Y from 'yjs';
 import { readMessageLog, type MessageLog } from './message-log.js';
 import {
   parseReactionKey, ROOM_KINDS,
-  type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
+  type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
 } from './schema.js';
 import { furthestReceipt, userEntries, usersWithEntries } from './user-entries.js';
 
 /** A message as shown: the resolved current state of one message id. */
-export interface Message {
-  id: string;
-  author: string;
-  text: string;
-  createdAt: number;
-  replyTo?: string;
-  attachments?: Attachment[];
-  editedAt?: number;
-  deleted: boolean;
-  deletedBy?: string;
-}
+export type Message = Omit<MessageRecord, 'deleted'> & { deleted: boolean };
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read';
 

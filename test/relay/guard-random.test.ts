@@ -8,18 +8,7 @@ import {
   sendMessage, setProfile, unreact, type Writer,
 } from '../../shared/conversation.js';
 import { connectProvider, exportDoc, mintToken, startTestRelay, tempDir, waitFor } from './helpers.js';
-
-/** mulberry32, so a failure can be replayed from its seed. */
-const seeded = (seed: number) => {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(items: T[]): T => items[Math.floor(next() * items.length)]! };
-};
+import { seeded } from '../support/seeded.js';
 
 const ROOM = 'busy-room';
 const data = tempDir();

@@ -5,19 +5,7 @@ import {
   deleteMessage, editMessage, getMessages, getReceipts, markDelivered, markRead, react, readMessageLog,
   reactionsSummary, RuleError, sendMessage, setProfile, unreact, unreadCount, type Writer,
 } from '../../shared/conversation.js';
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(items: T[]): T => items[Math.floor(next() * items.length)]! };
-}
+import { seeded } from '../support/seeded.js';
 
 interface Replica {
   doc: Y.Doc;
