@@ -1,6 +1,6 @@
 // Describes the machine a run happened on: CPU, cores, memory, Node, and how busy it was.
 import { cpus, loadavg, totalmem, release, platform } from 'node:os';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 export interface Machine {
   cpu: string;
@@ -14,10 +14,11 @@ export interface Machine {
   loadEnd?: number;
 }
 
-const require = createRequire(import.meta.url);
+/** Read from node_modules directly: some packages (Hocuspocus) do not export their package.json. */
 const versionOf = (name: string): string => {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    const file = new URL(`../../node_modules/${name}/package.json`, import.meta.url);
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
