@@ -60,8 +60,9 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
     lastWriteSeq: 0,
     send(frame, kind) {
       if (closed || ws.readyState !== ws.OPEN) return false;
-      // A reader that cannot keep up is closed rather than buffered for without bound.
-      if (ws.bufferedAmount > limits.maxBufferedBytes) {
+      // A reader that cannot keep up is closed rather than buffered for without bound. A catch-up is
+      // exempt: it is bounded by the document, which the relay holds anyway, and may exceed the budget.
+      if (kind !== 'catch-up' && ws.bufferedAmount > limits.maxBufferedBytes) {
         close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
         return false;
       }
@@ -72,7 +73,7 @@ export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
       }
       ws.send(frame);
       metrics.bytesOut.inc(undefined, frame.byteLength);
-      if (kind === 'update') metrics.updatesOut.inc();
+      if (kind !== 'other') metrics.updatesOut.inc();
       return true;
     },
     close(code, reason) {

@@ -77,7 +77,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     bus,
     metrics,
     log,
-    maxFrameBytes: options.limits.maxFrameBytes,
+    maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
   });

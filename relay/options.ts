@@ -24,6 +24,12 @@ export interface JwtOptions {
 export interface RelayLimits {
   /** Largest accepted WebSocket frame, in bytes (default 1 MiB). Larger frames close with 4413. */
   maxFrameBytes: number;
+  /**
+   * Largest sync step 2 the relay sends as one frame (default 32 MiB); a larger catch-up is split by writer.
+   * Splitting costs the joiner dearly (parts refer to each other and wait as pending structs), so only
+   * documents beyond what a browser takes in one frame are split.
+   */
+  maxSyncFrameBytes: number;
   /** Sustained messages per second per connection (token bucket refill rate). */
   messagesPerSecond: number;
   /** Message bucket size: the burst a connection may send at once. */
@@ -78,6 +84,7 @@ export interface RelayOptions {
 
 export const DEFAULT_LIMITS: RelayLimits = {
   maxFrameBytes: 1024 * 1024,
+  maxSyncFrameBytes: 32 * 1024 * 1024,
   messagesPerSecond: 100,
   messageBurst: 500,
   bytesPerSecond: 2 * 1024 * 1024,

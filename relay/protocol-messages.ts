@@ -152,13 +152,13 @@ export const encodeDurableAck = (stateVector: Uint8Array): Uint8Array =>
   });
 
 /**
- * What a client is missing, as sync frames no larger than `maxFrameBytes` where possible: the state is split
+ * What a client is missing, as sync frames no larger than `maxSyncFrameBytes` where possible: the state is split
  * by writer (client id), small parts merged back together. All parts but the last go out as updates and the
  * last as step 2, so that the stock client reports "synced" only after it has everything. A single writer's
  * history larger than the limit still goes out as one frame (Yjs offers no finer split).
  */
-export const encodeSyncStep2Frames = (doc: Y.Doc, clientStateVector: Uint8Array, maxFrameBytes: number): Uint8Array[] => {
-  const budget = Math.max(1024, maxFrameBytes - 16);
+export const encodeSyncStep2Frames = (doc: Y.Doc, clientStateVector: Uint8Array, maxSyncFrameBytes: number): Uint8Array[] => {
+  const budget = Math.max(1024, maxSyncFrameBytes - 16);
   const full = Y.encodeStateAsUpdate(doc, clientStateVector);
   if (full.byteLength <= budget) return [encodeSyncUpdate(full, SyncStep.step2)];
   const target = Y.decodeStateVector(clientStateVector);

@@ -22,7 +22,7 @@ export interface RoomManagerDeps {
   bus: RoomBus;
   metrics: Metrics;
   log: Logger;
-  maxFrameBytes: number;
+  maxSyncFrameBytes: number;
   compactLogBytes: number;
   idleUnloadMs: number;
 }
@@ -73,7 +73,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
           bus: deps.bus,
           metrics: deps.metrics,
           log: deps.log,
-          maxFrameBytes: deps.maxFrameBytes,
+          maxSyncFrameBytes: deps.maxSyncFrameBytes,
           compactLogBytes: deps.compactLogBytes,
           onFailure,
         },

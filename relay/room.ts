@@ -22,8 +22,11 @@ export interface RoomPeer {
   readonly userId: string;
   /** Whether the client asked for durable acks (`acks=1`). */
   readonly wantsAcks: boolean;
-  /** Sends a frame; `kind` is for metrics. Returns false if the peer is gone or was closed as a slow consumer. */
-  send(frame: Uint8Array, kind: 'update' | 'other'): boolean;
+  /**
+   * Sends a frame; `kind` is for metrics and the slow-consumer check, which a `catch-up` (sync step 2 frames)
+   * skips. Returns false if the peer is gone or was closed as a slow consumer.
+   */
+  send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean;
   close(code: number, reason: string): void;
   /** Awareness client ids this connection publishes for. */
   readonly ownedClients: Set<number>;
@@ -47,7 +50,7 @@ export interface RoomDeps {
   bus: RoomBus;
   metrics: Metrics;
   log: Logger;
-  maxFrameBytes: number;
+  maxSyncFrameBytes: number;
   compactLogBytes: number;
   /** Called once when persisting fails; the room is then unusable and must be evicted. */
   onFailure: (room: Room, error: unknown) => void;
@@ -115,8 +118,8 @@ export class Room {
 
   /** Answers a sync step 1 with what the peer is missing, split to respect the frame limit. */
   sendMissing(peer: RoomPeer, stateVector: Uint8Array): void {
-    for (const frame of encodeSyncStep2Frames(this.doc, stateVector, this.deps.maxFrameBytes)) {
-      if (!peer.send(frame, 'update')) return;
+    for (const frame of encodeSyncStep2Frames(this.doc, stateVector, this.deps.maxSyncFrameBytes)) {
+      if (!peer.send(frame, 'catch-up')) return;
     }
   }
 
