@@ -25,6 +25,8 @@ const missingDependency = (): WriteRefusedError =>
 
 type Struct = Y.Item | Y.GC;
 type Parent = { root: string; sub: string | null };
+/** A struct this update inserts, where it goes, and from which offset its content is new. */
+type Insert = Parent & { item: Y.Item; offset: number };
 
 interface RoomGuard {
   index: MessageIndex;
@@ -65,13 +67,14 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
   const rootNames = new Map<Y.AbstractType<any>, string>();
   for (const [name, type] of doc.share) rootNames.set(type, name);
 
-  // Records accepted so far in this update, so that later structs can build on earlier ones.
+  // The winning record of each message this update writes, so that its other structs can refer to them.
   const pending = new Map<string, MessageRecord>();
   const lookup: MessageLookup = { get: (id) => pending.get(id) ?? index.get(id), compare: index.compare };
   const insertedIds = new Set<string>();
   const refilledRoots = new Set<string>();
   const unbound = new Set<number>();
   const parents = new Map<Struct, Parent>();
+  const inserts: Insert[] = [];
 
   /** Where a struct of the document lives: only root types exist in the schema. */
   const parentOfStored = (item: Y.Item): Parent => {
@@ -119,18 +122,7 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
   const receiptChange = (user: string) =>
     receiptChanges.get(user) ?? receiptChanges.set(user, { removed: new Set(), added: [] }).get(user)!;
 
-  const checkMessageInsert = (record: unknown): void => {
-    checkMessageRecord(record);
-    const existing = lookup.get(record.id);
-    if (existing) checkRevision(existing, record, writer, { concurrent: true });
-    else checkUnseenRecord(record, writer, lookup);
-    if (!existing || supersedes(record, existing)) pending.set(record.id, record);
-    insertedIds.add(record.id);
-  };
-
-  const checkInsert = (item: Y.Item, offset: number): void => {
-    const { root, sub } = parentOfFresh(item);
-    checkTopLevel(root);
+  const checkInsert = ({ item, offset, root, sub }: Insert): void => {
     const perUser = parseUserArrayName(root);
     const content = item.content;
     if (content instanceof Y.ContentDeleted) {
@@ -151,16 +143,13 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
         } else checkProfile(perUser.user, entry, writer);
       }
       refilledRoots.add(root);
-    } else if (root === 'messages') {
-      ensure(sub === null, 'bad-record', 'messages form an array');
-      for (const record of values) checkMessageInsert(record);
-    } else {
+    } else if (root !== 'messages') {
       ensure(sub !== null, 'bad-record', `${root} is a map`);
       for (const value of values) {
         if (root === 'reactions') {
           // A reaction racing a delete of its message is harmless (deleted messages show none): only existence counts.
           checkReactionKey(sub, writer, lookup, false);
-          ensure(lookup.get(parseReactionKey(sub)!.messageId) !== undefined, 'unknown-message');
+          ensure(lookup.get(parseReactionKey(sub)!.messageId) !== undefined, 'unknown-message', parseReactionKey(sub)!.messageId);
           checkReactionValue(value);
         } else checkMeta(sub, value, writer);
       }
@@ -177,9 +166,31 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
       expected = end;
       if (boundUser(doc, client) === undefined) unbound.add(client);
       ensure(!guard.relayClients.has(client) && (boundUser(doc, client) ?? writer.userId) === writer.userId, 'foreign-client', `client ${client}`);
-      if (struct instanceof Y.Item) checkInsert(struct, Math.max(0, known - struct.id.clock));
+      if (struct instanceof Y.Item) inserts.push({ item: struct, offset: Math.max(0, known - struct.id.clock), ...parentOfFresh(struct) });
     }
   }
+
+  // Messages first, all of them: an update written offline may react to, reply to or receipt a message whose
+  // records come later in it (a tombstone written after the reaction, the original already deleted).
+  const records: MessageRecord[] = [];
+  for (const insert of inserts) {
+    checkTopLevel(insert.root);
+    if (insert.root !== 'messages' || !(insert.item.content instanceof Y.ContentAny)) continue;
+    ensure(insert.sub === null, 'bad-record', 'messages form an array');
+    for (const record of insert.item.content.arr.slice(insert.offset)) {
+      checkMessageRecord(record);
+      records.push(record);
+      const current = pending.get(record.id) ?? index.get(record.id);
+      if (!current || supersedes(record, current)) pending.set(record.id, record);
+      insertedIds.add(record.id);
+    }
+  }
+  for (const record of records) {
+    const existing = index.get(record.id);
+    if (existing) checkRevision(existing, record, writer, { concurrent: true });
+    else checkUnseenRecord(record, writer, lookup);
+  }
+  for (const insert of inserts) checkInsert(insert);
 
   // The delete set: each removed item must be the writer's to remove, and messages are only ever replaced.
   const removedRecords = new Map<string, number>();
