@@ -220,10 +220,40 @@ export class Room {
     return this.peers.size;
   }
 
+  /** Updates applied during this loop turn, broadcast together at its end (see `flushBroadcast`). */
+  private pendingBroadcast: Array<{ update: Uint8Array; origin: unknown }> = [];
+  private broadcastScheduled = false;
+
+  /**
+   * Sends the turn's updates as one merged frame per peer (as Hocuspocus does): under load, receivers apply
+   * one update instead of many. A peer never gets back an update it sent, so its own are left out of its frame.
+   */
+  private readonly flushBroadcast = (): void => {
+    this.broadcastScheduled = false;
+    const batch = this.pendingBroadcast;
+    this.pendingBroadcast = [];
+    if (batch.length === 0 || this.closing) return;
+    const merge = (items: typeof batch) => (items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update)));
+    const origins = new Set(batch.map((item) => item.origin));
+    let all: Uint8Array | undefined;
+    for (const peer of this.peers) {
+      if (!origins.has(peer)) {
+        all ??= encodeSyncUpdate(merge(batch), SyncStep.update);
+        peer.send(all, 'update');
+        continue;
+      }
+      const others = batch.filter((item) => item.origin !== peer);
+      if (others.length > 0) peer.send(encodeSyncUpdate(merge(others), SyncStep.update), 'update');
+    }
+  };
+
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === LOAD) return;
-    const frame = encodeSyncUpdate(update, SyncStep.update);
-    for (const peer of this.peers) if (peer !== origin) peer.send(frame, 'update');
+    this.pendingBroadcast.push({ update, origin });
+    if (!this.broadcastScheduled) {
+      this.broadcastScheduled = true;
+      setImmediate(this.flushBroadcast);
+    }
     if (origin === BUS) return; // the instance that accepted it persists it
     this.deps.bus.publish(this.name, 'update', update);
     const seq = ++this.appendSeq;
