@@ -7,10 +7,9 @@ import {
   checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord,
   type MessageLookup,
 } from '../shared/rules.js';
-import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
+import { parseReactionKey, type MessageRecord, type ReceiptEntry, type Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
 import { supersedes } from '../shared/message-log.js';
-import { parseReactionKey } from '../shared/schema.js';
 import { bindClients, boundUser, relayClients } from './client-bindings.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './write-check.js';
