@@ -1,25 +1,15 @@
 // An update that builds on structs the relay lacks is not the sender's fault: closed with 1013, then accepted after a resync.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { RunningRelay } from '../../relay/index.js';
 import { getMessages, sendMessage, type Writer } from '../../shared/conversation.js';
-import { exportDoc, frames, mintToken, rawClient, startTestRelay, tempDir, waitFor } from './helpers.js';
+import { exportDoc, frames, mintToken, rawClient, useTestRelay, waitFor } from './helpers.js';
 
 const ROOM = 'two-tabs';
 const ada: Writer = { userId: 'user-ada', role: 'write' };
-const data = tempDir();
-let relay: RunningRelay;
-
-beforeAll(async () => {
-  relay = await startTestRelay({ dataDir: data.dir });
-});
-afterAll(async () => {
-  await relay.close();
-  data.cleanup();
-});
+const server = useTestRelay();
 
 const connect = async () => {
-  const client = rawClient(relay, ROOM, { token: await mintToken({ sub: ada.userId }) });
+  const client = rawClient(server.relay, ROOM, { token: await mintToken({ sub: ada.userId }) });
   await client.opened;
   await waitFor(() => client.frames.length > 0, 5000, 'greeting');
   return client;
@@ -40,13 +30,13 @@ describe('updates with missing dependencies', () => {
     const closed = await early.closedWith();
     expect(closed.code).toBe(1013);
     expect(closed.reason).toContain('missing-dependency');
-    expect(getMessages(await exportDoc(relay, ROOM))).toEqual([]);
+    expect(getMessages(await exportDoc(server.relay, ROOM))).toEqual([]);
 
     // After reconnecting, B's sync step 2 carries everything the relay lacks: accepted.
     const resync = await connect();
     resync.send(frames.update(Y.encodeStateAsUpdate(tabB), 1));
-    await waitFor(async () => getMessages(await exportDoc(relay, ROOM)).length === 2, 5000, 'both messages stored');
-    expect(getMessages(await exportDoc(relay, ROOM)).map((m) => m.text)).toEqual(['from tab A', 'from tab B, after A']);
+    await waitFor(async () => getMessages(await exportDoc(server.relay, ROOM)).length === 2, 5000, 'both messages stored');
+    expect(getMessages(await exportDoc(server.relay, ROOM)).map((m) => m.text)).toEqual(['from tab A', 'from tab B, after A']);
     expect(resync.closed).toBeUndefined();
     resync.ws.close();
   });

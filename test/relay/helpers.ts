@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
@@ -29,6 +30,28 @@ export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs = 50
 export const tempDir = (): { dir: string; cleanup: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-relay-test-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+/**
+ * One relay (own data directory) for a whole test file: started before its tests, closed and removed after.
+ * Read `.relay` inside tests.
+ */
+export const useTestRelay = (options: Partial<RelayOptions> = {}): { readonly relay: RunningRelay } => {
+  const data = tempDir();
+  let relay: RunningRelay | undefined;
+  beforeAll(async () => {
+    relay = await startTestRelay({ dataDir: data.dir, ...options });
+  });
+  afterAll(async () => {
+    await relay?.close();
+    data.cleanup();
+  });
+  return {
+    get relay() {
+      if (!relay) throw new Error('the test relay is not running');
+      return relay;
+    },
+  };
 };
 
 /** Starts a quiet relay with the test secret on an OS-assigned port. */
