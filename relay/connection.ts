@@ -1,173 +1,257 @@
 // One authenticated WebSocket in a room: rate limits, frame dispatch, the write check, and its close codes.
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import { CloseCode, type Role } from '../shared/protocol.js';
 import type { Room, RoomPeer } from './room.js';
-import type { Identity } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
-import { createTokenBucket } from './token-bucket.js';
+import type { RelaySocket } from './relay-socket.js';
+import { refill } from './token-bucket.js';
 import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-messages.js';
 import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
 
-export interface ConnectionDeps {
-  ws: WebSocket;
-  room: Room;
-  identity: Identity;
-  role: Role;
-  wantsAcks: boolean;
+/** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
+export interface ConnectionShared {
   limits: RelayLimits;
   metrics: Metrics;
   log: Logger;
   checkUpdate: CheckUpdate;
-  /** Called once, when the socket has closed for any reason. */
-  onClosed: () => void;
+  /** Called once per connection, when its socket has closed for any reason. */
+  onClosed(connection: Connection): void;
 }
 
-/** The longest a timer may wait (setTimeout's limit); later expiries re-arm. */
-const MAX_TIMER_MS = 2_147_483_647;
+/** What a connection keeps from its token: not the claims, nor the grants once the role is resolved. */
+export interface ConnectionUser {
+  /** `sub`. */
+  id: string;
+  name: string;
+  /** The role the token grants on this room. */
+  role: Role;
+  /** Token expiry, ms since the epoch. */
+  expiresAt: number;
+}
 
-/** Attaches the protocol to an open socket and joins the room. Returns the peer (for tests and shutdown). */
-export const attachConnection = (deps: ConnectionDeps): RoomPeer => {
-  const { ws, room, identity, role, limits, metrics, log } = deps;
-  const messages = createTokenBucket(limits.messagesPerSecond, limits.messageBurst);
-  const bytes = createTokenBucket(limits.bytesPerSecond, limits.byteBurst);
+/** The sync-request bucket's burst (its rate is `syncRequestsPerMinute`). */
+const SYNC_REQUEST_BURST = 10;
+
+/**
+ * A connection's state, in one object with its methods on the prototype. Idle connections are most of what
+ * a relay holds: a closure per handler (with its context), bound functions and an object per rate limit
+ * cost ≈2.7 KB more heap per connection than this. The socket's listeners are shared and find the
+ * connection via `RelaySocket.connection`.
+ */
+export class Connection implements RoomPeer {
+  readonly ownedClients = new Set<number>();
+  lastWriteSeq = 0;
+  readonly userId: string;
+  readonly wantsAcks: boolean;
+  readonly room: Room;
+  /** Token expiry, ms since the epoch. */
+  readonly expiresAt: number;
+  private readonly ws: RelaySocket;
+  private readonly shared: ConnectionShared;
+  private readonly userName: string;
+  private readonly role: Role;
+  private closed = false;
+  /** Whether the socket is corked until the next loop turn (see `send`). */
+  private corked = false;
+  // The three rate-limit buckets (token-bucket.ts), refilled together from one clock reading.
+  private messageTokens: number;
+  private byteTokens: number;
   // Answering a step 1 encodes (part of) the document: cheap to ask, costly to answer, so it has its own budget.
-  const syncRequests = createTokenBucket(limits.syncRequestsPerMinute / 60, 10);
-  let closed = false;
-  let expiryTimer: NodeJS.Timeout | undefined;
-  // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
-  const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket?.uncork();
-  };
+  private syncTokens: number;
+  private refilledAt: number;
 
-  const close = (code: number, reason: string, refusal?: string) => {
-    if (closed) return;
-    closed = true;
+  constructor(ws: RelaySocket, room: Room, user: ConnectionUser, wantsAcks: boolean, shared: ConnectionShared) {
+    this.userId = user.id;
+    this.wantsAcks = wantsAcks;
+    this.room = room;
+    this.expiresAt = user.expiresAt;
+    this.ws = ws;
+    this.shared = shared;
+    this.userName = user.name;
+    this.role = user.role;
+    this.messageTokens = shared.limits.messageBurst;
+    this.byteTokens = shared.limits.byteBurst;
+    this.syncTokens = SYNC_REQUEST_BURST;
+    this.refilledAt = performance.now();
+  }
+
+  /** Whether the connection still serves its socket (not closed by either side). */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean {
+    const { ws } = this;
+    if (this.closed || ws.readyState !== ws.OPEN) return false;
+    // A reader that cannot keep up is closed rather than buffered for without bound. A catch-up is
+    // exempt: it is bounded by the document, which the relay holds anyway, and may exceed the budget.
+    if (kind !== 'catch-up' && ws.bufferedAmount > this.shared.limits.maxBufferedBytes) {
+      this.close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
+      return false;
+    }
+    // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
+    const socket = netSocketOf(ws);
+    if (!this.corked && socket) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(Connection.uncork, this);
+    }
+    ws.send(frame);
+    const { metrics } = this.shared;
+    metrics.bytesOut.inc(undefined, frame.byteLength);
+    if (kind !== 'other') metrics.updatesOut.inc();
+    return true;
+  }
+
+  /** Closes the socket (once) and leaves the room; `refusal` is counted in the refusals metric. */
+  close(code: number, reason: string, refusal?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { metrics, log } = this.shared;
     if (refusal) metrics.refusals.inc({ reason: refusal });
-    log.debug({ room: room.name, user: identity.id, code, reason }, 'closing connection');
-    room.removePeer(peer);
-    ws.close(code, reason);
-  };
+    log.debug({ room: this.room.name, user: this.userId, code, reason }, 'closing connection');
+    this.room.removePeer(this);
+    this.ws.close(code, reason);
+  }
 
-  const peer: RoomPeer = {
-    userId: identity.id,
-    wantsAcks: deps.wantsAcks,
-    ownedClients: new Set(),
-    lastWriteSeq: 0,
-    send(frame, kind) {
-      if (closed || ws.readyState !== ws.OPEN) return false;
-      // A reader that cannot keep up is closed rather than buffered for without bound. A catch-up is
-      // exempt: it is bounded by the document, which the relay holds anyway, and may exceed the budget.
-      if (kind !== 'catch-up' && ws.bufferedAmount > limits.maxBufferedBytes) {
-        close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
-        return false;
-      }
-      if (!corked && socket) {
-        corked = true;
-        socket.cork();
-        setImmediate(uncork);
-      }
-      ws.send(frame);
-      metrics.bytesOut.inc(undefined, frame.byteLength);
-      if (kind !== 'other') metrics.updatesOut.inc();
-      return true;
-    },
-    close(code, reason) {
-      close(code, reason);
-    },
-  };
+  /** Closes the connection because its token expired (see ExpirySweep). */
+  expire(): void {
+    this.close(CloseCode.unauthorized, 'token expired', 'token-expired');
+  }
 
-  /** Where the write check runs: after decoding, before the update is applied, stored or forwarded. */
-  const handleIncomingUpdate = (update: Uint8Array): void => {
-    if (isEmptyUpdate(update)) {
-      // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
-      room.acknowledge(peer);
-      return;
-    }
-    try {
-      deps.checkUpdate({ room: room.name, doc: room.doc, update, user: { id: identity.id, name: identity.name }, role });
-    } catch (error) {
-      const rule = ruleOf(error);
-      metrics.writeRefusals.inc({ rule });
-      close(closeCodeOf(error), `write refused: ${rule}`, 'forbidden-write');
-      return;
-    }
-    try {
-      room.applyFromPeer(peer, update);
-    } catch (error) {
-      // Yjs rejected an update that decoded: treat as malformed, the room keeps what it had.
-      throw new MalformedFrameError(`update could not be applied: ${(error as Error).message}`);
-    }
-    metrics.updatesIn.inc();
-  };
-
-  const onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-    if (closed) return;
+  /** Handles one incoming WebSocket message. */
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
     if (!isBinary) {
-      close(CloseCode.badRequest, 'text frames are not part of the protocol', 'malformed');
+      this.close(CloseCode.badRequest, 'text frames are not part of the protocol', 'malformed');
       return;
     }
+    const { metrics, log, limits } = this.shared;
     const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     metrics.bytesIn.inc(undefined, frame.byteLength);
-    if (!messages.take(1) || !bytes.take(frame.byteLength)) {
-      close(CloseCode.rateLimited, 'rate limit exceeded', 'rate-limited');
+    this.refill(limits);
+    if (this.messageTokens < 1 || this.byteTokens < frame.byteLength) {
+      this.close(CloseCode.rateLimited, 'rate limit exceeded', 'rate-limited');
       return;
     }
+    this.messageTokens -= 1;
+    this.byteTokens -= frame.byteLength;
+    const { room } = this;
     if (room.closing) return; // shutting down: the client resyncs after reconnecting
     try {
       const message = decodeIncoming(frame);
       metrics.messagesIn.inc({ type: message.type });
       switch (message.type) {
         case 'sync-step1':
-          if (!syncRequests.take(1)) {
-            close(CloseCode.rateLimited, 'too many sync requests', 'rate-limited');
+          if (this.syncTokens < 1) {
+            this.close(CloseCode.rateLimited, 'too many sync requests', 'rate-limited');
             return;
           }
-          room.sendMissing(peer, message.stateVector);
+          this.syncTokens -= 1;
+          room.sendMissing(this, message.stateVector);
           break;
         case 'sync-step2':
         case 'sync-update':
-          handleIncomingUpdate(message.update);
+          this.handleIncomingUpdate(message.update);
           break;
         case 'awareness':
-          for (const reason of room.applyAwarenessFromPeer(peer, message.entries)) metrics.refusals.inc({ reason });
+          for (const reason of room.applyAwarenessFromPeer(this, message.entries)) metrics.refusals.inc({ reason });
           break;
         case 'query-awareness':
-          room.sendAwareness(peer);
+          room.sendAwareness(this);
           break;
       }
     } catch (error) {
       if (!(error instanceof MalformedFrameError)) log.warn({ err: error, room: room.name }, 'unexpected error handling a frame');
-      close(CloseCode.badRequest, 'malformed frame', 'malformed');
+      this.close(CloseCode.badRequest, 'malformed frame', 'malformed');
     }
-  };
+  }
 
-  const armExpiry = () => {
-    const wait = identity.expiresAt - Date.now();
-    if (wait <= 0) {
-      close(CloseCode.unauthorized, 'token expired', 'token-expired');
+  /** Called once, when the socket has closed (whoever closed it). */
+  socketClosed(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.room.removePeer(this);
+    }
+    this.shared.onClosed(this);
+  }
+
+  /** Called for a socket error; ws closes the socket itself. */
+  socketError(error: Error): void {
+    this.shared.log.debug({ err: error, room: this.room.name }, 'socket error');
+  }
+
+  /** Static (the connection is passed to setImmediate) so that corking allocates no closure. */
+  private static uncork(connection: Connection): void {
+    connection.corked = false;
+    netSocketOf(connection.ws)?.uncork();
+  }
+
+  /** Refills the three buckets up to now. */
+  private refill(limits: RelayLimits): void {
+    const now = performance.now();
+    const elapsed = now - this.refilledAt;
+    this.refilledAt = now;
+    this.messageTokens = refill(this.messageTokens, limits.messageBurst, limits.messagesPerSecond, elapsed);
+    this.byteTokens = refill(this.byteTokens, limits.byteBurst, limits.bytesPerSecond, elapsed);
+    this.syncTokens = refill(this.syncTokens, SYNC_REQUEST_BURST, limits.syncRequestsPerMinute / 60, elapsed);
+  }
+
+  /** Where the write check runs: after decoding, before the update is applied, stored or forwarded. */
+  private handleIncomingUpdate(update: Uint8Array): void {
+    const { room } = this;
+    if (isEmptyUpdate(update)) {
+      // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
+      room.acknowledge(this);
       return;
     }
-    expiryTimer = setTimeout(armExpiry, Math.min(wait, MAX_TIMER_MS));
-  };
-
-  ws.on('message', onMessage);
-  ws.on('error', (error) => log.debug({ err: error, room: room.name }, 'socket error'));
-  ws.once('close', () => {
-    if (expiryTimer) clearTimeout(expiryTimer);
-    if (!closed) {
-      closed = true;
-      room.removePeer(peer);
+    const { metrics, checkUpdate } = this.shared;
+    try {
+      checkUpdate({ room: room.name, doc: room.doc, update, user: { id: this.userId, name: this.userName }, role: this.role });
+    } catch (error) {
+      const rule = ruleOf(error);
+      metrics.writeRefusals.inc({ rule });
+      this.close(closeCodeOf(error), `write refused: ${rule}`, 'forbidden-write');
+      return;
     }
-    deps.onClosed();
-  });
+    try {
+      room.applyFromPeer(this, update);
+    } catch (error) {
+      // Yjs rejected an update that decoded: treat as malformed, the room keeps what it had.
+      throw new MalformedFrameError(`update could not be applied: ${(error as Error).message}`);
+    }
+    metrics.updatesIn.inc();
+  }
+}
 
-  metrics.connectionsOpened.inc();
-  room.addPeer(peer);
-  armExpiry();
-  return peer;
+/** The net socket under a ws socket (ws keeps it in a private field), for corking. */
+const netSocketOf = (ws: RelaySocket) => (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+
+/** The one `message` listener of every connection's socket (`this` is the socket). */
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as RelaySocket).connection?.receive(data, isBinary);
+}
+
+/**
+ * Attaches the protocol to an open socket and joins the room. Returns the connection (the room's peer).
+ * The caller routes the socket's `close` and `error` events to `socketClosed` and `socketError`, and
+ * expires the connection when its token does (`expiresAt`, `expire`).
+ */
+export const attachConnection = (
+  ws: RelaySocket,
+  room: Room,
+  user: ConnectionUser,
+  wantsAcks: boolean,
+  shared: ConnectionShared,
+): Connection => {
+  const connection = new Connection(ws, room, user, wantsAcks, shared);
+  ws.connection = connection;
+  ws.on('message', onSocketMessage);
+  shared.metrics.connectionsOpened.inc();
+  room.addPeer(connection);
+  // A token still within the verifier's clock tolerance may be expired already.
+  if (connection.expiresAt - Date.now() <= 0) connection.expire();
+  return connection;
 };

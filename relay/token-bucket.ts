@@ -1,27 +1,9 @@
-// Token buckets for per-connection rate limits.
+// Token-bucket arithmetic for per-connection rate limits; the connection holds the buckets' state as plain fields.
 
-/** A bucket that refills continuously at `ratePerSecond` up to `capacity`. */
-export interface TokenBucket {
-  /** Takes `amount` tokens if available; returns false (taking nothing) when the bucket is short. */
-  take(amount: number): boolean;
-}
-
-/** Creates a full bucket. `now` is injectable for tests. */
-export const createTokenBucket = (
-  ratePerSecond: number,
-  capacity: number,
-  now: () => number = performance.now.bind(performance),
-): TokenBucket => {
-  let tokens = capacity;
-  let last = now();
-  return {
-    take(amount) {
-      const t = now();
-      tokens = Math.min(capacity, tokens + ((t - last) / 1000) * ratePerSecond);
-      last = t;
-      if (tokens < amount) return false;
-      tokens -= amount;
-      return true;
-    },
-  };
-};
+/**
+ * The tokens in a bucket that held `tokens` `elapsedMs` ago and refills continuously at `ratePerSecond`,
+ * up to `capacity`. Refilling in several steps gives the same result as in one, so buckets that share a
+ * clock reading can be refilled together, each whenever convenient.
+ */
+export const refill = (tokens: number, capacity: number, ratePerSecond: number, elapsedMs: number): number =>
+  Math.min(capacity, tokens + (elapsedMs / 1000) * ratePerSecond);

@@ -10,7 +10,9 @@ import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
 import type { CheckUpdate } from './write-check.js';
 import type { Room } from './room.js';
-import { attachConnection } from './connection.js';
+import { attachConnection, type Connection, type ConnectionShared } from './connection.js';
+import { ExpirySweep, type Expiring } from './expiry-sweep.js';
+import { relaySocketClass, type RelaySocket } from './relay-socket.js';
 
 export interface UpgradeDeps {
   verifyToken: VerifyToken;
@@ -43,6 +45,11 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+/** Every socket's one `error` listener (`this` is the socket); a refused socket's errors are ignored. */
+function onSocketError(this: WebSocket, error: Error): void {
+  (this as RelaySocket).connection?.socketError(error);
+}
+
 const rejectHttp = (socket: Duplex, status: number, text: string) => {
   if (socket.writable) {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -62,8 +69,14 @@ export const parseRoomTarget = (target: string): { room: string; query: URLSearc
 /** Creates the upgrade handler around a `ws` server in no-server mode. */
 export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
   const { limits, metrics, log } = deps;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
-  const sockets = new Set<WebSocket>();
+  // ws closes oversized frames with 1009; Parley's contract names that 4413 (see relay-socket.ts).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+    WebSocket: relaySocketClass(() => metrics.refusals.inc({ reason: 'frame-too-large' })),
+  });
+  const sockets = new Set<RelaySocket>();
   const perUser = new Map<string, number>();
   let pending = 0;
   let connections = 0;
@@ -106,6 +119,29 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     }
   };
 
+  const shared: ConnectionShared = {
+    limits,
+    metrics,
+    log,
+    checkUpdate: deps.checkUpdate,
+    onClosed: (connection: Connection) => {
+      connections--;
+      releaseUser(connection.userId);
+      deps.rooms.release(connection.room);
+    },
+  };
+
+  // Token expiry: one timer for all connections instead of one each.
+  const expiry = new ExpirySweep(function* (): Iterable<Expiring> {
+    for (const ws of sockets) if (ws.connection?.open) yield ws.connection;
+  });
+
+  /** Every socket's one `close` listener (`this` is the socket): shared, so that it costs no closure per socket. */
+  function onSocketClose(this: WebSocket): void {
+    sockets.delete(this as RelaySocket);
+    (this as RelaySocket).connection?.socketClosed();
+  }
+
   const undo = (outcome: Outcome) => {
     if (!outcome.ok) return;
     releaseUser(outcome.identity.id);
@@ -114,42 +150,23 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
 
   /**
    * Runs once the socket is a WebSocket. Kept outside `handle` so that nothing a connection keeps alive
-   * (its closures) holds on to the upgrade request (which carries the token in its URL) or its buffers.
+   * holds on to the upgrade request (which carries the token in its URL) or its buffers.
    */
-  const onUpgraded = (ws: WebSocket, result: Outcome) => {
-    // ws closes oversized frames with 1009; Parley's contract names that 4413.
-    const close = ws.close.bind(ws);
-    ws.close = (code?: number, reason?: string | Buffer) => {
-      if (code !== 1009) return close(code, reason);
-      metrics.refusals.inc({ reason: 'frame-too-large' });
-      return close(CloseCode.frameTooLarge, 'frame too large');
-    };
+  const onUpgraded = (ws: RelaySocket, result: Outcome) => {
     sockets.add(ws);
-    ws.once('close', () => sockets.delete(ws));
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
     if (!result.ok) {
       metrics.refusals.inc({ reason: result.refusal });
-      ws.on('error', () => {});
       ws.close(result.code, result.reason);
       return;
     }
     connections++;
-    const { identity, room } = result;
-    attachConnection({
-      ws,
-      room,
-      identity,
-      role: result.role,
-      wantsAcks: result.wantsAcks,
-      limits,
-      metrics,
-      log,
-      checkUpdate: deps.checkUpdate,
-      onClosed: () => {
-        connections--;
-        releaseUser(identity.id);
-        deps.rooms.release(room);
-      },
-    });
+    const { identity } = result;
+    // Only what the connection needs from the token: not the claims, nor the room grants.
+    const user = { id: identity.id, name: identity.name, role: result.role, expiresAt: identity.expiresAt };
+    const connection = attachConnection(ws, result.room, user, result.wantsAcks, shared);
+    if (connection.open) expiry.add(connection.expiresAt);
   };
 
   const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -174,7 +191,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
         outcome = { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
       }
       const result = outcome;
-      wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws, result));
+      wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws as RelaySocket, result));
     }).catch((error: unknown) => {
       log.error({ err: error }, 'upgrade failed');
       socket.destroy();
@@ -188,6 +205,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       return connections;
     },
     terminateAll() {
+      expiry.stop();
       for (const ws of sockets) ws.terminate();
       wss.close();
     },
