@@ -98,12 +98,16 @@ const updateFrame = (update: Uint8Array): Uint8Array => {
   return encoding.toUint8Array(e);
 };
 
-/** A raw client: counts sync updates (and applies them), records acks. */
+/**
+ * A raw client: counts the chat messages it receives from `writer.client` (the relay merges the updates of
+ * one loop turn into one frame, so frames are not messages; each message is one clock of its writer),
+ * optionally applies them, records acks.
+ */
 const connect = async (
   wsUrl: string,
   room: string,
   sub: string,
-  opts: { acks?: boolean; apply?: boolean; onUpdate?: () => void; onAck?: () => void } = {},
+  opts: { acks?: boolean; apply?: boolean; writer?: { client: number }; onUpdate?: (messages: number) => void; onAck?: () => void } = {},
 ) => {
   const ws = new WebSocket(`${wsUrl}/${room}?token=${await token(sub)}${opts.acks ? '&acks=1' : ''}`);
   const doc = new Y.Doc();
@@ -114,9 +118,13 @@ const connect = async (
     if (type === 0) {
       const step = decoding.readVarUint(d);
       if (step === 2) {
-        state.updates++;
-        if (opts.apply) Y.applyUpdate(doc, decoding.readVarUint8Array(d));
-        opts.onUpdate?.();
+        const update = decoding.readVarUint8Array(d);
+        const client = opts.writer?.client;
+        const { from, to } = Y.parseUpdateMeta(update);
+        const messages = client === undefined ? 0 : (to.get(client) ?? 0) - (from.get(client) ?? 0);
+        state.updates += messages;
+        if (opts.apply) Y.applyUpdate(doc, update);
+        if (messages > 0) opts.onUpdate?.(messages);
       }
     } else if (type === 100) {
       state.lastAckClock = Y.decodeStateVector(decoding.readVarUint8Array(d));
@@ -156,10 +164,10 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 const benchCpu = async () => {
   const child = await startRelayChild();
-  const writerConn = await connect(child.wsUrl, 'cpu', 'writer');
-  const reader = await connect(child.wsUrl, 'cpu', 'reader');
   const n = 5000;
-  const { frames } = chatFrames('writer', 500 + n, (i) => `message ${i}: the quick brown fox jumps over the lazy dog`);
+  const { frames, doc } = chatFrames('writer', 500 + n, (i) => `message ${i}: the quick brown fox jumps over the lazy dog`);
+  const writerConn = await connect(child.wsUrl, 'cpu', 'writer');
+  const reader = await connect(child.wsUrl, 'cpu', 'reader', { writer: { client: doc.clientID } });
   // Warm up the JIT, then measure, sending at a steady pace (about 2000/s) rather than one huge burst.
   for (let i = 0; i < 500; i++) writerConn.ws.send(frames[i]!);
   await waitFor(() => reader.updates >= 500, 20_000, 'warm-up');
@@ -188,20 +196,24 @@ const benchFanOut = async (apply: boolean) => {
   const sentAt: number[] = [];
   const latencies: number[] = [];
   const clients = [];
+  const warmUp = 100;
+  const { frames, doc } = chatFrames('writer', warmUp + messages, (i) => `fan-out ${i}`);
   for (let r = 0; r < receivers; r++) {
     const index = { n: 0 };
     const client = await connect(child.wsUrl, 'fanout', `receiver-${r}`, {
       apply,
-      onUpdate: () => {
-        const at = sentAt[index.n++];
-        if (at !== undefined && !Number.isNaN(at)) latencies.push(performance.now() - at);
+      writer: { client: doc.clientID },
+      onUpdate: (received) => {
+        const now = performance.now();
+        for (let k = 0; k < received; k++) {
+          const at = sentAt[index.n++];
+          if (at !== undefined && !Number.isNaN(at)) latencies.push(now - at);
+        }
       },
     });
     clients.push(client);
   }
   const writerConn = await connect(child.wsUrl, 'fanout', 'writer');
-  const warmUp = 100;
-  const { frames } = chatFrames('writer', warmUp + messages, (i) => `fan-out ${i}`);
   // Warm-up messages (JIT, buffers) are sent the same way but not counted.
   for (let i = 0; i < warmUp + messages; i++) {
     const frame = frames[i]!;

@@ -225,26 +225,18 @@ export class Room {
   private broadcastScheduled = false;
 
   /**
-   * Sends the turn's updates as one merged frame per peer (as Hocuspocus does): under load, receivers apply
-   * one update instead of many. A peer never gets back an update it sent, so its own are left out of its frame.
+   * Sends the turn's updates as one merged frame (as Hocuspocus does): under load, receivers apply one update
+   * instead of many. A lone update skips its sender; a merged one goes to everyone, since re-applying one's
+   * own structs is a no-op in Yjs and one merge per turn stays cheap where one per writer would not.
    */
   private readonly flushBroadcast = (): void => {
     this.broadcastScheduled = false;
     const batch = this.pendingBroadcast;
     this.pendingBroadcast = [];
     if (batch.length === 0 || this.closing) return;
-    const merge = (items: typeof batch) => (items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update)));
-    const origins = new Set(batch.map((item) => item.origin));
-    let all: Uint8Array | undefined;
-    for (const peer of this.peers) {
-      if (!origins.has(peer)) {
-        all ??= encodeSyncUpdate(merge(batch), SyncStep.update);
-        peer.send(all, 'update');
-        continue;
-      }
-      const others = batch.filter((item) => item.origin !== peer);
-      if (others.length > 0) peer.send(encodeSyncUpdate(merge(others), SyncStep.update), 'update');
-    }
+    const only = batch.length === 1 ? batch[0]! : undefined;
+    const frame = encodeSyncUpdate(only ? only.update : Y.mergeUpdates(batch.map((item) => item.update)), SyncStep.update);
+    for (const peer of this.peers) if (peer !== only?.origin) peer.send(frame, 'update');
   };
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
