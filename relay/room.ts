@@ -70,7 +70,8 @@ export class Room {
   private durableSeq = 0;
   /** The durable state vector, advanced as appends complete (see `onDurable`). */
   private readonly durableSV: Map<number, number>;
-  private readonly awaitingAck = new Set<RoomPeer>();
+  /** Peers owed an ack, with the durable sequence their last ack reported. */
+  private readonly awaitingAck = new Map<RoomPeer, number>();
   private ackScheduled = false;
   private logBytes: number;
   private failed = false;
@@ -147,7 +148,7 @@ export class Room {
   acknowledge(peer: RoomPeer): void {
     peer.lastWriteSeq = this.appendSeq;
     if (!peer.wantsAcks || this.closing || this.failed) return;
-    this.awaitingAck.add(peer);
+    if (!this.awaitingAck.has(peer)) this.awaitingAck.set(peer, this.durableSeq);
     if (peer.lastWriteSeq <= this.durableSeq) this.scheduleAcks();
   }
 
@@ -294,10 +295,14 @@ export class Room {
     queueMicrotask(() => {
       this.ackScheduled = false;
       let frame: Uint8Array | undefined;
-      for (const peer of this.awaitingAck) {
-        if (peer.lastWriteSeq > this.durableSeq) continue;
+      for (const [peer, reported] of this.awaitingAck) {
+        const complete = peer.lastWriteSeq <= this.durableSeq;
+        // A peer that never stops writing is still told what is durable so far: waiting for all of its
+        // writes to be durable at once would starve it of acks for as long as it writes faster than fsync.
+        if (!complete && this.durableSeq <= reported) continue;
         frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
-        this.awaitingAck.delete(peer);
+        if (complete) this.awaitingAck.delete(peer);
+        else this.awaitingAck.set(peer, this.durableSeq);
         peer.send(frame, 'other');
       }
     });
