@@ -38,6 +38,9 @@ export interface RoomPeer {
 const LOAD = Symbol('load');
 const BUS = Symbol('bus');
 
+/** Most writers in one loop turn that get a merge without their own updates (see flushBroadcast). */
+const MAX_SEPARATE_MERGES = 4;
+
 /** Most awareness client ids one connection may publish for (a page normally has one). */
 const MAX_CLIENTS_PER_PEER = 4;
 
@@ -227,17 +230,27 @@ export class Room {
 
   /**
    * Sends the turn's updates as one merged frame (as Hocuspocus does): under load, receivers apply one update
-   * instead of many. A lone update skips its sender; a merged one goes to everyone, since re-applying one's
-   * own structs is a no-op in Yjs and one merge per turn stays cheap where one per writer would not.
+   * instead of many. A writer is not sent its own updates back, except when many peers wrote in the same turn:
+   * then everyone gets the one merge (re-applying one's own structs is a no-op in Yjs), because a separate
+   * merge per writer would make a burst quadratic.
    */
   private readonly flushBroadcast = (): void => {
     this.broadcastScheduled = false;
     const batch = this.pendingBroadcast;
     this.pendingBroadcast = [];
     if (batch.length === 0 || this.closing) return;
-    const only = batch.length === 1 ? batch[0]! : undefined;
-    const frame = encodeSyncUpdate(only ? only.update : Y.mergeUpdates(batch.map((item) => item.update)), SyncStep.update);
-    for (const peer of this.peers) if (peer !== only?.origin) peer.send(frame, 'update');
+    const merge = (items: typeof batch) => (items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update)));
+    const all = encodeSyncUpdate(merge(batch), SyncStep.update);
+    const origins = new Set(batch.map((item) => item.origin));
+    const echoOwn = origins.size > MAX_SEPARATE_MERGES;
+    for (const peer of this.peers) {
+      if (echoOwn || !origins.has(peer)) {
+        peer.send(all, 'update');
+        continue;
+      }
+      const others = batch.filter((item) => item.origin !== peer);
+      if (others.length > 0) peer.send(encodeSyncUpdate(merge(others), SyncStep.update), 'update');
+    }
   };
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
