@@ -3,7 +3,8 @@ import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import type { Awareness } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
-import { CloseCode, MessageType } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
+import { MessageType } from '../shared/protocol.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { decodeToken, refreshDelay, type TokenClaims } from './token.js';
 

@@ -1,5 +1,6 @@
 // Reads the claims of the relay's JWTs on the client (no verification: the relay verifies; the client only plans).
-import { ROLES, type Role } from '../shared/protocol.js';
+import { parseRoomGrants, roleForRoom, type RoomGrants } from '../shared/grants.js';
+import type { Role } from '../shared/protocol.js';
 
 /** The claims the client needs from a relay token. */
 export interface TokenClaims {
@@ -7,7 +8,7 @@ export interface TokenClaims {
   name?: string;
   /** Expiry, in seconds since the epoch. */
   exp?: number;
-  rooms: Record<string, Role>;
+  rooms: RoomGrants;
 }
 
 const base64UrlDecode = (text: string): string => {
@@ -26,12 +27,7 @@ export function decodeToken(token: string): TokenClaims | undefined {
     if (typeof payload !== 'object' || payload === null) return undefined;
     const { sub, name, exp, rooms } = payload as Record<string, unknown>;
     if (typeof sub !== 'string' || sub === '') return undefined;
-    const roomRoles: Record<string, Role> = {};
-    if (typeof rooms === 'object' && rooms !== null) {
-      for (const [pattern, role] of Object.entries(rooms)) {
-        if ((ROLES as readonly unknown[]).includes(role)) roomRoles[pattern] = role as Role;
-      }
-    }
+    const roomRoles = parseRoomGrants(rooms, false) ?? {};
     return {
       sub,
       ...(typeof name === 'string' ? { name } : {}),
@@ -43,21 +39,8 @@ export function decodeToken(token: string): TokenClaims | undefined {
   }
 }
 
-/**
- * The role a token grants on `room`: an exact entry wins, else the longest matching `prefix*` pattern, else
- * undefined (no access). Only used to pick the writer's role for local rule checks; the relay decides.
- */
-export function roleFor(claims: TokenClaims, room: string): Role | undefined {
-  const exact = claims.rooms[room];
-  if (exact) return exact;
-  let best: { length: number; role: Role } | undefined;
-  for (const [pattern, role] of Object.entries(claims.rooms)) {
-    if (!pattern.endsWith('*')) continue;
-    const prefix = pattern.slice(0, -1);
-    if (room.startsWith(prefix) && (!best || prefix.length > best.length)) best = { length: prefix.length, role };
-  }
-  return best?.role;
-}
+/** The role a token grants on `room` (see `roleForRoom`); only used to pre-check local writes: the relay decides. */
+export const roleFor = (claims: TokenClaims, room: string): Role | undefined => roleForRoom(claims.rooms, room);
 
 /**
  * When to fetch a fresh token, in ms from now: a third of the remaining lifetime before expiry, at most

@@ -1,7 +1,8 @@
 // Token verification with jose (algorithm allow-list, exp required, iss/aud checks) and room role resolution.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { ROLES, isValidRoomName, type Role } from '../shared/protocol.js';
+import { parseRoomGrants, type RoomGrants } from '../shared/grants.js';
+import type { Role } from '../shared/protocol.js';
 import { ConfigError, type JwtOptions } from './options.js';
 
 /** A verified identity and its room grants. */
@@ -11,7 +12,7 @@ export interface Identity {
   /** `name` claim, or `sub` when absent. */
   name: string;
   /** `rooms` claim, already validated. */
-  rooms: Record<string, Role>;
+  rooms: RoomGrants;
   /** Expiry, in ms since the epoch. */
   expiresAt: number;
 }
@@ -25,43 +26,6 @@ export class TokenError extends Error {
 export type VerifyToken = (token: string) => Promise<Identity>;
 
 const MAX_TOKEN_LENGTH = 8192;
-const MAX_ROOM_GRANTS = 256;
-
-/** Patterns in a `rooms` claim: a room name, or a prefix followed by `*` (`*` alone grants every room). */
-export const isValidRoomPattern = (pattern: string): boolean =>
-  pattern === '*' ||
-  (pattern.endsWith('*') ? /^[A-Za-z0-9._~-]{1,127}\*$/.test(pattern) : isValidRoomName(pattern));
-
-/** Validates a `rooms` claim; returns undefined when it is not an object of pattern → role. */
-export const parseRoomGrants = (value: unknown): Record<string, Role> | undefined => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_ROOM_GRANTS) return undefined;
-  const grants: Record<string, Role> = Object.create(null) as Record<string, Role>;
-  for (const [pattern, role] of entries) {
-    if (!isValidRoomPattern(pattern) || !(ROLES as readonly unknown[]).includes(role)) return undefined;
-    grants[pattern] = role as Role;
-  }
-  return grants;
-};
-
-/**
- * The role a grant map gives on `room`: an exact entry wins, else the longest matching `prefix*` pattern.
- * Returns undefined when nothing matches.
- */
-export const roleForRoom = (grants: Record<string, Role>, room: string): Role | undefined => {
-  const exact = Object.hasOwn(grants, room) ? grants[room] : undefined;
-  if (exact !== undefined) return exact;
-  let best: { length: number; role: Role } | undefined;
-  for (const [pattern, role] of Object.entries(grants)) {
-    if (!pattern.endsWith('*')) continue;
-    const prefix = pattern.slice(0, -1);
-    if (room.startsWith(prefix) && (best === undefined || prefix.length > best.length)) {
-      best = { length: prefix.length, role };
-    }
-  }
-  return best?.role;
-};
 
 /** Algorithms accepted for each kind of public key; `none` is never accepted. */
 const algorithmsFor = (key: KeyObject): string[] => {

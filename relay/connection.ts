@@ -1,7 +1,8 @@
 // One authenticated WebSocket in a room: rate limits, frame dispatch, the write check, and its close codes.
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { CloseCode, type Role } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
+import { type Role } from '../shared/protocol.js';
 import type { Room, RoomPeer } from './room.js';
 import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';

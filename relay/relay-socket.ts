@@ -1,6 +1,6 @@
 // The relay's WebSocket class: ws's own, plus a link to the connection it serves and Parley's 4413 for oversized frames.
 import { WebSocket } from 'ws';
-import { CloseCode } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
 import type { Connection } from './connection.js';
 
 /** A socket accepted by the relay. Listeners are shared by all sockets and reach their connection from here. */

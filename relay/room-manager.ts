@@ -1,6 +1,6 @@
 // Loads rooms on first use, shares them between connections, unloads idle ones and deletes rooms.
 import type { Logger } from 'pino';
-import { CloseCode } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
 import { Room } from './room.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';

@@ -1,7 +1,7 @@
 // The conversation guard: checks every incoming update against the room's rules before it is applied, stored or forwarded.
 import * as Y from 'yjs';
 import { RuleError, ensure } from '../shared/errors.js';
-import { CloseCode } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
 import {
   checkCanWrite, checkMessageRecord, checkMeta, checkOwnEntry, checkProfile, checkReactionKey, checkReactionValue,
   checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRevision, checkTopLevel, checkUnseenRecord,

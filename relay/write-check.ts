@@ -1,6 +1,7 @@
 // The write-check seam: a hook that may refuse any incoming update before it touches a room.
 import type * as Y from 'yjs';
-import { CloseCode, type Role } from '../shared/protocol.js';
+import { CloseCode } from '../shared/close-codes.js';
+import { type Role } from '../shared/protocol.js';
 
 /** Who is writing, as proven by their token. */
 export interface WriteUser {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests need (Debian's Chromium) when they are missing; never downloads a browser of its own.
+# Installs the system packages the tests need (Debian's Chromium, redis-server, PostgreSQL) when missing; never downloads a browser of its own.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

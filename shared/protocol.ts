@@ -1,4 +1,4 @@
-// Wire constants shared by relay and client: y-websocket message types, Parley's extensions, close codes and room names.
+// Wire constants shared by relay and client: y-websocket message types, Parley's extensions and room names.
 
 /**
  * The relay speaks the y-websocket protocol: every binary frame starts with a varUint message type.
@@ -16,28 +16,6 @@ export const MessageType = {
   queryAwareness: 3,
   durableAck: 100,
 } as const;
-
-/** WebSocket close codes the relay uses after the upgrade, each sent with a short human reason. */
-export const CloseCode = {
-  /** The relay is shutting down or restarting: reconnect later. */
-  shuttingDown: 1012,
-  /** An update built on data the relay does not have yet (another tab's, say): reconnect and resync. */
-  tryAgainLater: 1013,
-  /** Malformed request or frame. */
-  badRequest: 4400,
-  /** Token missing, invalid or expired (also when it expires during a session): refresh it and reconnect. */
-  unauthorized: 4401,
-  /** No access to the room, or a write the token's role or the room's rules forbid: do not retry. */
-  forbidden: 4403,
-  /** The room was deleted. */
-  roomDeleted: 4404,
-  /** A frame was larger than the relay accepts. */
-  frameTooLarge: 4413,
-  /** Too many updates or bytes, too many connections, or too slow a reader. */
-  rateLimited: 4429,
-} as const;
-
-export type CloseCodeName = keyof typeof CloseCode;
 
 /** Room names: 1–128 characters of `[A-Za-z0-9._~-]`, never `.` or `..`. */
 export const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
