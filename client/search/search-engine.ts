@@ -1,5 +1,7 @@
 // The full-text index itself (MiniSearch): applies changes, answers queries, serializes. No I/O, no DOM.
 import MiniSearch, { type Options, type SearchResult } from 'minisearch';
+import { isMessageId } from '../../shared/ids.js';
+import { isValidRoomName } from '../../shared/protocol.js';
 import type { IndexChanges, IndexedMessage, SearchHit, SearchRequest, SearchResponse } from './search-types.js';
 import { highlightRanges, indexTerm, MIN_PREFIX_LENGTH, prepareQuery, words } from './text.js';
 
@@ -9,12 +11,40 @@ const MAX_LIMIT = 200;
 /** The document id inside the index: room and message id (neither ever contains a space). */
 const keyOf = (room: string, messageId: string): string => `${room} ${messageId}`;
 
-type Stored = Omit<IndexedMessage, never>;
-const STORED: (keyof IndexedMessage)[] = [
-  'room', 'messageId', 'author', 'createdAt', 'text', 'files', 'hasAttachment', 'threadRoot', 'version',
-];
+/** The document key back into room and message id. */
+const splitKey = (key: string): [string, string] => {
+  const space = key.indexOf(' ');
+  return [key.slice(0, space), key.slice(space + 1)];
+};
 
-const OPTIONS: Options<IndexedMessage & { id: string }> = {
+/**
+ * What the index stores per message (besides its words): what a result shows. Room and message id are in
+ * the key; empty fields are left out (they would be repeated 100,000 times in the snapshot).
+ */
+interface Entry {
+  id: string;
+  author: string;
+  createdAt: number;
+  text: string;
+  version: string;
+  files?: string;
+  hasAttachment?: true;
+  threadRoot?: string;
+}
+const STORED: (keyof Entry)[] = ['author', 'createdAt', 'text', 'version', 'files', 'hasAttachment', 'threadRoot'];
+
+const toEntry = (message: IndexedMessage): Entry => ({
+  id: keyOf(message.room, message.messageId),
+  author: message.author,
+  createdAt: message.createdAt,
+  text: message.text,
+  version: message.version,
+  ...(message.files ? { files: message.files } : {}),
+  ...(message.hasAttachment ? { hasAttachment: true as const } : {}),
+  ...(message.threadRoot !== undefined ? { threadRoot: message.threadRoot } : {}),
+});
+
+const OPTIONS: Options<Entry> = {
   idField: 'id',
   fields: ['text', 'files'],
   storeFields: STORED,
@@ -35,10 +65,10 @@ export type RoomVersions = Map<string, Map<string, string>>;
  * message's text is gone from memory and from the next snapshot.
  */
 export class SearchEngine {
-  private index: MiniSearch<IndexedMessage & { id: string }>;
+  private index: MiniSearch<Entry>;
   private readonly rooms: RoomVersions;
 
-  private constructor(index: MiniSearch<IndexedMessage & { id: string }>, rooms: RoomVersions) {
+  private constructor(index: MiniSearch<Entry>, rooms: RoomVersions) {
     this.index = index;
     this.rooms = rooms;
   }
@@ -51,10 +81,14 @@ export class SearchEngine {
   static deserialize(json: string): SearchEngine {
     const js = JSON.parse(json) as Parameters<typeof MiniSearch.loadJS>[0];
     const rooms: RoomVersions = new Map();
-    for (const fields of Object.values(js.storedFields ?? {}) as Stored[]) {
-      let versions = rooms.get(fields.room);
-      if (!versions) rooms.set(fields.room, (versions = new Map()));
-      versions.set(fields.messageId, fields.version);
+    const keys = js.documentIds as Record<string, string>;
+    for (const [shortId, fields] of Object.entries(js.storedFields ?? {}) as [string, Entry][]) {
+      const key = keys[shortId];
+      if (key === undefined) continue;
+      const [room, messageId] = splitKey(key);
+      let versions = rooms.get(room);
+      if (!versions) rooms.set(room, (versions = new Map()));
+      versions.set(messageId, fields.version);
     }
     return new SearchEngine(MiniSearch.loadJS(js, OPTIONS), rooms);
   }
@@ -78,13 +112,15 @@ export class SearchEngine {
 
   /** Applies one batch of changes; returns whether anything changed. */
   apply({ room, upserts, removes }: IndexChanges): boolean {
+    // Keys are `room messageId`: anything that could not round-trip through one is not a message of a room.
+    if (!isValidRoomName(room)) return false;
     let changed = false;
     for (const messageId of removes) changed = this.remove(room, messageId) || changed;
     for (const message of upserts) {
-      if (message.room !== room) continue;
+      if (message.room !== room || !isMessageId(message.messageId) || typeof message.text !== 'string') continue;
       if (this.rooms.get(room)?.get(message.messageId) === message.version) continue;
       this.remove(room, message.messageId);
-      this.index.add({ ...message, id: keyOf(room, message.messageId) });
+      this.index.add(toEntry(message));
       let versions = this.rooms.get(room);
       if (!versions) this.rooms.set(room, (versions = new Map()));
       versions.set(message.messageId, message.version);
@@ -104,7 +140,7 @@ export class SearchEngine {
 
   private remove(room: string, messageId: string): boolean {
     const key = keyOf(room, messageId);
-    const stored = this.index.getStoredFields(key) as Stored | undefined;
+    const stored = this.index.getStoredFields(key) as Omit<Entry, 'id'> | undefined;
     if (!stored) return false;
     this.index.remove({ ...stored, id: key });
     const versions = this.rooms.get(room);
@@ -136,9 +172,9 @@ export class SearchEngine {
 function makeFilter(request: SearchRequest): ((result: SearchResult) => boolean) | undefined {
   const { room, author, hasAttachment, from, to } = request;
   const checks: ((r: SearchResult) => boolean)[] = [];
-  if (typeof room === 'string') checks.push((r) => r['room'] === room);
+  if (typeof room === 'string') checks.push((r) => (r.id as string).startsWith(`${room} `));
   if (typeof author === 'string') checks.push((r) => r['author'] === author);
-  if (typeof hasAttachment === 'boolean') checks.push((r) => r['hasAttachment'] === hasAttachment);
+  if (typeof hasAttachment === 'boolean') checks.push((r) => (r['hasAttachment'] === true) === hasAttachment);
   if (typeof from === 'number' && Number.isFinite(from)) checks.push((r) => (r['createdAt'] as number) >= from);
   if (typeof to === 'number' && Number.isFinite(to)) checks.push((r) => (r['createdAt'] as number) < to);
   if (checks.length === 0) return undefined;
@@ -148,13 +184,14 @@ function makeFilter(request: SearchRequest): ((result: SearchResult) => boolean)
 function toHit(result: SearchResult): SearchHit {
   const text = result['text'] as string;
   const threadRoot = result['threadRoot'] as string | undefined;
+  const [room, messageId] = splitKey(result.id as string);
   return {
-    room: result['room'] as string,
-    messageId: result['messageId'] as string,
+    room,
+    messageId,
     author: result['author'] as string,
     createdAt: result['createdAt'] as number,
     text,
-    hasAttachment: result['hasAttachment'] as boolean,
+    hasAttachment: result['hasAttachment'] === true,
     ...(threadRoot !== undefined ? { threadRoot } : {}),
     score: result.score,
     terms: result.terms,

@@ -8,7 +8,7 @@ import type { IndexChanges, IndexStats, SearchRequest, SearchResponse } from './
  *   open(userId)          loads the stored index (or starts empty); must come first
  *   apply(changes)        changes of one conversation (from its Y.Doc); replies once applied in memory
  *   versions(room)        → [messageId, version][] held for room (the page diffs its document against it)
- *   index-cached()        reads every conversation cached on the device and indexes what changed
+ *   index-cached()        reads every conversation cached on the device, indexes what changed, writes a snapshot
  *   query(request, lane)  → SearchResponse; a newer query in the same lane answers older waiting ones `null`
  *   flush()               writes the journal and a fresh snapshot; replies when durable
  *   stats()               → IndexStats
@@ -31,7 +31,8 @@ export interface ResultOf {
   open: { messages: number; rooms: number };
   apply: boolean;
   versions: [string, string][];
-  'index-cached': { rooms: number; upserts: number; removes: number };
+  /** `readMs`: reading and decoding the cached documents; `indexMs`: diffing and indexing (worker time). */
+  'index-cached': { rooms: number; upserts: number; removes: number; readMs: number; indexMs: number };
   query: SearchResponse | null;
   flush: IndexStats;
   stats: IndexStats;

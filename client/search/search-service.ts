@@ -30,6 +30,8 @@ export class SearchService {
   private changedTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly latestQuery = new Map<string, number>();
   private closed = false;
+  /** While above zero (a scan of cached conversations), changes are not written until the scan's snapshot. */
+  private bulk = 0;
 
   constructor(private readonly emit: (event: WorkerEvent) => void) {}
 
@@ -56,20 +58,32 @@ export class SearchService {
     },
     'index-cached': async () => {
       const userId = await this.ready();
+      const timing = { readMs: 0, indexMs: 0 };
       let upserts = 0;
       let removes = 0;
       const rooms = await cachedRooms(userId).catch(() => []);
-      for (const room of rooms) {
-        if (this.closed) break;
-        const doc = await loadCachedDoc(userId, room).catch(() => undefined);
-        if (!doc) continue;
-        const changes = diffRoom(room, readMessageLog(doc), this.engine.versions(room));
-        doc.destroy();
-        upserts += changes.upserts.length;
-        removes += changes.removes.length;
-        this.apply(changes);
+      // One snapshot at the end rather than journal writes and compactions while the index grows.
+      this.bulk++;
+      try {
+        for (const room of rooms) {
+          if (this.closed) break;
+          const t0 = performance.now();
+          const doc = await loadCachedDoc(userId, room).catch(() => undefined);
+          const t1 = performance.now();
+          timing.readMs += t1 - t0;
+          if (!doc) continue;
+          const changes = diffRoom(room, readMessageLog(doc), this.engine.versions(room));
+          doc.destroy();
+          upserts += changes.upserts.length;
+          removes += changes.removes.length;
+          this.apply(changes);
+          timing.indexMs += performance.now() - t1;
+        }
+      } finally {
+        this.bulk--;
       }
-      return { rooms: rooms.length, upserts, removes };
+      if (upserts + removes > 0) await this.persist(true);
+      return { rooms: rooms.length, upserts, removes, readMs: Math.round(timing.readMs), indexMs: Math.round(timing.indexMs) };
     },
     query: async ({ id, request, lane }) => {
       this.latestQuery.set(lane, id);
@@ -134,7 +148,7 @@ export class SearchService {
     if (!this.engine.apply(changes)) return false;
     this.pending.push(changes);
     this.journalMessages += changes.upserts.length + changes.removes.length;
-    this.journalTimer ??= setTimeout(() => {
+    if (this.bulk === 0) this.journalTimer ??= setTimeout(() => {
       this.journalTimer = undefined;
       void this.persist(false);
     }, JOURNAL_DELAY_MS);

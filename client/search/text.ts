@@ -24,8 +24,11 @@ export const STOP_WORDS: ReadonlySet<string> = new Set([
   'will', 'with', 'le', 'la', 'les', 'un', 'une', 'des', 'du', 'de', 'et', 'ou', 'en',
 ]);
 
-/** Case- and accent-folded form of a word: `Café` → `cafe`, `ÉCOLE` → `ecole`. */
-export const fold = (word: string): string => word.normalize('NFD').replace(MARKS, '').toLowerCase().normalize('NFC');
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Case- and accent-folded form of a word: `Café` → `cafe`, `ÉCOLE` → `ecole` (ASCII words skip normalization: most words). */
+export const fold = (word: string): string =>
+  ASCII.test(word) ? word.toLowerCase() : word.normalize('NFD').replace(MARKS, '').toLowerCase().normalize('NFC');
 
 /** The words of `text` as written (not folded). */
 export const words = (text: string): string[] => text.match(WORD) ?? [];
