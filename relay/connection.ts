@@ -8,8 +8,9 @@ import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
 import type { RelaySocket } from './relay-socket.js';
 import { refill } from './token-bucket.js';
-import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-messages.js';
-import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
+import { MalformedFrameError, decodeIncoming } from './protocol-messages.js';
+import { acceptUpdate } from './accept-update.js';
+import { closeCodeOf, refusalReason, ruleOf, type CheckUpdate } from './write-check.js';
 
 /** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
 export interface ConnectionShared {
@@ -200,30 +201,18 @@ export class Connection implements RoomPeer {
     this.syncTokens = refill(this.syncTokens, SYNC_REQUEST_BURST, limits.syncRequestsPerMinute / 60, elapsed);
   }
 
-  /** Where the write check runs: after decoding, before the update is applied, stored or forwarded. */
+  /** Hands an incoming update to the accept path (accept-update.ts) and closes the connection if it is refused. */
   private handleIncomingUpdate(update: Uint8Array): void {
-    const { room } = this;
-    if (isEmptyUpdate(update)) {
-      // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
-      room.acknowledge(this);
-      return;
-    }
     const { metrics, checkUpdate } = this.shared;
-    try {
-      checkUpdate({ room: room.name, doc: room.doc, update, user: { id: this.userId, name: this.userName }, role: this.role });
-    } catch (error) {
-      const rule = ruleOf(error);
-      metrics.writeRefusals.inc({ rule });
-      this.close(closeCodeOf(error), `write refused: ${rule}`, 'forbidden-write');
+    const sender = { peer: this, user: { id: this.userId, name: this.userName }, role: this.role };
+    const outcome = acceptUpdate(this.room, sender, update, checkUpdate);
+    if (outcome.accepted) {
+      if (!outcome.empty) metrics.updatesIn.inc();
       return;
     }
-    try {
-      room.applyFromPeer(this, update);
-    } catch (error) {
-      // Yjs rejected an update that decoded: treat as malformed, the room keeps what it had.
-      throw new MalformedFrameError(`update could not be applied: ${(error as Error).message}`);
-    }
-    metrics.updatesIn.inc();
+    const rule = ruleOf(outcome.error);
+    metrics.writeRefusals.inc({ rule });
+    this.close(closeCodeOf(outcome.error), refusalReason(rule), 'forbidden-write');
   }
 }
 
