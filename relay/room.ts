@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
 import type { Metrics } from './metrics.js';
+import type { CloseEvent } from '../shared/close-codes.js';
 import {
   SyncStep,
   encodeAwarenessEntries,
@@ -251,12 +252,12 @@ export class Room {
     await this.deps.store.compact(this.name, Y.encodeStateAsUpdate(this.doc));
   }
 
-  /** Closes every peer (with `code`) and frees the document. The caller flushes first when it should. */
-  destroy(code: number, reason: string): void {
+  /** Closes every peer (with `event`) and frees the document. The caller flushes first when it should. */
+  destroy(event: CloseEvent): void {
     this.closing = true;
     for (const peer of [...this.peers]) {
       this.removePeer(peer);
-      peer.close(code, reason);
+      peer.close(event.code, event.reason);
     }
     this.deps.bus.leave(this.name);
     this.awareness.off('update', this.onAwarenessUpdate);

@@ -1,6 +1,6 @@
 // The write-check seam: a hook that may refuse any incoming update before it touches a room.
 import type * as Y from 'yjs';
-import { CloseCode, CloseEvents, closeReason } from '../shared/close-codes.js';
+import { CloseCode, CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import { type Role } from '../shared/protocol.js';
 import type { DecodedUpdate } from './update-structure.js';
 
@@ -71,8 +71,13 @@ export const closeCodeOf = (error: unknown): number => {
   return code === CloseCode.tryAgainLater ? code : CloseCode.forbidden;
 };
 
-/** The close reason for a refused write: the named event's prefix followed by the rule (`write refused: read-only`). */
-export const refusalReason = (rule: string): string => closeReason(CloseEvents.writeRefused, rule);
+/**
+ * How to close a connection whose write a hook refused: `writeRefused` (4403) with the rule as detail
+ * (`write refused: read-only`), or `tryAgainLater` (1013, `write refused: missing-dependency`) when the
+ * client should resync and retry.
+ */
+export const refusalCloseOf = (error: unknown): { event: CloseEvent; detail?: string } =>
+  closeCodeOf(error) === CloseCode.tryAgainLater ? { event: CloseEvents.tryAgainLater } : { event: CloseEvents.writeRefused, detail: ruleOf(error) };
 
 
 /** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */
