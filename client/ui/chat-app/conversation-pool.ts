@@ -1,7 +1,7 @@
 // The app's open conversations: one per room of the user's inbox, kept open for live unread counts, presence and notifications.
-import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../index.js';
-import { roomStatus, type RoomStatus } from './chat-room.js';
-import { NewMessageTracker } from './new-messages.js';
+import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../../index.js';
+import { roomStatus, type RoomStatus } from '../chat-room/room-status.js';
+import { NewMessageTracker } from '../shared/new-messages.js';
 
 /** What the conversation list shows for one room. */
 export interface RoomSummary {

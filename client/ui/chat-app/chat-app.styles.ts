@@ -93,34 +93,6 @@ export const chatAppStyles = css`
     padding: 0.8em;
     border-bottom: 1px solid var(--_border);
   }
-  .avatar {
-    position: relative;
-    flex: none;
-    display: inline-grid;
-    place-items: center;
-    width: 2.4em;
-    height: 2.4em;
-    border-radius: 50%;
-    background: var(--_accent);
-    color: var(--_accent-fg);
-    font-weight: 700;
-  }
-  .dot {
-    position: absolute;
-    right: -1px;
-    bottom: -1px;
-    width: 0.7em;
-    height: 0.7em;
-    border-radius: 50%;
-    border: 2px solid var(--_surface);
-    background: #2e9d57;
-  }
-  .dot[data-presence='away'] {
-    background: #c9a227;
-  }
-  .dot[data-presence='busy'] {
-    background: #d64545;
-  }
   .who {
     flex: 1;
     min-width: 0;
@@ -227,16 +199,8 @@ export const chatAppStyles = css`
     white-space: nowrap;
   }
   .online {
-    color: #1f7a43;
+    color: var(--_online-fg);
     font-size: 0.8em;
-  }
-  :host([theme='dark']) .online {
-    color: #6fd596;
-  }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) .online {
-      color: #6fd596;
-    }
   }
   .when {
     color: var(--_muted);

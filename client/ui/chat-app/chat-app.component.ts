@@ -1,14 +1,15 @@
-// <chat-app>: the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
+// The <chat-app> class (registered by chat-app.ts): the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import { logout, type MessageView, type Presence } from '../index.js';
-import { chatAppStyles } from './chat-app-styles.js';
-import './chat-room.js';
+import { property, state } from 'lit/decorators.js';
+import { logout, type MessageView, type Presence } from '../../index.js';
+import '../chat-room/chat-room.js';
+import { avatarStyles } from '../shared/avatar.styles.js';
+import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
+import { themeStyles } from '../shared/theme.js';
+import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
-import { dayKey, excerpt, initials, timeLabel } from './format.js';
 import { Notifier } from './notifier.js';
-import { themeStyles } from './theme.js';
 
 const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
 const activeKey = (userId: string): string => `parley:active:${userId}`;
@@ -17,9 +18,8 @@ const activeKey = (userId: string): string => `parley:active:${userId}`;
  * The app served at `/` by `npm start`. Everything it shows comes from IndexedDB first, so it opens with
  * the relay down (the service worker caches the shell); the relay only syncs.
  */
-@customElement('chat-app')
 export class ChatApp extends LitElement {
-  static override styles = [themeStyles, chatAppStyles];
+  static override styles = [themeStyles, avatarStyles, chatAppStyles];
 
   /** Base URL of the relay (default: the server the app came from). */
   @property() relay?: string;
@@ -323,9 +323,3 @@ function roomFromHash(): string | undefined {
   }
 }
 
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'chat-app': ChatApp;
-  }
-}
