@@ -64,12 +64,46 @@ export const chatAppStyles = css`
     cursor: progress;
   }
   .error {
+    /* Never shrunk by the list below it: a two-line error stays readable. */
+    flex: none;
+    display: flex;
+    gap: 0.4em;
+    align-items: flex-start;
     color: var(--_danger);
     margin: 0.3em 0.9em;
     font-size: 0.9em;
+    font-weight: 600;
   }
-  .signin .error {
+  .signin p.error {
     margin: 0;
+    color: var(--_danger);
+  }
+  .notice {
+    margin: 0;
+    font-size: 0.85em;
+    color: var(--_fg);
+  }
+  .unsent {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4em;
+  }
+  .unsent p {
+    margin: 0;
+    font-size: 0.88em;
+    font-weight: 600;
+    color: var(--_danger);
+  }
+  button.danger {
+    background: var(--_danger);
+    color: var(--_bg);
+  }
+  .logo {
+    color: var(--_accent);
+  }
+  .logo .icon {
+    width: 1.1em;
+    height: 1.1em;
   }
   .hint {
     font-size: 0.85em;
@@ -225,6 +259,11 @@ export const chatAppStyles = css`
     font-size: 0.78em;
     font-weight: 700;
     text-align: center;
+  }
+  .badge[data-muted] {
+    background: transparent;
+    color: var(--_muted);
+    box-shadow: inset 0 0 0 1px var(--_muted);
   }
   .mute {
     background: transparent;

@@ -97,6 +97,12 @@ export const themeStyles = css`
     font: inherit;
     color: inherit;
   }
+  .icon {
+    width: 1.15em;
+    height: 1.15em;
+    vertical-align: -0.2em;
+    flex: none;
+  }
   :focus-visible {
     outline: 2px solid var(--_focus);
     outline-offset: 2px;
