@@ -1,18 +1,17 @@
 // Logout: closes the user's open conversations (here and in other tabs) and deletes all their local data.
 import { openChannel } from './channel.js';
-import { openConversationsOf } from './conversation.js';
+import { logoutChannel, openConversationsOf } from './conversation/registry.js';
 import { clientDbName, deleteDatabase, docDbName, listDatabases, userDbPrefix } from './idb.js';
 import { dropLocalStore, localStoreFor } from './local-store.js';
 import { searchDbName } from './search/index-store.js';
 import { terminateLocalSearch } from './search/local-search.js';
 
-/** Channel on which open conversations of a user (in any tab) hear that the user logged out. */
-export const logoutChannel = (userId: string): string => `${userDbPrefix(userId)}:logout`;
+export { logoutChannel };
 
 /**
  * Wipes everything this device keeps for `userId`: each conversation's document database, the outbox, the
- * inbox, the durable-ack records and the search index. Open conversations of the user are closed first, in this page and (by
- * message) in other tabs; their databases also close themselves when asked to by the deletion. Messages
+ * inbox, the durable-ack records and the search index. Open conversations of the user are closed first, in
+ * this page and (by message) in other tabs; their databases also close themselves when asked to by the deletion. Messages
  * still in the outbox are lost: that is what logging out on a shared computer is for.
  */
 export async function logout(userId: string): Promise<void> {
