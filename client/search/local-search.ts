@@ -59,10 +59,14 @@ export class LocalSearch {
     const stopObserving = observeMessages(doc, room, (changes) => this.send(changes));
     let stopped = false;
     const stop = (): void => {
+      if (stopped) return;
       stopped = true;
       stopObserving();
+      doc.off('destroy', stop);
       if (this.watched.get(room)?.doc === doc) this.watched.delete(room);
     };
+    // A closed conversation destroys its document: stop with it.
+    doc.on('destroy', stop);
     this.watched.set(room, { doc, stop });
     void this.call({ type: 'versions', room }).then(
       (versions) => {
