@@ -8,7 +8,7 @@ import type { IndexChanges, IndexedMessage } from './search-types.js';
 export function toIndexed(room: string, record: MessageRecord): IndexedMessage | undefined {
   if (record.deleted === true || typeof record.text !== 'string') return undefined;
   const attachments = Array.isArray(record.attachments) ? record.attachments : [];
-  const threadRoot = (record as { threadRoot?: unknown }).threadRoot;
+  const { threadRoot } = record;
   return {
     room,
     messageId: record.id,
