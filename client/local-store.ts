@@ -9,6 +9,8 @@ export interface OutboxEntry {
   text: string;
   createdAt: number;
   replyTo?: string;
+  threadRoot?: string;
+  alsoInMain?: true;
   attachments?: Attachment[];
   /** Set when the model refused the message at flush time (it then stays here, shown as failed). */
   error?: string;
