@@ -32,7 +32,10 @@ export interface StoredIndex {
  */
 export class IndexStore {
   private db: IDBDatabase | undefined;
+  /** Highest journal key whose changes this index holds (loaded, written here, or caught up from other tabs). */
   private lastJournalKey = 0;
+  /** Journal keys written by this worker after `lastJournalKey` was last advanced past them. */
+  private readonly ownKeys = new Set<number>();
   journalEntries = 0;
   snapshotBytes = 0;
 
@@ -90,13 +93,35 @@ export class IndexStore {
     const os = tx.objectStore('journal');
     const keys = batch.map((changes) => request(os.add(changes)));
     await transactionDone(tx);
-    for (const key of await Promise.all(keys)) this.lastJournalKey = Math.max(this.lastJournalKey, Number(key));
+    for (const key of await Promise.all(keys)) this.ownKeys.add(Number(key));
     this.journalEntries += batch.length;
   }
 
   /**
-   * Stores `json` (the whole index, serialized after every journal entry written so far was applied) and
-   * drops those journal entries.
+   * Journal entries other tabs' workers wrote since this index last caught up, in order; once the caller
+   * has applied them, the snapshot it writes covers them too.
+   */
+  async othersChanges(): Promise<IndexChanges[]> {
+    const db = this.need();
+    const tx = db.transaction('journal', 'readonly');
+    const range = IDBKeyRange.lowerBound(this.lastJournalKey, true);
+    const [values, keys] = await Promise.all([
+      request(tx.objectStore('journal').getAll(range)) as Promise<IndexChanges[]>,
+      request(tx.objectStore('journal').getAllKeys(range)),
+    ]);
+    const others: IndexChanges[] = [];
+    keys.forEach((key, i) => {
+      const n = Number(key);
+      if (!this.ownKeys.has(n)) others.push(values[i]!);
+      this.ownKeys.delete(n);
+      this.lastJournalKey = Math.max(this.lastJournalKey, n);
+    });
+    return others;
+  }
+
+  /**
+   * Stores `json` (the whole index, serialized after `othersChanges()` was applied, so it holds every journal
+   * entry up to the key that call reached) and drops those journal entries.
    */
   async compact(json: string): Promise<void> {
     const covered = this.lastJournalKey;

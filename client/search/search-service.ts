@@ -169,6 +169,9 @@ export class SearchService {
       }
       try {
         if (snapshot || this.journalMessages >= COMPACT_AFTER_MESSAGES) {
+          // Another tab's worker may have journalled changes this index never saw: take them in first,
+          // since the snapshot replaces the journal entries it covers.
+          for (const changes of await store.othersChanges()) this.engine.apply(changes);
           // The snapshot covers everything applied so far, pending changes included.
           this.pending = [];
           const json = this.engine.serialize();

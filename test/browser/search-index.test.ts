@@ -5,7 +5,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { deleteMessage, editMessage, sendMessage, type Writer } from '../../shared/conversation.js';
 import { docDbName, listDatabases } from '../../client/idb.js';
 import { logout } from '../../client/logout.js';
-import { openLocalSearch, type LocalSearch } from '../../client/search/local-search.js';
+import { LocalSearch, openLocalSearch } from '../../client/search/local-search.js';
 import { searchDbName } from '../../client/search/index-store.js';
 import type { SearchResponse } from '../../client/search/search-types.js';
 import { MAX_QUERY_TERMS } from '../../client/search/text.js';
@@ -149,6 +149,32 @@ describe('local search', () => {
     search.watch(room, doc);
     await expectFound(search, 'walrus', [second.id]);
     await expectFound(search, 'persistent', []);
+  });
+
+  it('keeps what two tabs indexed when each writes a snapshot (two workers on one database)', async () => {
+    const user = uniqueUser('Tabs');
+    const [r1, r2] = [uniqueRoom('search-tab1'), uniqueRoom('search-tab2')];
+    const tab1 = new LocalSearch({ userId: user.id });
+    const tab2 = new LocalSearch({ userId: user.id });
+    open.push(tab1, tab2);
+    await Promise.all([tab1.ready, tab2.ready]);
+    const d1 = new Y.Doc();
+    const d2 = new Y.Doc();
+    const m1 = sendMessage(d1, ada, { text: 'first tab platypus' });
+    const m2 = sendMessage(d2, bob, { text: 'second tab platypus' });
+    // Tab 2 journals first, then tab 1 (a higher journal key), then tab 1 compacts: the journal entries it
+    // drops include tab 2's, so its snapshot must hold tab 2's message too.
+    tab2.watch(r2, d2);
+    await expectFound(tab2, 'platypus', [m2.id]);
+    await waitFor(async () => (await tab2.stats()).journalEntries > 0, { what: 'tab 2 journalled its change' });
+    tab1.watch(r1, d1);
+    await expectFound(tab1, 'platypus', [m1.id]);
+    await waitFor(async () => (await tab1.stats()).journalEntries > 0, { what: 'tab 1 journalled its change' });
+    await tab1.flush();
+    await tab2.close();
+    await tab1.close();
+    const later = start(user.id);
+    await expectFound(later, 'platypus', [m1.id, m2.id]);
   });
 
   it('indexes every conversation cached on the device, in the worker', async () => {
