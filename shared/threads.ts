@@ -7,7 +7,7 @@ import { LIMITS, type MessageRecord, type ThreadReadsEntry, type Writer } from '
 import { replaceUserEntry, userEntries } from './user-entries.js';
 
 /** Whether a message shows in the main flow: not a thread reply, or one also sent to the conversation. */
-export const inMainFlow = (record: MessageRecord): boolean => record.threadRoot === undefined || record.alsoInMain === true;
+export const inMainFlow = (record: Pick<MessageRecord, 'threadRoot' | 'alsoInMain'>): boolean => record.threadRoot === undefined || record.alsoInMain === true;
 
 const threadCache = new WeakMap<MessageLog, Map<string, ResolvedMessage[]>>();
 

@@ -53,9 +53,12 @@ export class LocalSearch {
   /**
    * Keeps `room`'s messages in the index while `doc` is open: first what changed since the index last saw
    * the conversation, then every new, edited or deleted message. Returns the function that stops watching.
+   * Watching the same document again is a no-op (it returns the same function).
    */
   watch(room: string, doc: Y.Doc): () => void {
-    this.watched.get(room)?.stop();
+    const existing = this.watched.get(room);
+    if (existing?.doc === doc) return existing.stop;
+    existing?.stop();
     const stopObserving = observeMessages(doc, room, (changes) => this.send(changes));
     let stopped = false;
     const stop = (): void => {

@@ -16,6 +16,15 @@ import { navigate } from './message-navigation.js';
 import { renderRow, type ReactionGroup, type RowActions } from './message-row.js';
 import { groupReactions } from './reactions.js';
 import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
+import { inMainFlow, type ThreadSummary } from '../../../shared/conversation.js';
+import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
+import '../chat-search/chat-search.js';
+import '../chat-thread/chat-thread.js';
+import { renderPinnedBar } from './pinned-bar.js';
+import { threadsPinsStyles } from './threads-pins.styles.js';
+
+/** How long a message shown from search or a pin stays highlighted. */
+const HIGHLIGHT_MS = 3_000;
 
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
@@ -32,7 +41,7 @@ import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } 
  * @slot empty - shown when the room has no messages yet
  */
 export class ChatRoom extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatRoomStyles];
+  static override styles = [themeStyles, avatarStyles, chatRoomStyles, threadsPinsStyles];
 
   static {
     // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
@@ -62,6 +71,22 @@ export class ChatRoom extends LitElement {
 
   /** A conversation opened by the page with `openConversation`: shown as is and left open on disconnect. */
   @property({ attribute: false }) conversation?: Conversation;
+
+  /** Turns off in-conversation search (the header's search button), for embeds. */
+  @property({ type: Boolean, attribute: 'no-search' }) noSearch = false;
+
+  /** Turns off threads: every reply shows in the main flow and no thread can be started. */
+  @property({ type: Boolean, attribute: 'no-threads' }) noThreads = false;
+
+  /** The local search to use (default: the user's, from `openLocalSearch`, fed with this conversation). */
+  @property({ attribute: false }) search?: LocalSearch;
+
+  @state() private searchOpen = false;
+  @state() private threadRoot: string | undefined;
+  @state() private pinIndex = 0;
+  @state() private highlightId: string | undefined;
+  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  private mainFlow: { of: ConversationState; messages: MessageView[] } | undefined;
 
   @state() private pickerFor: string | undefined;
   @state() private activeId: string | undefined;
@@ -114,6 +139,32 @@ export class ChatRoom extends LitElement {
     this.history.scrollToLatest();
   }
 
+  /**
+   * Shows message `id`, scrolled into view and highlighted, however far back it is; a thread reply opens its
+   * thread. Resolves false when the conversation has no such message (yet).
+   */
+  async scrollToMessage(id: string): Promise<boolean> {
+    const state = this.controller.state;
+    const message = state?.messages.find((m) => m.id === id);
+    if (!state || !message) return false;
+    this.highlight(id);
+    if (message.threadRoot !== undefined && !this.noThreads && !inMainFlow(message)) {
+      this.threadRoot = message.threadRoot;
+      await this.updateComplete;
+      return true;
+    }
+    const index = this.mainMessages(state).findIndex((m) => m.id === id);
+    if (index < 0) return false;
+    await this.updateComplete;
+    await this.focusMessage(index);
+    return true;
+  }
+
+  /** Opens the thread panel of `root` (undefined closes it). */
+  openThread(root: string | undefined): void {
+    this.threadRoot = this.noThreads ? undefined : root;
+  }
+
   /** Moves keyboard focus to the composer. */
   override focus(options?: FocusOptions): void {
     this.input?.focus(options);
@@ -153,7 +204,7 @@ export class ChatRoom extends LitElement {
     if (!next.loaded) return;
     if (!this.dividerSet) {
       this.dividerSet = true;
-      this.dividerId = firstUnread(next.messages, next.unread);
+      this.dividerId = firstUnread(this.mainMessages(next), next.unread);
     }
     this.noticeNewMessages(next);
   }
@@ -188,7 +239,7 @@ export class ChatRoom extends LitElement {
     const conversation = this.controller.conversation;
     const state = this.controller.state;
     if (!conversation || !state?.loaded || state.unread === 0 || state.closed) return;
-    const messages = state.messages;
+    const messages = this.mainMessages(state);
     let index = this.history.lastVisibleIndex();
     while (index >= 0 && (messages[index]!.mine || messages[index]!.queued)) index--;
     const id = messages[index]?.id;
@@ -213,8 +264,22 @@ export class ChatRoom extends LitElement {
       <div class="header" part="header">
         <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
         ${this.renderPresence(state)}
+        ${this.noSearch
+          ? nothing
+          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>🔍</button>`}
         <span class="status" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
       </div>
+      ${state
+        ? renderPinnedBar({
+            pins: state.pins,
+            index: this.pinIndex,
+            canUnpin: state.canPin && canWrite,
+            nameOf: (id) => this.nameOf(id, state),
+            open: (id) => void this.scrollToMessage(id),
+            next: () => this.pinIndex++,
+            unpin: (id) => void this.run(() => this.controller.conversation?.unpin(id)),
+          })
+        : nothing}
       ${this.renderBanner(state, this.banner ?? status)}
       <div
         class="log"
@@ -241,7 +306,64 @@ export class ChatRoom extends LitElement {
         ? html`<div class="error" role="alert">${this.errorText}<button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>✕</button></div>`
         : nothing}
       ${this.composer.renderForm(canWrite)}
+      ${this.renderSidePanels()}
     `;
+  }
+
+  private renderSidePanels(): unknown {
+    const conversation = this.controller.conversation;
+    return html`${this.searchOpen && !this.noSearch && conversation
+      ? html`<div class="side side-search"><chat-search
+          part="search"
+          .search=${this.localSearch()}
+          room=${conversation.room}
+          theme=${this.theme}
+          placeholder="Search this conversation"
+          .nameOf=${(id: string) => this.nameOf(id)}
+          @chat-search-select=${(e: CustomEvent<{ messageId: string }>) => {
+            e.stopPropagation();
+            void this.scrollToMessage(e.detail.messageId);
+          }}
+          @chat-search-close=${this.toggleSearch}
+        ></chat-search></div>`
+      : nothing}
+    ${this.threadRoot !== undefined && conversation
+      ? html`<div class="side"><chat-thread
+          part="thread"
+          .conversation=${conversation}
+          root=${this.threadRoot}
+          theme=${this.theme}
+          @chat-thread-close=${() => (this.threadRoot = undefined)}
+        ></chat-thread></div>`
+      : nothing}`;
+  }
+
+  /** The user's local search, fed with this conversation while the element shows it. */
+  private localSearch(): LocalSearch | undefined {
+    const conversation = this.controller.conversation;
+    if (!conversation) return undefined;
+    const search = this.search ?? openLocalSearch({ userId: conversation.user.id });
+    search.watch(conversation.room, conversation.doc);
+    return search;
+  }
+
+  private toggleSearch(): void {
+    this.searchOpen = !this.searchOpen;
+    if (this.searchOpen) void this.updateComplete.then(() => this.renderRoot.querySelector('chat-search')?.focus());
+  }
+
+  private highlight(id: string): void {
+    clearTimeout(this.highlightTimer);
+    this.highlightId = id;
+    this.highlightTimer = setTimeout(() => (this.highlightId = undefined), HIGHLIGHT_MS);
+  }
+
+  /** The messages of the main flow (thread-only replies live in their thread), computed once per state. */
+  private mainMessages(state: ConversationState): MessageView[] {
+    if (this.mainFlow?.of !== state) {
+      this.mainFlow = { of: state, messages: this.noThreads ? [...state.messages] : state.messages.filter((m) => inMainFlow(m)) };
+    }
+    return this.mainFlow.messages;
   }
 
   private renderPresence(state: ConversationState | undefined): TemplateResult | typeof nothing {
@@ -271,8 +393,10 @@ export class ChatRoom extends LitElement {
 
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
-    const messages = state.messages;
+    const messages = this.mainMessages(state);
     if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
+    const threads = new Map<string, ThreadSummary>(this.noThreads ? [] : state.threads.map((t) => [t.root, t]));
+    const pinned = new Set(state.pins.map((p) => p.message.id));
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
@@ -292,6 +416,11 @@ export class ChatRoom extends LitElement {
         picker: m.id === this.pickerFor,
         canWrite,
         actions,
+        thread: threads.get(m.id),
+        threads: !this.noThreads,
+        pinned: pinned.has(m.id),
+        canPin: state.canPin && canWrite,
+        highlight: m.id === this.highlightId,
       });
     });
   }
@@ -317,6 +446,8 @@ export class ChatRoom extends LitElement {
       void this.run(() => (mine ? this.controller.conversation?.unreact(m.id, emoji) : this.controller.conversation?.react(m.id, emoji)));
     },
     retry: (m) => void this.retry(m),
+    openThread: (m) => this.openThread(m.id),
+    togglePin: (m, pinned) => void this.run(() => (pinned ? this.controller.conversation?.unpin(m.id) : this.controller.conversation?.pin(m.id))),
   };
 
   private async retry(m: MessageView): Promise<void> {
@@ -333,7 +464,8 @@ export class ChatRoom extends LitElement {
 
   /** Moves through messages with the arrow keys; the focused message's actions join the tab order. */
   private onLogKeydown(event: KeyboardEvent): void {
-    const messages = this.controller.state?.messages ?? [];
+    const state = this.controller.state;
+    const messages = state ? this.mainMessages(state) : [];
     if (event.key === 'Escape') {
       if (this.pickerFor) this.pickerFor = undefined;
       else this.input?.focus();

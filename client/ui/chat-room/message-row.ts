@@ -1,7 +1,9 @@
 // Renders one history row of <chat-room>: day separator, unread divider, bubble, quote, reactions, ticks and actions.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { MessageView } from '../../index.js';
+import type { ThreadSummary } from '../../../shared/conversation.js';
 import { dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
+import { renderThreadSummary } from './thread-summary.js';
 
 /** Reactions to one message grouped by emoji, as shown under it. */
 export interface ReactionGroup {
@@ -18,6 +20,9 @@ export interface RowActions {
   togglePicker(message: MessageView): void;
   toggleReaction(message: MessageView, emoji: string, mine: boolean): void;
   retry(message: MessageView): void;
+  /** Opens the thread under `message` (its panel; replying there starts the thread). */
+  openThread?(message: MessageView): void;
+  togglePin?(message: MessageView, pinned: boolean): void;
 }
 
 export interface RowContext {
@@ -33,6 +38,14 @@ export interface RowContext {
   picker: boolean;
   canWrite: boolean;
   actions: RowActions;
+  /** The thread under this message, when it has replies. */
+  thread?: ThreadSummary | undefined;
+  /** Threads are offered (top-level messages, when the host shows threads). */
+  threads?: boolean;
+  pinned?: boolean;
+  canPin?: boolean;
+  /** Briefly highlighted (a search result or a pinned message being shown). */
+  highlight?: boolean;
 }
 
 /** The emoji offered by the reaction picker. */
@@ -74,7 +87,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
     ${newDay ? html`<div class="day" part="day">${dayLabel(m.createdAt)}</div>` : nothing}
     ${ctx.unreadDivider ? html`<div class="divider" part="unread-divider">New messages</div>` : nothing}
     <div
-      class="msg ${m.mine ? 'mine' : ''}"
+      class="msg ${m.mine ? 'mine' : ''} ${ctx.highlight ? 'highlight' : ''}"
       part="message ${m.mine ? 'message-mine' : 'message-other'}"
       data-id=${m.id}
       data-status=${m.status ?? nothing}
@@ -117,6 +130,9 @@ export function renderRow(ctx: RowContext): TemplateResult {
             )}
           </div>`
         : nothing}
+      ${ctx.thread && actions.openThread
+        ? renderThreadSummary(ctx.thread, () => actions.openThread!(m), tab)
+        : nothing}
       ${ctx.picker
         ? html`<div class="picker" role="group" aria-label="Pick a reaction">
             ${QUICK_REACTIONS.map(
@@ -129,6 +145,12 @@ export function renderRow(ctx: RowContext): TemplateResult {
         : html`<div class="actions" role="group" aria-label="Message actions">
             ${m.queued ? nothing : html`<button type="button" data-action="reply" tabindex=${tab} aria-label="Reply" title="Reply" @click=${() => actions.reply(m)}>↩</button>`}
             ${m.queued ? nothing : html`<button type="button" data-action="react" tabindex=${tab} aria-label="Add reaction" title="Add reaction" aria-expanded=${ctx.picker ? 'true' : 'false'} @click=${() => actions.togglePicker(m)}>☺</button>`}
+            ${ctx.threads && !m.queued && m.threadRoot === undefined && actions.openThread
+              ? html`<button type="button" data-action="thread" tabindex=${tab} aria-label="Reply in thread" title="Reply in thread" @click=${() => actions.openThread!(m)}>🧵</button>`
+              : nothing}
+            ${ctx.canPin && !m.queued && actions.togglePin
+              ? html`<button type="button" data-action="pin" tabindex=${tab} aria-pressed=${ctx.pinned ? 'true' : 'false'} aria-label=${ctx.pinned ? 'Unpin' : 'Pin'} title=${ctx.pinned ? 'Unpin' : 'Pin'} @click=${() => actions.togglePin!(m, ctx.pinned === true)}>📌</button>`
+              : nothing}
             ${editable ? html`<button type="button" data-action="edit" tabindex=${tab} aria-label="Edit" title="Edit" @click=${() => actions.edit(m)}>✎</button>` : nothing}
             ${editable ? html`<button type="button" data-action="delete" tabindex=${tab} aria-label="Delete" title="Delete" @click=${() => actions.remove(m)}>🗑</button>` : nothing}
           </div>`}
