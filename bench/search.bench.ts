@@ -2,13 +2,15 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { sendMessage } from '../shared/conversation.js';
+import { newMessageId, sendMessage, type MessageRecord } from '../shared/conversation.js';
 import { docDbName } from '../client/idb.js';
 import { openLocalSearch } from '../client/search/local-search.js';
-import { uniqueUser } from '../test/browser/support/helpers.js';
+import { uniqueRoom, uniqueUser } from '../test/browser/support/helpers.js';
+import '../client/ui/chat-room/chat-room.js';
 import { corpus, queries } from './search-corpus.js';
 
 const MESSAGES = 100_000;
+const DEEP = 50_000;
 const ROOMS = 50;
 const QUERIES = 400;
 
@@ -96,5 +98,53 @@ describe('search benchmark', () => {
     const r1 = performance.now();
     await print(`search: reopen the stored index (${loaded.messages} messages: read, gunzip, parse in the worker): ${(r1 - r0).toFixed(0)} ms`);
     await reopened.close();
+  });
+
+  it(`opens a search result ${DEEP} messages back in <chat-room>`, async () => {
+    const user = uniqueUser('Deep');
+    const room = uniqueRoom('bench-deep');
+    const doc = new Y.Doc();
+    // Records pushed in bulk (sendMessage re-reads the log each time: quadratic for a history this long).
+    const start = Date.now() - DEEP * 1_000;
+    const records: MessageRecord[] = Array.from({ length: DEEP }, (_, i) => ({
+      id: newMessageId(),
+      author: i % 2 === 0 ? user.id : 'bob-bench',
+      text: `message ${i} about ${i % 7 === 0 ? 'zeppelins' : 'the weather'}`,
+      createdAt: start + i * 1_000,
+    }));
+    const ids = records.map((r) => r.id);
+    doc.getArray<MessageRecord>('messages').push(records);
+    const persistence = new IndexeddbPersistence(docDbName(user.id, room), doc);
+    await persistence.whenSynced;
+    await persistence.destroy();
+    // An unreachable relay: the figure is the device alone, as when searching offline.
+    const el = document.createElement('chat-room');
+    el.setAttribute('relay', 'ws://127.0.0.1:9');
+    el.setAttribute('room', room);
+    el.setAttribute('user-id', user.id);
+    el.setAttribute('user-name', user.name);
+    el.getToken = async () => 'x.y.z';
+    el.style.cssText = 'height: 600px; width: 480px; display: flex;';
+    document.body.append(el);
+    const shown = (id: string): boolean => Boolean(el.shadowRoot?.querySelector(`.msg.highlight[data-id="${id}"]`));
+    for (;;) {
+      if (el.activeConversation?.getState().messages.length === DEEP) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await el.updateComplete;
+    const times: number[] = [];
+    for (const index of [0, 10, 100, 1_000, 5_000, 20, 2_000, 30, 500, 7]) {
+      el.scrollToLatest();
+      await el.updateComplete;
+      await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+      const id = ids[index]!;
+      const t0 = performance.now();
+      await el.scrollToMessage(id);
+      while (!shown(id)) await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+      times.push(performance.now() - t0);
+    }
+    await print(`search: open a result up to ${DEEP} messages back in <chat-room> (scrollToMessage until the row is on screen, highlighted), ${times.length} runs: median ${percentile(times, 0.5).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms — goal < 300 ms`);
+    el.remove();
+    await el.activeConversation?.close();
   });
 });

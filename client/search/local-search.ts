@@ -10,8 +10,6 @@ export interface LocalSearchOptions {
   userId: string;
   /** URL of the worker script; default `search-worker.js` beside this module (or beside the bundle). */
   workerUrl?: string | URL;
-  /** Run the index in this page instead of a worker (where workers are not allowed). Default false. */
-  inPage?: boolean;
 }
 
 /** A search that follows what the user types: results stream in; stale ones are never delivered. */
@@ -46,8 +44,18 @@ export class LocalSearch {
 
   constructor(options: LocalSearchOptions) {
     this.userId = options.userId;
-    this.port = options.inPage ? this.inPagePort() : this.workerPort(options.workerUrl ?? new URL('./search-worker.js', import.meta.url));
+    let port: Port;
+    try {
+      port = this.workerPort(options.workerUrl ?? new URL('./search-worker.js', import.meta.url));
+    } catch (error) {
+      // Workers refused (a Content-Security-Policy without worker-src, say): search is unavailable, nothing else breaks.
+      this.failure = new Error(`the search worker could not start: ${error instanceof Error ? error.message : String(error)}`);
+      port = { post: () => undefined, terminate: () => undefined };
+    }
+    this.port = port;
     this.ready = this.call({ type: 'open', userId: options.userId });
+    // Callers see the rejection through `ready` and every call; it is not an unhandled one.
+    this.ready.catch(() => undefined);
   }
 
   /**
@@ -191,25 +199,6 @@ export class LocalSearch {
       this.terminate(new Error(`the search worker failed: ${event.message || 'it could not be loaded'}`));
     };
     return { post: (request) => worker.postMessage(request), terminate: () => worker.terminate() };
-  }
-
-  private inPagePort(): Port {
-    let service: { handle(request: WorkerRequest): Promise<unknown> } | undefined;
-    const loading = import('./search-service.js').then(({ SearchService }) => {
-      service = new SearchService((event) => this.receive(event));
-      return service;
-    });
-    return {
-      post: (request) => {
-        void (service ? Promise.resolve(service) : loading).then((s) =>
-          s.handle(structuredClone(request)).then(
-            (result) => this.receive({ id: request.id, ok: true, result }),
-            (error: unknown) => this.receive({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
-          ),
-        );
-      },
-      terminate: () => void loading.then((s) => s.handle({ id: 0, type: 'close' }).catch(() => undefined)),
-    };
   }
 }
 

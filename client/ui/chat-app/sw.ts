@@ -21,7 +21,7 @@ const scope = self as unknown as WorkerScope;
 // Replaced at build time by a hash of the shell, so each build caches under a new name.
 const VERSION = '__SHELL_VERSION__';
 const CACHE = `parley-shell-${VERSION}`;
-const SHELL = ['./', './index.html', './app.js', './manifest.webmanifest', './icon.svg'];
+const SHELL = ['./', './index.html', './app.js', './search-worker.js', './manifest.webmanifest', './icon.svg'];
 const NETWORK_TIMEOUT_MS = 3_000;
 
 const shellUrls = (): Set<string> => new Set(SHELL.map((path) => new URL(path, scope.registration.scope).href));
