@@ -304,6 +304,21 @@ export function checkRecordsReplaced(id: string, inserted: boolean, live: number
   ensure(inserted || live > removed, 'forbidden-delete', `message ${id} can only be replaced by a new version or a tombstone`);
 }
 
+/**
+ * A message keeps at most LIMITS.recordsPerMessage live records: an update may not add copies beyond that
+ * (`live` before it, `inserted` and `removed` by it). A room already over the limit may still shrink.
+ */
+export function checkRecordCount(id: string, live: number, inserted: number, removed: number): void {
+  const after = live + inserted - removed;
+  ensure(after <= LIMITS.recordsPerMessage || inserted <= removed, 'too-many-copies', `${after} records of message ${id}`);
+}
+
+/** A user keeps at most LIMITS.receiptEntries live receipt entries: `live` before the update, `added` and `removed` by it. */
+export function checkReceiptCount(user: string, live: number, added: number, removed: number): void {
+  const after = live + added - removed;
+  ensure(after <= LIMITS.receiptEntries || added <= removed, 'too-many-receipts', `${after} entries of ${user}`);
+}
+
 /** A user's per-user array is only ever replaced: an update that removes entries from it also writes one. */
 export function checkEntriesReplaced(root: string, refilled: boolean): void {
   ensure(refilled, 'forbidden-delete', `${root} can only be replaced`);
