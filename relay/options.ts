@@ -48,6 +48,10 @@ export interface RelayLimits {
   maxPendingUpgrades: number;
   /** Longest a connection may stay unauthenticated/loading before it is dropped, in ms. */
   upgradeTimeoutMs: number;
+  /** New Yjs client ids one connection may write with (a page uses one per session; an offline backlog a few). */
+  newClientIdsPerConnection: number;
+  /** New Yjs client ids one user may introduce per hour across rooms (token bucket); beyond it writes close with 4429. */
+  newClientIdsPerUserPerHour: number;
 }
 
 /** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
@@ -94,6 +98,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingUpgrades: 1024,
   upgradeTimeoutMs: 10_000,
+  newClientIdsPerConnection: 16,
+  newClientIdsPerUserPerHour: 120,
 };
 
 /** Options after defaults and validation. */

@@ -3,7 +3,7 @@ import type * as Y from 'yjs';
 import { RuleError } from '../shared/errors.js';
 import { CloseEvents } from '../shared/close-codes.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
-import { createClientIdentity, type ClientIdentity } from './client-identity.js';
+import { clientIdentityOf, type ClientIdentity } from './client-identity.js';
 import { createReceiptMarks, type ReceiptMarks } from './receipt-marks.js';
 import { MissingDependencyError, decodeStructure } from './update-structure.js';
 import { judgeUpdate } from './update-judge.js';
@@ -28,7 +28,7 @@ export function createConversationGuard(): CheckUpdate {
     let guard = states.get(doc);
     if (!guard) {
       const index = createMessageIndex(doc);
-      guard = { index, identity: createClientIdentity(doc), receipts: createReceiptMarks(doc, index) };
+      guard = { index, identity: clientIdentityOf(doc), receipts: createReceiptMarks(doc, index) };
       states.set(doc, guard);
     }
     return guard;
