@@ -1,5 +1,5 @@
 // Guard work per update shape (part of npm run bench:relay): event-loop time of decode + check + apply for honest and hostile updates (issue 11).
-// Prints figures only; nothing here asserts a timing. Each shape runs once per size (the hostile ones are what a member could send).
+// Prints figures only; nothing here asserts a timing. Each shape runs once per size after a warm-up pass (the hostile ones are what a member could send).
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import { createConversationGuard } from '../relay/update-guard.js';
@@ -22,7 +22,7 @@ interface Row extends Phases {
   outcome: string;
 }
 
-const rows: Row[] = [];
+let rows: Row[] = [];
 
 /** What the relay's accept path does on the event loop for one update: decode once, check, bind new client ids, apply. */
 function accept(doc: Y.Doc, guard: ReturnType<typeof createConversationGuard>, update: Uint8Array, user: string, role: 'write' | 'admin' = 'write'): Phases & { ms: number; outcome: string } {
@@ -70,6 +70,8 @@ const guardFor = (doc: Y.Doc) => {
   return guard;
 };
 
+/** Every shape once; run twice (the first pass warms the JIT up and is not printed). */
+function runShapes(): void {
 // Honest: one offline session's backlog of ordinary messages (~100 KiB) into a 10k-message room, and one message.
 {
   const room = roomWith(10_000);
@@ -135,13 +137,31 @@ for (const n of [8_000, 32_000]) {
   record('4. a tombstone over 30,001 stored copies', legacy, guardFor(legacy), tombstone(legacy), 'mallory');
 }
 
-const per100KiB = (row: Row) => (row.ms * 102_400) / row.bytes;
-console.log(`guard shapes: event-loop time of decode + check + bind + apply per update (Node ${process.version})`);
-console.log('shape | update bytes | total ms | decode ms | check ms | apply ms | ms per 100 KiB | outcome');
-for (const row of rows) {
-  const cells = [row.ms, row.decode, row.check, row.apply].map((ms) => ms.toFixed(1));
-  console.log(`${row.shape} | ${row.bytes} | ${cells.join(' | ')} | ${per100KiB(row).toFixed(2)} | ${row.outcome}`);
 }
-const large = rows.filter((row) => row.bytes >= 50 * 1024);
-const worst = large.reduce((a, b) => (per100KiB(b) > per100KiB(a) ? b : a));
-console.log(`worst per 100 KiB over updates of 50 KiB or more: ${per100KiB(worst).toFixed(2)} ms (${worst.shape})`);
+
+const PASSES = 3;
+runShapes();
+const passes: Row[][] = [];
+for (let pass = 0; pass < PASSES; pass++) {
+  rows = [];
+  runShapes();
+  passes.push(rows);
+}
+
+// On a shared machine other processes' work lands in some passes: each shape shows its best pass (the cost of
+// the work itself) and its worst (what the event loop saw at most), from the same run.
+const per100KiB = (row: Row) => (row.ms * 102_400) / row.bytes;
+console.log(`guard shapes: event-loop time of decode + check + bind + apply per update, best and worst of ${PASSES} passes (Node ${process.version})`);
+console.log('shape | update bytes | best total ms (decode / check / apply) | worst total ms | best ms per 100 KiB | worst ms per 100 KiB | outcome');
+const summary: Array<{ shape: string; bytes: number; best: number; worst: number }> = [];
+passes[0]!.forEach((first, i) => {
+  const runs = passes.map((pass) => pass[i]!);
+  const best = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const worst = runs.reduce((a, b) => (b.ms > a.ms ? b : a));
+  const phases = [best.decode, best.check, best.apply].map((ms) => ms.toFixed(1)).join(' / ');
+  console.log(`${first.shape} | ${first.bytes} | ${best.ms.toFixed(1)} (${phases}) | ${worst.ms.toFixed(1)} | ${per100KiB(best).toFixed(2)} | ${per100KiB(worst).toFixed(2)} | ${first.outcome}`);
+  summary.push({ shape: first.shape, bytes: first.bytes, best: per100KiB(best), worst: per100KiB(worst) });
+});
+const large = summary.filter((row) => row.bytes >= 50 * 1024);
+const worst = large.reduce((a, b) => (b.best > a.best ? b : a));
+console.log(`largest best-pass time per 100 KiB over updates of 50 KiB or more: ${worst.best.toFixed(2)} ms (${worst.shape})`);

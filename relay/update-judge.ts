@@ -2,7 +2,7 @@
 import * as Y from 'yjs';
 import { ensure } from '../shared/errors.js';
 import {
-  checkCanWrite, checkClientOwner, checkReceiptCount, checkRecordCount, checkEntriesReplaced, checkMessageRecord, checkMeta, checkPlace, checkReactionTarget,
+  checkCanWrite, checkClientOwner, checkReceiptCount, checkRecordCount, checkEntriesReplaced, checkMeta, checkRecordId, checkPlace, checkReactionTarget,
   checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRecordsReplaced, checkRemoval, checkRevision,
   checkProfile, checkUnseenRecord, checkWriteAccess, type MessageLookup,
 } from '../shared/rules.js';
@@ -52,8 +52,9 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   for (const { item, offset, root, sub } of structure.inserts) {
     checkPlace(root, sub);
     if (root !== 'messages' || !(item.content instanceof Y.ContentAny)) continue;
-    for (const record of item.content.arr.slice(offset)) {
-      checkMessageRecord(record);
+    for (const record of item.content.arr.slice(offset) as MessageRecord[]) {
+      // Fully checked once, below (checkRevision / checkUnseenRecord): any bad record refuses the whole update.
+      checkRecordId(record);
       records.push(record);
       const current = pending.get(record.id) ?? index.get(record.id);
       if (!current || supersedes(record, current)) pending.set(record.id, record);

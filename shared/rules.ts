@@ -114,6 +114,12 @@ export function checkMessageRecord(value: unknown): asserts value is MessageReco
   if (value.editedAt !== undefined) checkTimestamp(value.editedAt);
 }
 
+/** The least a message record needs before it can be looked up: an object with a well-formed id (the rest is checkMessageRecord's). */
+export function checkRecordId(value: unknown): asserts value is { id: string } {
+  ensure(isPlainObject(value), 'bad-record', 'a message must be an object');
+  checkMessageId(value.id);
+}
+
 /** A brand-new message: well-formed, written by its author, replying to a message that exists. */
 export function checkNewMessage(record: unknown, writer: Writer, messages: MessageLookup): asserts record is MessageRecord {
   checkCanWrite(writer);
