@@ -165,3 +165,48 @@ passes[0]!.forEach((first, i) => {
 const large = summary.filter((row) => row.bytes >= 50 * 1024);
 const worst = large.reduce((a, b) => (b.best > a.best ? b : a));
 console.log(`largest best-pass time per 100 KiB over updates of 50 KiB or more: ${worst.best.toFixed(2)} ms (${worst.shape})`);
+
+// 6. Client-id inflation: what each write costs in a room that has seen many client ids. The relay now rations new
+// ids (limits.newClientIdsPerConnection / newClientIdsPerUserPerHour); what a room already holds stays, since Yjs keeps
+// every id forever and walks them in each transaction. A durable ack used to carry the whole state vector.
+console.log('\nclient ids in the room | empty transaction ms | honest write (decode + check + apply) ms | ack before: full state vector (bytes, ms) | ack now: writer\u2019s own ids (bytes, ms)');
+for (const ids of [0, 2_000, 10_000]) {
+  const room = roomWith(1_000);
+  const guard = guardFor(room);
+  const bindings = room.getMap<string>('clients');
+  const updates: Uint8Array[] = [];
+  for (let i = 0; i < ids; i++) {
+    const doc = new Y.Doc();
+    doc.clientID = 100_000 + i;
+    doc.getArray<MessageRecord>('messages').push([recordBy(`gone-${i}`, i)]);
+    updates.push(Y.encodeStateAsUpdate(doc));
+    bindings.set(String(doc.clientID), `gone-${i}`);
+  }
+  if (updates.length > 0) Y.applyUpdate(room, Y.mergeUpdates(updates));
+  const writer = new Y.Doc();
+  Y.applyUpdate(writer, Y.encodeStateAsUpdate(room));
+  writer.clientID = 42;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const empty: number[] = [];
+  const write: number[] = [];
+  const full: number[] = [];
+  const own: number[] = [];
+  let fullBytes = 0;
+  let ownBytes = 0;
+  for (let i = 0; i < 50; i++) {
+    let start = performance.now();
+    room.transact(() => {});
+    empty.push(performance.now() - start);
+    const before = Y.encodeStateVector(writer);
+    writer.getArray<MessageRecord>('messages').push([recordBy('alice', 10_000 + i)]);
+    write.push(accept(room, guard, Y.encodeStateAsUpdate(writer, before), 'alice').ms);
+    const sv = Y.decodeStateVector(Y.encodeStateVector(room));
+    start = performance.now();
+    fullBytes = Y.encodeStateVector(sv).byteLength;
+    full.push(performance.now() - start);
+    start = performance.now();
+    ownBytes = Y.encodeStateVector(new Map([[42, sv.get(42) ?? 0]])).byteLength;
+    own.push(performance.now() - start);
+  }
+  console.log(`${ids} | ${median(empty).toFixed(3)} | ${median(write).toFixed(3)} | ${fullBytes}, ${median(full).toFixed(3)} | ${ownBytes}, ${median(own).toFixed(3)}`);
+}
