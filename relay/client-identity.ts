@@ -26,9 +26,6 @@ export function bindClients(doc: Y.Doc, clients: Iterable<number>, user: string)
   for (const client of clients) if (!map.has(String(client))) map.set(String(client), user);
 }
 
-/** The user bound to `client`, if any. */
-export const boundUser = (doc: Y.Doc, client: number): string | undefined => bindingsOf(doc).get(String(client));
-
 /** The client ids the relay itself wrote bindings with (no user may write with them). */
 export function relayClients(doc: Y.Doc): Set<number> {
   const clients = new Set<number>([doc.clientID]);
