@@ -34,7 +34,7 @@ export interface RoomPeer {
   close(code: number, reason: string): void;
   /** Awareness client ids this connection publishes for. */
   readonly ownedClients: Set<number>;
-  /** Room sequence number covering this peer's latest write (see Room.applyFromPeer). */
+  /** Room sequence number covering this peer's latest write (see Room.acknowledge). */
   lastWriteSeq: number;
 }
 
