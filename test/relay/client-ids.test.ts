@@ -48,5 +48,18 @@ describe('client ids', () => {
     // The ack covers the writer's own client ids only, not the ids of everyone else in the room.
     for (const ack of acksOf(other.frames)) expect([...ack.stateVector.keys()].filter((client) => client !== doc.clientID)).toEqual([]);
     other.ws.close();
+
+    // The same user's next session (a new client id) is acknowledged for both of its ids: all the user's own.
+    const next = rawClient(relay, 'ids', { token: await mintToken({ sub: 'honest' }), acks: '1' });
+    await next.opened;
+    const session = fromNewClient('honest', 'from the next session');
+    next.send(frames.update(session.update));
+    const ack = await waitFor(
+      () => acksOf(next.frames).find((m) => m.stateVector.get(session.client) !== undefined),
+      5000,
+      'an ack covering the new session',
+    );
+    expect(ack.stateVector.get(doc.clientID)).toBe(10);
+    next.ws.close();
   });
 });
