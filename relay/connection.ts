@@ -9,6 +9,9 @@ import type { RelayLimits } from './options.js';
 import type { RelaySocket } from './relay-socket.js';
 import { refill } from './token-bucket.js';
 import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-messages.js';
+import { MessageType } from '../shared/protocol.js';
+import { SendQueue } from './send-queue.js';
+import { catchUpFrames } from './catch-up.js';
 import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
 
 /** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
@@ -17,6 +20,8 @@ export interface ConnectionShared {
   metrics: Metrics;
   log: Logger;
   checkUpdate: CheckUpdate;
+  /** Counts bytes written to a socket (shared by every send queue). */
+  onWrite(bytes: number): void;
   /** Called once per connection, when its socket has closed for any reason. */
   onClosed(connection: Connection): void;
 }
@@ -54,8 +59,8 @@ export class Connection implements RoomPeer {
   private readonly userName: string;
   private readonly role: Role;
   private closed = false;
-  /** Whether the socket is corked until the next loop turn (see `send`). */
-  private corked = false;
+  /** Everything sent to the peer goes through this one bounded queue (send-queue.ts). */
+  private readonly queue: SendQueue;
   // The three rate-limit buckets (token-bucket.ts), refilled together from one clock reading.
   private messageTokens: number;
   private byteTokens: number;
@@ -76,6 +81,7 @@ export class Connection implements RoomPeer {
     this.byteTokens = shared.limits.byteBurst;
     this.syncTokens = SYNC_REQUEST_BURST;
     this.refilledAt = performance.now();
+    this.queue = new SendQueue(ws, shared.limits.maxBufferedBytes, shared.onWrite);
   }
 
   /** Whether the connection still serves its socket (not closed by either side). */
@@ -86,23 +92,17 @@ export class Connection implements RoomPeer {
   send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean {
     const { ws } = this;
     if (this.closed || ws.readyState !== ws.OPEN) return false;
-    // A reader that cannot keep up is closed rather than buffered for without bound. A catch-up is
-    // exempt: it is bounded by the document, which the relay holds anyway, and may exceed the budget.
-    if (kind !== 'catch-up' && ws.bufferedAmount > this.shared.limits.maxBufferedBytes) {
+    if (kind !== 'other') this.shared.metrics.updatesOut.inc();
+    // A durable ack supersedes the previous one: it never waits in the budget, so it never trips it.
+    if (frame[0] === MessageType.durableAck) {
+      this.queue.sendLatest(frame);
+      return true;
+    }
+    // A reader that cannot keep up is closed rather than buffered for without bound.
+    if (!this.queue.send(frame)) {
       this.close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
       return false;
     }
-    // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
-    const socket = netSocketOf(ws);
-    if (!this.corked && socket) {
-      this.corked = true;
-      socket.cork();
-      setImmediate(Connection.uncork, this);
-    }
-    ws.send(frame);
-    const { metrics } = this.shared;
-    metrics.bytesOut.inc(undefined, frame.byteLength);
-    if (kind !== 'other') metrics.updatesOut.inc();
     return true;
   }
 
@@ -114,6 +114,7 @@ export class Connection implements RoomPeer {
     if (refusal) metrics.refusals.inc({ reason: refusal });
     log.debug({ room: this.room.name, user: this.userId, code, reason }, 'closing connection');
     this.room.removePeer(this);
+    this.queue.clear();
     this.ws.close(code, reason);
   }
 
@@ -151,7 +152,7 @@ export class Connection implements RoomPeer {
             return;
           }
           this.syncTokens -= 1;
-          room.sendMissing(this, message.stateVector);
+          this.catchUp(message.stateVector);
           break;
         case 'sync-step2':
         case 'sync-update':
@@ -172,6 +173,7 @@ export class Connection implements RoomPeer {
 
   /** Called once, when the socket has closed (whoever closed it). */
   socketClosed(): void {
+    this.queue.clear();
     if (!this.closed) {
       this.closed = true;
       this.room.removePeer(this);
@@ -184,10 +186,11 @@ export class Connection implements RoomPeer {
     this.shared.log.debug({ err: error, room: this.room.name }, 'socket error');
   }
 
-  /** Static (the connection is passed to setImmediate) so that corking allocates no closure. */
-  private static uncork(connection: Connection): void {
-    connection.corked = false;
-    netSocketOf(connection.ws)?.uncork();
+  /** Answers a sync step 1: the missing state, in bounded pieces as the socket drains (catch-up.ts). */
+  private catchUp(stateVector: Uint8Array): void {
+    const { doc } = this.room;
+    const pieceBytes = this.shared.limits.maxSyncFrameBytes;
+    this.queue.catchUp(() => catchUpFrames(doc, stateVector, pieceBytes));
   }
 
   /** Refills the three buckets up to now. */
@@ -226,9 +229,6 @@ export class Connection implements RoomPeer {
     metrics.updatesIn.inc();
   }
 }
-
-/** The net socket under a ws socket (ws keeps it in a private field), for corking. */
-const netSocketOf = (ws: RelaySocket) => (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
 
 /** The one `message` listener of every connection's socket (`this` is the socket). */
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {

@@ -15,6 +15,7 @@ import type { Room } from './room.js';
 import { attachConnection, type Connection, type ConnectionShared } from './connection.js';
 import { ExpirySweep, type Expiring } from './expiry-sweep.js';
 import { relaySocketClass, type RelaySocket } from './relay-socket.js';
+import { onSocketPong, startHeartbeat } from './heartbeat.js';
 
 export interface UpgradeDeps {
   verifyToken: VerifyToken;
@@ -126,6 +127,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     metrics,
     log,
     checkUpdate: deps.checkUpdate,
+    onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
     onClosed: (connection: Connection) => {
       connections--;
       releaseUser(connection.userId);
@@ -137,6 +139,11 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
   const expiry = new ExpirySweep(function* (): Iterable<Expiring> {
     for (const ws of sockets) if (ws.connection?.open) yield ws.connection;
   });
+
+  // One timer pings every socket; those that miss pongs are cut (their close event then frees their slots).
+  const heartbeat = startHeartbeat(() => sockets, limits.heartbeatIntervalMs, limits.heartbeatMisses, () =>
+    metrics.refusals.inc({ reason: 'heartbeat-timeout' }),
+  );
 
   /** Every socket's one `close` listener (`this` is the socket): shared, so that it costs no closure per socket. */
   function onSocketClose(this: WebSocket): void {
@@ -158,6 +165,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     sockets.add(ws);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
+    ws.on('pong', onSocketPong);
     if (!result.ok) {
       metrics.refusals.inc({ reason: result.refusal });
       ws.close(result.code, result.reason);
@@ -208,6 +216,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     },
     terminateAll() {
       expiry.stop();
+      heartbeat.stop();
       for (const ws of sockets) ws.terminate();
       wss.close();
     },
