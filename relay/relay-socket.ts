@@ -7,6 +7,10 @@ import type { Connection } from './connection.js';
 export interface RelaySocket extends WebSocket {
   /** The connection serving this socket; undefined while refused or not yet authenticated. */
   connection: Connection | undefined;
+  /** Whether a ping is out without its pong yet (see heartbeat.ts). */
+  awaitingPong: boolean;
+  /** Heartbeat rounds in a row without a pong. */
+  missedPongs: number;
 }
 
 /**
@@ -18,6 +22,8 @@ export interface RelaySocket extends WebSocket {
 export const relaySocketClass = (onOversized: () => void) =>
   class extends WebSocket implements RelaySocket {
     connection: Connection | undefined = undefined;
+    awaitingPong = false;
+    missedPongs = 0;
 
     override close(code?: number, data?: string | Buffer): void {
       if (code !== 1009) return super.close(code, data);
