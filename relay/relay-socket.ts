@@ -11,6 +11,8 @@ export interface RelaySocket extends WebSocket {
   awaitingPong: boolean;
   /** Heartbeat rounds in a row without a pong. */
   missedPongs: number;
+  /** Sends the close frame and closes the TCP connection once it is written. */
+  closeNow(code: number, reason: string): void;
 }
 
 /**
@@ -24,6 +26,15 @@ export const relaySocketClass = (onOversized: () => void) =>
     connection: Connection | undefined = undefined;
     awaitingPong = false;
     missedPongs = 0;
+
+    /**
+     * Closes with a code and cuts the TCP connection as soon as the close frame is written, without waiting
+     * for the client's answer (ws would wait 30 s): for refused upgrades, whose clients may never answer.
+     */
+    closeNow(code: number, reason: string): void {
+      this.close(code, reason);
+      (this as unknown as { _socket?: { destroySoon?(): void } })._socket?.destroySoon?.();
+    }
 
     override close(code?: number, data?: string | Buffer): void {
       if (code !== 1009) return super.close(code, data);

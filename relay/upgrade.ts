@@ -168,7 +168,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     ws.on('pong', onSocketPong);
     if (!result.ok) {
       metrics.refusals.inc({ reason: result.refusal });
-      ws.close(result.code, result.reason);
+      ws.closeNow(result.code, result.reason);
       return;
     }
     connections++;
