@@ -12,6 +12,7 @@ import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-m
 import { MessageType } from '../shared/protocol.js';
 import { SendQueue } from './send-queue.js';
 import { catchUpFrames } from './catch-up.js';
+import { checkAwarenessEntries } from './awareness-check.js';
 import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
 
 /** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
@@ -158,9 +159,12 @@ export class Connection implements RoomPeer {
         case 'sync-update':
           this.handleIncomingUpdate(message.update);
           break;
-        case 'awareness':
-          for (const reason of room.applyAwarenessFromPeer(this, message.entries)) metrics.refusals.inc({ reason });
+        case 'awareness': {
+          const { accepted, refused } = checkAwarenessEntries(message.entries, this.userId, this.userName, limits.maxAwarenessStateBytes);
+          for (const reason of refused) metrics.refusals.inc({ reason });
+          if (accepted.length > 0) for (const reason of room.applyAwarenessFromPeer(this, accepted)) metrics.refusals.inc({ reason });
           break;
+        }
         case 'query-awareness':
           room.sendAwareness(this);
           break;
