@@ -36,7 +36,8 @@ export const checkAwarenessEntries = (
     }
     const user = (entry.state as { user?: { id?: unknown; name?: unknown } } | undefined)?.user;
     // A state for another user id is the room's to refuse (awareness-identity); here: the right id, another name.
-    if (typeof entry.state === 'object' && user?.id === userId && user.name !== userName) {
+    // A state without a name impersonates no one (the UI then shows the id).
+    if (typeof entry.state === 'object' && user?.id === userId && user.name !== undefined && user.name !== userName) {
       refused.push('awareness-name');
       continue;
     }
