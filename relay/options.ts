@@ -64,6 +64,14 @@ export interface RelayLimits {
   headersTimeoutMs: number;
   /** Largest awareness state (its JSON) one client may publish, in bytes (default 4096); larger ones are dropped. */
   maxAwarenessStateBytes: number;
+  /** `/sync`: documents attached to one socket at once (default 1000); more are refused 4429. */
+  muxDocsPerSocket: number;
+  /** `/sync`: attaches per socket per minute after a burst of `muxDocsPerSocket` (default 600); more are refused 4429. */
+  muxAttachesPerMinute: number;
+  /** `/sync`: messages per second per socket over all its documents (burst 5×; default 1000); more close the socket 4429. Each document also has the per-room budgets. */
+  muxMessagesPerSecond: number;
+  /** `/sync`: bytes per second per socket over all its documents (burst 4×, at least byteBurst; default 8 MiB). */
+  muxBytesPerSecond: number;
 }
 
 /** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
@@ -116,6 +124,10 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxPendingSockets: 256,
   headersTimeoutMs: 10_000,
   maxAwarenessStateBytes: 4096,
+  muxDocsPerSocket: 1000,
+  muxAttachesPerMinute: 600,
+  muxMessagesPerSecond: 1000,
+  muxBytesPerSecond: 8 * 1024 * 1024,
 };
 
 /** Options after defaults and validation. */

@@ -2,11 +2,14 @@
 import { WebSocket } from 'ws';
 import { CloseEvents } from '../shared/close-codes.js';
 import type { Connection } from './connection.js';
+import type { MuxSocket } from './mux-session.js';
 
 /** A socket accepted by the relay. Listeners are shared by all sockets and reach their connection from here. */
 export interface RelaySocket extends WebSocket {
   /** The connection serving this socket; undefined while refused or not yet authenticated. */
   connection: Connection | undefined;
+  /** The /sync session serving this socket (the multiplexed endpoint); undefined on /rooms sockets. */
+  mux: MuxSocket | undefined;
   /** Whether a ping is out without its pong yet (see heartbeat.ts). */
   awaitingPong: boolean;
   /** Heartbeat rounds in a row without a pong. */
@@ -24,6 +27,7 @@ export interface RelaySocket extends WebSocket {
 export const relaySocketClass = (onOversized: () => void) =>
   class extends WebSocket implements RelaySocket {
     connection: Connection | undefined = undefined;
+    mux: MuxSocket | undefined = undefined;
     awaitingPong = false;
     missedPongs = 0;
 
