@@ -23,12 +23,20 @@ export interface RoomConnectionOptions extends ConnectionEvents {
   /** Channel name for y-websocket's cross-tab sync; scoped by user so two accounts in one browser never mix. */
   broadcastChannel: string;
   backoff?: BackoffOptions;
-  /** Idle time before a heartbeat is sent, and silence after which the socket is taken as dead (default 4 s, 10 s). */
-  heartbeat?: { idleMs: number; deadMs: number };
+  /**
+   * Idle time before a heartbeat is sent, silence after which an open socket is taken as dead, and how long a
+   * socket may take to open (default 4 s, 10 s, 10 s).
+   */
+  heartbeat?: Heartbeat;
 }
 
 const SWAP_REASON = 'parley: token refresh';
-export const DEFAULT_HEARTBEAT = { idleMs: 4_000, deadMs: 10_000 };
+export interface Heartbeat {
+  idleMs: number;
+  deadMs: number;
+  openTimeoutMs: number;
+}
+export const DEFAULT_HEARTBEAT: Heartbeat = { idleMs: 4_000, deadMs: 10_000, openTimeoutMs: 10_000 };
 
 /**
  * Owns one patched WebsocketProvider (see y-websocket-internals.ts). Every close goes through the close policy
@@ -52,6 +60,8 @@ export class RoomConnection implements SyncConnection {
   private closed = false;
   private swapping = false;
   private unauthorizedInARow = 0;
+  /** When the current socket was asked for. */
+  private socketSince = 0;
   /** The relay's state vector from its sync step 1 on the current socket. */
   private relayStateVector: Map<number, number> | undefined;
 
@@ -148,6 +158,7 @@ export class RoomConnection implements SyncConnection {
       }
       if (!this.useToken(token)) return;
     }
+    this.socketSince = Date.now();
     this.room.open(this.token!);
   }
 
@@ -237,8 +248,13 @@ export class RoomConnection implements SyncConnection {
     }
   }
 
-  private checkHeartbeat({ idleMs, deadMs }: { idleMs: number; deadMs: number }): void {
-    if (!this.room.isOpen) return;
+  /** Drops a socket that never opens (a network that swallows packets) or has gone silent (half-open). */
+  private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
+    if (!this.room.hasSocket) return;
+    if (!this.room.isOpen) {
+      if (Date.now() - this.socketSince >= openTimeoutMs) this.room.dropSocket();
+      return;
+    }
     const silent = Date.now() - this.room.lastMessageAt;
     if (silent >= deadMs) this.room.dropSocket();
     else if (silent >= idleMs) this.room.sendHeartbeat();
