@@ -40,7 +40,8 @@ describe('client: reconnecting', () => {
     await startRelay();
   });
 
-  it('retries a 4401 at once with a fresh token after a relay restart that changed its key, never showing auth-expired', async () => {
+  it('retries a 4401 at once with a fresh token after a relay restart that changed its key, never showing auth-expired', async function () {
+    this.timeout(90_000);
     const room = uniqueRoom('restart-key');
     const adaUser = uniqueUser('Ada');
     const bobUser = uniqueUser('Bob');
@@ -66,7 +67,8 @@ describe('client: reconnecting', () => {
     await until(bob, () => texts(bob).includes('after the restart'), 'bob receives after the restart');
   });
 
-  it('goes offline as soon as the browser does, makes no attempts meanwhile, and is back in sync once online (issue 14 bug 3)', async () => {
+  it('goes offline as soon as the browser does, makes no attempts meanwhile, and is back in sync once online (issue 14 bug 3)', async function () {
+    this.timeout(90_000);
     const room = uniqueRoom('network-loss');
     const { url } = await networkInfo();
     const ada = await open(room, uniqueUser('Ada'), { ...defaults, relayUrl: url });
@@ -90,7 +92,8 @@ describe('client: reconnecting', () => {
     expect(ada.stats.opens, 'one new socket after coming back').to.equal(opens + 1);
   });
 
-  it('notices a half-open socket by its heartbeat when the browser says nothing, and recovers when the network returns', async () => {
+  it('notices a half-open socket by its heartbeat when the browser says nothing, and recovers when the network returns', async function () {
+    this.timeout(90_000);
     const room = uniqueRoom('half-open');
     const { url } = await networkInfo();
     const ada = await open(room, uniqueUser('Ada'), { ...defaults, relayUrl: url });
@@ -104,7 +107,8 @@ describe('client: reconnecting', () => {
     console.log(`[measure] silent network loss (no browser signal): back in sync ${Date.now() - back} ms after the network was back`);
   });
 
-  it('comes back within the 2 s backoff cap after a long relay outage', async () => {
+  it('comes back within the 2 s backoff cap after a long relay outage', async function () {
+    this.timeout(90_000);
     const room = uniqueRoom('outage');
     const ada = await open(room, uniqueUser('Ada'), defaults);
     await until(ada, (s) => s.connection.synced, 'ada synced');
