@@ -12,10 +12,13 @@ import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, Sync
 import { muxSocketFor, type MuxAttachment, type MuxSocket, type MuxSocketState } from './mux-socket.js';
 import { isCaughtUp } from './room-connection.js';
 import { browserOffline } from './network-signals.js';
+import { syncTabs } from './tab-sync.js';
 
 export interface MuxConnectionOptions extends ConnectionEvents {
   relayUrl: string;
   room: string;
+  /** Channel name for live sync with the user's other tabs; scoped by user so two accounts in one browser never mix. */
+  broadcastChannel: string;
   doc: Y.Doc;
   awareness: awarenessProtocol.Awareness;
   getToken: GetToken;
@@ -45,6 +48,7 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
   private closed = false;
   private readonly onUpdate: (update: Uint8Array, origin: unknown) => void;
   private readonly onAwareness: (changes: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => void;
+  private readonly stopTabSync: () => void;
 
   constructor(options: MuxConnectionOptions) {
     this.options = options;
@@ -62,6 +66,8 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     };
     options.doc.on('update', this.onUpdate);
     options.awareness.on('update', this.onAwareness);
+    // Applied with this connection as origin: another tab's writes reach the relay through that tab.
+    this.stopTabSync = syncTabs(options.broadcastChannel, options.doc, options.awareness, this);
     this.socket = muxSocketFor(options.relayUrl, options.userId, options.room, options.getToken, options.backoff);
     this.socket.attach(this);
   }
@@ -102,6 +108,7 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     }
     this.options.doc.off('update', this.onUpdate);
     this.options.awareness.off('update', this.onAwareness);
+    this.stopTabSync();
     this.socket.detach(this);
     this.setState({ ...this.state, status: 'closed', synced: false });
   }

@@ -41,7 +41,7 @@ export function openConversation(options: OpenConversationOptions): Conversation
 }
 
 /** The transport when `transport` is not given. */
-const DEFAULT_TRANSPORT: 'mux' | 'room' = 'room';
+const DEFAULT_TRANSPORT: 'mux' | 'room' = 'mux';
 
 const NO_STATS: ConnectionStats = { bytesIn: 0, bytesOut: 0, currentBytesIn: 0, currentBytesOut: 0, opens: 0 };
 
@@ -164,9 +164,10 @@ class ConversationImpl implements Conversation {
         this.changed(false);
       },
     };
+    const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? new MuxConnection(common)
-      : new RoomConnection({ ...common, broadcastChannel: `${userDbPrefix(this.user.id)}:${this.room}` });
+      ? new MuxConnection({ ...common, broadcastChannel })
+      : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {
         if (state.synced) this.onSynced();
