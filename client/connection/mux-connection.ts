@@ -6,7 +6,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { CloseCode } from '../../shared/close-codes.js';
 import { MessageType } from '../../shared/protocol.js';
-import { backoffDelay, DEFAULT_BACKOFF, RATE_LIMITED_BACKOFF, type BackoffOptions } from '../backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, rateLimitedSchedule, type BackoffOptions } from '../backoff.js';
 import type { TokenClaims } from '../token.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
 import { muxSocketFor, type MuxAttachment, type MuxSocket, type MuxSocketState } from './mux-socket.js';
@@ -178,8 +178,7 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
       return;
     }
     // Transient (4429, 1011, 1013, 4413, 4400 …): this document alone waits and attaches again.
-    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
-    const schedule = code === CloseCode.rateLimited ? (this.options.backoff ? { baseMs: backoff.baseMs * 8, maxMs: backoff.maxMs * 15 } : RATE_LIMITED_BACKOFF) : backoff;
+    const schedule = code === CloseCode.rateLimited ? rateLimitedSchedule(this.options.backoff) : (this.options.backoff ?? DEFAULT_BACKOFF);
     const delay = backoffDelay(this.refusals++, schedule);
     this.refusal = { code, reason, final: false, retryAt: Date.now() + delay };
     this.setState({ status: 'offline', synced: false, attempt: this.state.attempt + 1, code, reason, retryAt: Date.now() + delay });

@@ -1,16 +1,14 @@
 // One WebSocket to the relay's multiplexed endpoint for all of a user's documents: auth in band, attach/detach, heartbeat, retries.
-import { CloseCode } from '../../shared/close-codes.js';
 import type { BackoffOptions } from '../backoff.js';
-import { decodeToken, refreshDelay, type TokenClaims } from '../token.js';
-import { decideAfterClose, type CloseInput } from './close-policy.js';
+import type { TokenClaims } from '../token.js';
 import type { GetToken } from './connection-state.js';
 import {
   ATTACH_DURABLE_ACKS, decodeRelayFrame, encodeAttach, encodeAuth, encodeDetach, encodeMessage, encodePing,
 } from './mux-protocol.js';
-import { browserOffline, watchNetwork } from './network-signals.js';
+import { watchNetwork } from './network-signals.js';
+import { Reconnector } from './reconnector.js';
 import { DEFAULT_HEARTBEAT, type Heartbeat } from './room-connection.js';
 import { syncUrl } from './relay-url.js';
-import { TokenRefusedError } from './token-refused-error.js';
 import type * as decoding from 'lib0/decoding';
 
 /** The socket's own state (documents add theirs on top: attached, synced, refused). */
@@ -58,25 +56,44 @@ export interface MuxSocketOptions {
 export class MuxSocket {
   state: MuxSocketState = { status: 'connecting', ready: false, attempt: 0 };
   private readonly options: MuxSocketOptions;
+  private readonly link: Reconnector;
   private readonly attachments = new Map<string, MuxAttachment>();
   /** Documents attached on the current socket (attach sent, no refusal since). */
   private readonly live = new Set<string>();
   private ws: WebSocket | undefined;
+  /** The latest token's claims, once a token was seen. */
+  private claims: { value: TokenClaims | undefined } | undefined;
   private tokenRoom = '';
-  private token: string | undefined;
-  private claims: TokenClaims | undefined;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private ready = false;
   private readonly heartbeatTimer: ReturnType<typeof setInterval>;
   private readonly unwatchNetwork: () => void;
-  private unauthorizedInARow = 0;
   private socketSince = 0;
   private lastMessageAt = 0;
-  private connecting = false;
+  private started = false;
   private closed = false;
 
   constructor(options: MuxSocketOptions) {
     this.options = options;
+    this.link = new Reconnector({
+      userId: options.userId,
+      getToken: options.getToken,
+      room: () => this.tokenRoom,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      open: (token) => this.open(token),
+      // In band: the relay re-checks every attached document with it; no reconnect, no re-sync.
+      refreshed: (token) => {
+        if (this.ready) this.sendFrame(encodeAuth(token));
+      },
+      stop: () => this.drop(),
+      state: (link) => {
+        if (link.status !== 'connected') this.ready = false;
+        this.setState({ ...link, status: link.status === 'deleted' ? 'forbidden' : link.status, ready: this.ready });
+      },
+      token: (claims) => {
+        this.claims = { value: claims };
+        for (const attachment of this.attachments.values()) attachment.token(claims);
+      },
+    });
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
     this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), Math.min(1_000, heartbeat.idleMs / 2));
     this.unwatchNetwork = watchNetwork({
@@ -91,8 +108,9 @@ export class MuxSocket {
     return this.attachments.has(doc);
   }
 
-  get isEmpty(): boolean {
-    return this.attachments.size === 0;
+  /** Whether the token's user was wrong: nothing more is attempted on this socket. */
+  get final(): boolean {
+    return this.link.final;
   }
 
   /** Adds a document; it is attached now if the socket is ready, else once it is. */
@@ -100,15 +118,18 @@ export class MuxSocket {
     this.attachments.set(attachment.doc, attachment);
     this.tokenRoom = attachment.doc;
     attachment.socketState(this.state);
-    if (this.claims !== undefined || this.token !== undefined) attachment.token(this.claims);
-    if (this.state.status === 'forbidden') return;
-    if (this.state.ready) this.sendAttach(attachment);
-    else if (!this.ws && !this.connecting && this.retryTimer === undefined) void this.connect(false);
+    if (this.claims) attachment.token(this.claims.value);
+    if (this.link.final) return;
+    if (this.ready) this.sendAttach(attachment);
+    else if (!this.started) {
+      this.started = true;
+      void this.link.connect();
+    }
   }
 
   /** Attaches a document again after a refusal the policy retries. */
   reattach(attachment: MuxAttachment): void {
-    if (this.attachments.get(attachment.doc) === attachment && this.state.ready && !this.live.has(attachment.doc)) this.sendAttach(attachment);
+    if (this.attachments.get(attachment.doc) === attachment && this.ready && !this.live.has(attachment.doc)) this.sendAttach(attachment);
   }
 
   /** Removes a document (sends `detach`); the socket closes with its last document. */
@@ -130,51 +151,20 @@ export class MuxSocket {
     return this.live.has(doc);
   }
 
-  /** Retries now (online again, or the application asked), unless a socket exists or the token's user is wrong. */
+  /** Retries now (online again, or the application asked), unless a socket exists or the link is final. */
   reconnect(): void {
-    if (this.closed || this.state.status === 'forbidden' || this.ws || this.connecting) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    void this.connect(this.state.status === 'auth-expired');
+    if (this.closed || this.ws) return;
+    this.link.retryNow();
   }
 
-  private async connect(forceRefresh: boolean): Promise<void> {
-    if (this.closed || this.connecting) return;
-    this.connecting = true;
-    this.retryTimer = undefined;
-    this.setState({ status: 'connecting', ready: false, attempt: this.state.attempt, ...this.lastClose() });
-    try {
-      if (forceRefresh || !this.token || tokenExpiresSoon(this.token)) {
-        let token: string;
-        try {
-          token = await this.options.getToken({ room: this.tokenRoom, forceRefresh: forceRefresh || !!this.token });
-        } catch (error) {
-          if (this.closed) return;
-          const reason = `getToken failed: ${error instanceof Error ? error.message : String(error)}`;
-          this.afterClose({ cause: error instanceof TokenRefusedError ? 'token-refused' : 'token-failed' }, { reason });
-          return;
-        }
-        if (this.closed) return;
-        if (typeof token !== 'string' || token === '') {
-          this.afterClose({ cause: 'token-refused' }, { reason: 'getToken failed: it did not return a token' });
-          return;
-        }
-        if (!this.useToken(token)) return;
-      }
-      this.open();
-    } finally {
-      this.connecting = false;
-    }
-  }
-
-  private open(): void {
+  private open(token: string): void {
     const ws = new WebSocket(syncUrl(this.options.relayUrl));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.socketSince = Date.now();
     ws.onopen = () => {
       this.lastMessageAt = Date.now();
-      ws.send(encodeAuth(this.token!));
+      ws.send(encodeAuth(token));
     };
     ws.onmessage = (event: MessageEvent) => {
       if (this.ws !== ws) return;
@@ -197,9 +187,9 @@ export class MuxSocket {
     if (!frame) return;
     switch (frame.kind) {
       case 'authOk': {
-        if (this.state.ready) return; // an in-band refresh was accepted
-        this.unauthorizedInARow = 0;
-        this.setState({ status: 'connected', ready: true, attempt: 0 });
+        if (this.ready) return; // an in-band refresh was accepted
+        this.ready = true;
+        this.link.succeeded();
         for (const attachment of this.attachments.values()) this.sendAttach(attachment);
         return;
       }
@@ -229,81 +219,21 @@ export class MuxSocket {
     return true;
   }
 
-  private useToken(token: string): boolean {
-    const claims = decodeToken(token);
-    if (claims && claims.sub !== this.options.userId) {
-      clearTimeout(this.refreshTimer);
-      this.setState({
-        status: 'forbidden',
-        ready: false,
-        attempt: this.state.attempt,
-        reason: `the token is for user ${JSON.stringify(claims.sub)}, not ${JSON.stringify(this.options.userId)}`,
-      });
-      this.drop();
-      return false;
-    }
-    this.token = token;
-    this.claims = claims;
-    for (const attachment of this.attachments.values()) attachment.token(claims);
-    clearTimeout(this.refreshTimer);
-    const delay = claims ? refreshDelay(claims) : undefined;
-    if (delay !== undefined) this.refreshTimer = setTimeout(() => void this.refreshAhead(), delay);
-    return true;
-  }
-
-  /** Fetches a fresh token before the current one expires and sends it on the open socket (no reconnect). */
-  private async refreshAhead(): Promise<void> {
-    if (this.closed) return;
-    let token: string;
-    try {
-      token = await this.options.getToken({ room: this.tokenRoom, forceRefresh: true });
-      if (typeof token !== 'string' || token === '') throw new TypeError('getToken did not return a token');
-    } catch {
-      return; // the relay's 4401 at expiry leads to another attempt
-    }
-    if (this.closed || !this.useToken(token)) return;
-    if (this.state.ready) this.sendFrame(encodeAuth(token));
-  }
-
-  /** The socket closed (or was dropped): every document is detached; the policy decides what next. */
+  /** The socket closed (or was dropped): every document is detached; the close policy decides what next. */
   private socketGone(event: CloseEvent | null): void {
     const ws = this.ws;
     this.ws = undefined;
+    this.ready = false;
     this.live.clear();
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close();
     }
-    if (this.closed || this.state.status === 'forbidden') return;
+    if (this.closed) return;
     const code = event?.code;
     const reason = event?.reason || undefined;
-    this.afterClose({ cause: 'socket', ...(code !== undefined ? { code } : {}) }, { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) });
-  }
-
-  private afterClose(close: Pick<CloseInput, 'cause' | 'code'>, info: { code?: number; reason?: string }): void {
-    // On this endpoint a socket-level 4403 means "token for another user": final for the socket. There is no 4404.
-    const decision = decideAfterClose(
-      { ...close, swapping: false, attempt: this.state.attempt, unauthorizedInARow: this.unauthorizedInARow, browserOffline: browserOffline() },
-      this.options.backoff ? { backoff: this.options.backoff, rateLimitedBackoff: { baseMs: this.options.backoff.baseMs * 8, maxMs: this.options.backoff.maxMs * 15 } } : {},
-    );
-    this.unauthorizedInARow = close.code === CloseCode.unauthorized ? this.unauthorizedInARow + 1 : 0;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (decision.action === 'stop') {
-      clearTimeout(this.refreshTimer);
-      this.setState({ status: 'forbidden', ready: false, attempt: this.state.attempt, ...info });
-      return;
-    }
-    const attempt = decision.countsAsFailure ? this.state.attempt + 1 : this.state.attempt;
-    const { delayMs } = decision;
-    this.setState({
-      status: decision.status,
-      ready: false,
-      attempt,
-      ...(delayMs !== undefined && decision.status !== 'connecting' ? { retryAt: Date.now() + delayMs } : {}),
-      ...info,
-    });
-    if (delayMs !== undefined) this.retryTimer = setTimeout(() => void this.connect(decision.forceRefresh), delayMs);
+    // A socket-level 4403 on this endpoint means "token for another user": final, as the policy says.
+    this.link.closed({ cause: 'socket', ...(code !== undefined ? { code } : {}) }, { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) });
   }
 
   /** Drops the socket now, without waiting for a close handshake a dead connection will never finish. */
@@ -312,13 +242,9 @@ export class MuxSocket {
   }
 
   private wentOffline(): void {
-    if (this.closed || this.state.status === 'forbidden') return;
+    if (this.closed) return;
     if (this.ws) this.drop();
-    else {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-      this.setState({ status: 'offline', ready: false, attempt: this.state.attempt, ...this.lastClose() });
-    }
+    else this.link.wentOffline();
   }
 
   private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
@@ -336,8 +262,7 @@ export class MuxSocket {
 
   private shutDown(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.refreshTimer);
+    this.link.dispose();
     clearInterval(this.heartbeatTimer);
     this.unwatchNetwork();
     const ws = this.ws;
@@ -350,21 +275,11 @@ export class MuxSocket {
     this.options.onEmpty();
   }
 
-  private lastClose(): { code?: number; reason?: string } {
-    const { code, reason } = this.state;
-    return { ...(code !== undefined ? { code } : {}), ...(reason !== undefined ? { reason } : {}) };
-  }
-
   private setState(state: MuxSocketState): void {
     this.state = state;
     for (const attachment of this.attachments.values()) attachment.socketState(state);
   }
 }
-
-const tokenExpiresSoon = (token: string): boolean => {
-  const claims = decodeToken(token);
-  return claims?.exp !== undefined && claims.exp * 1000 - Date.now() < 1_000;
-};
 
 /** Sockets by token source, then by relay and user. */
 const sockets = new WeakMap<GetToken, Map<string, MuxSocket[]>>();
@@ -380,7 +295,7 @@ export function muxSocketFor(relayUrl: string, userId: string, doc: string, getT
   if (!bySource) sockets.set(getToken, (bySource = new Map()));
   const list = bySource.get(key) ?? [];
   bySource.set(key, list);
-  const existing = list.find((s) => !s.has(doc) && s.state.status !== 'forbidden');
+  const existing = list.find((s) => !s.has(doc) && !s.final);
   if (existing) return existing;
   const group = bySource;
   const socket: MuxSocket = new MuxSocket({
