@@ -137,6 +137,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       server.close();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
+      upgrades.closeMultiplexed();
       await store.close();
       await bus.close();
       // Give clients a moment to answer the close frame, then cut whatever is left.

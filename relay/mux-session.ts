@@ -53,6 +53,10 @@ export interface MuxShared extends SessionShared {
   watchExpiry(expiresAt: number): void;
 }
 
+/** In-band auth frames (each a signature check): a burst, then some per minute; more close the socket 4429. */
+const AUTH_BURST = 5;
+const AUTHS_PER_MINUTE = 10;
+
 /** Frames a socket keeps while its token is verified, and a document keeps while its room loads. */
 const MAX_WAITING_FRAMES = 256;
 const MAX_WAITING_BYTES = 4 * 1024 * 1024;
@@ -151,6 +155,7 @@ export class MuxSocket {
   private messageTokens: number;
   private byteTokens: number;
   private attachTokens: number;
+  private authTokens = AUTH_BURST;
   private refilledAt: number;
 
   constructor(ws: RelaySocket, shared: MuxShared) {
@@ -280,6 +285,7 @@ export class MuxSocket {
     this.messageTokens = refill(this.messageTokens, limits.muxMessagesPerSecond * 5, limits.muxMessagesPerSecond, elapsed);
     this.byteTokens = refill(this.byteTokens, Math.max(limits.muxBytesPerSecond * 4, limits.byteBurst), limits.muxBytesPerSecond, elapsed);
     this.attachTokens = refill(this.attachTokens, limits.muxDocsPerSocket, limits.muxAttachesPerMinute / 60, elapsed);
+    this.authTokens = refill(this.authTokens, AUTH_BURST, AUTHS_PER_MINUTE / 60, elapsed);
   }
 
   /** Handles one frame in order (the inbox is empty). */
@@ -293,6 +299,11 @@ export class MuxSocket {
       return;
     }
     if (parsed.kind === 'auth') {
+      if (this.authTokens < 1) {
+        this.closeWith(CloseEvents.rateLimited, 'rate-limited');
+        return;
+      }
+      this.authTokens -= 1;
       this.authenticate(parsed.token);
       return;
     }

@@ -37,6 +37,8 @@ export interface UpgradeHandler {
   readonly sockets: Set<WebSocket>;
   /** Connections per user, for the per-user limit and metrics. */
   readonly connections: number;
+  /** Closes every /sync socket with 1012 (shutdown; their documents were refused 1012 as their rooms closed). */
+  closeMultiplexed(): void;
   /** Terminates sockets that did not finish their close handshake. */
   terminateAll(): void;
 }
@@ -277,6 +279,9 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     sockets,
     get connections() {
       return connections;
+    },
+    closeMultiplexed() {
+      for (const ws of sockets) ws.mux?.closeWith(CloseEvents.shuttingDown);
     },
     terminateAll() {
       expiry.stop();

@@ -176,6 +176,14 @@ describe('/sync bad input: socket-level faults close the socket', () => {
     expect(await eager.closedWith()).toEqual({ code: 4401, reason: 'token required' });
   });
 
+  it('closes a socket that floods auth frames (each costs a signature check) with 4429', async () => {
+    const mux = await withHealthyDoc();
+    const again = await mintToken({ sub: 'ada' });
+    for (let i = 0; i < 20; i++) mux.send(muxFrames.auth(again));
+    expect(await mux.closedWith()).toEqual({ code: 4429, reason: 'rate limit exceeded' });
+    expect(mux.authOks.length).toBeLessThanOrEqual(5);
+  });
+
   it('closes the socket on a frame that does not parse at the outer level', async () => {
     const mux = await withHealthyDoc();
     const e = encoding.createEncoder();
