@@ -3,6 +3,7 @@ import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import type { Conversation, ConversationState, MessageView } from '../../index.js';
 import { excerpt, initials, typingText } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
 import { themeStyles } from '../shared/theme.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
@@ -10,6 +11,8 @@ import { Announcer } from './announcer.js';
 import { chatRoomStyles } from './chat-room.styles.js';
 import { emit, type ChatRoomEvents } from './chat-room.events.js';
 import { Composer } from './composer.js';
+import { separatorTimes } from './day-order.js';
+import { people, peopleSummary, personLine, type Person } from './people.js';
 import { ConversationController, type TokenProvider } from './conversation-controller.js';
 import { HistoryController } from './history-controller.js';
 import { navigate } from './message-navigation.js';
@@ -67,6 +70,7 @@ export class ChatRoom extends LitElement {
   @state() private activeId: string | undefined;
   @state() private newBelow = 0;
   @state() private errorText = '';
+  @state() private membersOpen = false;
 
   @query('.log') private log!: HTMLElement | null;
   @query('.input') private input!: HTMLTextAreaElement | null;
@@ -97,6 +101,10 @@ export class ChatRoom extends LitElement {
   private dividerSet = false;
   private lastRead: string | undefined;
   private banner: RoomStatus | undefined;
+  private separators: ArrayLike<number> = new Float64Array(0);
+  private separatorsOf: readonly MessageView[] | undefined;
+  /** Deletes waiting out their undo time, by message id. */
+  private readonly pendingDeletes = new Map<string, { timer: ReturnType<typeof setTimeout>; conversation: Conversation }>();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -106,6 +114,8 @@ export class ChatRoom extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.announcer.detach();
+    // Leaving the page does not cancel a delete the user asked for: do it now.
+    for (const id of [...this.pendingDeletes.keys()]) this.finishDelete(id);
   }
 
   /** Scrolls to the newest message and follows new ones again. */
@@ -207,14 +217,20 @@ export class ChatRoom extends LitElement {
     const state = this.controller.state;
     const status = roomStatus(state);
     const canWrite = Boolean(state && state.role !== 'read' && !state.closed && status !== 'forbidden' && status !== 'deleted');
-    const typing = typingText(state?.typing.map((t) => t.name) ?? []);
+    // Names come from the member profiles first, so a rename shows at once in typing and presence too.
+    const typing = typingText(state?.typing.map((t) => this.nameOf(t.id, state)) ?? []);
+    const members = people(state, (id) => this.nameOf(id, state));
     return html`
       <div class="visually-hidden"><slot name="announcer"></slot></div>
       <div class="header" part="header">
-        <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
-        ${this.renderPresence(state)}
-        <span class="status" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
+        <div class="heading">
+          <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
+          ${state?.loaded ? html`<div class="subtitle" part="subtitle">${peopleSummary(members)}</div>` : nothing}
+        </div>
+        ${this.renderPresence(state, members)}
+        <span class="visually-hidden" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
       </div>
+      ${this.membersOpen ? this.renderMembers(members) : nothing}
       ${this.renderBanner(state, this.banner ?? status)}
       <div
         class="log"
@@ -232,28 +248,52 @@ export class ChatRoom extends LitElement {
       </div>
       ${!this.history.stick && state && state.messages.length > 0
         ? html`<button type="button" class="jump" part="jump" @click=${this.scrollToLatest}>
-            ${this.newBelow > 0 ? `↓ ${this.newBelow} new` : '↓ Latest'}
+            ${icon('down')} ${this.newBelow > 0 ? `${this.newBelow} new` : 'Latest'}
           </button>`
         : nothing}
       <div class="typing" part="typing">${typing}</div>
       ${this.composer.renderContext()}
       ${this.errorText
-        ? html`<div class="error" role="alert">${this.errorText}<button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>✕</button></div>`
+        ? html`<div class="error" role="alert">${icon('warning')}<span>${this.errorText}</span><button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>${icon('close')}</button></div>`
         : nothing}
       ${this.composer.renderForm(canWrite)}
     `;
   }
 
-  private renderPresence(state: ConversationState | undefined): TemplateResult | typeof nothing {
-    const people = state?.presence ?? [];
-    if (people.length === 0) return nothing;
-    const shown = people.slice(0, 4);
-    const label = people.map((p) => `${p.self ? 'You' : p.name} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
-    return html`<div class="presence" part="presence" role="img" aria-label=${`Here now: ${label}`} title=${label}>
+  private renderPresence(state: ConversationState | undefined, members: readonly Person[]): TemplateResult | typeof nothing {
+    const here = state?.presence ?? [];
+    if (here.length === 0 && members.length === 0) return nothing;
+    const shown = here.slice(0, 4);
+    const label = here.map((p) => `${p.self ? 'You' : this.nameOf(p.id, state)} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
+    return html`<button
+      type="button"
+      class="presence"
+      part="presence"
+      aria-expanded=${this.membersOpen ? 'true' : 'false'}
+      aria-controls="members"
+      @click=${() => (this.membersOpen = !this.membersOpen)}
+    >
+      <span class="visually-hidden">People in this room. Here now: ${label || 'nobody'}</span>
       ${shown.map(
-        (p) => html`<span class="avatar small" aria-hidden="true">${initials(p.name).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
+        (p) => html`<span class="avatar small" aria-hidden="true">${initials(this.nameOf(p.id, state)).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
       )}
-      ${people.length > shown.length ? html`<span aria-hidden="true">+${people.length - shown.length}</span>` : nothing}
+      ${here.length > shown.length ? html`<span aria-hidden="true">+${here.length - shown.length}</span>` : nothing}
+      ${icon('people')}
+    </button>`;
+  }
+
+  /** Everyone in the room with their presence, custom status or "last seen": visible without hovering. */
+  private renderMembers(members: readonly Person[]): TemplateResult {
+    return html`<div class="members" part="members" id="members" role="region" aria-label="Members">
+      <ul>
+        ${members.map(
+          (p) => html`<li class="member" data-id=${p.id}>
+            <span class="avatar small" aria-hidden="true">${initials(p.name).slice(0, 1)}${p.here ? html`<span class="dot" data-presence=${p.presence}></span>` : nothing}</span>
+            <span class="member-name">${p.self ? `${p.name} (you)` : p.name}</span>
+            <span class="member-line">${personLine(p)}</span>
+          </li>`,
+        )}
+      </ul>
     </div>`;
   }
 
@@ -278,12 +318,22 @@ export class ChatRoom extends LitElement {
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
     }
     this.history.setMessages(messages);
+    if (this.separatorsOf !== messages) {
+      this.separatorsOf = messages;
+      this.separators = separatorTimes(messages);
+    }
     const actions = this.rowActions;
-    return this.history.render(messages, (m, previous) => {
+    const nameOf = (id: string): string => (id === state.userId ? 'you' : this.nameOf(id, state));
+    return this.history.render(messages, (m, previous, index) => {
       const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
       return renderRow({
         message: m,
         previous,
+        day: this.separators[index] ?? m.createdAt,
+        previousDay: index > 0 ? this.separators[index - 1] : undefined,
+        nameOf,
+        editing: m.id === this.composer.editing,
+        deleting: this.pendingDeletes.has(m.id),
         authorName: this.nameOf(m.author, state),
         quote: quoted ? { authorName: quoted.mine ? 'You' : this.nameOf(quoted.author, state), text: quoted.text, deleted: quoted.deleted } : undefined,
         reactions: this.reactions.get(m.id) ?? [],
@@ -307,7 +357,14 @@ export class ChatRoom extends LitElement {
       this.pickerFor = undefined;
       this.composer.startEdit(m);
     },
-    remove: (m) => void this.run(() => this.controller.conversation?.delete(m.id)),
+    remove: (m) => this.startDelete(m),
+    undoRemove: (m) => {
+      const pending = this.pendingDeletes.get(m.id);
+      if (!pending) return;
+      clearTimeout(pending.timer);
+      this.pendingDeletes.delete(m.id);
+      this.requestUpdate();
+    },
     togglePicker: (m) => {
       this.pickerFor = this.pickerFor === m.id ? undefined : m.id;
       if (this.pickerFor) void this.updateComplete.then(() => this.log?.querySelector<HTMLElement>(`.msg[data-id="${CSS.escape(m.id)}"] .picker button`)?.focus());
@@ -318,6 +375,24 @@ export class ChatRoom extends LitElement {
     },
     retry: (m) => void this.retry(m),
   };
+
+  /** Deletes after an undo time: the row says "Deleting…" with an Undo button meanwhile. */
+  private startDelete(m: MessageView): void {
+    const conversation = this.controller.conversation;
+    if (!conversation || this.pendingDeletes.has(m.id)) return;
+    const timer = setTimeout(() => this.finishDelete(m.id), UNDO_DELETE_MS);
+    this.pendingDeletes.set(m.id, { timer, conversation });
+    this.requestUpdate();
+  }
+
+  private finishDelete(id: string): void {
+    const pending = this.pendingDeletes.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pendingDeletes.delete(id);
+    void this.run(() => pending.conversation.delete(id));
+    this.requestUpdate();
+  }
 
   private async retry(m: MessageView): Promise<void> {
     const conversation = this.controller.conversation;
@@ -401,6 +476,9 @@ export class ChatRoom extends LitElement {
     return emit(this, type, detail);
   }
 }
+
+/** How long a delete can be undone. */
+const UNDO_DELETE_MS = 5_000;
 
 /** The first unread message: the `unread`-th last message by someone else that is not deleted. */
 function firstUnread(messages: readonly MessageView[], unread: number): string | undefined {
