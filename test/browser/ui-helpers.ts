@@ -15,13 +15,15 @@ export interface MountOptions {
   attributes?: Record<string, string>;
   style?: string;
   relayUrl?: string;
+  /** An element created by the test (to listen before it connects). */
+  element?: HTMLElement;
 }
 
 /** Mounts a `<chat-room>` for `user` in `room` against the test relay, sized like a small chat window. */
 export async function mountRoom(options: MountOptions): Promise<ChatRoom> {
   const user = options.user ?? uniqueUser('Ada');
   const relayUrl = options.relayUrl ?? (await relayInfo()).url;
-  const el = document.createElement('chat-room');
+  const el = (options.element as ChatRoom | undefined) ?? document.createElement('chat-room');
   el.setAttribute('relay', relayUrl);
   el.setAttribute('room', options.room);
   el.setAttribute('user-id', user.id);

@@ -209,6 +209,22 @@ describe('ui: <chat-room> experience', () => {
     });
   });
 
+  it('shows no connection banner while connecting and syncing normally (only when something is wrong)', async () => {
+    const el = document.createElement('chat-room');
+    const banners: string[] = [];
+    el.addEventListener('chat-status', () => {
+      void el.updateComplete.then(() => {
+        const banner = el.shadowRoot!.querySelector<HTMLElement>('[part="banner"]');
+        if (banner) banners.push(banner.dataset.state!);
+      });
+    });
+    const mounted = await mountRoom({ room: uniqueRoom('ui-quiet-banner'), element: el });
+    await whenSynced(mounted);
+    await mounted.updateComplete;
+    expect(banners).to.deep.equal([]);
+    expect(mounted.shadowRoot!.querySelector('[part="banner"]')).to.equal(null);
+  });
+
   it('shows a rename in typing and presence at once, not only on messages', async () => {
     const room = uniqueRoom('ui-rename');
     const ada = await mountRoom({ room, user: uniqueUser('Ada') });
