@@ -1,7 +1,7 @@
 // The <chat-room> class (not registered here: chat-room.ts does that): one embeddable conversation over the client core.
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import type { Conversation, ConversationState, MessageView } from '../../index.js';
+import { groupReactions, type Conversation, type ConversationState, type MessageView, type ReactionGroup } from '../../index.js';
 import { excerpt, initials, typingText } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
@@ -16,8 +16,7 @@ import { people, peopleSummary, personLine, type Person } from './people.js';
 import { ConversationController, type TokenProvider } from './conversation-controller.js';
 import { HistoryController } from './history-controller.js';
 import { navigate } from './message-navigation.js';
-import { renderRow, type ReactionGroup, type RowActions } from './message-row.js';
-import { groupReactions } from './reactions.js';
+import { renderRow, type RowActions } from './message-row.js';
 import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
 
 /**

@@ -1,16 +1,8 @@
 // Renders one history row of <chat-room>: day separator, unread divider, bubble, quote, reactions, ticks and actions.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { MessageView } from '../../index.js';
+import type { MessageView, ReactionGroup } from '../../index.js';
 import { dayKey, dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
 import { icon, type IconName } from '../shared/icons.js';
-
-/** Reactions to one message grouped by emoji, as shown under it. */
-export interface ReactionGroup {
-  emoji: string;
-  count: number;
-  users: string[];
-  mine: boolean;
-}
 
 export interface RowActions {
   reply(message: MessageView): void;
