@@ -36,7 +36,8 @@ export const chatRoomStyles = css`
   }
   .subtitle {
     font-size: 0.8em;
-    color: var(--_muted);
+    /* Follows the header's colour, so a page that recolours ::part(header) keeps the line readable. */
+    color: color-mix(in srgb, currentColor 78%, transparent);
     overflow: hidden;
     text-overflow: ellipsis;
     white-space: nowrap;
@@ -55,7 +56,7 @@ export const chatRoomStyles = css`
     display: flex;
     align-items: center;
     gap: 0.25em;
-    color: var(--_muted);
+    color: inherit;
     font-size: 0.85em;
     border: 1px solid transparent;
     border-radius: 999px;

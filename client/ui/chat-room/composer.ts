@@ -1,5 +1,5 @@
 // The composer of <chat-room>: the draft, replying and editing, Enter/Esc/↑ keys, and sending through the conversation.
-import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { Conversation, ConversationState, MessageView } from '../../index.js';
 import type { ChatSendDetail } from './chat-room.events.js';
 import { LIMITS } from '../../../shared/schema.js';
@@ -27,8 +27,8 @@ export interface ComposerDeps {
   sent(): void;
 }
 
-/** Draft, reply and edit state of the composer, with its handlers and templates. */
-export class Composer implements ReactiveController {
+/** Draft, reply and edit state of the composer, with its handlers and templates (the host re-renders on change). */
+export class Composer {
   draft = '';
   replyTo: string | undefined;
   editing: string | undefined;
@@ -37,11 +37,7 @@ export class Composer implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly deps: ComposerDeps,
-  ) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {}
+  ) {}
 
   /** Replies to `message` (the quote shows above the composer). */
   reply(message: MessageView): void {

@@ -77,6 +77,12 @@ function reactedBy(group: ReactionGroup, nameOf: (userId: string) => string): st
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }
 
+/** A long press on a touch screen (or a right click) shows who reacted instead of toggling the reaction. */
+const showWho = (event: Event): void => {
+  event.preventDefault();
+  (event.currentTarget as HTMLElement).focus();
+};
+
 function renderReactions(ctx: RowContext, tab: number): TemplateResult | typeof nothing {
   const { message: m, actions } = ctx;
   if (ctx.reactions.length === 0) return nothing;
@@ -92,6 +98,7 @@ function renderReactions(ctx: RowContext, tab: number): TemplateResult | typeof 
         aria-label=${`${r.emoji} ${r.count}: ${who}`}
         ?disabled=${!ctx.canWrite}
         @click=${() => actions.toggleReaction(m, r.emoji, r.mine)}
+        @contextmenu=${showWho}
       ><span aria-hidden="true">${r.emoji} ${r.count}</span><span class="who" part="reaction-who" aria-hidden="true">${who}</span></button>`;
     })}
   </div>`;
