@@ -4,6 +4,7 @@ import { property, query, state } from 'lit/decorators.js';
 import { groupReactions, type Conversation, type ConversationState, type MessageView, type ReactionGroup } from '../../index.js';
 import { excerpt, initials, typingText } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
+import { displayName } from '../shared/names.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
 import { themeStyles } from '../shared/theme.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
@@ -181,7 +182,7 @@ export class ChatRoom extends LitElement {
   }
 
   private nameOf(userId: string, state = this.controller.state): string {
-    return state?.profiles.get(userId)?.name || state?.presence.find((p) => p.id === userId)?.name || userId;
+    return displayName(state, userId);
   }
 
   protected override updated(): void {
