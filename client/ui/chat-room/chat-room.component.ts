@@ -2,7 +2,7 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { groupReactions, type Conversation, type ConversationState, type MessageView, type ReactionGroup } from '../../index.js';
-import { excerpt, initials, typingText } from '../shared/format.js';
+import { excerpt, typingText } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { displayName } from '../shared/names.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
@@ -13,12 +13,14 @@ import { chatRoomStyles } from './chat-room.styles.js';
 import { emit, type ChatRoomEvents } from './chat-room.events.js';
 import { Composer } from './composer.js';
 import { separatorTimes } from './day-order.js';
-import { people, peopleSummary, personLine, type Person } from './people.js';
+import { people } from './people.js';
+import { renderBanner, renderHeader, renderMembers } from './room-header.js';
+import { UndoDelete } from './undo-delete.js';
 import { ConversationController, type TokenProvider } from './conversation-controller.js';
 import { HistoryController } from './history-controller.js';
 import { navigate } from './message-navigation.js';
 import { renderRow, type RowActions } from './message-row.js';
-import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
+import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
 
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
@@ -103,8 +105,8 @@ export class ChatRoom extends LitElement {
   private banner: RoomStatus | undefined;
   private separators: ArrayLike<number> = new Float64Array(0);
   private separatorsOf: readonly MessageView[] | undefined;
-  /** Deletes waiting out their undo time, by message id. */
-  private readonly pendingDeletes = new Map<string, { timer: ReturnType<typeof setTimeout>; conversation: Conversation }>();
+  /** Deletes waiting out their undo time. */
+  private readonly deletes = new UndoDelete(this, (operation) => this.run(operation));
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -114,8 +116,6 @@ export class ChatRoom extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.announcer.detach();
-    // Leaving the page does not cancel a delete the user asked for: do it now.
-    for (const id of [...this.pendingDeletes.keys()]) this.finishDelete(id);
   }
 
   /** Scrolls to the newest message and follows new ones again. */
@@ -217,21 +217,15 @@ export class ChatRoom extends LitElement {
     const state = this.controller.state;
     const status = roomStatus(state);
     const canWrite = Boolean(state && state.role !== 'read' && !state.closed && status !== 'forbidden' && status !== 'deleted');
+    const nameOf = (id: string): string => this.nameOf(id, state);
     // Names come from the member profiles first, so a rename shows at once in typing and presence too.
-    const typing = typingText(state?.typing.map((t) => this.nameOf(t.id, state)) ?? []);
-    const members = people(state, (id) => this.nameOf(id, state));
+    const typing = typingText(state?.typing.map((t) => nameOf(t.id)) ?? []);
+    const members = people(state, nameOf);
     return html`
       <div class="visually-hidden"><slot name="announcer"></slot></div>
-      <div class="header" part="header">
-        <div class="heading">
-          <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
-          ${state?.loaded ? html`<div class="subtitle" part="subtitle">${peopleSummary(members)}</div>` : nothing}
-        </div>
-        ${this.renderPresence(state, members)}
-        <span class="visually-hidden" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
-      </div>
-      ${this.membersOpen ? this.renderMembers(members) : nothing}
-      ${this.renderBanner(state, this.banner ?? status)}
+      ${renderHeader({ state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf })}
+      ${this.membersOpen ? renderMembers(members) : nothing}
+      ${renderBanner(state, this.banner ?? status, () => this.controller.conversation?.reconnect())}
       <div
         class="log"
         part="messages"
@@ -260,55 +254,6 @@ export class ChatRoom extends LitElement {
     `;
   }
 
-  private renderPresence(state: ConversationState | undefined, members: readonly Person[]): TemplateResult | typeof nothing {
-    const here = state?.presence ?? [];
-    if (here.length === 0 && members.length === 0) return nothing;
-    const shown = here.slice(0, 4);
-    const label = here.map((p) => `${p.self ? 'You' : this.nameOf(p.id, state)} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
-    return html`<button
-      type="button"
-      class="presence"
-      part="presence"
-      aria-expanded=${this.membersOpen ? 'true' : 'false'}
-      aria-controls="members"
-      @click=${() => (this.membersOpen = !this.membersOpen)}
-    >
-      <span class="visually-hidden">People in this room. Here now: ${label || 'nobody'}</span>
-      ${shown.map(
-        (p) => html`<span class="avatar small" aria-hidden="true">${initials(this.nameOf(p.id, state)).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
-      )}
-      ${here.length > shown.length ? html`<span aria-hidden="true">+${here.length - shown.length}</span>` : nothing}
-      ${icon('people')}
-    </button>`;
-  }
-
-  /** Everyone in the room with their presence, custom status or "last seen": visible without hovering. */
-  private renderMembers(members: readonly Person[]): TemplateResult {
-    return html`<div class="members" part="members" id="members" role="region" aria-label="Members">
-      <ul>
-        ${members.map(
-          (p) => html`<li class="member" data-id=${p.id}>
-            <span class="avatar small" aria-hidden="true">${initials(p.name).slice(0, 1)}${p.here ? html`<span class="dot" data-presence=${p.presence}></span>` : nothing}</span>
-            <span class="member-name">${p.self ? `${p.name} (you)` : p.name}</span>
-            <span class="member-line">${personLine(p)}</span>
-          </li>`,
-        )}
-      </ul>
-    </div>`;
-  }
-
-  private renderBanner(state: ConversationState | undefined, status: RoomStatus): TemplateResult | typeof nothing {
-    let text = BANNER_TEXT[status];
-    const storage = state?.storage.status;
-    if (!text && (storage === 'unavailable' || storage === 'failed')) text = 'This device cannot store messages right now: they are kept in memory only.';
-    if (!text || status === 'loading') return nothing;
-    const retry = status === 'offline' || status === 'auth-expired';
-    return html`<div class="banner" part="banner" role="status" data-state=${status}>
-      <span>${text}</span>
-      ${retry ? html`<button type="button" @click=${() => this.controller.conversation?.reconnect()}>Retry now</button>` : nothing}
-    </div>`;
-  }
-
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
     const messages = state.messages;
@@ -333,7 +278,7 @@ export class ChatRoom extends LitElement {
         previousDay: index > 0 ? this.separators[index - 1] : undefined,
         nameOf,
         editing: m.id === this.composer.editing,
-        deleting: this.pendingDeletes.has(m.id),
+        deleting: this.deletes.has(m.id),
         authorName: this.nameOf(m.author, state),
         quote: quoted ? { authorName: quoted.mine ? 'You' : this.nameOf(quoted.author, state), text: quoted.text, deleted: quoted.deleted } : undefined,
         reactions: this.reactions.get(m.id) ?? [],
@@ -357,14 +302,11 @@ export class ChatRoom extends LitElement {
       this.pickerFor = undefined;
       this.composer.startEdit(m);
     },
-    remove: (m) => this.startDelete(m),
-    undoRemove: (m) => {
-      const pending = this.pendingDeletes.get(m.id);
-      if (!pending) return;
-      clearTimeout(pending.timer);
-      this.pendingDeletes.delete(m.id);
-      this.requestUpdate();
+    remove: (m) => {
+      const conversation = this.controller.conversation;
+      if (conversation) this.deletes.start(m.id, conversation);
     },
+    undoRemove: (m) => this.deletes.undo(m.id),
     togglePicker: (m) => {
       this.pickerFor = this.pickerFor === m.id ? undefined : m.id;
       if (this.pickerFor) void this.updateComplete.then(() => this.log?.querySelector<HTMLElement>(`.msg[data-id="${CSS.escape(m.id)}"] .picker button`)?.focus());
@@ -375,24 +317,6 @@ export class ChatRoom extends LitElement {
     },
     retry: (m) => void this.retry(m),
   };
-
-  /** Deletes after an undo time: the row says "Deleting…" with an Undo button meanwhile. */
-  private startDelete(m: MessageView): void {
-    const conversation = this.controller.conversation;
-    if (!conversation || this.pendingDeletes.has(m.id)) return;
-    const timer = setTimeout(() => this.finishDelete(m.id), UNDO_DELETE_MS);
-    this.pendingDeletes.set(m.id, { timer, conversation });
-    this.requestUpdate();
-  }
-
-  private finishDelete(id: string): void {
-    const pending = this.pendingDeletes.get(id);
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.pendingDeletes.delete(id);
-    void this.run(() => pending.conversation.delete(id));
-    this.requestUpdate();
-  }
 
   private async retry(m: MessageView): Promise<void> {
     const conversation = this.controller.conversation;
@@ -476,9 +400,6 @@ export class ChatRoom extends LitElement {
     return emit(this, type, detail);
   }
 }
-
-/** How long a delete can be undone. */
-const UNDO_DELETE_MS = 5_000;
 
 /** The first unread message: the `unread`-th last message by someone else that is not deleted. */
 function firstUnread(messages: readonly MessageView[], unread: number): string | undefined {
