@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import type { MessageRecord } from '../../shared/conversation.js';
 import { newMessageId } from '../../shared/conversation.js';
 import type { ChatRoom } from '../../client/ui/chat-room/chat-room.js';
-import { $, $$, messageWith, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
+import { $, $$, messageWith, mountPair, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
 const NO_RELAY = 'ws://127.0.0.1:9';
 
@@ -64,10 +64,7 @@ describe('ui: <chat-room> experience', () => {
 
   it('shows message actions beside the message they act on, highlights the message being edited, and separates delete', async () => {
     const room = uniqueRoom('ui-actions-place');
-    const ada = await mountRoom({ room, user: uniqueUser('Ada'), style: 'height: 420px; width: 520px; display: inline-flex;' });
-    const bob = await mountRoom({ room, user: uniqueUser('Bob') });
-    await whenSynced(ada);
-    await whenSynced(bob);
+    const { ada, bob } = await mountPair(room, { style: 'height: 420px; width: 520px; display: inline-flex;' });
     await sendText(bob, 'from bob');
     await waitForMessage(ada, 'from bob');
     await sendText(ada, 'from ada');
@@ -171,10 +168,7 @@ describe('ui: <chat-room> experience', () => {
 
   it('shows the other person in the header (presence, custom status, last seen), the group size, a members panel, and who reacted without hovering', async () => {
     const room = uniqueRoom('ui-header');
-    const ada = await mountRoom({ room, user: uniqueUser('Ada') });
-    const bob = await mountRoom({ room, user: uniqueUser('Bob') });
-    await whenSynced(ada);
-    await whenSynced(bob);
+    const { ada, bob } = await mountPair(room);
     const subtitle = (): string => $(ada, '[part="subtitle"]').textContent?.trim() ?? '';
     await waitFor(() => /^(Online|Away)$/.test(subtitle()), { what: 'Bob online in the header' });
     bob.activeConversation!.setPresence('busy', 'In a meeting');
@@ -227,10 +221,7 @@ describe('ui: <chat-room> experience', () => {
 
   it('shows a rename in typing and presence at once, not only on messages', async () => {
     const room = uniqueRoom('ui-rename');
-    const ada = await mountRoom({ room, user: uniqueUser('Ada') });
-    const bob = await mountRoom({ room, user: uniqueUser('Bob') });
-    await whenSynced(ada);
-    await whenSynced(bob);
+    const { ada, bob } = await mountPair(room);
     bob.activeConversation!.setProfile({ name: 'Bobby Tables' });
     await waitFor(() => ada.activeConversation!.getState().profiles.get(bob.activeConversation!.getState().userId)?.name === 'Bobby Tables', { what: 'profile renamed' });
     const input = $(bob, '.input') as HTMLTextAreaElement;
