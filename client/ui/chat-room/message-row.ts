@@ -87,19 +87,21 @@ function renderReactions(ctx: RowContext, tab: number): TemplateResult | typeof 
   const { message: m, actions } = ctx;
   if (ctx.reactions.length === 0) return nothing;
   return html`<div class="reactions">
-    ${ctx.reactions.map((r) => {
+    ${ctx.reactions.map((r, i) => {
       const who = reactedBy(r, ctx.nameOf);
+      // The names describe the button (read by screen readers even while the tooltip is hidden).
+      const whoId = `who-${m.id}-${i}`;
       return html`<button
         type="button"
         class="reaction"
         part="reaction"
         tabindex=${tab}
         aria-pressed=${r.mine ? 'true' : 'false'}
-        aria-label=${`${r.emoji} ${r.count}: ${who}`}
+        aria-describedby=${whoId}
         ?disabled=${!ctx.canWrite}
         @click=${() => actions.toggleReaction(m, r.emoji, r.mine)}
         @contextmenu=${showWho}
-      ><span aria-hidden="true">${r.emoji} ${r.count}</span><span class="who" part="reaction-who" aria-hidden="true">${who}</span></button>`;
+      ><span class="count">${r.emoji} ${r.count}</span><span class="who" part="reaction-who" id=${whoId}>${who}</span></button>`;
     })}
   </div>`;
 }
