@@ -83,6 +83,15 @@ describe('ui: <chat-room> experience', () => {
     }
     const own = messageWith(ada, 'from ada')!;
     expect(own.querySelector('[data-action="edit"] + .separator + [data-action="delete"]'), 'a separator between edit and delete').to.not.equal(null);
+    // On a phone-sized element the focused message's actions go under its bubble, never over its text.
+    ada.style.width = '340px';
+    await waitFor(() => getComputedStyle(messageWith(ada, 'from bob')!.querySelector('.actions')!).display === 'none', { what: 'narrow layout' });
+    const narrow = messageWith(ada, 'from bob')!;
+    narrow.focus();
+    await ada.updateComplete;
+    const below = narrow.querySelector<HTMLElement>('[part="actions"]')!.getBoundingClientRect();
+    expect(below.top, 'actions under the bubble').to.be.at.least(narrow.querySelector('.bubble')!.getBoundingClientRect().bottom - 1);
+    ada.style.width = '520px';
     own.querySelector<HTMLButtonElement>('[data-action="edit"]')!.click();
     await ada.updateComplete;
     expect(messageWith(ada, 'from ada')!.hasAttribute('data-editing')).to.equal(true);

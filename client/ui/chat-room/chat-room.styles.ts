@@ -143,6 +143,7 @@ export const chatRoomStyles = css`
        composer, and a long one scrolls as usual (an auto margin never pushes content out of reach). */
     display: flex;
     flex-direction: column;
+    container: history / inline-size;
     flex: 1;
     min-height: 0;
     overflow-y: auto;
@@ -397,9 +398,31 @@ export const chatRoomStyles = css`
     font-weight: 600;
   }
   @media (hover: none) {
-    /* Touch screens: the actions of the tapped message only, below nothing and beside its bubble. */
+    /* Touch screens: only the tapped message shows its actions (a tap focuses it). */
     .msg:hover:not(:focus-within):not([data-active]) .actions {
       visibility: hidden;
+    }
+  }
+  /* Narrow (a phone): no room is kept beside every bubble; the tapped or focused message shows its actions on
+     a line of their own under the bubble, never over its text. */
+  @container history (max-width: 480px) {
+    .line {
+      flex-direction: column;
+      align-items: flex-start;
+    }
+    .mine .line {
+      flex-direction: column;
+      align-items: flex-end;
+    }
+    .actions {
+      display: none;
+    }
+    .msg:focus-within .actions,
+    .msg[data-active] .actions {
+      display: flex;
+    }
+    .bubble {
+      max-width: 88%;
     }
   }
   .actions button,
