@@ -13,7 +13,6 @@ import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
-import { isValidRoomName } from '../../../shared/ids.js';
 
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
