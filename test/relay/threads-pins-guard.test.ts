@@ -7,6 +7,7 @@ import {
 } from '../../shared/conversation.js';
 import { bindClients, createClientIdentity } from '../../relay/client-identity.js';
 import { createMessageIndex } from '../../relay/message-index.js';
+import { createReceiptMarks } from '../../relay/receipt-marks.js';
 import { decodeStructure } from '../../relay/update-structure.js';
 import { judgeUpdate } from '../../relay/update-judge.js';
 
@@ -19,8 +20,9 @@ function room(kind: 'group' | 'direct' = 'group') {
   const doc = new Y.Doc();
   const index = createMessageIndex(doc);
   const identity = createClientIdentity(doc);
+  const receipts = createReceiptMarks(doc, index);
   const judge = (update: Uint8Array, writer: Writer) =>
-    judgeUpdate(decodeStructure(doc, Y.decodeUpdate(update)), writer, { doc, index, ownerOf: identity.ownerOf });
+    judgeUpdate(decodeStructure(doc, Y.decodeUpdate(update)), writer, { doc, index, receipts, ownerOf: identity.ownerOf });
   const accept = (update: Uint8Array, writer: Writer) => {
     const { newClients } = judge(update, writer);
     bindClients(doc, newClients, writer.userId);
