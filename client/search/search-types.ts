@@ -74,7 +74,7 @@ export interface SearchResponse {
 export interface IndexStats {
   messages: number;
   rooms: number;
-  /** Size of the stored snapshot (UTF-16 string length × 2 is what a string costs; this is its UTF-8 byte length). */
+  /** Bytes of the stored snapshot (gzipped JSON of the index). */
   snapshotBytes: number;
   journalEntries: number;
   /** `ready`: persisted in IndexedDB; `memory`: IndexedDB unusable, the index lives in the worker only. */
