@@ -31,6 +31,17 @@ describe('<chat-room>: threads, pins and search', () => {
     const panel = await waitFor(() => el.shadowRoot!.querySelector<ChatThread>('chat-thread'), { what: 'the thread panel' });
     await waitFor(() => panel.shadowRoot!.querySelector('.msg.reply')?.textContent?.includes('the old mill'), { what: 'the reply in the panel' });
     await waitFor(() => !el.shadowRoot!.querySelector('.thread-summary')?.textContent?.includes('new'), { what: 'the thread marked read' });
+    panel.shadowRoot!.querySelector<HTMLButtonElement>('header button')!.click();
+    await waitFor(() => el.shadowRoot!.querySelector('chat-thread') === null, { what: 'the panel closed' });
+
+    // The thread list in the header: one thread, opened from the list.
+    const toggle = $(el, '.threads-toggle');
+    expect(toggle.textContent).to.contain('1');
+    toggle.click();
+    const item = await waitFor(() => el.shadowRoot!.querySelector<HTMLButtonElement>(`.thread-list button[data-root="${root.id}"]`), { what: 'the thread in the list' });
+    expect(item.textContent).to.contain('which venue?');
+    item.click();
+    await waitFor(() => el.shadowRoot!.querySelector<ChatThread>('chat-thread')?.root === root.id, { what: 'the thread opened from the list' });
   });
 
   it('shows pins in the header, jumps to a pinned message and lets admins pin from the message actions', async () => {

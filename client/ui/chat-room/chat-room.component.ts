@@ -26,6 +26,7 @@ import { openLocalSearch, type LocalSearch } from '../../search/local-search.js'
 import '../chat-search/chat-search.js';
 import '../chat-thread/chat-thread.js';
 import { renderPinnedBar } from './pinned-bar.js';
+import { renderThreadList } from './thread-list.js';
 import { threadsPinsStyles } from './threads-pins.styles.js';
 
 /** How long a message shown from search or a pin stays highlighted. */
@@ -88,6 +89,7 @@ export class ChatRoom extends LitElement {
 
   @state() private searchOpen = false;
   @state() private threadRoot: string | undefined;
+  @state() private threadListOpen = false;
   @state() private pinIndex = 0;
   @state() private highlightId: string | undefined;
   private highlightTimer: ReturnType<typeof setTimeout> | undefined;
@@ -276,9 +278,9 @@ export class ChatRoom extends LitElement {
       <div class="visually-hidden"><slot name="announcer"></slot></div>
       ${renderHeader({
         state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf,
-        actions: this.noSearch
+        actions: html`${this.renderThreadsToggle(state)}${this.noSearch
           ? nothing
-          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>🔍</button>`,
+          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>🔍</button>`}`,
       })}
       ${state
         ? renderPinnedBar({
@@ -322,9 +324,34 @@ export class ChatRoom extends LitElement {
     `;
   }
 
+  /** The header's thread-list button: how many threads, and whether any has unread replies. */
+  private renderThreadsToggle(state: ConversationState | undefined): unknown {
+    if (this.noThreads || !state || state.threads.length === 0) return nothing;
+    const unread = state.threads.reduce((sum, t) => sum + t.unread, 0);
+    return html`<button
+      type="button"
+      class="search-toggle threads-toggle"
+      part="threads-toggle"
+      aria-label=${`Threads: ${state.threads.length}${unread > 0 ? `, ${unread} new replies` : ''}`}
+      aria-pressed=${this.threadListOpen ? 'true' : 'false'}
+      data-unread=${unread}
+      @click=${() => (this.threadListOpen = !this.threadListOpen)}
+    >🧵 ${state.threads.length}</button>`;
+  }
+
   private renderSidePanels(): unknown {
     const conversation = this.controller.conversation;
-    return html`${this.searchOpen && !this.noSearch && conversation
+    const state = this.controller.state;
+    return html`${this.threadListOpen && !this.noThreads && state && this.threadRoot === undefined
+      ? html`<div class="side">${renderThreadList({
+          threads: state.threads,
+          rootOf: (id) => state.messages.find((m) => m.id === id),
+          nameOf: (id) => this.nameOf(id, state),
+          open: (root) => this.openThread(root),
+          close: () => (this.threadListOpen = false),
+        })}</div>`
+      : nothing}
+    ${this.searchOpen && !this.noSearch && conversation
       ? html`<div class="side side-search"><chat-search
           part="search"
           .search=${this.localSearch()}

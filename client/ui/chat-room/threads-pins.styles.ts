@@ -67,6 +67,52 @@ export const threadsPinsStyles = css`
     flex: 1;
     min-height: 0;
   }
+  .thread-list {
+    display: flex;
+    flex-direction: column;
+    background: var(--_bg);
+    border-left: 1px solid var(--_border);
+    overflow-y: auto;
+  }
+  .thread-list header {
+    display: flex;
+    justify-content: space-between;
+    padding: 0.5em 0.8em;
+    border-bottom: 1px solid var(--_border);
+    font-weight: 600;
+  }
+  .thread-list header button {
+    border: none;
+    background: none;
+    cursor: pointer;
+  }
+  .thread-list ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+  }
+  .thread-list li button {
+    display: flex;
+    flex-direction: column;
+    gap: 0.2em;
+    width: 100%;
+    padding: 0.5em 0.8em;
+    border: none;
+    border-bottom: 1px solid var(--_border);
+    background: none;
+    text-align: left;
+    cursor: pointer;
+  }
+  .thread-meta {
+    color: var(--_muted);
+    font-size: 0.85em;
+  }
+  .thread-unread {
+    color: var(--_unread);
+  }
+  .threads-toggle[data-unread]:not([data-unread='0']) {
+    color: var(--_unread);
+  }
   .side-search {
     inset: 0 0 auto 0;
     width: auto;
