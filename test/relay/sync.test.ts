@@ -59,7 +59,7 @@ describe('relay sync', () => {
     await synced(b);
     const victimId = b.doc.clientID;
     b.awareness.setLocalStateField('user', { id: 'bob', name: 'Bob' });
-    const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory' }) });
+    const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory', name: 'Mallory' }) });
     await mallory.opened;
     await waitFor(() => b.awareness.getStates().get(victimId)?.user?.id === 'bob', 5000, 'bob\'s own awareness state');
     mallory.send(

@@ -7,12 +7,12 @@ import { avatarStyles } from '../shared/avatar.styles.js';
 import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { themeStyles } from '../shared/theme.js';
+import { isValidRoomName } from '../../../shared/ids.js';
 import { roomNameFrom } from './room-name.js';
 import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
-import { isValidRoomName } from '../../../shared/ids.js';
 
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
@@ -362,7 +362,7 @@ export class ChatApp extends LitElement {
       <button type="button" class="room" aria-current=${r.room === this.active ? 'true' : 'false'} @click=${() => this.select(r.room)}>
         <span class="room-line">
           <span class="room-title">${r.title}</span>
-          ${r.online > 0 ? html`<span class="online" title=${`${r.online} online`}><span class="visually-hidden">, ${r.online} online</span><span aria-hidden="true">● ${r.online}</span></span>` : nothing}
+          ${r.online > 0 ? html`<span class="online" title=${`${r.online} online`}><span class="visually-hidden">, ${r.online} online</span><span aria-hidden="true"><span class="online-dot"></span> ${r.online}</span></span>` : nothing}
           <span class="when">${when}</span>
         </span>
         <span class="room-line">
