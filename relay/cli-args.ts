@@ -24,6 +24,12 @@ Every option can also be given as an environment variable (flags win).
   --max-frame-bytes <n>       PARLEY_MAX_FRAME_BYTES   largest accepted frame (default 1048576)
   --connections-per-user <n>  PARLEY_CONNECTIONS_PER_USER  simultaneous connections per user (default 32)
   --messages-per-second <n>   PARLEY_MESSAGES_PER_SECOND   sustained messages/s per connection (default 100)
+  --max-file-bytes <n>        PARLEY_MAX_FILE_BYTES    largest attachment (default 26214400 = 25 MiB)
+  --user-quota-bytes <n>      PARLEY_USER_QUOTA_BYTES  attachment bytes per user, all rooms (default 1 GiB)
+  --room-quota-bytes <n>      PARLEY_ROOM_QUOTA_BYTES  attachment bytes per room (default 2 GiB)
+  --blob-url-ttl-seconds <n>  PARLEY_BLOB_URL_TTL_SECONDS  lifetime of signed attachment URLs (default 600)
+  --blob-secret-file <path>   PARLEY_BLOB_SECRET_FILE  key for signed attachment URLs, ≥ 32 bytes (default: random
+                                                       per start; share one between relay instances)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -46,6 +52,11 @@ const FLAGS = {
   'max-frame-bytes': { type: 'string', env: 'PARLEY_MAX_FRAME_BYTES' },
   'connections-per-user': { type: 'string', env: 'PARLEY_CONNECTIONS_PER_USER' },
   'messages-per-second': { type: 'string', env: 'PARLEY_MESSAGES_PER_SECOND' },
+  'max-file-bytes': { type: 'string', env: 'PARLEY_MAX_FILE_BYTES' },
+  'user-quota-bytes': { type: 'string', env: 'PARLEY_USER_QUOTA_BYTES' },
+  'room-quota-bytes': { type: 'string', env: 'PARLEY_ROOM_QUOTA_BYTES' },
+  'blob-url-ttl-seconds': { type: 'string', env: 'PARLEY_BLOB_URL_TTL_SECONDS' },
+  'blob-secret-file': { type: 'string', env: 'PARLEY_BLOB_SECRET_FILE' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -136,6 +147,20 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
     limits.messageBurst = Math.max(limits.messagesPerSecond * 5, 1);
   }
   options.limits = limits;
+  const blobs: RelayOptions['blobs'] = {};
+  const maxFile = value('max-file-bytes');
+  if (maxFile !== undefined) blobs.maxFileBytes = integer('max-file-bytes', maxFile);
+  const userQuota = value('user-quota-bytes');
+  if (userQuota !== undefined) blobs.userQuotaBytes = integer('user-quota-bytes', userQuota);
+  const roomQuota = value('room-quota-bytes');
+  if (roomQuota !== undefined) blobs.roomQuotaBytes = integer('room-quota-bytes', roomQuota);
+  const urlTtl = value('blob-url-ttl-seconds');
+  if (urlTtl !== undefined) blobs.urlTtlSeconds = integer('blob-url-ttl-seconds', urlTtl);
+  options.blobs = blobs;
+  const blobSecretFile = value('blob-secret-file');
+  if (blobSecretFile !== undefined) {
+    options.blobUrlSecret = new TextEncoder().encode(readText('blob-secret-file', blobSecretFile).replace(/\r?\n$/, ''));
+  }
   const logLevel = value('log-level');
   if (logLevel !== undefined) options.logLevel = logLevel;
   return { help: false, options };

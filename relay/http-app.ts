@@ -14,6 +14,8 @@ import { TokenError, signToken, type VerifyToken } from './auth.js';
 import type { RoomManager } from './room-manager.js';
 import type { Metrics } from './metrics.js';
 import type { JwtOptions } from './options.js';
+import type { BlobService } from './blobs/blob-service.js';
+import { createBlobRoutes } from './blobs/blob-routes.js';
 
 export interface HttpAppDeps {
   verifyToken: VerifyToken;
@@ -23,6 +25,8 @@ export interface HttpAppDeps {
   jwt: JwtOptions;
   /** The dev secret when dev mode is on; undefined otherwise (then /dev/token does not exist). */
   devSecret: Uint8Array | undefined;
+  /** Attachments: mounted at /blobs, deleted with their room, listed in exports. */
+  blobs?: BlobService;
   staticDir: string | undefined;
   ready: () => boolean;
 }
@@ -107,8 +111,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     );
   }
 
+  if (deps.blobs) app.route('/blobs', createBlobRoutes({ blobs: deps.blobs, verifyToken: deps.verifyToken, log }));
+
   // Admin API: Bearer token with the `admin` role on the room. No cookies are involved, so any origin may call it.
-  app.use('/rooms/*', cors({ origin: '*', allowMethods: ['GET', 'DELETE'], allowHeaders: ['Authorization'] }));
+  app.use('/rooms/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'DELETE'], allowHeaders: ['Authorization'] }));
   const requireAdmin = async (c: Context): Promise<Response | undefined> => {
     const room = c.req.param('room') ?? '';
     if (!isValidRoomName(room)) return fail(c, 400, 'bad-room-name', 'invalid room name');
@@ -150,10 +156,17 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
           'Content-Disposition': `attachment; filename="${name}.yjs"`,
         });
       }
-      return c.json({ room: name, messages: getMessages(room.doc) });
+      return c.json({ room: name, messages: getMessages(room.doc), ...(deps.blobs ? { blobs: await deps.blobs.list(name) } : {}) });
     } finally {
       rooms.release(room);
     }
+  });
+
+  app.post('/rooms/:room/blobs/gc', async (c) => {
+    const denied = await requireAdmin(c);
+    if (denied) return denied;
+    if (!deps.blobs) return fail(c, 404, 'not-found', 'this relay stores no files');
+    return c.json(await deps.blobs.collect(c.req.param('room')));
   });
 
   app.delete('/rooms/:room', async (c) => {
@@ -161,6 +174,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     if (denied) return denied;
     const name = c.req.param('room');
     await rooms.delete(name);
+    await deps.blobs?.deleteRoom(name);
     log.warn({ room: name }, 'room deleted');
     return c.json({ deleted: name });
   });

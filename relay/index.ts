@@ -15,6 +15,9 @@ import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { blobPaths, createBlobService } from './blobs/blob-service.js';
+import { createDiskBlobStore } from './blobs/disk-blob-store.js';
+import { roomReferences } from './blobs/blob-gc.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -25,6 +28,9 @@ export type { RoomStore, LoadedRoom } from './room-store.js';
 export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
 export { createDiskStore } from './disk-store.js';
 export { createLocalBus } from './room-bus.js';
+export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
+export type { BlobLimits } from './blobs/blob-limits.js';
+export { createDiskBlobStore } from './blobs/disk-blob-store.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -82,6 +88,18 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     idleUnloadMs: options.idleUnloadMs,
   });
 
+  const blobDirs = blobPaths(options.dataDir);
+  const blobs = createBlobService({
+    store: options.blobStore ?? createDiskBlobStore(blobDirs.root),
+    limits: options.blobs,
+    stagingDir: blobDirs.staging,
+    urlSecret: options.blobUrlSecret ?? new Uint8Array(randomBytes(32)),
+    references: roomReferences(rooms),
+    log,
+  });
+  await blobs.init();
+  blobs.start();
+
   let accepting = true;
   const upgrades = createUpgradeHandler({
     verifyToken,
@@ -89,7 +107,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? createConversationGuard(),
+    checkUpdate: options.checkUpdate ?? createConversationGuard({ blobs }),
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -102,6 +120,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     log,
     jwt,
     devSecret,
+    blobs,
     staticDir: options.staticDir,
     ready: () => accepting,
   });
@@ -131,6 +150,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       accepting = false;
       log.info('relay shutting down: flushing rooms');
       server.close();
+      await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       await store.close();

@@ -13,6 +13,7 @@ import { supersedes } from '../shared/message-log.js';
 import { bindClients, boundUser, relayClients } from './client-bindings.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput } from './write-check.js';
+import { checkAttachmentBlobs, type BlobLookup } from '../shared/attachments.js';
 
 /**
  * Refused because the update builds on structs the relay does not have (say, written by another tab of
@@ -57,7 +58,7 @@ const findIn = (list: Struct[] | undefined, clock: number): Struct | undefined =
   list?.find((s) => s.id.clock <= clock && clock < s.id.clock + s.length);
 
 /** Checks one update from `writer` against `doc`; throws a RuleError or a missing-dependency refusal. Returns client ids to bind. */
-function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: Writer): Set<number> {
+function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: Writer, blobs: BlobLookup | undefined): Set<number> {
   checkCanWrite(writer);
   const { index } = guard;
   const store = doc.store;
@@ -188,6 +189,8 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
     const existing = index.get(record.id);
     if (existing) checkRevision(existing, record, writer, { concurrent: true });
     else checkUnseenRecord(record, writer, lookup);
+    // Attachments may only name files stored for this conversation.
+    if (blobs && record.attachments !== undefined) checkAttachmentBlobs(record.attachments, blobs);
   }
   for (const insert of inserts) checkInsert(insert);
 
@@ -258,18 +261,25 @@ function checkUpdate(doc: Y.Doc, guard: RoomGuard, update: Uint8Array, writer: W
   return unbound;
 }
 
+/** What the guard consults beyond the document. */
+export interface GuardOptions {
+  /** The blob store: attachments must name blobs stored for the room being written. Without it, blob ids are not checked. */
+  blobs?: { has(room: string, id: string): boolean };
+}
+
 /**
  * The relay's write check for conversation rooms (see write-check.ts): the shared rules applied to the
  * structs and delete set of each update, checked against the room's current document without copying it.
  * Client ids seen for the first time are bound to the writer just before the update is applied.
  */
-export function createConversationGuard(): CheckUpdate {
+export function createConversationGuard(options: GuardOptions = {}): CheckUpdate {
   const states = new WeakMap<Y.Doc, RoomGuard>();
-  return function checkConversationUpdate({ doc, update, user, role }: CheckUpdateInput): void {
+  return function checkConversationUpdate({ room, doc, update, user, role }: CheckUpdateInput): void {
     const guard = guardFor(states, doc);
+    const { blobs } = options;
     let unbound: Set<number>;
     try {
-      unbound = checkUpdate(doc, guard, update, { userId: user.id, role });
+      unbound = checkUpdate(doc, guard, update, { userId: user.id, role }, blobs && { has: (id) => blobs.has(room, id) });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
       throw error;

@@ -18,6 +18,7 @@ export const RULE_MESSAGES = {
   'immutable-field': 'the id, author, creation time and reply target of a message never change',
   'message-deleted': 'this message was deleted',
   'bad-attachments': 'attachments are not well-formed',
+  'unknown-blob': 'an attachment refers to a file not stored for this conversation',
   'bad-emoji': 'a reaction must be one emoji',
   'not-own-entry': 'members may only write their own receipts, reactions and profile',
   'receipt-backwards': 'receipts never move backwards',
