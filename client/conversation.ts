@@ -82,6 +82,10 @@ export interface ConversationState {
 export interface SendOptions {
   replyTo?: string;
   attachments?: Attachment[];
+  /** The message id (default: a new one); the attachment sender picks it before storing the files. */
+  id?: string;
+  /** Queue the message until `filesStored` (its attachments are still uploading). */
+  awaitingFiles?: true;
 }
 
 /** The handle `openConversation` returns. Every write is checked by the shared model's rules first. */
@@ -119,6 +123,10 @@ export interface Conversation {
   setPresence(presence: Presence, status?: string): void;
   /** Retries the connection now (after `auth-expired` or while offline). */
   reconnect(): void;
+  /** A queued message's files are stored on the relay: it gets their final records and may now be written. */
+  filesStored(id: string, attachments: Attachment[]): Promise<void>;
+  /** A queued message's files were refused: it shows as failed with `reason` (its files stay for Retry). */
+  filesRefused(id: string, reason: string): Promise<void>;
   /** Disconnects and releases everything; the local data stays (see `logout` to wipe it). */
   close(): Promise<void>;
 }
@@ -326,7 +334,7 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
-    checkText(text);
+    if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
     const log = readMessageLog(this.doc);
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.some((e) => e.id === options.replyTo)) {
@@ -335,15 +343,16 @@ class ConversationImpl implements Conversation {
     this.presenceTracker.setTyping(false);
     const entry: OutboxEntry = {
       room: this.room,
-      id: newMessageId(),
+      id: options.id ?? newMessageId(),
       text,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+      ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
     const synced = this.connection?.isCaughtUp() === true;
-    const waiting = this.outbox.some((e) => !e.error && !log.byId.has(e.id));
-    if (synced && !waiting) {
+    const waiting = this.outbox.some((e) => !e.error && !e.awaitingFiles && !log.byId.has(e.id));
+    if (synced && !waiting && !entry.awaitingFiles) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
       sendMessage(this.doc, this.writer, entry);
     } else {
@@ -356,6 +365,25 @@ class ConversationImpl implements Conversation {
       if (synced) this.flush();
     }
     return this.viewOf(entry.id) ?? this.outboxView(entry);
+  }
+
+  async filesStored(id: string, attachments: Attachment[]): Promise<void> {
+    checkAttachments(attachments);
+    const entry = this.outbox.find((e) => e.id === id);
+    if (!entry) return;
+    entry.attachments = attachments;
+    delete entry.awaitingFiles;
+    this.changed(true);
+    await this.commitOutbox(entry);
+    this.flush();
+  }
+
+  async filesRefused(id: string, reason: string): Promise<void> {
+    const entry = this.outbox.find((e) => e.id === id);
+    if (!entry) return;
+    entry.error = reason;
+    this.changed(true);
+    await this.commitOutbox(entry);
   }
 
   reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {
@@ -646,7 +674,7 @@ class ConversationImpl implements Conversation {
           const inDoc = readMessageLog(this.doc).byId;
           for (const entry of [...this.outbox]) {
             if (!this.connection?.isCaughtUp()) break;
-            if (entry.error || inDoc.has(entry.id)) continue;
+            if (entry.error || entry.awaitingFiles || inDoc.has(entry.id)) continue;
             try {
               sendMessage(this.doc, this.writer, {
                 id: entry.id,
