@@ -5,7 +5,7 @@
 //   PATCH  /blobs/:room/uploads/:upload         Upload-Offset: n, body = the next bytes → 204 (+ Upload-Offset)
 //   POST   /blobs/:room/uploads/:upload/finish  → 201 {blob:{id,size,type,inline}}
 //   DELETE /blobs/:room/uploads/:upload         → 204 (cancelled)
-//   POST   /blobs/:room/urls                    {blobs:[{id,name?}]} → {urls:{id:path}, expiresAt}
+//   POST   /blobs/:room/urls                    {blobs:[{id,name?}]} → {urls:{id:path}, expiresAt} (ids the room lacks left out)
 //   GET    /blobs/:room/:id[?exp&sig[&name]]    → the bytes (Range, ETag, immutable caching); HEAD too
 // Uploads need a Bearer token with write access to the room; reads a member's token or a signed URL.
 // Errors are JSON `{error:{code,message}}` with 400/401/403/404/409/413/416/422/429.
@@ -64,7 +64,7 @@ export const createBlobRoutes = (deps: BlobRoutesDeps): Hono => {
     origin: '*',
     allowMethods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type', 'Upload-Offset', 'Range', 'If-None-Match'],
-    exposeHeaders: ['Upload-Offset', 'Upload-Length', 'ETag', 'Content-Range', 'Content-Length', 'Accept-Ranges'],
+    exposeHeaders: ['Upload-Offset', 'Upload-Length', 'ETag', 'Content-Range', 'Content-Length', 'Content-Disposition', 'Accept-Ranges'],
     maxAge: 600,
   }));
 
@@ -169,7 +169,8 @@ export const createBlobRoutes = (deps: BlobRoutesDeps): Hono => {
       if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 256)) {
         throw new BlobHttpError(400, 'bad-request', 'name must be 1 to 256 characters');
       }
-      if (!blobs.has(room, id)) throw new BlobHttpError(404, 'no-such-blob', `this conversation has no file ${id}`);
+      // A blob the room does not have (collected, or never here) is left out: the others still get links.
+      if (!blobs.has(room, id)) continue;
       const signed = blobs.signedPath(room, id, (name as string | undefined) ?? '');
       urls[id] = signed.path;
       expiresAt = signed.expiresAt;
