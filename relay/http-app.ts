@@ -16,6 +16,8 @@ import type { Metrics } from './metrics.js';
 import type { JwtOptions } from './options.js';
 import type { BlobService } from './blobs/blob-service.js';
 import { createBlobRoutes } from './blobs/blob-routes.js';
+import { roomArchive } from './blobs/room-archive.js';
+import { Readable } from 'node:stream';
 
 export interface HttpAppDeps {
   verifyToken: VerifyToken;
@@ -149,6 +151,13 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       return fail(c, 503, 'room-unavailable', 'the room could not be loaded');
     }
     try {
+      if (c.req.query('format') === 'tar' && deps.blobs) {
+        const archive = roomArchive(name, Y.encodeStateAsUpdate(room.doc), getMessages(room.doc), deps.blobs);
+        return c.body(Readable.toWeb(archive) as unknown as ReadableStream, 200, {
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': `attachment; filename="${name}.tar"`,
+        });
+      }
       if (c.req.query('format') === 'yjs') {
         const state = new Uint8Array(Y.encodeStateAsUpdate(room.doc));
         return c.body(state, 200, {

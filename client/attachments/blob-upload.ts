@@ -69,7 +69,7 @@ const refusal = async (response: Response): Promise<BlobUploadError> => {
   } catch {
     // Not JSON (a proxy's page): keep the status.
   }
-  const retryable = response.status >= 500 || response.status === 408 || (response.status === 429 && code === 'too-many-uploads') || code === 'upload-finishing';
+  const retryable = response.status >= 500 || response.status === 408 || (response.status === 429 && code === 'too-many-uploads') || code === 'upload-finishing' || code === 'upload-busy';
   return new BlobUploadError(code, message, response.status, retryable);
 };
 

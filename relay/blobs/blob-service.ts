@@ -141,6 +141,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
      */
     async finish(session: UploadSession): Promise<StoredBlob> {
       if (session.finishing) throw new BlobHttpError(409, 'upload-finishing', 'the upload is being finished');
+      if (session.appending) throw new BlobHttpError(409, 'upload-busy', 'bytes are still arriving for this upload', { 'Retry-After': '1' });
       if (session.offset !== session.size) {
         throw new BlobHttpError(409, 'incomplete', `only ${session.offset} of ${session.size} bytes arrived; resume from there`, { 'Upload-Offset': String(session.offset) });
       }

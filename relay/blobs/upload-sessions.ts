@@ -18,8 +18,8 @@ export interface UploadSession {
   /** Bytes received and written so far. */
   offset: number;
   touchedAt: number;
-  /** Bumped by every append: an older append that wakes up after a newer one took over stops. */
-  generation: number;
+  /** Set while a request appends: a second one is refused (409) until the first ends or its connection drops. */
+  appending: boolean;
   /** Set while finishing: no more appends. */
   finishing: boolean;
 }
@@ -40,7 +40,7 @@ export const createUploadSessions = (dir: string) => {
       const id = randomBytes(16).toString('hex');
       const path = join(dir, id);
       await (await fs.open(path, 'wx')).close();
-      const session: UploadSession = { id, room, user, size, claimedHash, path, offset: 0, touchedAt: Date.now(), generation: 0, finishing: false };
+      const session: UploadSession = { id, room, user, size, claimedHash, path, offset: 0, touchedAt: Date.now(), appending: false, finishing: false };
       sessions.set(id, session);
       return session;
     },
@@ -60,12 +60,16 @@ export const createUploadSessions = (dir: string) => {
       if (offset !== session.offset) {
         throw new BlobHttpError(409, 'offset-mismatch', `the upload stands at ${session.offset}, not ${offset}`, { 'Upload-Offset': String(session.offset) });
       }
-      const generation = ++session.generation;
+      if (session.appending) {
+        throw new BlobHttpError(409, 'upload-busy', 'another request is still appending to this upload; resume once it ends', { 'Upload-Offset': String(session.offset), 'Retry-After': '1' });
+      }
+      session.appending = true;
       session.touchedAt = Date.now();
-      const handle = await fs.open(session.path, 'r+');
+      let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
       try {
+        handle = await fs.open(session.path, 'r+');
         for await (const chunk of body) {
-          if (session.generation !== generation || session.finishing) return;
+          if (session.finishing) return;
           const room = session.size - session.offset;
           const length = Math.min(chunk.byteLength, room);
           if (length > 0) {
@@ -78,7 +82,8 @@ export const createUploadSessions = (dir: string) => {
           }
         }
       } finally {
-        await handle.close();
+        session.appending = false;
+        await handle?.close();
       }
     },
     /** Forgets a session and removes its staging file. */

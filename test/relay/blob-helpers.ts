@@ -28,7 +28,7 @@ export const tokenFor = (sub: string, rooms: Record<string, Role>) => mintToken(
 
 /** Uploads through the client library with a fixed token. */
 export const upload = async (relay: RunningRelay, room: string, token: string, bytes: Uint8Array, extra: { sha256?: string; chunkBytes?: number } = {}): Promise<UploadedBlob> =>
-  uploadBlob({ relayUrl: relay.url, room, getToken: async () => token, file: new Blob([bytes]), attempts: 0, ...extra });
+  uploadBlob({ relayUrl: relay.url, room, getToken: async () => token, file: new Blob([new Uint8Array(bytes)]), attempts: 0, ...extra });
 
 /** A JSON request to the relay; returns status, headers and the parsed body (or text). */
 export const call = async (relay: RunningRelay, method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -39,7 +39,7 @@ export const call = async (relay: RunningRelay, method: string, path: string, to
       ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}),
       ...headers,
     },
-    ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
+    ...(body !== undefined ? { body: body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) } : {}),
   });
   const text = await response.text();
   let json: any;

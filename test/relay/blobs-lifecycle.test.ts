@@ -1,12 +1,13 @@
 // Blobs and messages together on a real relay: the guard accepts only this conversation's blobs; collection, deletion and export.
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { deleteMessage, getMessages, sendMessage, type Writer } from '../../shared/conversation.js';
 import type { Attachment } from '../../shared/attachments.js';
 import { PDF, PNG, call, randomBytesOf, tokenFor, upload } from './blob-helpers.js';
-import { connectProvider, exportDoc, frames, mintToken, rawClient, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
+import { connectProvider, exportDoc, frames, mintToken, rawClient, startTestRelay, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
 
 const data = tempDir();
 // A short grace period, so "never sent within the grace period" can be observed by polling.
@@ -102,6 +103,43 @@ describe('collection, deletion and export', () => {
 
     // Only admins trigger it.
     expect((await call(t.relay, 'POST', '/rooms/gc/blobs/gc', token)).status).toBe(403);
+  });
+
+  it('the tar export holds the room and every blob byte for byte', async () => {
+    const token = await tokenFor('ada', { archived: 'write' });
+    const admin = await tokenFor('boss', { archived: 'admin' });
+    const big = randomBytesOf(300_000, 8);
+    const blob = await upload(t.relay, 'archived', token, big);
+    const provider = connectProvider(t.relay, 'archived', token);
+    await synced(provider);
+    sendMessage(provider.doc, ada, { text: 'archive me', attachments: [attachmentOf(blob, 'data.bin')] });
+    await waitFor(async () => getMessages(await exportDoc(t.relay, 'archived')).length === 1, 5000, 'message stored');
+    provider.destroy();
+    const res = await fetch(`${t.relay.url}/rooms/archived/export?format=tar`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.headers.get('content-type')).toBe('application/x-tar');
+    const out = tempDir();
+    writeFileSync(join(out.dir, 'x.tar'), Buffer.from(await res.arrayBuffer()));
+    execFileSync('tar', ['-xf', 'x.tar'], { cwd: out.dir });
+    expect(readFileSync(join(out.dir, 'blobs', blob.id)).equals(big)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out.dir, 'blobs', `${blob.id}.json`), 'utf8'))).toMatchObject({ id: blob.id, size: big.length });
+    expect(JSON.parse(readFileSync(join(out.dir, 'messages.json'), 'utf8')).messages[0].text).toBe('archive me');
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, readFileSync(join(out.dir, 'room.yjs')));
+    expect(getMessages(doc)[0]!.attachments![0]!.blob).toBe(blob.id);
+    out.cleanup();
+  });
+
+  it('runs the collector periodically', async () => {
+    const dir = tempDir();
+    const relay = await startTestRelay({ dataDir: dir.dir, blobs: { unreferencedGraceMs: 1, gcIntervalMs: 100 } });
+    try {
+      const token = await tokenFor('ada', { periodic: 'write' });
+      const blob = await upload(relay, 'periodic', token, randomBytesOf(2000, 5));
+      await waitFor(async () => (await call(relay, 'GET', `/blobs/periodic/${blob.id}`, token)).status === 404, 20_000, 'collected by the timer');
+    } finally {
+      await relay.close();
+      dir.cleanup();
+    }
   });
 
   it('export lists the blobs, and deleting the room deletes them', async () => {

@@ -93,13 +93,17 @@ describe('uploading blobs', () => {
     const path = `/blobs/resume/uploads/${created.json.upload.id}`;
     const patch = await startPatch(t.relay, path, token, 0, bytes.subarray(0, 70_000), bytes.length);
     await waitFor(async () => (await call(t.relay, 'GET', path, token)).json.offset === 70_000, 10_000, 'relay to have the first bytes');
+    // While that request is still open, a second one may not write into the same upload.
+    const busy = await call(t.relay, 'PATCH', path, token, bytes.subarray(70_000, 70_010), { 'upload-offset': '70000' });
+    expect([busy.status, busy.json.error.code]).toEqual([409, 'upload-busy']);
     await patch.drop();
     // Finishing now is refused: the upload is truncated and stays resumable.
     const early = await call(t.relay, 'POST', `${path}/finish`, token);
     expect(early.status).toBe(409);
     expect(early.json.error.code).toBe('incomplete');
     expect(early.headers.get('upload-offset')).toBe('70000');
-    // Resuming at a wrong offset is refused with the right one.
+    // Resuming at a wrong offset is refused with the right one (polled: the relay notices the drop on its own time).
+    await waitFor(async () => (await call(t.relay, 'PATCH', path, token, bytes.subarray(0, 10), { 'upload-offset': '0' })).json.error.code === 'offset-mismatch', 10_000, 'drop noticed');
     const wrong = await call(t.relay, 'PATCH', path, token, bytes.subarray(0, 10), { 'upload-offset': '0' });
     expect(wrong.status).toBe(409);
     expect(wrong.headers.get('upload-offset')).toBe('70000');
@@ -131,7 +135,7 @@ describe('uploading blobs', () => {
     };
     const progress: number[] = [];
     const { uploadBlob } = await import('../../client/attachments/blob-upload.js');
-    const blob = await uploadBlob({ relayUrl: t.relay.url, room: 'flaky', getToken: async () => token, file: new Blob([bytes]), chunkBytes: 64 * 1024, fetch: flaky, onProgress: (sent) => progress.push(sent) });
+    const blob = await uploadBlob({ relayUrl: t.relay.url, room: 'flaky', getToken: async () => token, file: new Blob([new Uint8Array(bytes)]), chunkBytes: 64 * 1024, fetch: flaky, onProgress: (sent) => progress.push(sent) });
     expect(failures).toBe(1);
     expect(blob.id).toBe(sha256(bytes));
     expect(progress).toContain(20_000);
