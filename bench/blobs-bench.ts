@@ -51,7 +51,7 @@ const generatedFile = (size: number, seed: number) => {
   };
   const hash = createHash('sha256');
   for (let at = 0; at < size; at += CHUNK) hash.update(bytes(at, Math.min(size, at + CHUNK)));
-  return { size, sha256: hash.digest('hex'), slice: (start: number, end: number) => new Blob([bytes(start, end)]) } as unknown as Blob & { sha256: string };
+  return { size, sha256: hash.digest('hex'), slice: (start: number, end: number) => new Blob([new Uint8Array(bytes(start, end))]) } as unknown as Blob & { sha256: string };
 };
 
 const startRelayChild = async (): Promise<{ proc: ChildProcess; url: string; dataDir: string }> => {

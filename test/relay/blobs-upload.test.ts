@@ -97,13 +97,14 @@ describe('uploading blobs', () => {
     const busy = await call(t.relay, 'PATCH', path, token, bytes.subarray(70_000, 70_010), { 'upload-offset': '70000' });
     expect([busy.status, busy.json.error.code]).toEqual([409, 'upload-busy']);
     await patch.drop();
+    // The relay notices the drop on its own time: poll until the upload is free again.
+    await waitFor(async () => (await call(t.relay, 'PATCH', path, token, bytes.subarray(0, 10), { 'upload-offset': '0' })).json.error.code === 'offset-mismatch', 10_000, 'drop noticed');
     // Finishing now is refused: the upload is truncated and stays resumable.
     const early = await call(t.relay, 'POST', `${path}/finish`, token);
     expect(early.status).toBe(409);
     expect(early.json.error.code).toBe('incomplete');
     expect(early.headers.get('upload-offset')).toBe('70000');
-    // Resuming at a wrong offset is refused with the right one (polled: the relay notices the drop on its own time).
-    await waitFor(async () => (await call(t.relay, 'PATCH', path, token, bytes.subarray(0, 10), { 'upload-offset': '0' })).json.error.code === 'offset-mismatch', 10_000, 'drop noticed');
+    // Resuming at a wrong offset is refused with the right one.
     const wrong = await call(t.relay, 'PATCH', path, token, bytes.subarray(0, 10), { 'upload-offset': '0' });
     expect(wrong.status).toBe(409);
     expect(wrong.headers.get('upload-offset')).toBe('70000');
