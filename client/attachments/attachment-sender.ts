@@ -1,8 +1,8 @@
 // Sends messages with files: keeps the files with the queued message, uploads them when the relay is reachable, then lets the message be written.
 import { ATTACHMENT_LIMITS, type Attachment } from '../../shared/attachments.js';
 import { newMessageId } from '../../shared/ids.js';
-import type { GetToken } from '../connection.js';
-import type { Conversation, MessageView } from '../conversation.js';
+import type { GetToken } from '../connection/connection-state.js';
+import type { Conversation, MessageView } from '../conversation/types.js';
 import { BlobUploadError, sha256Hex, uploadBlob, type UploadedBlob } from './blob-upload.js';
 import { describeImage } from './image-preview.js';
 import { PendingFiles, type PendingFile, type PendingMessageFiles } from './pending-files.js';
