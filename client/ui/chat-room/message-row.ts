@@ -2,6 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { MessageView } from '../../index.js';
 import { dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
+import { renderAttachments, type AttachmentListContext } from './attachment-list.js';
 
 /** Reactions to one message grouped by emoji, as shown under it. */
 export interface ReactionGroup {
@@ -33,6 +34,8 @@ export interface RowContext {
   picker: boolean;
   canWrite: boolean;
   actions: RowActions;
+  /** Links, local previews and the viewer for the message's files (attachment-list.ts). */
+  attachments?: Omit<AttachmentListContext, 'tab'>;
 }
 
 /** The emoji offered by the reaction picker. */
@@ -87,6 +90,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
         ${ctx.quote && !m.deleted
           ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
           : nothing}
+        ${ctx.attachments ? renderAttachments(m, { ...ctx.attachments, tab }) : nothing}
         ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
         <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
             datetime=${new Date(m.createdAt).toISOString()}
