@@ -201,7 +201,7 @@ export class AttachmentSender {
       const stored = await uploadBlob({
         relayUrl: this.options.relayUrl,
         room: conversation.room,
-        getToken: () => this.options.getToken({ room: conversation.room, forceRefresh: false }),
+        getToken: (forceRefresh) => this.options.getToken({ room: conversation.room, forceRefresh }),
         file: blob,
         sha256,
         onProgress: (sent) => this.setProgress(entry.messageId, { sent: base + sent, total }),

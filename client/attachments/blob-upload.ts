@@ -29,8 +29,8 @@ export interface UploadOptions {
   /** Relay base URL (`http(s)://` or `ws(s)://host:port`). */
   relayUrl: string;
   room: string;
-  /** Returns a token with write access to the room. */
-  getToken: () => Promise<string>;
+  /** Returns a token with write access to the room; `forceRefresh` after the relay refused one (401). */
+  getToken: (forceRefresh: boolean) => Promise<string>;
   /** The bytes (a File, a Blob, or anything sliceable as a Blob). */
   file: Blob;
   /** SHA-256 hex of the bytes, if already known (see `sha256Hex`). */
@@ -93,11 +93,23 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
   const base = `${relayHttpBase(options.relayUrl)}/blobs/${encodeURIComponent(room)}`;
   const sha256 = options.sha256 ?? (await sha256Hex(file));
   if (!isBlobId(sha256)) throw new BlobUploadError('bad-hash', 'sha256 must be 64 lower-case hex characters', 0, false);
-  const authorized = async (init: RequestInit = {}): Promise<RequestInit> => ({
+  let refreshToken = false;
+  const withToken = async (init: RequestInit): Promise<RequestInit> => ({
     ...init,
     ...(signal ? { signal } : {}),
-    headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${await options.getToken()}` },
+    headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${await options.getToken(refreshToken)}` },
   });
+  /** A request with the current token; a 401 (expired token) is retried once with a fresh one. */
+  const send = async (url: string, init: RequestInit = {}): Promise<Response> => {
+    const response = await doFetch(url, await withToken(init));
+    if (response.status !== 401 || refreshToken) return response;
+    refreshToken = true;
+    try {
+      return await doFetch(url, await withToken(init));
+    } finally {
+      refreshToken = false;
+    }
+  };
 
   let attemptsLeft = options.attempts ?? 5;
   /** Runs `step`, retrying network errors and retryable refusals with a short backoff. */
@@ -115,11 +127,11 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
   };
 
   const created = await withRetry(async () => {
-    const response = await doFetch(`${base}/uploads`, await authorized({
+    const response = await send(`${base}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ size: file.size, sha256 }),
-    }));
+    });
     if (response.status !== 200 && response.status !== 201) throw await refusal(response);
     return (await response.json()) as { blob?: UploadedBlob; upload?: { id: string; offset: number; size: number } };
   });
@@ -134,7 +146,7 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
   const sendChunk = async (): Promise<void> => {
     if (lost) {
       // After a failure the relay keeps what arrived: ask where to resume.
-      const response = await doFetch(uploadUrl, await authorized());
+      const response = await send(uploadUrl);
       if (response.status !== 200) throw await refusal(response);
       offset = ((await response.json()) as { offset: number }).offset;
       lost = false;
@@ -144,11 +156,11 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
     const end = Math.min(offset + chunk, file.size);
     let response: Response;
     try {
-      response = await doFetch(uploadUrl, await authorized({
+      response = await send(uploadUrl, {
         method: 'PATCH',
         headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(offset) },
         body: file.slice(offset, end),
-      }));
+      });
     } catch (error) {
       lost = true;
       throw error;
@@ -167,7 +179,7 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
     while (offset < file.size || lost) await withRetry(sendChunk);
     try {
       return await withRetry(async () => {
-        const response = await doFetch(`${uploadUrl}/finish`, await authorized({ method: 'POST' }));
+        const response = await send(`${uploadUrl}/finish`, { method: 'POST' });
         if (response.status !== 201) throw await refusal(response);
         return ((await response.json()) as { blob: UploadedBlob }).blob;
       });

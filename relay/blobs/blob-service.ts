@@ -55,6 +55,8 @@ export const createBlobService = (deps: BlobServiceDeps) => {
   /** Blobs a message referred to when the collector last looked: collected as soon as none does. */
   const referenced = new Set<string>();
   const key = (room: string, id: string) => `${room}/${id}`;
+  /** Blobs being copied into the store, by `room/id`: a second upload of the same bytes waits for the first. */
+  const storing = new Map<string, Promise<unknown>>();
   let timer: NodeJS.Timeout | undefined;
   let collecting: Promise<{ deleted: number; kept: number }> | undefined;
 
@@ -152,13 +154,20 @@ export const createBlobService = (deps: BlobServiceDeps) => {
         const sniffed = (await fileTypeFromFile(session.path))?.mime;
         const type = sniffed !== undefined && MEDIA_TYPE.test(sniffed) ? sniffed : OCTET;
         const id = session.claimedHash ?? (await hashFile(session.path));
+        const k = key(room, id);
+        // The same bytes finishing twice at once: the second waits, then finds them stored (and is not charged).
+        while (storing.has(k)) await storing.get(k)!.catch(() => {});
         const existed = store.has(room, id);
         const info: BlobInfo = { id, size: session.size, type, createdAt: Date.now(), uploader: user };
+        const putting = store.put(room, info, createReadStream(session.path) as Readable);
+        storing.set(k, putting);
         try {
-          await store.put(room, info, createReadStream(session.path) as Readable);
+          await putting;
         } catch (error) {
           if (error instanceof BlobStoreError) throw new BlobHttpError(422, error.code, `${error.message}; the upload was discarded`);
           throw error;
+        } finally {
+          storing.delete(k);
         }
         claimedAt.set(key(room, id), Date.now());
         keepCharge = !existed;

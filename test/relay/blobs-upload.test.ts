@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlobUploadError } from '../../client/attachments/blob-upload.js';
 import { PDF, PNG, call, randomBytesOf, sha256, startPatch, tokenFor, upload } from './blob-helpers.js';
-import { tempDir, useTestRelay, waitFor } from './helpers.js';
+import { mintToken, tempDir, useTestRelay, waitFor } from './helpers.js';
 
 const data = tempDir();
 const MAX = 256 * 1024;
@@ -59,6 +59,30 @@ describe('uploading blobs', () => {
     const claim = await call(t.relay, 'POST', '/blobs/photos/uploads', token, { size: PNG.length, sha256: first.id });
     expect(claim.status).toBe(200);
     expect(claim.json.blob.id).toBe(first.id);
+  });
+
+  it('refreshes an expired token once and carries on', async () => {
+    const fresh = await tokenFor('ada', { refresh: 'write' });
+    const expired = await mintToken({ sub: 'ada', rooms: { refresh: 'write' }, ttl: -60 });
+    const asked: boolean[] = [];
+    const { uploadBlob } = await import('../../client/attachments/blob-upload.js');
+    const blob = await uploadBlob({
+      relayUrl: t.relay.url, room: 'refresh', file: new Blob([new Uint8Array(PNG)]),
+      getToken: async (forceRefresh) => {
+        asked.push(forceRefresh);
+        return forceRefresh ? fresh : expired;
+      },
+    });
+    expect(blob.id).toBe(sha256(PNG));
+    expect(asked.slice(0, 2)).toEqual([false, true]);
+  });
+
+  it('the same bytes finishing twice at once are stored once', async () => {
+    const token = await tokenFor('ada', { twice: 'write' });
+    const bytes = randomBytesOf(120_000, 21);
+    const [a, b] = await Promise.all([upload(t.relay, 'twice', token, bytes, { sha256: sha256(bytes) }), upload(t.relay, 'twice', token, bytes)]);
+    expect(a.id).toBe(b.id);
+    expect(storedFiles().filter((f) => f === a.id)).toHaveLength(1);
   });
 
   it('collects nothing within the grace period (a day by default)', async () => {
