@@ -113,7 +113,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     );
   }
 
-  if (deps.blobs) app.route('/blobs', createBlobRoutes({ blobs: deps.blobs, verifyToken: deps.verifyToken, log }));
+  if (deps.blobs) {
+    const onRefusal = (code: string) => metrics.refusals.inc({ reason: `blob-${code}` });
+    app.route('/blobs', createBlobRoutes({ blobs: deps.blobs, verifyToken: deps.verifyToken, log, onRefusal }));
+  }
 
   // Admin API: Bearer token with the `admin` role on the room. No cookies are involved, so any origin may call it.
   app.use('/rooms/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'DELETE'], allowHeaders: ['Authorization'] }));

@@ -112,6 +112,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
   metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+  metrics.gauge('parley_blob_bytes', 'Attachment bytes stored, plus bytes reserved by uploads in progress.', () => blobs.totals().bytes);
+  metrics.gauge('parley_blob_uploads_in_progress', 'Attachment uploads started and not yet finished.', () => blobs.totals().uploads);
 
   const app = createHttpApp({
     verifyToken,

@@ -6,6 +6,8 @@ export interface BlobQuota {
   refund(room: string, user: string, bytes: number): void;
   room(room: string): number;
   user(user: string): number;
+  /** Bytes of every room together (stored and reserved). */
+  total(): number;
 }
 
 export const createBlobQuota = (): BlobQuota => {
@@ -26,6 +28,11 @@ export const createBlobQuota = (): BlobQuota => {
       add(users, user, -bytes);
     },
     room: (room) => rooms.get(room) ?? 0,
+    total: () => {
+      let sum = 0;
+      for (const bytes of rooms.values()) sum += bytes;
+      return sum;
+    },
     user: (user) => users.get(user) ?? 0,
   };
 };

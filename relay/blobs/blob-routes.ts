@@ -26,6 +26,8 @@ export interface BlobRoutesDeps {
   blobs: BlobService;
   verifyToken: VerifyToken;
   log: Logger;
+  /** Called with the code of every refused request (metrics: `parley_refusals_total{reason="blob-<code>"}`). */
+  onRefusal?: (code: string) => void;
 }
 
 /** Headers of every blob response: nothing served here may ever run on the relay's origin. */
@@ -52,6 +54,7 @@ export const createBlobRoutes = (deps: BlobRoutesDeps): Hono => {
 
   app.onError((error, c) => {
     if (error instanceof BlobHttpError) {
+      deps.onRefusal?.(error.code);
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json({ error: { code: error.code, message: error.message } }, error.status);
     }

@@ -256,6 +256,8 @@ export const createBlobService = (deps: BlobServiceDeps) => {
       await collecting?.catch(() => {});
     },
     usage: (room: string, user: string) => ({ room: quota.room(room), user: quota.user(user) }),
+    /** For metrics: bytes stored and reserved, and uploads in progress. */
+    totals: () => ({ bytes: quota.total(), uploads: uploads.of({}).length }),
   };
   return service;
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BlobUploadError } from '../../client/attachments/blob-upload.js';
 import { PDF, PNG, call, randomBytesOf, sha256, startPatch, tokenFor, upload } from './blob-helpers.js';
-import { mintToken, tempDir, useTestRelay, waitFor } from './helpers.js';
+import { metric, mintToken, tempDir, useTestRelay, waitFor } from './helpers.js';
 
 const data = tempDir();
 const MAX = 256 * 1024;
@@ -177,6 +177,9 @@ describe('refused uploads store nothing', () => {
     expect(error.code).toBe('too-large');
     expect(error.retryable).toBe(false);
     expect(storedFiles().length).toBe(before);
+    const text = await (await fetch(`${t.relay.url}/metrics`)).text();
+    expect(text).toMatch(/parley_refusals_total\{reason="blob-too-large"\} [1-9]/);
+    expect(await metric(t.relay, 'parley_blob_bytes')).toBeGreaterThan(0);
   });
 
   it('a body longer than declared: 413', async () => {
