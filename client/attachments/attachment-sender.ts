@@ -151,7 +151,7 @@ export class AttachmentSender {
     const id = newMessageId();
     // What the relay stored earlier is claimed again (answered at once, without bytes), so that a blob
     // collected meanwhile is uploaded anew rather than referred to.
-    const fresh = files.map(({ stored: _s, previewStored: _p, ...file }) => file);
+    const fresh = files.map(({ stored: _s, previewStored: _p, uploadId: _u, ...file }) => file);
     const entry: PendingMessageFiles = { room: conversation.room, messageId: id, files: fresh, createdAt: Date.now() };
     // Files first: a message queued without its files could never be sent.
     await this.pending.put(entry);
@@ -196,9 +196,16 @@ export class AttachmentSender {
     const total = entry.files.reduce((sum, f) => sum + f.file.size + (f.preview?.size ?? 0), 0);
     let done = entry.files.reduce((sum, f) => sum + (f.stored ? f.file.size : 0) + (f.previewStored ? (f.preview?.size ?? 0) : 0), 0);
     this.setProgress(entry.messageId, { sent: done, total });
-    const put = async (blob: Blob, sha256: string): Promise<UploadedBlob> => {
+    const put = async (blob: Blob, sha256: string, file?: PendingFile): Promise<UploadedBlob> => {
       const base = done;
       const stored = await uploadBlob({
+        ...(file?.uploadId ? { resume: file.uploadId } : {}),
+        ...(file ? {
+          onStarted: (uploadId: string) => {
+            file.uploadId = uploadId;
+            void this.pending.put(entry);
+          },
+        } : {}),
         relayUrl: this.options.relayUrl,
         room: conversation.room,
         getToken: (forceRefresh) => this.options.getToken({ room: conversation.room, forceRefresh }),
@@ -217,7 +224,8 @@ export class AttachmentSender {
           await this.pending.put(entry);
         }
         if (!file.stored) {
-          file.stored = await put(file.file, file.sha256);
+          file.stored = await put(file.file, file.sha256, file);
+          delete file.uploadId;
           await this.pending.put(entry);
         }
       }

@@ -42,6 +42,10 @@ export interface UploadOptions {
   /** Attempts after network errors before giving up (default 5; resumed each time where the relay stands). */
   attempts?: number;
   signal?: AbortSignal;
+  /** An upload started earlier (say, before a reload) to continue, if the relay still has it. */
+  resume?: string;
+  /** Called with the upload's id once the relay created it (store it to `resume` after a reload). */
+  onStarted?: (uploadId: string) => void;
   /** For tests: the fetch to use. */
   fetch?: typeof fetch;
 }
@@ -126,7 +130,17 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
     }
   };
 
-  const created = await withRetry(async () => {
+  /** An earlier upload of this file the relay still has: continue it where it stands. */
+  const resumed = options.resume && /^[0-9a-f]{32}$/.test(options.resume)
+    ? await withRetry(async () => {
+      const response = await send(`${base}/uploads/${options.resume}`);
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) throw await refusal(response);
+      const body = (await response.json()) as { offset: number; size: number };
+      return body.size === file.size ? { id: options.resume!, offset: body.offset, size: body.size } : undefined;
+    })
+    : undefined;
+  const created = resumed ? { upload: resumed } : await withRetry(async () => {
     const response = await send(`${base}/uploads`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -140,7 +154,9 @@ export async function uploadBlob(options: UploadOptions): Promise<UploadedBlob> 
     return created.blob;
   }
   const uploadUrl = `${base}/uploads/${created.upload!.id}`;
-  let offset = 0;
+  if (!resumed) options.onStarted?.(created.upload!.id);
+  let offset = created.upload!.offset;
+  if (offset > 0) options.onProgress?.(offset, file.size);
   /** Set after a failure: the relay's offset is asked for before sending more. */
   let lost = false;
   const sendChunk = async (): Promise<void> => {

@@ -13,6 +13,8 @@ export interface PendingFile {
   /** A smaller image made on this device, and its SHA-256. */
   preview?: Blob;
   previewSha256?: string;
+  /** The relay's upload in progress of `file` (continued after a reload, if the relay still has it). */
+  uploadId?: string;
   /** Set once the relay stored it (so a resumed send does not upload it again). */
   stored?: UploadedBlob;
   previewStored?: UploadedBlob;

@@ -61,6 +61,29 @@ describe('uploading blobs', () => {
     expect(claim.json.blob.id).toBe(first.id);
   });
 
+  it('continues an upload begun before a reload, from where the relay stands', async () => {
+    const token = await tokenFor('reloader', { reload: 'write' });
+    const bytes = randomBytesOf(200_000, 31);
+    const { uploadBlob } = await import('../../client/attachments/blob-upload.js');
+    let started: string | undefined;
+    let patches = 0;
+    // The page "reloads" after two chunks: every request from then on fails.
+    const dying: typeof fetch = async (input, init) => {
+      if (init?.method === 'PATCH' && ++patches > 2) throw new TypeError('page unloaded');
+      return fetch(input, init);
+    };
+    const first = uploadBlob({ relayUrl: t.relay.url, room: 'reload', getToken: async () => token, file: new Blob([new Uint8Array(bytes)]), chunkBytes: 64 * 1024, attempts: 0, fetch: dying, onStarted: (id) => (started = id) });
+    await expect(first).rejects.toThrow('page unloaded');
+    expect(started).toMatch(/^[0-9a-f]{32}$/);
+    const progress: number[] = [];
+    const blob = await uploadBlob({ relayUrl: t.relay.url, room: 'reload', getToken: async () => token, file: new Blob([new Uint8Array(bytes)]), chunkBytes: 64 * 1024, resume: started!, onProgress: (sent) => progress.push(sent) });
+    expect(progress[0]).toBe(2 * 64 * 1024);
+    expect(blob.id).toBe(sha256(bytes));
+    // An upload the relay no longer has (finished here) is simply started again.
+    const again = await uploadBlob({ relayUrl: t.relay.url, room: 'reload', getToken: async () => token, file: new Blob([new Uint8Array(bytes)]), resume: started! });
+    expect(again.id).toBe(blob.id);
+  });
+
   it('refreshes an expired token once and carries on', async () => {
     const fresh = await tokenFor('ada', { refresh: 'write' });
     const expired = await mintToken({ sub: 'ada', rooms: { refresh: 'write' }, ttl: -60 });
