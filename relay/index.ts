@@ -17,7 +17,7 @@ import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { blobPaths, createBlobService } from './blobs/blob-service.js';
 import { createDiskBlobStore } from './blobs/disk-blob-store.js';
-import { roomReferences } from './blobs/blob-gc.js';
+import { roomReferences } from './blobs/room-references.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';

@@ -71,15 +71,13 @@ export const createUploadSessions = (dir: string) => {
         for await (const chunk of body) {
           if (session.finishing) return;
           const room = session.size - session.offset;
-          const length = Math.min(chunk.byteLength, room);
-          if (length > 0) {
-            await handle.write(chunk, 0, length, session.offset);
-            session.offset += length;
-            session.touchedAt = Date.now();
-          }
           if (chunk.byteLength > room) {
+            // Nothing of a body that goes past the declared size is kept from this chunk on.
             throw new BlobHttpError(413, 'exceeds-declared-size', `the upload was declared as ${session.size} bytes`, { 'Upload-Offset': String(session.offset) });
           }
+          await handle.write(chunk, 0, chunk.byteLength, session.offset);
+          session.offset += chunk.byteLength;
+          session.touchedAt = Date.now();
         }
       } finally {
         session.appending = false;

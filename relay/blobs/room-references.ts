@@ -1,4 +1,4 @@
-// Finds the blob ids a room's messages refer to, for the collector (blob-service.ts `collect`).
+// The blob ids a room's messages refer to: what the collector (blob-service.ts `collect`) must keep.
 import { attachmentBlobIds, type Attachment } from '../../shared/attachments.js';
 import type { MessageRecord } from '../../shared/schema.js';
 import type { RoomManager } from '../room-manager.js';
