@@ -8,6 +8,23 @@ import { $, $$, messageWith, mountRoom, sendText, startRelay, stopRelay, uniqueR
 
 const NO_RELAY = 'ws://127.0.0.1:9';
 
+type AxeViolation = { id: string; impact: string; help: string };
+/** axe-core (a UMD script defining window.axe, served from node_modules) run on one element: its violations as text. */
+async function axeViolations(el: Element): Promise<string[]> {
+  const w = window as unknown as { axe?: { run(context: Element): Promise<{ violations: AxeViolation[] }> } };
+  if (!w.axe) {
+    await new Promise<void>((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/node_modules/axe-core/axe.min.js';
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error('axe-core did not load'));
+      document.head.append(script);
+    });
+  }
+  const results = await w.axe!.run(el);
+  return results.violations.map((v) => `${v.impact} ${v.id}: ${v.help}`);
+}
+
 /** A real PNG drawn on a canvas. */
 const photo = async (name: string, w: number, h: number, colour = '#ff8800'): Promise<File> => {
   const canvas = new OffscreenCanvas(w, h);
@@ -57,6 +74,7 @@ describe('ui: <chat-room> attachments', () => {
     $(ada, '.input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, composed: true, cancelable: true }));
     await ada.updateComplete;
     expect(staged(ada)).to.deep.equal(['sunset.png', 'tickets.pdf', 'beach.png']);
+    expect(await axeViolations(ada), 'axe with staged files').to.deep.equal([]);
     await sendText(ada, 'our trip');
     expect(staged(ada)).to.deep.equal([]);
 
@@ -80,6 +98,8 @@ describe('ui: <chat-room> attachments', () => {
     expect(download.headers.get('content-disposition')).to.match(/^attachment;/);
     expect((await download.text()).startsWith('%PDF')).to.equal(true);
 
+    expect(await axeViolations(bob), 'axe with attachments').to.deep.equal([]);
+
     // Opening: the event first, then the viewer; Esc closes, arrows move between the images.
     const opened: ChatAttachmentOpenDetail[] = [];
     bob.addEventListener('chat-attachment-open', (e) => opened.push(e.detail));
@@ -91,6 +111,7 @@ describe('ui: <chat-room> attachments', () => {
     expect(viewer.getAttribute('aria-label')).to.equal('Image: sunset.png');
     const full = await waitFor(() => viewer.querySelector<HTMLImageElement>('.viewer-image'), { what: 'full image' });
     await waitFor(() => full.complete && full.naturalWidth === 1200, { what: 'original loaded' });
+    expect(await axeViolations(bob), 'axe with the viewer open').to.deep.equal([]);
     viewer.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, composed: true, cancelable: true }));
     await bob.updateComplete;
     expect($(bob, '[part="attachment-viewer"]').getAttribute('aria-label')).to.equal('Image: beach.png');

@@ -81,11 +81,13 @@ export function renderAttachments(message: MessageView, ctx: AttachmentListConte
     ${attachments.map((a, index) => {
       if (isShownAsImage(a)) return nothing;
       const href = message.queued ? undefined : ctx.link(a.blob, a.name);
-      const label = `${a.name}, ${typeLabel(a)}, ${fileSize(a.size)}`;
-      const body = html`<span class="file-icon" aria-hidden="true">${typeIcon(a.type)}</span><span class="file-name">${a.name}</span><span class="file-meta">${typeLabel(a)} · ${fileSize(a.size)}</span>`;
+      // The visible text is the accessible name (name, type, size); "Download" is added for screen readers only.
+      const body = html`<span class="file-icon" aria-hidden="true">${typeIcon(a.type)}</span><span class="file-name"
+          >${href ? html`<span class="visually-hidden">Download </span>` : nothing}${a.name}</span
+        ><span class="file-meta">${typeLabel(a)} · ${fileSize(a.size)}</span>`;
       return href
-        ? html`<a class="file" part="attachment-file" href=${href} download=${a.name} target="_blank" rel="noopener noreferrer" tabindex=${ctx.tab} aria-label=${`Download ${label}`} data-index=${index}>${body}</a>`
-        : html`<span class="file" part="attachment-file" aria-label=${label} data-index=${index}>${body}</span>`;
+        ? html`<a class="file" part="attachment-file" href=${href} download=${a.name} target="_blank" rel="noopener noreferrer" tabindex=${ctx.tab} title=${`Download ${a.name}`} data-index=${index}>${body}</a>`
+        : html`<span class="file" part="attachment-file" data-index=${index}>${body}</span>`;
     })}
     ${progress !== undefined
       ? html`<progress class="upload" part="upload-progress" max="1" .value=${progress} aria-label="Uploading files"></progress>`
