@@ -32,8 +32,7 @@ export const USER_TYPES = ['receipts', 'members'] as const;
 export const LIMITS = {
   /** Longest message text, in Unicode code points. */
   textLength: 8000,
-  attachments: 10,
-  attachmentName: 256,
+  /** Attachment bounds live with their record format: ATTACHMENT_LIMITS in attachments.ts. */
   url: 2048,
   displayName: 64,
   title: 200,
