@@ -26,6 +26,8 @@ export interface UploadProgress {
 export type FileInput = File | { name: string; file: Blob };
 
 const MEDIA_TYPE = /^[a-z0-9][\w.+-]*\/[\w.+-]+$/;
+/** Files without a queued message are dropped only when this old: another tab may be queueing that message right now. */
+const ORPHAN_AFTER_MS = 60_000;
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 /** A file name the record accepts: no control characters or slashes, at most 256 characters. */
@@ -66,6 +68,10 @@ export class AttachmentSender {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private readonly unsubscribe: () => void;
+  /** Subscriptions waiting for written messages (dropped on close). */
+  private readonly watchers = new Set<() => void>();
+  /** Messages whose files are stored but which are not queued yet (see `queue`). */
+  private readonly queueing = new Set<string>();
 
   constructor(private readonly options: AttachmentSenderOptions) {
     const { conversation } = options;
@@ -142,6 +148,7 @@ export class AttachmentSender {
     this.closed = true;
     clearTimeout(this.timer);
     this.unsubscribe();
+    for (const stop of this.watchers) stop();
     await this.running;
     await this.pending.close();
   }
@@ -154,15 +161,23 @@ export class AttachmentSender {
     const fresh = files.map(({ stored: _s, previewStored: _p, uploadId: _u, ...file }) => file);
     const entry: PendingMessageFiles = { room: conversation.room, messageId: id, files: fresh, createdAt: Date.now() };
     // Files first: a message queued without its files could never be sent.
-    await this.pending.put(entry);
-    const view = await conversation.send(text, {
-      id,
-      attachments: recordsOf(entry.files),
-      awaitingFiles: true,
-      ...(replyTo !== undefined ? { replyTo } : {}),
-    });
-    this.resume();
-    return view;
+    this.queueing.add(id);
+    try {
+      await this.pending.put(entry);
+      const view = await conversation.send(text, {
+        id,
+        attachments: recordsOf(entry.files),
+        awaitingFiles: true,
+        ...(replyTo !== undefined ? { replyTo } : {}),
+      });
+      return view;
+    } catch (error) {
+      await this.pending.delete(entry.room, id);
+      throw error;
+    } finally {
+      this.queueing.delete(id);
+      this.resume();
+    }
   }
 
   private setProgress(id: string, progress: UploadProgress | undefined): void {
@@ -179,13 +194,22 @@ export class AttachmentSender {
     const queued = new Map(state.messages.filter((m) => m.queued).map((m) => [m.id, m]));
     for (const entry of await this.pending.inRoom(conversation.room)) {
       if (this.closed) return;
+      if (this.queueing.has(entry.messageId)) continue;
       const message = queued.get(entry.messageId);
       if (!message) {
-        // Its message was deleted before it was sent, or is already written: the files are not needed here any more.
-        if (!conversation.getState().messages.some((m) => m.id === entry.messageId && m.queued)) await this.pending.delete(entry.room, entry.messageId);
+        // Its message was deleted before it was sent, or is already written: the files are not needed here any
+        // more (unless they are new: another tab may be queueing their message at this moment).
+        const orphan = Date.now() - entry.createdAt > ORPHAN_AFTER_MS;
+        if (orphan && !conversation.getState().messages.some((m) => m.id === entry.messageId && m.queued)) await this.pending.delete(entry.room, entry.messageId);
         continue;
       }
       if (message.status === 'failed') continue;
+      if (entry.files.every((f) => f.stored && (!f.preview || f.previewStored))) {
+        // Uploaded before a reload; the message may be waiting for the flush only.
+        await conversation.filesStored(entry.messageId, recordsOf(entry.files));
+        this.dropOnceWritten(entry);
+        continue;
+      }
       await this.uploadMessage(entry);
     }
   }
@@ -240,7 +264,27 @@ export class AttachmentSender {
     }
     await conversation.filesStored(entry.messageId, recordsOf(entry.files));
     this.setProgress(entry.messageId, undefined);
-    await this.pending.delete(entry.room, entry.messageId);
+    this.dropOnceWritten(entry);
+  }
+
+  /**
+   * Keeps the local files until the message is written (so a reload offline still shows its previews), then
+   * drops them. Should the page close first, a later pass drops them as orphans.
+   */
+  private dropOnceWritten(entry: PendingMessageFiles): void {
+    const { conversation } = this.options;
+    const written = (): boolean => !conversation.getState().messages.some((m) => m.id === entry.messageId && m.queued);
+    if (written()) {
+      void this.pending.delete(entry.room, entry.messageId);
+      return;
+    }
+    const stop = conversation.subscribe(() => {
+      if (!written()) return;
+      stop();
+      this.watchers.delete(stop);
+      void this.pending.delete(entry.room, entry.messageId);
+    });
+    this.watchers.add(stop);
   }
 }
 
