@@ -73,6 +73,12 @@ export const createBlobService = (deps: BlobServiceDeps) => {
     }
   };
 
+  /** A claim (an upload or a dedup answer) restarts the grace period, also for a blob whose message was deleted. */
+  const claim = (room: string, id: string) => {
+    claimedAt.set(key(room, id), Date.now());
+    referenced.delete(key(room, id));
+  };
+
   const removeBlob = async (room: string, info: BlobInfo) => {
     await store.remove(room, info.id);
     quota.refund(room, info.uploader, info.size);
@@ -115,7 +121,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
       if (sha256 !== undefined && store.has(room, sha256)) {
         const info = await store.stat(room, sha256);
         if (info && info.size === size) {
-          claimedAt.set(key(room, sha256), Date.now());
+          claim(room, sha256);
           return { blob: stored(info) };
         }
       }
@@ -169,7 +175,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
         } finally {
           storing.delete(k);
         }
-        claimedAt.set(key(room, id), Date.now());
+        claim(room, id);
         keepCharge = !existed;
         return stored(existed ? ((await store.stat(room, id)) ?? info) : info);
       } finally {
