@@ -22,8 +22,8 @@ interface RoomGuard {
  */
 /** What the guard consults beyond the document. */
 export interface GuardOptions {
-  /** The blob store: attachments must name blobs stored for the room being written. Without it, blob ids are not checked. */
-  blobs?: { has(room: string, id: string): boolean };
+  /** The blob store: attachments must describe blobs stored for the room being written. Without it, blob ids are not checked. */
+  blobs?: { describe(room: string, id: string): { size: number; type: string } | undefined };
 }
 
 export function createConversationGuard(options: GuardOptions = {}): CheckUpdate {
@@ -39,7 +39,7 @@ export function createConversationGuard(options: GuardOptions = {}): CheckUpdate
     try {
       const structure = decodeStructure(doc, decoded);
       return judgeUpdate(structure, { userId: user.id, role }, {
-        doc, index, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { has: (id: string) => blobs.has(room, id) } } : {}),
+        doc, index, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { describe: (id: string) => blobs.describe(room, id) } } : {}),
       });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);

@@ -97,12 +97,24 @@ export const attachmentBlobIds = (attachments: readonly Attachment[]): string[] 
   return [...ids];
 };
 
-/** Which blobs exist in the conversation being written (the relay answers from its blob store). */
+/** The blobs stored for the conversation being written (the relay answers from its blob store). */
 export interface BlobLookup {
-  has(id: string): boolean;
+  /** Size and sniffed type of a stored blob, or undefined when the conversation has no such blob. */
+  describe(id: string): { size: number; type: string } | undefined;
 }
 
-/** Every blob an attachment list refers to is stored for this conversation. */
+/**
+ * Every blob an attachment list refers to is stored for this conversation, and each entry states the size and
+ * type the relay found (so `type` really is the sniffed type); a preview is an inline image.
+ */
 export function checkAttachmentBlobs(attachments: readonly Attachment[], blobs: BlobLookup): void {
-  for (const id of attachmentBlobIds(attachments)) ensure(blobs.has(id), 'unknown-blob', id);
+  for (const item of attachments) {
+    const file = blobs.describe(item.blob);
+    ensure(file !== undefined, 'unknown-blob', item.blob);
+    ensure(file.size === item.size && file.type === item.type, 'attachment-mismatch', `${item.name}: stored as ${file.type}, ${file.size} bytes`);
+    if (item.preview === undefined) continue;
+    const preview = blobs.describe(item.preview);
+    ensure(preview !== undefined, 'unknown-blob', item.preview);
+    ensure(isInlineImage(preview.type), 'attachment-mismatch', `${item.name}: the preview is not an image`);
+  }
 }

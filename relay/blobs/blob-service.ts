@@ -118,7 +118,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
      * it (nothing to send; its grace period restarts). Limits: 413 for the file size, 429 for quotas.
      */
     async createUpload(room: string, user: string, size: number, sha256: string | undefined): Promise<{ upload: UploadSession } | { blob: StoredBlob }> {
-      if (sha256 !== undefined && store.has(room, sha256)) {
+      if (sha256 !== undefined && store.peek(room, sha256)) {
         const info = await store.stat(room, sha256);
         if (info && info.size === size) {
           claim(room, sha256);
@@ -163,7 +163,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
         const k = key(room, id);
         // The same bytes finishing twice at once: the second waits, then finds them stored (and is not charged).
         while (storing.has(k)) await storing.get(k)!.catch(() => {});
-        const existed = store.has(room, id);
+        const existed = store.peek(room, id) !== undefined;
         const info: BlobInfo = { id, size: session.size, type, createdAt: Date.now(), uploader: user };
         const putting = store.put(room, info, createReadStream(session.path) as Readable);
         storing.set(k, putting);
@@ -205,8 +205,10 @@ export const createBlobService = (deps: BlobServiceDeps) => {
     checkSigned: (room: string, id: string, params: { exp: string | undefined; sig: string | undefined; name: string | undefined }) =>
       checkSignature(deps.urlSecret, room, id, params),
 
-    /** Whether the room has the blob (for the write guard: synchronous). */
-    has: (room: string, id: string): boolean => store.has(room, id),
+    /** Whether the room has the blob (synchronous). */
+    has: (room: string, id: string): boolean => store.peek(room, id) !== undefined,
+    /** Size and sniffed type of a blob the room has (for the write guard: synchronous). */
+    describe: (room: string, id: string): { size: number; type: string } | undefined => store.peek(room, id),
     async list(room: string): Promise<BlobInfo[]> {
       const out: BlobInfo[] = [];
       for await (const entry of store.list(room)) out.push(entry.info);

@@ -45,10 +45,10 @@ export interface BlobStore {
   /** A blob's info, or undefined. */
   stat(room: string, id: string): Promise<BlobInfo | undefined>;
   /**
-   * Whether the room has the blob, answered synchronously: the write guard asks it for every attachment of
-   * an incoming message and must not reorder updates. Backends without a local answer keep an index.
+   * The blob's info when the room has it, answered synchronously: the write guard asks for every attachment
+   * of an incoming message and must not reorder updates. Backends without a local answer keep an index.
    */
-  has(room: string, id: string): boolean;
+  peek(room: string, id: string): BlobInfo | undefined;
   /** Every blob of `room`, or of every room when `room` is undefined. */
   list(room?: string): AsyncIterable<{ room: string; info: BlobInfo }>;
   /** Removes one blob, or every blob of the room when `id` is undefined. Missing ones are not an error. */

@@ -1,6 +1,6 @@
 // The local-disk blob store: one directory per room, each blob a file named by its SHA-256 with a JSON info file beside it.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, promises as fs, constants as fsConstants } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,8 +118,15 @@ export const createDiskBlobStore = (root: string): BlobStore & { root: string } 
         throw error;
       }
     },
-    has(room, id) {
-      return isBlobId(id) && isValidRoomName(room) && existsSync(pathOf(room, id));
+    peek(room, id) {
+      if (!isBlobId(id) || !isValidRoomName(room)) return undefined;
+      const path = pathOf(room, id);
+      if (!existsSync(path)) return undefined;
+      try {
+        return parseInfo(readFileSync(`${path}.json`, 'utf8'), id);
+      } catch {
+        return undefined;
+      }
     },
     async *list(room) {
       const rooms: string[] = [];

@@ -76,6 +76,21 @@ describe('the guard and attachments', () => {
     expect((await withPreview.closedWith()).reason).toContain('unknown-blob');
     expect(getMessages(await exportDoc(t.relay, 'album')).length).toBe(before);
   });
+
+  it('refuses with 4403 an attachment whose type or size is not what the relay stored, or whose preview is no image', async () => {
+    const token = await tokenFor('ada', { album: 'write' });
+    const html = await upload(t.relay, 'album', token, Buffer.from('<!doctype html><script>alert(1)</script>'));
+    const pdf = await upload(t.relay, 'album', token, PDF);
+    const before = getMessages(await exportDoc(t.relay, 'album')).length;
+    const asImage = await sendRaw('album', 'ada', [{ ...attachmentOf(html, 'cat.png'), type: 'image/png', width: 10, height: 10 }]);
+    expect(await asImage.closedWith()).toMatchObject({ code: 4403, reason: expect.stringContaining('attachment-mismatch') });
+    const smaller = await sendRaw('album', 'ada', [{ ...attachmentOf(pdf, 'tickets.pdf'), size: 1 }]);
+    expect((await smaller.closedWith()).reason).toContain('attachment-mismatch');
+    const photo = await upload(t.relay, 'album', token, PNG);
+    const pdfPreview = await sendRaw('album', 'ada', [{ ...attachmentOf(photo, 'p.png'), width: 1, height: 1, preview: pdf.id }]);
+    expect((await pdfPreview.closedWith()).reason).toContain('attachment-mismatch');
+    expect(getMessages(await exportDoc(t.relay, 'album')).length).toBe(before);
+  });
 });
 
 describe('collection, deletion and export', () => {

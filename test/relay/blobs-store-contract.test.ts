@@ -32,11 +32,12 @@ for (const [name, make] of Object.entries(BACKENDS)) {
       try {
         const bytes = randomBytesOf(10_000, 1);
         const info = infoOf(bytes);
-        expect(store.has('r1', info.id)).toBe(false);
+        expect(!!store.peek('r1', info.id)).toBe(false);
         await store.put('r1', info, chunked(bytes));
-        expect(store.has('r1', info.id)).toBe(true);
-        expect(store.has('r2', info.id)).toBe(false);
+        expect(!!store.peek('r1', info.id)).toBe(true);
+        expect(!!store.peek('r2', info.id)).toBe(false);
         expect(await store.stat('r1', info.id)).toEqual(info);
+        expect(store.peek('r1', info.id)).toEqual(info);
         expect((await readAll(await store.get('r1', info.id))).equals(bytes)).toBe(true);
         expect((await readAll(await store.get('r1', info.id, { start: 100, end: 199 }))).equals(bytes.subarray(100, 200))).toBe(true);
         expect(await store.get('r2', info.id)).toBeUndefined();
@@ -46,9 +47,9 @@ for (const [name, make] of Object.entries(BACKENDS)) {
         for await (const entry of store.list()) listed.push(`${entry.room}/${entry.info.id}`);
         expect(listed.sort()).toEqual([`r1/${info.id}`, `r2/${sha256(other)}`].sort());
         await store.remove('r1', info.id);
-        expect(store.has('r1', info.id)).toBe(false);
+        expect(!!store.peek('r1', info.id)).toBe(false);
         await store.remove('r2');
-        expect(store.has('r2', sha256(other))).toBe(false);
+        expect(!!store.peek('r2', sha256(other))).toBe(false);
         await store.remove('r2'); // missing: not an error
       } finally {
         cleanup();
@@ -61,9 +62,9 @@ for (const [name, make] of Object.entries(BACKENDS)) {
         const bytes = randomBytesOf(5000, 3);
         const wrong = infoOf(randomBytesOf(5000, 4));
         await expect(store.put('r', wrong, chunked(bytes))).rejects.toBeInstanceOf(BlobStoreError);
-        expect(store.has('r', wrong.id)).toBe(false);
+        expect(!!store.peek('r', wrong.id)).toBe(false);
         await expect(store.put('r', { ...infoOf(bytes), size: 4999 }, chunked(bytes))).rejects.toMatchObject({ code: 'size-mismatch' });
-        expect(store.has('r', sha256(bytes))).toBe(false);
+        expect(!!store.peek('r', sha256(bytes))).toBe(false);
         // Storing the same bytes twice is fine; forged bytes for a stored id are still refused.
         await store.put('r', infoOf(bytes), chunked(bytes));
         await store.put('r', infoOf(bytes), chunked(bytes));
@@ -77,8 +78,8 @@ for (const [name, make] of Object.entries(BACKENDS)) {
     it('never builds a path from an invalid id or room name', async () => {
       const { store, cleanup } = make();
       try {
-        expect(store.has('r', '../../etc/passwd')).toBe(false);
-        expect(store.has('..', 'a'.repeat(64))).toBe(false);
+        expect(!!store.peek('r', '../../etc/passwd')).toBe(false);
+        expect(!!store.peek('..', 'a'.repeat(64))).toBe(false);
         await expect(store.get('r', '../x')).rejects.toThrow(/invalid/);
         await expect(store.stat('r/..', 'a'.repeat(64))).rejects.toThrow(/invalid/);
         await expect(store.remove('..')).rejects.toThrow(/invalid/);
