@@ -60,8 +60,9 @@ describe('ui: <chat-room> attachments', () => {
 
   it('sends a photo and a PDF with a caption; the other side sees a sized preview, a file chip and a viewer with keys', async () => {
     const room = uniqueRoom('ui-files');
-    const ada = await mountRoom({ room, user: uniqueUser('Ada') });
-    const bob = await mountRoom({ room, user: uniqueUser('Bob') });
+    const ada = await mountRoom({ room, user: uniqueUser('Ada'), attributes: { theme: 'light' } });
+    // Bob's element is dark, so axe checks the attachments in both themes.
+    const bob = await mountRoom({ room, user: uniqueUser('Bob'), attributes: { theme: 'dark' } });
     await whenSynced(ada);
     await whenSynced(bob);
     const sunset = await photo('sunset.png', 1200, 800);
