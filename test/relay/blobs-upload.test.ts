@@ -85,8 +85,8 @@ describe('uploading blobs', () => {
   });
 
   it('refreshes an expired token once and carries on', async () => {
-    const fresh = await tokenFor('ada', { refresh: 'write' });
-    const expired = await mintToken({ sub: 'ada', rooms: { refresh: 'write' }, ttl: -60 });
+    const fresh = await tokenFor('fresher', { refresh: 'write' });
+    const expired = await mintToken({ sub: 'fresher', rooms: { refresh: 'write' }, ttl: -60 });
     const asked: boolean[] = [];
     const { uploadBlob } = await import('../../client/attachments/blob-upload.js');
     const blob = await uploadBlob({
@@ -101,7 +101,7 @@ describe('uploading blobs', () => {
   });
 
   it('the same bytes finishing twice at once are stored once', async () => {
-    const token = await tokenFor('ada', { twice: 'write' });
+    const token = await tokenFor('twin', { twice: 'write' });
     const bytes = randomBytesOf(120_000, 21);
     const [a, b] = await Promise.all([upload(t.relay, 'twice', token, bytes, { sha256: sha256(bytes) }), upload(t.relay, 'twice', token, bytes)]);
     expect(a.id).toBe(b.id);
@@ -116,7 +116,7 @@ describe('uploading blobs', () => {
   });
 
   it('serves byte ranges and 304 for a known ETag', async () => {
-    const token = await tokenFor('ada', { ranges: 'write' });
+    const token = await tokenFor('rangy', { ranges: 'write' });
     const bytes = randomBytesOf(100_000, 7);
     const blob = await upload(t.relay, 'ranges', token, bytes);
     const ranged = await fetch(`${t.relay.url}/blobs/ranges/${blob.id}`, { headers: { authorization: `Bearer ${token}`, range: 'bytes=1000-1999' } });
@@ -133,7 +133,7 @@ describe('uploading blobs', () => {
   });
 
   it('resumes after a dropped connection: the relay keeps what arrived', async () => {
-    const token = await tokenFor('ada', { resume: 'write' });
+    const token = await tokenFor('resumer', { resume: 'write' });
     const bytes = randomBytesOf(200_000, 3);
     const created = await call(t.relay, 'POST', '/blobs/resume/uploads', token, { size: bytes.length, sha256: sha256(bytes) });
     expect(created.status).toBe(201);
@@ -165,7 +165,7 @@ describe('uploading blobs', () => {
   });
 
   it('the client library resumes by itself when a chunk fails', async () => {
-    const token = await tokenFor('ada', { flaky: 'write' });
+    const token = await tokenFor('flaker', { flaky: 'write' });
     const bytes = randomBytesOf(150_000, 9);
     let failures = 0;
     // A fetch that loses the first PATCH after sending half of it (the relay keeps that half).
