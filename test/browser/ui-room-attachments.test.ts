@@ -116,6 +116,11 @@ describe('ui: <chat-room> attachments', () => {
     viewer.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true, composed: true, cancelable: true }));
     await bob.updateComplete;
     expect($(bob, '[part="attachment-viewer"]').getAttribute('aria-label')).to.equal('Image: beach.png');
+    // Tab stays inside the dialog: from its last control back to its first.
+    const controls = [...$(bob, '[part="attachment-viewer"]').querySelectorAll<HTMLElement>('button, a[href]')];
+    controls.at(-1)!.focus();
+    controls.at(-1)!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, composed: true, cancelable: true }));
+    expect(bob.shadowRoot!.activeElement).to.equal(controls[0]);
     $(bob, '[part="attachment-viewer"]').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true, cancelable: true }));
     await bob.updateComplete;
     expect(bob.shadowRoot!.querySelector('[part="attachment-viewer"]')).to.equal(null);

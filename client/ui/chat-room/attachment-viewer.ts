@@ -43,6 +43,18 @@ export function viewerKey(event: KeyboardEvent, ctx: ViewerContext): boolean {
   return false;
 }
 
+/** The viewer is modal: Tab and Shift+Tab cycle through its own controls. */
+function keepFocusInside(event: KeyboardEvent): void {
+  const dialog = event.currentTarget as HTMLElement;
+  const controls = [...dialog.querySelectorAll<HTMLElement>('button, a[href]')];
+  if (controls.length === 0) return;
+  const active = (dialog.getRootNode() as ShadowRoot).activeElement;
+  const index = controls.indexOf(active as HTMLElement);
+  const next = event.shiftKey ? (index <= 0 ? controls.length - 1 : index - 1) : (index + 1) % controls.length;
+  event.preventDefault();
+  controls[next]!.focus();
+}
+
 export function renderViewer(ctx: ViewerContext): TemplateResult | typeof nothing {
   const attachment = ctx.attachments[ctx.state.index];
   if (!attachment) return nothing;
@@ -57,7 +69,8 @@ export function renderViewer(ctx: ViewerContext): TemplateResult | typeof nothin
     aria-label=${`Image: ${attachment.name}`}
     tabindex="-1"
     @keydown=${(event: KeyboardEvent) => {
-      if (viewerKey(event, ctx)) {
+      if (event.key === 'Tab') keepFocusInside(event);
+      else if (viewerKey(event, ctx)) {
         event.preventDefault();
         event.stopPropagation();
       }
