@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { CheckUpdate } from './write-check.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
+import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
+import type { BlobStore } from './blobs/blob-store.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
 export interface JwtOptions {
@@ -108,6 +110,12 @@ export interface RelayOptions {
   bus?: RoomBus;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
+  /** Attachment limits (per file, per user, per room, URL lifetime, collection); missing fields take defaults (blobs/blob-limits.ts). */
+  blobs: Partial<BlobLimits>;
+  /** Blob storage backend. Default: files under dataDir/blobs. */
+  blobStore?: BlobStore;
+  /** Key for signed blob URLs (at least 32 bytes; share it between instances). Default: random per start. */
+  blobUrlSecret?: Uint8Array;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -152,6 +160,9 @@ export interface ResolvedOptions {
   store: RoomStore | undefined;
   bus: RoomBus | undefined;
   compactLogBytes: number;
+  blobs: BlobLimits;
+  blobStore: BlobStore | undefined;
+  blobUrlSecret: Uint8Array | undefined;
 }
 
 /** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
@@ -239,5 +250,18 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     store: input.store,
     bus: input.bus,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+    ...resolveBlobOptions(input),
   };
+};
+
+/** The attachment options, checked. */
+const resolveBlobOptions = (input: Partial<RelayOptions>): Pick<ResolvedOptions, 'blobs' | 'blobStore' | 'blobUrlSecret'> => {
+  let blobs: BlobLimits;
+  try {
+    blobs = resolveBlobLimits(input.blobs);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (input.blobUrlSecret !== undefined && input.blobUrlSecret.byteLength < 32) throw new ConfigError('blobUrlSecret must be at least 32 bytes');
+  return { blobs, blobStore: input.blobStore, blobUrlSecret: input.blobUrlSecret };
 };
