@@ -50,6 +50,18 @@ export interface RelayLimits {
   upgradeTimeoutMs: number;
 }
 
+/** Cluster mode: several relays share rooms through Redis (room logs, bus) and PostgreSQL (snapshots). See docs/cluster.md. */
+export interface ClusterOptions {
+  /** `redis://[:password@]host:port[/db]`; Redis must run with `appendonly yes` and `appendfsync always`. */
+  redisUrl: string;
+  /** `postgres://user:password@host:port/database`. */
+  postgresUrl: string;
+  /** Prefix of every Redis key and channel. Default `parley:`. */
+  prefix?: string;
+  /** Log entries younger than this are kept by compaction for lagging instances. Default 60 s. */
+  trimGraceMs?: number;
+}
+
 /** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
 export interface RelayOptions {
   /** TCP port; 0 lets the OS choose (read it back from `RunningRelay.port`). Default 8787. */
@@ -80,6 +92,8 @@ export interface RelayOptions {
   bus?: RoomBus;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
+  /** Cluster mode (Redis + PostgreSQL) instead of one process on local disk. Default: off. */
+  cluster?: ClusterOptions;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -112,6 +126,7 @@ export interface ResolvedOptions {
   store: RoomStore | undefined;
   bus: RoomBus | undefined;
   compactLogBytes: number;
+  cluster: ClusterOptions | undefined;
 }
 
 /** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
@@ -199,5 +214,27 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     store: input.store,
     bus: input.bus,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+    cluster: resolveCluster(input.cluster),
   };
+};
+
+/** Checks the cluster URLs' shape (never echoing them: they may hold passwords). */
+const resolveCluster = (cluster: ClusterOptions | undefined): ClusterOptions | undefined => {
+  if (cluster === undefined) return undefined;
+  const check = (name: string, value: string, protocols: string[]) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`the ${name} URL is not a valid URL`);
+    }
+    if (!protocols.includes(url.protocol)) throw new ConfigError(`the ${name} URL must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  };
+  check('Redis', cluster.redisUrl, ['redis:', 'rediss:']);
+  check('PostgreSQL', cluster.postgresUrl, ['postgres:', 'postgresql:']);
+  if (cluster.prefix !== undefined && !/^[A-Za-z0-9:_-]{1,64}$/.test(cluster.prefix)) {
+    throw new ConfigError('the cluster key prefix must be 1–64 characters of [A-Za-z0-9:_-]');
+  }
+  if (cluster.trimGraceMs !== undefined) positiveInt('cluster.trimGraceMs', cluster.trimGraceMs, 0);
+  return cluster;
 };

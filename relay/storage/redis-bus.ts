@@ -25,7 +25,7 @@ const decode = (text: string): BusMessage | undefined => {
     }
     if (wire.kind === 'heartbeat') return { kind: 'heartbeat', from: wire.from };
     if (typeof wire.room !== 'string') return undefined;
-    if (wire.kind === 'room-deleted' || wire.kind === 'recheck-access') return { kind: wire.kind, from: wire.from, room: wire.room };
+    if (wire.kind === 'room-deleted' || wire.kind === 'recheck-access' || wire.kind === 'awareness-query') return { kind: wire.kind, from: wire.from, room: wire.room };
     if (wire.kind === 'member-removed' && typeof wire.user === 'string') return { kind: wire.kind, from: wire.from, room: wire.room, user: wire.user };
     return undefined;
   } catch {

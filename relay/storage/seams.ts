@@ -34,7 +34,7 @@ export type LogPosition = string;
 /** The position before the first entry of any log. */
 export const LOG_START: LogPosition = '0-0';
 
-const POSITION = /^(\d{1,16})-(\d{1,16})$/;
+const POSITION = /^(\d{1,20})-(\d{1,20})$/;
 
 /** Whether `text` is a well-formed position (it may come from storage: never trust it blindly). */
 export const isPosition = (text: string): boolean => POSITION.test(text);
@@ -47,6 +47,14 @@ export const comparePositions = (a: LogPosition, b: LogPosition): number => {
   if (ms !== 0n) return ms < 0n ? -1 : 1;
   const seq = BigInt(as) - BigInt(bs);
   return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+};
+
+/** The position just before `position` (for trimming everything older than an entry but not the entry). */
+export const positionBefore = (position: LogPosition): LogPosition => {
+  const [, ms = '0', seq = '0'] = POSITION.exec(position) ?? [];
+  if (BigInt(seq) > 0n) return `${ms}-${BigInt(seq) - 1n}`;
+  if (BigInt(ms) > 0n) return `${BigInt(ms) - 1n}-18446744073709551615`;
+  return LOG_START;
 };
 
 /** One entry of a room log. */
@@ -119,7 +127,9 @@ export type BusMessage =
   | { kind: 'heartbeat'; from: string }
   | { kind: 'room-deleted'; from: string; room: string }
   | { kind: 'member-removed'; from: string; room: string; user: string }
-  | { kind: 'recheck-access'; from: string; room: string };
+  | { kind: 'recheck-access'; from: string; room: string }
+  /** Asks the room's other instances to publish their local awareness states (a room just loaded here). */
+  | { kind: 'awareness-query'; from: string; room: string };
 
 /** Receives bus messages (including this instance's own: filter on `from`). */
 export type BusListener = (message: BusMessage) => void;
