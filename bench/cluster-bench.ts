@@ -103,7 +103,7 @@ const cpuMs = (pid: number | undefined): number => {
 };
 
 /** Fan-out: one writer on `writeTo`, receivers on `readFrom`; latency to every receiver and relay CPU per message. */
-const fanOut = async (writeTo: RelayProcess, readFrom: RelayProcess, all: RelayProcess[], room: string) => {
+export const fanOut = async (writeTo: RelayProcess, readFrom: RelayProcess, all: RelayProcess[], room: string) => {
   const receivers = await Promise.all(Array.from({ length: FANOUT_RECEIVERS }, (_, i) => connect(readFrom, room, `r${i}`)));
   const source = await connect(writeTo, room, 'writer');
   const w = writer('writer');
@@ -119,7 +119,10 @@ const fanOut = async (writeTo: RelayProcess, readFrom: RelayProcess, all: RelayP
   }
   // Warm up, then measure.
   for (let i = 0; i < 20; i++) source.ws.send(w.frame(`warm:${performance.now()}`));
-  await until(() => receivers.every((r) => r.doc.getArray('messages').length >= 20), 30_000, 'warm-up');
+  await until(() => receivers.every((r) => r.doc.getArray('messages').length >= 20), 30_000, 'warm-up').catch((error: Error) => {
+    const counts = receivers.map((r) => r.doc.getArray('messages').length).join(',');
+    throw new Error(`${error.message} (received ${counts}; writer socket state ${source.ws.readyState}; relay: ${writeTo.output().slice(-500)})`);
+  });
   const cpuBefore = all.reduce((sum, r) => sum + cpuMs(r.pid), 0);
   const start = performance.now();
   for (let i = 0; i < FANOUT_MESSAGES; i++) {
@@ -134,7 +137,7 @@ const fanOut = async (writeTo: RelayProcess, readFrom: RelayProcess, all: RelayP
 };
 
 /** Writes `count` messages with acks, at most `window` unacknowledged; returns acknowledged updates per second. */
-const durableWrites = async (relay: RelayProcess, room: string, count: number, window = 500) => {
+export const durableWrites = async (relay: RelayProcess, room: string, count: number, window = 500) => {
   const c = await connect(relay, room, 'writer', true);
   const w = writer('writer');
   const acked = () => c.state.acked.get(w.doc.clientID) ?? 0;
@@ -168,7 +171,7 @@ const coldExport = async (relay: RelayProcess, room: string) => {
 const main = async () => {
   log(`Parley cluster benchmark (${quick ? 'quick' : 'full'}): Node ${process.version}`);
   const [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres(), buildRelay()]);
-  const common = ['--messages-per-second', '1000000', '--log-level', 'error'];
+  const common = ['--messages-per-second', '1000000', '--log-level', process.env.BENCH_LOG ?? 'error'];
   const clusterEnv = { PARLEY_JWT_SECRET: SECRET, PARLEY_REDIS_URL: redis.url, PARLEY_POSTGRES_URL: postgres.url };
   const relays: RelayProcess[] = [];
   try {
@@ -211,7 +214,7 @@ const main = async () => {
   }
 };
 
-main().catch((error: unknown) => {
+if (process.env.BENCH_DEBUG === undefined) main().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });
