@@ -132,6 +132,7 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
       numbering.delete(room);
       await store.delete(room);
     },
+    release: (room) => store.release(room),
     healthy: () => true,
     async close() {
       await store.close();

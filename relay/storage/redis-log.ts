@@ -211,6 +211,9 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
     async drop(room) {
       await commands.del(keys.log(room));
     },
+    async release() {
+      // Nothing is held per room: the follow was stopped by its owner.
+    },
     healthy: () => commands.status === 'ready',
     async close() {
       closed = true;

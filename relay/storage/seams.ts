@@ -90,6 +90,8 @@ export interface RoomLog {
   trim(room: string, upTo: LogPosition): Promise<void>;
   /** Removes the room's log entirely (after its deletion is recorded elsewhere). */
   drop(room: string): Promise<void>;
+  /** Frees what is held for a room this instance stopped serving (open files); its data stays. */
+  release(room: string): Promise<void>;
   /** Whether the log can currently make appends durable (for readiness). */
   healthy(): boolean;
   close(): Promise<void>;
