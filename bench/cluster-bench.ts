@@ -197,13 +197,11 @@ const main = async () => {
     log(`  disk log (fdatasync, group commit)      ${durDisk.toFixed(0).padStart(8)} /s`);
     log(`  Redis Stream (AOF appendfsync always)   ${durCluster.toFixed(0).padStart(8)} /s`);
 
-    log(`\nCold load of a ${COLD_MESSAGES}-message room (written through the relay, compacted as it goes; then a fresh relay exports it)`);
+    log(`\nCold load of a ${COLD_MESSAGES}-message room (written through a relay, which then stops gracefully and compacts; a fresh relay exports it)`);
     await durableWrites(disk!, 'cold-disk', COLD_MESSAGES, 2000);
     await durableWrites(a!, 'cold-cluster', COLD_MESSAGES, 2000);
-    await disk!.stop();
-    await disk!.start();
-    await b!.stop();
-    await b!.start();
+    await Promise.all([disk!.stop(), a!.stop(), b!.stop()]);
+    await Promise.all([disk!.start(), b!.start()]);
     const coldDisk = await coldExport(disk!, 'cold-disk');
     const coldCluster = await coldExport(b!, 'cold-cluster');
     log(`  from local disk (snapshot + log)        ${coldDisk.ms.toFixed(0).padStart(8)} ms  (${coldDisk.messages} messages)`);

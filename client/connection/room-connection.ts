@@ -7,13 +7,16 @@ import { decodeToken, refreshDelay } from '../token.js';
 import { decideAfterClose, type CloseInput } from './close-policy.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
 import { browserOffline, watchNetwork } from './network-signals.js';
-import { roomsUrl } from './relay-url.js';
+import { relayBases, roomsUrl, type RelayUrls } from './relay-url.js';
 import { TokenRefusedError } from './token-refused-error.js';
 import { RoomProvider } from './y-websocket-internals.js';
 
 export interface RoomConnectionOptions extends ConnectionEvents {
-  /** Base URL of the relay (`ws://`, `wss://`, `http://` or `https://`); the room path is appended. */
-  relayUrl: string;
+  /**
+   * Base URL of the relay (`ws://`, `wss://`, `http://` or `https://`); the room path is appended. A list names
+   * several relays of one cluster: a lost connection moves to the next one.
+   */
+  relayUrl: RelayUrls;
   room: string;
   doc: Y.Doc;
   awareness: Awareness;
@@ -52,13 +55,17 @@ export class RoomConnection implements SyncConnection {
   private closed = false;
   private swapping = false;
   private unauthorizedInARow = 0;
+  /** Every relay's per-room endpoint, and the one in use. */
+  private readonly relays: string[];
+  private relayIndex = 0;
   /** The relay's state vector from its sync step 1 on the current socket. */
   private relayStateVector: Map<number, number> | undefined;
 
   constructor(options: RoomConnectionOptions) {
     this.options = options;
+    this.relays = relayBases(options.relayUrl).map(roomsUrl);
     this.room = new RoomProvider({
-      roomsUrl: roomsUrl(options.relayUrl),
+      roomsUrl: this.relays[0]!,
       room: options.room,
       doc: options.doc,
       awareness: options.awareness,
@@ -197,6 +204,12 @@ export class RoomConnection implements SyncConnection {
     const code = event?.code;
     const reason = event?.reason || undefined;
     const info = { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) };
+    // A lost connection (no close frame, or the relay going away or unable to store) moves to the next relay of
+    // the list; answers about this client (4401, 4403, 4404, 4429…) are the same from every relay.
+    if (this.relays.length > 1 && (code === undefined || code < 4000)) {
+      this.relayIndex = (this.relayIndex + 1) % this.relays.length;
+      this.room.useRoomsUrl(this.relays[this.relayIndex]!);
+    }
     this.afterClose({ cause: 'socket', ...(code !== undefined ? { code } : {}) }, info);
   }
 

@@ -8,7 +8,7 @@ import {
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
-import { relayBase } from '../connection/relay-url.js';
+import { relayBases } from '../connection/relay-url.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
 import { ClientError } from '../errors.js';
@@ -74,7 +74,7 @@ class ConversationImpl implements Conversation {
       throw new ClientError('bad-room', `invalid room name ${JSON.stringify(room)}: use 1–128 characters of A-Z a-z 0-9 . _ ~ -`);
     }
     try {
-      relayBase(relayUrl);
+      relayBases(relayUrl);
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
