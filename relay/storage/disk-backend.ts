@@ -4,6 +4,7 @@ import { isValidRoomName } from '../../shared/protocol.js';
 import { createDiskStore, type DiskStore, type PersistObserver } from '../disk-store.js';
 import {
   LOG_START,
+  LogGapError,
   comparePositions,
   type BusListener,
   type BusMessage,
@@ -80,7 +81,7 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
       });
       return entries;
     },
-    follow(room, after, listener: LogListener): LogFollow {
+    follow(room, after, listener: LogListener, onError = () => {}): LogFollow {
       checkRoom(room);
       let stopped = false;
       let last = after;
@@ -99,13 +100,23 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
       let set = followers.get(room);
       if (!set) followers.set(room, (set = new Set()));
       set.add(live);
-      void log.read(room, after).then(
+      void numberingOf(room)
+        .then((counter) => {
+          if (numberOf(after) < counter.base) throw new LogGapError(`entries of room ${room} after ${after} were trimmed`);
+          return log.read(room, after);
+        })
+        .then(
         (entries) => {
           deliver(entries);
           catchingUp = false;
           deliver(buffered.splice(0));
         },
-        () => {
+        (error: unknown) => {
+          if (error instanceof LogGapError) {
+            stopped = true;
+            onError(error);
+            return;
+          }
           catchingUp = false;
           deliver(buffered.splice(0));
         },

@@ -11,19 +11,33 @@ import type { RedisKeys } from './redis-keys.js';
  * Following: one blocking connection runs `XREAD BLOCK` over every followed stream at once. When the set of
  * followed rooms changes, the command connection interrupts it with `CLIENT UNBLOCK`, so a new follower
  * waits for nothing. A follower whose position falls behind what a trim removed (a long disconnection)
- * gets a LogGapError and must reload (see `max-deleted-entry-id`, Redis ≥ 7).
+ * gets a LogGapError and must reload: every trim records its MINID beside the stream (`XTRIM` does not
+ * advance the stream's own `max-deleted-entry-id`), and a follower whose next position is below it missed entries.
  */
 
 const FIELD = 'm';
+
+/** XTRIM MINID and, atomically, the trim marker (kept at its highest value). */
+const TRIM = `
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+local current = redis.call('GET', KEYS[2])
+if current then
+  local cm, cs = string.match(current, '^(%d+)-(%d+)$')
+  local nm, ns = string.match(ARGV[1], '^(%d+)-(%d+)$')
+  if tonumber(cm) > tonumber(nm) or (tonumber(cm) == tonumber(nm) and tonumber(cs) >= tonumber(ns)) then return 0 end
+end
+redis.call('SET', KEYS[2], ARGV[1])
+return 1`;
 /** Entries per XRANGE/XREAD page. */
 const PAGE = 1000;
 /** Longest one XREAD blocks before the loop looks around again. */
 const BLOCK_MS = 5000;
 
 /** The position just after `position` (XRANGE's exclusive start, XTRIM's MINID). */
+const MAX_SEQ = 18446744073709551615n;
 const nextPosition = (position: LogPosition): LogPosition => {
-  const [ms, seq] = position.split('-');
-  return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+  const [ms = '0', seq = '0'] = position.split('-');
+  return BigInt(seq) >= MAX_SEQ ? `${BigInt(ms) + 1n}-0` : `${ms}-${BigInt(seq) + 1n}`;
 };
 
 interface Follower {
@@ -108,21 +122,10 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
     }
   };
 
-  /** The highest id a trim removed from the stream, or LOG_START. */
-  const maxDeleted = async (key: string): Promise<LogPosition> => {
-    try {
-      const info = (await commands.xinfo('STREAM', key)) as unknown[];
-      for (let i = 0; i + 1 < info.length; i += 2) {
-        if (info[i] === 'max-deleted-entry-id') {
-          const value = String(info[i + 1]);
-          return isPosition(value) ? value : LOG_START;
-        }
-      }
-    } catch (error) {
-      if (/no such key/i.test((error as Error).message)) return LOG_START;
-      throw error;
-    }
-    return LOG_START;
+  /** The MINID of the room's latest trim (entries below it are gone), or LOG_START. */
+  const trimmedBelow = async (room: string): Promise<LogPosition> => {
+    const value = await commands.get(keys.trimmed(room));
+    return value !== null && isPosition(value) ? value : LOG_START;
   };
 
   const deliver = (follower: Follower, entries: LogEntry[]) => {
@@ -147,9 +150,9 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
       try {
         for (const follower of active) {
           if (!follower.checkGap) continue;
-          const deleted = await maxDeleted(follower.key);
+          const below = await trimmedBelow(follower.room);
           follower.checkGap = false;
-          if (comparePositions(deleted, follower.last) > 0) {
+          if (comparePositions(below, nextPosition(follower.last)) > 0) {
             follower.stopped = true;
             followers.delete(follower);
             follower.onError(new LogGapError(`entries of room ${follower.room} after ${follower.last} were trimmed before they were read`));
@@ -206,10 +209,10 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
       // Keep entries younger than the minimum lifetime, for followers that lag.
       const youngest = `${Math.max(0, Date.now() - minLifetimeMs)}-0`;
       const minId = comparePositions(nextPosition(upTo), youngest) < 0 ? nextPosition(upTo) : youngest;
-      await commands.xtrim(keys.log(room), 'MINID', minId);
+      await commands.eval(TRIM, 2, keys.log(room), keys.trimmed(room), minId);
     },
     async drop(room) {
-      await commands.del(keys.log(room));
+      await commands.del(keys.log(room), keys.trimmed(room));
     },
     async release() {
       // Nothing is held per room: the follow was stopped by its owner.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createDiskBackend } from '../../relay/storage/disk-backend.js';
 import { createClusterBackend } from '../../relay/storage/cluster-backend.js';
-import { LOG_START, comparePositions, loadRoomState, type BusMessage, type LogEntry, type StorageBackend } from '../../relay/storage/seams.js';
+import { LOG_START, LogGapError, comparePositions, loadRoomState, type BusMessage, type LogEntry, type RoomLog, type StorageBackend } from '../../relay/storage/seams.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
 import { tempDir, waitFor } from './helpers.js';
@@ -160,6 +160,48 @@ for (const factory of [diskFactory(), clusterFactory()]) {
       const after = await loadRoomState(backend.log, backend.snapshots, room);
       expect(rebuild(after.snapshot?.state, after.entries)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       expect(comparePositions(after.position, before.position)).toBe(0);
+    });
+
+    it('a load that races a compaction (snapshot committed, log trimmed) still sees every entry', async () => {
+      const room = freshRoom();
+      const list = updates(6);
+      const doc = new Y.Doc();
+      const positions: string[] = [];
+      for (const u of list) positions.push(await backend.log.append(room, u));
+      // The first read of the log is preceded by another instance's compaction up to the fourth entry.
+      let raced = false;
+      const racing: RoomLog = {
+        ...backend.log,
+        async read(r, after) {
+          if (!raced) {
+            raced = true;
+            for (const u of list.slice(0, 4)) Y.applyUpdate(doc, u);
+            const stale = await backend.log.read(r, after);
+            await backend.snapshots.store(r, Y.encodeStateAsUpdate(doc), positions[3]!);
+            await backend.log.trim(r, positions[3]!);
+            return stale.filter((e) => comparePositions(e.position, positions[3]!) > 0);
+          }
+          return backend.log.read(r, after);
+        },
+      };
+      const state = await loadRoomState(racing, backend.snapshots, room);
+      expect(raced).toBe(true);
+      expect(rebuild(state.snapshot?.state, state.entries)).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    it('a follow from a position whose entries were trimmed reports a gap instead of skipping them', async () => {
+      const room = freshRoom();
+      const list = updates(4);
+      const positions: string[] = [];
+      for (const u of list) positions.push(await backend.log.append(room, u));
+      await backend.snapshots.store(room, list[0]!, positions[2]!);
+      await backend.log.trim(room, positions[2]!);
+      const errors: Error[] = [];
+      const seen: LogEntry[] = [];
+      const follow = backend.log.follow(room, positions[0]!, (entries) => seen.push(...entries), (error) => errors.push(error));
+      await waitFor(() => errors.some((e) => e instanceof LogGapError), 10_000, 'a gap error');
+      expect(seen).toEqual([]);
+      follow.stop();
     });
 
     it('drop and delete remove a room', async () => {
