@@ -319,6 +319,10 @@ export class RoomReplica {
     if (this.bytesSinceSnapshot === 0) return;
     const { backend, log } = this.deps;
     const name = this.host.name;
+    // Taken at once, together: the room may be destroyed while the lease is sought or the snapshot stored.
+    const position = this.position;
+    const counted = this.bytesSinceSnapshot;
+    const state = Y.encodeStateAsUpdate(this.host.doc);
     let lease;
     try {
       lease = await backend.lease.acquire(name, LEASE_MS);
@@ -332,9 +336,6 @@ export class RoomReplica {
       return;
     }
     try {
-      const position = this.position;
-      const counted = this.bytesSinceSnapshot;
-      const state = Y.encodeStateAsUpdate(this.host.doc);
       await backend.snapshots.store(name, state, position);
       this.bytesSinceSnapshot = Math.max(0, this.bytesSinceSnapshot - counted);
       await backend.log.trim(name, position);
