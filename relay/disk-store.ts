@@ -2,7 +2,6 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import type { LoadedRoom, RoomStore } from './room-store.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
@@ -53,6 +52,13 @@ const syncDir = async (dir: string): Promise<void> => {
   }
 };
 
+/** What `load` returns: updates that, applied in order, rebuild the document (snapshot first), and the log's size. */
+export interface LoadedRoom {
+  updates: Uint8Array[];
+  /** Bytes of log written since the last compaction. */
+  logBytes: number;
+}
+
 /** A room's files as read: the snapshot (if any) and the log's records, apart. */
 export interface DiskRoomParts {
   snapshot: Uint8Array | undefined;
@@ -60,9 +66,26 @@ export interface DiskRoomParts {
   logBytes: number;
 }
 
-/** The disk store: the RoomStore calls plus the separate steps the log/snapshot seams need (storage/disk-backend.ts). */
-export interface DiskStore extends RoomStore {
+/**
+ * The disk store: per room one queue of operations that take effect in call order (appends share one write and
+ * one fsync). The storage seams over it are storage/disk-backend.ts.
+ */
+export interface DiskStore {
   root: string;
+  /** Reads a room (snapshot + log). Resolves empty for a room that never existed; rejects on corrupt data. */
+  load(room: string): Promise<LoadedRoom>;
+  /** Appends one update; resolves once it is durable (fsync'd). */
+  append(room: string, update: Uint8Array): Promise<void>;
+  /** Replaces everything stored for the room with one full-state update, atomically (snapshot, then empty log). */
+  compact(room: string, state: Uint8Array): Promise<void>;
+  /** Resolves once every operation issued so far is done. */
+  flush(room: string): Promise<void>;
+  /** Closes the room's open files (it unloaded). */
+  release(room: string): Promise<void>;
+  /** Removes a room for good. */
+  delete(room: string): Promise<void>;
+  /** Flushes and releases everything (shutdown). */
+  close(): Promise<void>;
   /** Reads the snapshot and the log's records separately (after anything queued for the room). */
   loadParts(room: string): Promise<DiskRoomParts>;
   /** Writes a snapshot atomically without touching the log; resolves once durable. */
