@@ -46,6 +46,8 @@ export const createClusterBackend = async (options: ClusterBackendOptions): Prom
     autoResendUnfulfilledCommands: false,
     retryStrategy: (times: number) => Math.min(50 * times, 1000),
     connectTimeout: 2000,
+    // A Redis that stops answering (not disconnected) must not hold appends, and their senders, forever.
+    commandTimeout: 5000,
   };
   const commands = new Redis(options.redisUrl, redisOptions);
   // The blocking and subscriber connections may queue: they only read, and resume by themselves.
