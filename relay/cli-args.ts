@@ -31,6 +31,14 @@ Every option can also be given as an environment variable (flags win).
                                                        prefer the environment: URLs may hold passwords)
   --stream-trim-grace-seconds <n>  PARLEY_STREAM_TRIM_GRACE_SECONDS  cluster: keep log entries this long
                                                        after compaction, for lagging relays (default 60)
+  --heartbeat-seconds <n>     PARLEY_HEARTBEAT_SECONDS  ping every WebSocket this often (default 30)
+  --heartbeat-misses <n>      PARLEY_HEARTBEAT_MISSES   cut a socket after this many unanswered pings in a row (default 2)
+  --max-connections <n>       PARLEY_MAX_CONNECTIONS    open TCP connections at once, HTTP and WebSocket; more get
+                                                       503 and are closed (default 4096; keep below ulimit -n)
+  --max-pending-sockets <n>   PARLEY_MAX_PENDING_SOCKETS  connections still sending their request headers; more get
+                                                       503 and are closed (default 256)
+  --headers-timeout-seconds <n>  PARLEY_HEADERS_TIMEOUT_SECONDS  longest a client may take to send its headers (default 10)
+  --max-awareness-bytes <n>   PARLEY_MAX_AWARENESS_BYTES  largest awareness state a client may publish (default 4096)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -57,6 +65,12 @@ const FLAGS = {
   'redis-url': { type: 'string', env: 'PARLEY_REDIS_URL' },
   'postgres-url': { type: 'string', env: 'PARLEY_POSTGRES_URL' },
   'stream-trim-grace-seconds': { type: 'string', env: 'PARLEY_STREAM_TRIM_GRACE_SECONDS' },
+  'heartbeat-seconds': { type: 'string', env: 'PARLEY_HEARTBEAT_SECONDS' },
+  'heartbeat-misses': { type: 'string', env: 'PARLEY_HEARTBEAT_MISSES' },
+  'max-connections': { type: 'string', env: 'PARLEY_MAX_CONNECTIONS' },
+  'max-pending-sockets': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS' },
+  'headers-timeout-seconds': { type: 'string', env: 'PARLEY_HEADERS_TIMEOUT_SECONDS' },
+  'max-awareness-bytes': { type: 'string', env: 'PARLEY_MAX_AWARENESS_BYTES' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -146,6 +160,18 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
     limits.messagesPerSecond = integer('messages-per-second', rate);
     limits.messageBurst = Math.max(limits.messagesPerSecond * 5, 1);
   }
+  const heartbeat = value('heartbeat-seconds');
+  if (heartbeat !== undefined) limits.heartbeatIntervalMs = integer('heartbeat-seconds', heartbeat) * 1000;
+  const misses = value('heartbeat-misses');
+  if (misses !== undefined) limits.heartbeatMisses = integer('heartbeat-misses', misses);
+  const maxConnections = value('max-connections');
+  if (maxConnections !== undefined) limits.maxConnections = integer('max-connections', maxConnections);
+  const pendingSockets = value('max-pending-sockets');
+  if (pendingSockets !== undefined) limits.maxPendingSockets = integer('max-pending-sockets', pendingSockets);
+  const headersTimeout = value('headers-timeout-seconds');
+  if (headersTimeout !== undefined) limits.headersTimeoutMs = integer('headers-timeout-seconds', headersTimeout) * 1000;
+  const awarenessBytes = value('max-awareness-bytes');
+  if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
   options.limits = limits;
   const compact = value('compact-log-bytes');
   if (compact !== undefined) options.compactLogBytes = integer('compact-log-bytes', compact);

@@ -9,12 +9,14 @@ import { createDiskStore } from './disk-store.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createClientIdBudget } from './client-id-budget.js';
 import { resolveOptions, type RelayOptions } from './options.js';
 import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { gateConnections, serverTimeouts } from './connection-gate.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -80,6 +82,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
+    clientIds: createClientIdBudget(options.limits),
   });
 
   let accepting = true;
@@ -105,7 +108,10 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     staticDir: options.staticDir,
     ready: () => accepting,
   });
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { requestTimeout: 30_000 } }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
+  const gate = gateConnections(server, options.limits, metrics);
+  metrics.gauge('parley_tcp_connections', 'Open TCP connections (HTTP and WebSocket).', () => gate.open);
+  metrics.gauge('parley_pending_sockets', 'TCP connections still sending their request headers.', () => gate.pending);
   server.on('upgrade', upgrades.handle);
 
   try {
@@ -133,6 +139,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       server.close();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
+      upgrades.closeMultiplexed();
       await store.close();
       await bus.close();
       // Give clients a moment to answer the close frame, then cut whatever is left.

@@ -18,8 +18,8 @@ export interface ConversationUser {
 export interface OpenConversationOptions {
   /**
    * Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). Several
-   * relays of one cluster may be given as a list: the client uses the first and moves to the next whenever a
-   * connection is lost (docs/cluster.md).
+   * relays of one cluster may be given as a list: the client uses the first and, with the per-room transport,
+   * moves to the next whenever a connection is lost (docs/cluster.md; the multiplexed transport stays on the first).
    */
   relayUrl: string | readonly string[];
   /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */
@@ -36,6 +36,12 @@ export interface OpenConversationOptions {
   presence?: PresenceOptions;
   /** How long to wait for IndexedDB before carrying on in memory (default 5 s). */
   storageTimeoutMs?: number;
+  /**
+   * `mux`: the relay's multiplexed endpoint (`/sync`): conversations that share a `getToken` function share one
+   * socket per page, the token travels in the first frame and is refreshed in band. `room`: one socket per
+   * conversation on the per-room endpoint (`/rooms/:room?token=…`, what stock y-websocket clients use).
+   */
+  transport?: 'mux' | 'room';
 }
 
 /** `failed`: the relay refused the room (4403/4404) or the model refused the queued message; see `error`. */
