@@ -36,7 +36,7 @@ describe('search benchmark', () => {
         for (const m of list) {
           sendMessage(doc, { userId: m.author, role: 'write' }, {
             text: m.text,
-            ...(m.hasAttachment ? { attachments: [{ url: `https://files.example/${m.id}`, name: `${m.id}.pdf`, mime: 'application/pdf', size: 1 }] } : {}),
+            ...(m.hasAttachment ? { attachments: [{ blob: 'b'.repeat(64), name: `${m.id}.pdf`, type: 'application/pdf', size: 1 }] } : {}),
           });
         }
       });

@@ -14,6 +14,7 @@ export { ClientError, type ClientErrorCode } from './errors.js';
 export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
 export { groupReactions, reactionsSummary, type ReactionGroup } from '../shared/reactions.js';
+export * from './attachments/index.js';
 export { LocalSearch, openLocalSearch, type LiveSearch, type LocalSearchOptions } from './search/local-search.js';
 export type { IndexStats, SearchHit, SearchRequest, SearchResponse } from './search/search-types.js';
 export { parseSearchInput } from './search/query-syntax.js';

@@ -89,7 +89,7 @@ describe('local search', () => {
     const d1 = new Y.Doc();
     const d2 = new Y.Doc();
     const a = sendMessage(d1, ada, { text: 'budget report draft' });
-    const b = sendMessage(d1, bob, { text: 'budget numbers', attachments: [{ url: 'https://files.example/b.pdf', name: 'q3.pdf', mime: 'application/pdf', size: 10 }] });
+    const b = sendMessage(d1, bob, { text: 'budget numbers', attachments: [{ blob: 'a'.repeat(64), name: 'q3.pdf', type: 'application/pdf', size: 10 }] });
     const c = sendMessage(d2, ada, { text: 'budget meeting' });
     search.watch(r1, d1);
     search.watch(r2, d2);

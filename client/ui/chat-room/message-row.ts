@@ -5,6 +5,7 @@ import { dayKey, dayLabel, excerpt, linkify, timeLabel } from '../shared/format.
 import { icon, type IconName } from '../shared/icons.js';
 import type { ThreadSummary } from '../../../shared/conversation.js';
 import { renderThreadSummary } from './thread-summary.js';
+import { renderAttachments, type AttachmentListContext } from './attachment-list.js';
 
 export interface RowActions {
   reply(message: MessageView): void;
@@ -53,6 +54,8 @@ export interface RowContext {
   canPin?: boolean;
   /** Briefly highlighted (a search result or a pinned message being shown). */
   highlight?: boolean;
+  /** Links, local previews and the viewer for the message's files (attachment-list.ts). */
+  attachments?: Omit<AttachmentListContext, 'tab'>;
 }
 
 /** The emoji offered by the reaction picker. */
@@ -170,6 +173,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
           ${ctx.quote && !m.deleted
             ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
             : nothing}
+          ${ctx.attachments ? renderAttachments(m, { ...ctx.attachments, tab }) : nothing}
           ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
           <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
               datetime=${new Date(m.createdAt).toISOString()}
