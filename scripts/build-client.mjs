@@ -34,6 +34,9 @@ await mkdir(web, { recursive: true });
 
 await build({ ...common, entryPoints: [join(root, 'client/ui/chat-room/chat-room.ts')], outfile: join(dist, 'chat-room.js') });
 await build({ ...common, entryPoints: [join(root, 'client/ui/chat-app/app-main.ts')], outfile: join(web, 'app.js') });
+// The search and thread panels for <chat-room> embeds, loaded by pages that want them (the app bundles them).
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-search/chat-search.ts')], outfile: join(dist, 'chat-search.js') });
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-thread/chat-thread.ts')], outfile: join(dist, 'chat-thread.js') });
 // The search worker, beside each bundle that starts it (`new URL('./search-worker.js', import.meta.url)`).
 await build({ ...common, entryPoints: [join(root, 'client/search/search-worker.ts')], outfile: join(dist, 'search-worker.js') });
 await copyFile(join(dist, 'search-worker.js'), join(web, 'search-worker.js'));
@@ -48,7 +51,7 @@ await mkdir(join(web, 'examples'), { recursive: true });
 await mkdir(join(web, 'dist'), { recursive: true });
 await copyFile(join(root, 'examples/embed.html'), join(web, 'examples/embed.html'));
 await copyFile(join(dist, 'chat-room.js'), join(web, 'dist/chat-room.js'));
-await copyFile(join(dist, 'search-worker.js'), join(web, 'dist/search-worker.js'));
+for (const file of ['search-worker.js', 'chat-search.js', 'chat-thread.js']) await copyFile(join(dist, file), join(web, 'dist', file));
 
 // The service worker caches the shell under a version derived from the app's content, so a new build replaces it.
 const app = await readFile(join(web, 'app.js'));

@@ -1,6 +1,9 @@
 // <chat-room> with threads, pins and in-conversation search, in real Chromium against the test relay.
 import { expect } from '@esm-bundle/chai';
 import { sendMessage } from '../../shared/conversation.js';
+// The panels are separate elements: a page that wants them in <chat-room> loads them (the app does).
+import '../../client/ui/chat-search/chat-search.js';
+import '../../client/ui/chat-thread/chat-thread.js';
 import type { ChatThread } from '../../client/ui/chat-thread/chat-thread.js';
 import type { ChatSearch } from '../../client/ui/chat-search/chat-search.js';
 import { closeAll, open, until } from './support/helpers.js';

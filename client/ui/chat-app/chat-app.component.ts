@@ -4,6 +4,7 @@ import { property, state } from 'lit/decorators.js';
 import { logout, type GetToken, type MessageView, type Presence } from '../../index.js';
 import '../chat-room/chat-room.js';
 import '../chat-search/chat-search.js';
+import '../chat-thread/chat-thread.js';
 import type { ChatSearchSelectDetail } from '../chat-search/chat-search.events.js';
 import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
@@ -391,7 +392,7 @@ export class ChatApp extends LitElement {
           ${offline ? html`<span class="offline" role="status">Offline</span>` : nothing}
         </div>
         <button type="button" class="search-open" aria-keyshortcuts="Control+K Meta+K /" @click=${this.openSearch}>
-          🔍 Search messages <kbd>Ctrl K</kbd>
+          ${icon('search')} Search messages <kbd>Ctrl K</kbd>
         </button>
         <form class="join" @submit=${this.join}>
           <input name="room" aria-label="Room name to join or create" placeholder="Room name" autocomplete="off" />

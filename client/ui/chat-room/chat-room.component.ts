@@ -26,15 +26,19 @@ import { navigate } from './message-navigation.js';
 import { renderRow, type RowActions } from './message-row.js';
 import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
 import { inMainFlow, type ThreadSummary } from '../../../shared/conversation.js';
-import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
-import '../chat-search/chat-search.js';
-import '../chat-thread/chat-thread.js';
+import type { LocalSearch } from '../../search/local-search.js';
 import { renderPinnedBar } from './pinned-bar.js';
 import { renderThreadList } from './thread-list.js';
 import { threadsPinsStyles } from './threads-pins.styles.js';
 
 /** How long a message shown from search or a pin stays highlighted. */
 const HIGHLIGHT_MS = 3_000;
+
+/**
+ * The search and thread panels are separate elements (`dist/chat-search.js`, `dist/chat-thread.js`), kept out of
+ * this bundle's size budget: the element offers them when the page has loaded them (the app always does).
+ */
+const defined = (tag: string): boolean => typeof customElements !== 'undefined' && customElements.get(tag) !== undefined;
 
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
@@ -176,7 +180,7 @@ export class ChatRoom extends LitElement {
     const message = state?.messages.find((m) => m.id === id);
     if (!state || !message) return false;
     this.highlight(id);
-    if (message.threadRoot !== undefined && !this.noThreads && !inMainFlow(message)) {
+    if (message.threadRoot !== undefined && this.threadsOn && !inMainFlow(message)) {
       this.threadRoot = message.threadRoot;
       await this.updateComplete;
       return true;
@@ -190,7 +194,12 @@ export class ChatRoom extends LitElement {
 
   /** Opens the thread panel of `root` (undefined closes it). */
   openThread(root: string | undefined): void {
-    this.threadRoot = this.noThreads ? undefined : root;
+    this.threadRoot = this.threadsOn ? root : undefined;
+  }
+
+  /** Threads are shown as threads: not turned off, and `<chat-thread>` is there to show them. */
+  private get threadsOn(): boolean {
+    return !this.noThreads && defined('chat-thread');
   }
 
   /** Moves keyboard focus to the composer. */
@@ -295,9 +304,9 @@ export class ChatRoom extends LitElement {
       <div class="visually-hidden"><slot name="announcer"></slot></div>
       ${renderHeader({
         state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf,
-        actions: html`${this.renderThreadsToggle(state)}${this.noSearch
+        actions: html`${this.renderThreadsToggle(state)}${this.noSearch || !defined('chat-search')
           ? nothing
-          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>🔍</button>`}`,
+          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>${icon('search')}</button>`}`,
       })}
       ${state
         ? renderPinnedBar({
@@ -359,7 +368,7 @@ export class ChatRoom extends LitElement {
 
   /** The header's thread-list button: how many threads, and whether any has unread replies. */
   private renderThreadsToggle(state: ConversationState | undefined): unknown {
-    if (this.noThreads || !state || state.threads.length === 0) return nothing;
+    if (!this.threadsOn || !state || state.threads.length === 0) return nothing;
     const unread = state.threads.reduce((sum, t) => sum + t.unread, 0);
     return html`<button
       type="button"
@@ -369,13 +378,13 @@ export class ChatRoom extends LitElement {
       aria-pressed=${this.threadListOpen ? 'true' : 'false'}
       data-unread=${unread}
       @click=${() => (this.threadListOpen = !this.threadListOpen)}
-    >🧵 ${state.threads.length}</button>`;
+    >${icon('thread')} ${state.threads.length}</button>`;
   }
 
   private renderSidePanels(): unknown {
     const conversation = this.controller.conversation;
     const state = this.controller.state;
-    return html`${this.threadListOpen && !this.noThreads && state && this.threadRoot === undefined
+    return html`${this.threadListOpen && this.threadsOn && state && this.threadRoot === undefined
       ? html`<div class="side">${renderThreadList({
           threads: state.threads,
           rootOf: (id) => state.messages.find((m) => m.id === id),
@@ -387,7 +396,8 @@ export class ChatRoom extends LitElement {
     ${this.searchOpen && !this.noSearch && conversation
       ? html`<div class="side side-search"><chat-search
           part="search"
-          .search=${this.localSearch()}
+          .search=${this.search}
+          .conversation=${conversation}
           room=${conversation.room}
           theme=${this.theme}
           placeholder="Search this conversation"
@@ -399,7 +409,7 @@ export class ChatRoom extends LitElement {
           @chat-search-close=${this.toggleSearch}
         ></chat-search></div>`
       : nothing}
-    ${this.threadRoot !== undefined && conversation
+    ${this.threadRoot !== undefined && this.threadsOn && conversation
       ? html`<div class="side"><chat-thread
           part="thread"
           .conversation=${conversation}
@@ -408,15 +418,6 @@ export class ChatRoom extends LitElement {
           @chat-thread-close=${() => (this.threadRoot = undefined)}
         ></chat-thread></div>`
       : nothing}`;
-  }
-
-  /** The user's local search, fed with this conversation while the element shows it. */
-  private localSearch(): LocalSearch | undefined {
-    const conversation = this.controller.conversation;
-    if (!conversation) return undefined;
-    const search = this.search ?? openLocalSearch({ userId: conversation.user.id });
-    search.watch(conversation.room, conversation.doc);
-    return search;
   }
 
   private toggleSearch(): void {
@@ -433,7 +434,7 @@ export class ChatRoom extends LitElement {
   /** The messages of the main flow (thread-only replies live in their thread), computed once per state. */
   private mainMessages(state: ConversationState): MessageView[] {
     if (this.mainFlow?.of !== state) {
-      this.mainFlow = { of: state, messages: this.noThreads ? [...state.messages] : state.messages.filter((m) => inMainFlow(m)) };
+      this.mainFlow = { of: state, messages: this.threadsOn ? state.messages.filter((m) => inMainFlow(m)) : [...state.messages] };
     }
     return this.mainFlow.messages;
   }
@@ -442,7 +443,7 @@ export class ChatRoom extends LitElement {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
     const messages = this.mainMessages(state);
     if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
-    const threads = new Map<string, ThreadSummary>(this.noThreads ? [] : state.threads.map((t) => [t.root, t]));
+    const threads = new Map<string, ThreadSummary>(this.threadsOn ? state.threads.map((t) => [t.root, t]) : []);
     const pinned = new Set(state.pins.map((p) => p.message.id));
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
@@ -474,7 +475,7 @@ export class ChatRoom extends LitElement {
         canWrite,
         actions,
         thread: threads.get(m.id),
-        threads: !this.noThreads,
+        threads: this.threadsOn,
         pinned: pinned.has(m.id),
         canPin: state.canPin && canWrite,
         highlight: m.id === this.highlightId,

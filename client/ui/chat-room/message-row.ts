@@ -132,10 +132,10 @@ function renderActions(ctx: RowContext, tab: number): TemplateResult | typeof no
       ? nothing
       : html`<button type="button" data-action="react" tabindex=${tab} aria-label="Add reaction" title="Add reaction" aria-expanded=${ctx.picker ? 'true' : 'false'} @click=${() => actions.togglePicker(m)}>${icon('smile')}</button>`}
     ${ctx.threads && !m.queued && m.threadRoot === undefined && actions.openThread
-      ? html`<button type="button" data-action="thread" tabindex=${tab} aria-label="Reply in thread" title="Reply in thread" @click=${() => actions.openThread!(m)}>🧵</button>`
+      ? html`<button type="button" data-action="thread" tabindex=${tab} aria-label="Reply in thread" title="Reply in thread" @click=${() => actions.openThread!(m)}>${icon('thread')}</button>`
       : nothing}
     ${ctx.canPin && !m.queued && actions.togglePin
-      ? html`<button type="button" data-action="pin" tabindex=${tab} aria-pressed=${ctx.pinned ? 'true' : 'false'} aria-label=${ctx.pinned ? 'Unpin' : 'Pin'} title=${ctx.pinned ? 'Unpin' : 'Pin'} @click=${() => actions.togglePin!(m, ctx.pinned === true)}>📌</button>`
+      ? html`<button type="button" data-action="pin" tabindex=${tab} aria-pressed=${ctx.pinned ? 'true' : 'false'} aria-label=${ctx.pinned ? 'Unpin' : 'Pin'} title=${ctx.pinned ? 'Unpin' : 'Pin'} @click=${() => actions.togglePin!(m, ctx.pinned === true)}>${icon('pin')}</button>`
       : nothing}
     ${editable ? html`<button type="button" data-action="edit" tabindex=${tab} aria-label="Edit" title="Edit" @click=${() => actions.edit(m)}>${icon('edit')}</button>` : nothing}
     ${editable

@@ -2,6 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { PinnedMessage } from '../../../shared/conversation.js';
 import { excerpt } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
 
 export interface PinnedBarContext {
   pins: readonly PinnedMessage[];
@@ -30,12 +31,12 @@ export function renderPinnedBar(ctx: PinnedBarContext): TemplateResult | typeof 
       title="Next pinned message"
       ?disabled=${count < 2}
       @click=${ctx.next}
-    >📌${position}</button>
+    >${icon('pin')}${position}</button>
     <button type="button" class="pinned-text" data-id=${shown.message.id} @click=${() => ctx.open(shown.message.id)}>
       <b>${ctx.nameOf(shown.message.author)}</b> ${excerpt(shown.message.text, 90)}
     </button>
     ${ctx.canUnpin
-      ? html`<button type="button" class="pinned-unpin" aria-label="Unpin this message" title="Unpin" @click=${() => ctx.unpin(shown.message.id)}>✕</button>`
+      ? html`<button type="button" class="pinned-unpin" aria-label="Unpin this message" title="Unpin" @click=${() => ctx.unpin(shown.message.id)}>${icon('close')}</button>`
       : nothing}
   </div>`;
 }

@@ -3,6 +3,7 @@ import { html, type TemplateResult } from 'lit';
 import type { ThreadSummary } from '../../../shared/conversation.js';
 import type { MessageView } from '../../index.js';
 import { excerpt } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
 import { ago } from './thread-summary.js';
 
 export interface ThreadListContext {
@@ -19,7 +20,7 @@ export function renderThreadList(ctx: ThreadListContext): TemplateResult {
   return html`<div class="thread-list" part="thread-list" role="region" aria-label="Threads">
     <header>
       <span>Threads</span>
-      <button type="button" aria-label="Close the thread list" @click=${ctx.close}>✕</button>
+      <button type="button" aria-label="Close the thread list" @click=${ctx.close}>${icon('close')}</button>
     </header>
     <ul>
       ${ctx.threads.map((t) => {

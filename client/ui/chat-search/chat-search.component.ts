@@ -1,7 +1,8 @@
 // The <chat-search> class (registered by chat-search.ts): a search field whose results stream in as the user types.
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import type { LocalSearch } from '../../search/local-search.js';
+import type { Conversation } from '../../index.js';
+import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
 import { hasWords, parseSearchInput } from '../../search/query-syntax.js';
 import type { SearchHit, SearchRequest } from '../../search/search-types.js';
 import { dayLabel, timeLabel } from '../shared/format.js';
@@ -29,6 +30,12 @@ export class ChatSearch extends LitElement {
 
   /** The local search to ask (from `openLocalSearch`). */
   @property({ attribute: false }) search?: LocalSearch;
+
+  /**
+   * A conversation to keep in the index while the element is shown; without `search`, the element asks that
+   * conversation's user's local search (`openLocalSearch`).
+   */
+  @property({ attribute: false }) conversation?: Conversation;
 
   /** Only search this conversation (in-conversation search). */
   @property() room?: string;
@@ -74,7 +81,12 @@ export class ChatSearch extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('search')) this.results.use(this.search);
+    if (changed.has('search') || changed.has('conversation')) {
+      const conversation = this.conversation;
+      const search = this.search ?? (conversation ? openLocalSearch({ userId: conversation.user.id }) : undefined);
+      if (conversation && !conversation.getState().closed) search?.watch(conversation.room, conversation.doc);
+      this.results.use(search);
+    }
     if ((changed.has('room') || changed.has('limit')) && this.text) this.run();
   }
 

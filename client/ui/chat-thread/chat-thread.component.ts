@@ -4,6 +4,7 @@ import { property, query, state } from 'lit/decorators.js';
 import type { Conversation, MessageView } from '../../index.js';
 import { renderText } from '../chat-room/message-row.js';
 import { timeLabel } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
 import { themeStyles } from '../shared/theme.js';
 import { chatThreadStyles } from './chat-thread.styles.js';
 import { ConversationSubscription } from './conversation-subscription.js';
@@ -47,7 +48,7 @@ export class ChatThread extends LitElement {
     return html`
       <header part="header">
         <span>Thread</span>
-        <button type="button" aria-label="Close thread" @click=${this.close}>✕</button>
+        <button type="button" aria-label="Close thread" @click=${this.close}>${icon('close')}</button>
       </header>
       <div class="replies" part="replies" role="log" aria-label="Thread replies">
         ${root ? this.renderMessage(root, 'root') : html`<div class="note">This message is not available.</div>`}
