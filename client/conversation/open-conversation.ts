@@ -9,7 +9,7 @@ import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
-import { relayBase } from '../connection/relay-url.js';
+import { relayBases } from '../connection/relay-url.js';
 import { MuxConnection } from '../connection/mux-connection.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
@@ -79,7 +79,7 @@ class ConversationImpl implements Conversation {
       throw new ClientError('bad-room', `invalid room name ${JSON.stringify(room)}: use 1–128 characters of A-Z a-z 0-9 . _ ~ -`);
     }
     try {
-      relayBase(relayUrl);
+      relayBases(relayUrl);
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
@@ -167,7 +167,8 @@ class ConversationImpl implements Conversation {
     };
     const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? new MuxConnection({ ...common, broadcastChannel })
+      ? // The multiplexed socket is shared per relay: it uses the first relay of a list (no failover yet).
+        new MuxConnection({ ...common, relayUrl: relayBases(this.options.relayUrl)[0]!, broadcastChannel })
       : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {
