@@ -9,7 +9,11 @@ export interface OutboxEntry {
   text: string;
   createdAt: number;
   replyTo?: string;
+  threadRoot?: string;
+  alsoInMain?: true;
   attachments?: Attachment[];
+  /** Its files are still being uploaded (client/attachments/): it is not written until they are stored. */
+  awaitingFiles?: true;
   /** Set when the model refused the message at flush time (it then stays here, shown as failed). */
   error?: string;
 }

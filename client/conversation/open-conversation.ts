@@ -2,14 +2,15 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
-  checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
-  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
+  canPin, checkAttachments, checkCanWrite, checkText, checkThreadRoot, deleteMessage, editMessage, getMeta, getPins,
+  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, RuleError, sendMessage,
+  setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageRecord, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
-import { relayBase } from '../connection/relay-url.js';
+import { relayBases } from '../connection/relay-url.js';
 import { MuxConnection } from '../connection/mux-connection.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
@@ -79,7 +80,7 @@ class ConversationImpl implements Conversation {
       throw new ClientError('bad-room', `invalid room name ${JSON.stringify(room)}: use 1–128 characters of A-Z a-z 0-9 . _ ~ -`);
     }
     try {
-      relayBase(relayUrl);
+      relayBases(relayUrl);
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
@@ -167,7 +168,8 @@ class ConversationImpl implements Conversation {
     };
     const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? new MuxConnection({ ...common, broadcastChannel })
+      ? // The multiplexed socket is shared per relay: it uses the first relay of a list (no failover yet).
+        new MuxConnection({ ...common, relayUrl: relayBases(this.options.relayUrl)[0]!, broadcastChannel })
       : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {
@@ -188,6 +190,8 @@ class ConversationImpl implements Conversation {
     const rank = { ready: 0, loading: 1, unavailable: 2, failed: 3 } as const;
     const storage = rank[docState.status] >= rank[storeState.status] ? docState : storeState;
     const connection = this.connection?.state ?? this.idleConnection;
+    const log = readMessageLog(this.doc);
+    const meta = getMeta(this.doc);
     this.snapshot = {
       room: this.room,
       userId: this.user.id,
@@ -200,7 +204,10 @@ class ConversationImpl implements Conversation {
       typing: this.presenceTracker.typing,
       presence: this.presenceTracker.presence,
       profiles: getProfiles(this.doc),
-      meta: getMeta(this.doc),
+      meta,
+      pins: getPins(this.doc, log),
+      threads: getThreads(this.doc, this.user.id, log),
+      canPin: this.role !== undefined && canPin(this.writer, meta.kind),
       closed: this.closed,
     };
     return this.snapshot;
@@ -214,22 +221,35 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
-    checkText(text);
+    // Files may be sent without a caption.
+    if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
     const log = readMessageLog(this.doc);
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
       throw new RuleError('bad-reply', options.replyTo);
     }
+    if (options.threadRoot !== undefined || options.alsoInMain !== undefined) {
+      // The model's rule, with roots still in the outbox counting as known.
+      const draft = { id: '', threadRoot: options.threadRoot, ...(options.alsoInMain ? { alsoInMain: true } : {}) } as MessageRecord;
+      const queued = (id: string): MessageRecord | undefined => {
+        const entry = this.outbox.queuedOnly(id);
+        return entry && { id: entry.id, author: this.user.id, text: entry.text, createdAt: entry.createdAt, ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot } : {}) };
+      };
+      checkThreadRoot(draft, { get: (id) => log.get(id) ?? queued(id), compare: log.compare });
+    }
     this.presenceTracker.setTyping(false);
     const entry: OutboxEntry = {
       room: this.room,
-      id: newMessageId(),
+      id: options.id ?? newMessageId(),
       text,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+      ...(options.threadRoot !== undefined ? { threadRoot: options.threadRoot } : {}),
+      ...(options.threadRoot !== undefined && options.alsoInMain === true ? { alsoInMain: true as const } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+      ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
-    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting()) {
+    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting() && !entry.awaitingFiles) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
       sendMessage(this.doc, this.writer, entry);
     } else {
@@ -239,8 +259,37 @@ class ConversationImpl implements Conversation {
     return this.viewOf(entry.id) ?? outboxView(entry, this.user.id);
   }
 
+  async filesStored(id: string, attachments: Attachment[]): Promise<void> {
+    checkAttachments(attachments);
+    await this.outbox.filesStored(id, attachments);
+  }
+
+  async filesRefused(id: string, reason: string): Promise<void> {
+    await this.outbox.filesRefused(id, reason);
+  }
+
   reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {
     return this.send(text, { ...options, replyTo });
+  }
+
+  replyInThread(root: string, text: string, options: Omit<SendOptions, 'threadRoot'> = {}): Promise<MessageView> {
+    return this.send(text, { ...options, threadRoot: root });
+  }
+
+  markThreadRead(root: string, upTo?: string): boolean {
+    this.assertOpen();
+    return markThreadRead(this.doc, this.writer, root, upTo);
+  }
+
+  pin(id: string): void {
+    this.assertOpen();
+    if (this.outbox.queuedOnly(id)) throw new ClientError('pending-message', 'this message is not sent yet: pin it once it is');
+    pinMessage(this.doc, this.writer, id);
+  }
+
+  unpin(id: string): void {
+    this.assertOpen();
+    unpinMessage(this.doc, this.writer, id);
   }
 
   async edit(id: string, text: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The public shapes of a conversation: options, state, message views and the handle `openConversation` returns.
 import type * as Y from 'yjs';
 import type {
-  Attachment, Message, MessageState, ProfileEntry, RoomKind,
+  Attachment, Message, MessageState, PinnedMessage, ProfileEntry, RoomKind, ThreadSummary,
 } from '../../shared/conversation.js';
 import type { Role } from '../../shared/protocol.js';
 import type { BackoffOptions } from '../backoff.js';
@@ -16,8 +16,12 @@ export interface ConversationUser {
 }
 
 export interface OpenConversationOptions {
-  /** Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). */
-  relayUrl: string;
+  /**
+   * Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). Several
+   * relays of one cluster may be given as a list: the client uses the first and, with the per-room transport,
+   * moves to the next whenever a connection is lost (docs/cluster.md; the multiplexed transport stays on the first).
+   */
+  relayUrl: string | readonly string[];
   /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */
   room: string;
   user: ConversationUser;
@@ -74,12 +78,26 @@ export interface ConversationState {
   presence: readonly PresenceEntry[];
   profiles: ReadonlyMap<string, ProfileEntry>;
   meta: { title: string; kind: RoomKind };
+  /** Pinned messages, most recently pinned first (deleted ones leave). */
+  pins: readonly PinnedMessage[];
+  /** Threads with at least one reply, most recent reply first, with this user's unread count in each. */
+  threads: readonly ThreadSummary[];
+  /** Whether this user may pin and unpin here (admins; both people of a direct conversation). */
+  canPin: boolean;
   closed: boolean;
 }
 
 export interface SendOptions {
   replyTo?: string;
+  /** Reply in the thread under this (top-level) message. */
+  threadRoot?: string;
+  /** With `threadRoot`: also show the reply in the main flow. */
+  alsoInMain?: boolean;
   attachments?: Attachment[];
+  /** The message id (default: a new one); the attachment sender picks it before storing the files. */
+  id?: string;
+  /** Queue the message until `filesStored` (its attachments are still uploading; client/attachments/). */
+  awaitingFiles?: true;
 }
 
 /** The handle `openConversation` returns. Every write is checked by the shared model's rules first. */
@@ -99,6 +117,13 @@ export interface Conversation {
   send(text: string, options?: SendOptions): Promise<MessageView>;
   /** Sends a reply to message `replyTo`. */
   reply(replyTo: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Promise<MessageView>;
+  /** Sends a reply in the thread under `root` (`alsoInMain`: show it in the main flow too). */
+  replyInThread(root: string, text: string, options?: Omit<SendOptions, 'threadRoot'>): Promise<MessageView>;
+  /** Marks the thread under `root` read up to `upTo` (default: its latest reply). Returns whether the mark moved. */
+  markThreadRead(root: string, upTo?: string): boolean;
+  /** Pins a message (admins; both people of a direct conversation). */
+  pin(id: string): void;
+  unpin(id: string): void;
   edit(id: string, text: string): Promise<void>;
   /** Deletes (tombstones) a message; a queued one just leaves the outbox. */
   delete(id: string): Promise<void>;
@@ -117,6 +142,10 @@ export interface Conversation {
   setPresence(presence: Presence, status?: string): void;
   /** Retries the connection now (after `auth-expired` or while offline). */
   reconnect(): void;
+  /** A queued message's files are stored on the relay: it gets their final records and may now be written. */
+  filesStored(id: string, attachments: Attachment[]): Promise<void>;
+  /** A queued message's files were refused: it shows as failed with `reason` (its files stay for Retry). */
+  filesRefused(id: string, reason: string): Promise<void>;
   /** Disconnects and releases everything; the local data stays (see `logout` to wipe it). */
   close(): Promise<void>;
 }
