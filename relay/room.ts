@@ -12,7 +12,6 @@ import {
   encodeAwarenessMessage,
   encodeDurableAck,
   encodeSyncStep1,
-  encodeSyncStep2Frames,
   encodeSyncUpdate,
   type AwarenessEntry,
 } from './protocol-messages.js';
@@ -27,8 +26,9 @@ export interface RoomPeer {
   /** Whether the client asked for durable acks (`acks=1`). */
   readonly wantsAcks: boolean;
   /**
-   * Sends a frame; `kind` is for metrics and the slow-consumer check, which a `catch-up` (sync step 2 frames)
-   * skips. Returns false if the peer is gone or was closed as a slow consumer.
+   * Sends a frame through the peer's bounded send queue (send-queue.ts); `kind` is for metrics. Catch-ups do not
+   * come through here: the peer streams them itself (catch-up.ts). Returns false if the peer is gone or was
+   * closed as a slow consumer.
    */
   send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean;
   close(code: number, reason: string): void;
@@ -132,13 +132,6 @@ export class Room {
     const owned = [...peer.ownedClients].filter((id) => this.owners.get(id) === peer);
     for (const id of owned) this.owners.delete(id);
     if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
-  }
-
-  /** Answers a sync step 1 with what the peer is missing, split to respect the frame limit. */
-  sendMissing(peer: RoomPeer, stateVector: Uint8Array): void {
-    for (const frame of encodeSyncStep2Frames(this.doc, stateVector, this.deps.maxSyncFrameBytes)) {
-      if (!peer.send(frame, 'catch-up')) return;
-    }
   }
 
   /** Sends every awareness state (answer to query-awareness). */
