@@ -5,28 +5,29 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createTokenVerifier } from './auth.js';
-import { createDiskStore } from './disk-store.js';
+import { createDiskBackend } from './storage/disk-backend.js';
+import { createClusterBackend } from './storage/cluster-backend.js';
+import { startInstanceTracker } from './storage/instance-tracker.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createClientIdBudget } from './client-id-budget.js';
 import { resolveOptions, type RelayOptions } from './options.js';
-import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
 
-export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
+export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
 export type { CheckUpdate, CheckUpdateInput, CheckVerdict, WriteUser } from './write-check.js';
 export { WriteRefusedError, readOnlyCheck } from './write-check.js';
 export { createConversationGuard } from './update-guard.js';
-export type { RoomStore, LoadedRoom } from './room-store.js';
-export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
+export type { StorageBackend, RoomLog, SnapshotStore, EphemeralBus, CompactionLease, LogPosition } from './storage/seams.js';
+export { createDiskBackend } from './storage/disk-backend.js';
 export { createDiskStore } from './disk-store.js';
-export { createLocalBus } from './room-bus.js';
+export { createClusterBackend } from './storage/cluster-backend.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -68,15 +69,28 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const verifyToken = createTokenVerifier(jwt);
 
   let releaseLock: (() => void) | undefined;
-  if (options.store === undefined) {
+  if (options.backend === undefined && options.cluster === undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     releaseLock = acquireDataDirLock(options.dataDir);
   }
-  const store = options.store ?? createDiskStore(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds));
-  const bus = options.bus ?? createLocalBus();
+  // Cluster mode (docs/cluster.md) when Redis and PostgreSQL are configured; else one process on local disk.
+  const backend =
+    options.backend ??
+    (options.cluster
+      ? await createClusterBackend({
+          redisUrl: options.cluster.redisUrl,
+          postgresUrl: options.cluster.postgresUrl,
+          prefix: options.cluster.prefix,
+          minLifetimeMs: options.cluster.trimGraceMs,
+          log,
+        })
+      : createDiskBackend(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds)));
+  const tracker = backend.kind === 'cluster' ? startInstanceTracker({ bus: backend.bus, instanceId: backend.instanceId }) : undefined;
+  const checkUpdate = options.checkUpdate ?? createConversationGuard();
   const rooms = createRoomManager({
-    store,
-    bus,
+    backend,
+    tracker,
+    check: checkUpdate,
     metrics,
     log,
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
@@ -92,7 +106,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? createConversationGuard(),
+    checkUpdate,
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -106,7 +120,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     jwt,
     devSecret,
     staticDir: options.staticDir,
-    ready: () => accepting,
+    // Not ready while writes cannot be made durable (cluster mode: Redis or PostgreSQL unreachable).
+    ready: () => accepting && backend.healthy(),
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
   const gate = gateConnections(server, options.limits, metrics);
@@ -124,12 +139,14 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     });
   } catch (error) {
     releaseLock?.();
+    tracker?.stop();
+    await backend.close().catch(() => {});
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${hostForUrl}:${port}`;
-  log.info({ url, dataDir: options.dataDir, devMode: options.devMode }, 'relay listening');
+  log.info({ url, storage: backend.kind, dataDir: backend.kind === 'disk' ? options.dataDir : undefined, devMode: options.devMode }, 'relay listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -140,8 +157,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       upgrades.closeMultiplexed();
-      await store.close();
-      await bus.close();
+      tracker?.stop();
+      await backend.close();
       // Give clients a moment to answer the close frame, then cut whatever is left.
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (upgrades.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -69,8 +69,7 @@ const everywhere = async (room: string, check: (texts: string[]) => boolean, mes
     return true;
   }, timeoutMs, message);
 
-// Skipped until the relay is wired to the cluster backend (this branch, part B).
-describe.skip('cluster: three relays over Redis and PostgreSQL', () => {
+describe('cluster: three relays over Redis and PostgreSQL', () => {
   it('stock clients on different instances converge', async () => {
     const room = 'cl-converge';
     const providers = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `user-${i}` }))));
@@ -168,7 +167,8 @@ describe.skip('cluster: three relays over Redis and PostgreSQL', () => {
 
   it('shares awareness across instances and drops an instance\'s states within seconds of its death', async () => {
     const room = 'cl-presence';
-    const [a, b, c] = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `p${i}` }))));
+    // Awareness names must match the token's (relay/awareness-check.ts).
+    const [a, b, c] = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `p${i}`, name: ['A', 'B', 'C'][i] }))));
     await Promise.all([a, b, c].map((p) => synced(p!)));
     a!.awareness.setLocalStateField('user', { id: 'p0', name: 'A' });
     c!.awareness.setLocalStateField('user', { id: 'p2', name: 'C' });
