@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { Awareness } from 'y-protocols/awareness';
 import { RoomConnection } from '../../client/connection/room-connection.js';
+import { MuxConnection } from '../../client/connection/mux-connection.js';
 import type { RunningRelay } from '../../relay/index.js';
 import { redisKeys } from '../../relay/storage/redis-keys.js';
 import { getMessages, newMessageId, sendMessage, type MessageRecord } from '../../shared/conversation.js';
@@ -183,38 +184,41 @@ describe('cluster: three relays over Redis and PostgreSQL', () => {
     await relays[2]!.start();
   });
 
-  it('a client given several relays moves to another when its relay dies, and its writes arrive', async () => {
-    const room = 'cl-failover';
-    // The client library's connection, in Node: it opens sockets through the global WebSocket.
-    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-    const doc = new Y.Doc();
-    const awareness = new Awareness(doc);
-    const token = await mintToken({ sub: 'ada' });
-    const connection = new RoomConnection({
-      relayUrl: [relays[1]!.url, relays[2]!.url],
-      room,
-      doc,
-      awareness,
-      getToken: async () => token,
-      userId: 'ada',
-      broadcastChannel: `parley-test-${room}`,
-      onDurable: () => {},
-      backoff: { baseMs: 50, maxMs: 200 },
-    });
-    try {
-      await waitFor(() => connection.state.synced, 15_000, 'connected through the first relay');
-      sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'before' });
-      await everywhere(room, (texts) => texts.join() === 'before', 'the first message everywhere');
-      await relays[1]!.kill();
-      sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'after' });
-      await waitFor(async () => textsOf(await exportDoc(at(relays[2]!), room)).join() === 'before,after', 20_000, 'the second message, through the other relay');
-      expect(connection.state.synced).toBe(true);
-    } finally {
-      connection.close();
-      awareness.destroy();
-      await relays[1]!.start();
-    }
-  }, 60_000);
+  for (const transport of ['room', 'mux'] as const) {
+    it(`a client given several relays moves to another when its relay dies, and its writes arrive (${transport} transport)`, async () => {
+      const room = `cl-failover-${transport}`;
+      // The client library's connections, in Node: they open sockets through the global WebSocket.
+      (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+      const doc = new Y.Doc();
+      const awareness = new Awareness(doc);
+      const token = await mintToken({ sub: 'ada' });
+      const options = {
+        relayUrl: [relays[1]!.url, relays[2]!.url],
+        room,
+        doc,
+        awareness,
+        getToken: async () => token,
+        userId: 'ada',
+        broadcastChannel: `parley-test-${room}`,
+        onDurable: () => {},
+        backoff: { baseMs: 50, maxMs: 200 },
+      };
+      const connection = transport === 'room' ? new RoomConnection(options) : new MuxConnection(options);
+      try {
+        await waitFor(() => connection.state.synced, 15_000, 'connected through the first relay');
+        sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'before' });
+        await everywhere(room, (texts) => texts.join() === 'before', 'the first message everywhere');
+        await relays[1]!.kill();
+        sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'after' });
+        await waitFor(async () => textsOf(await exportDoc(at(relays[2]!), room)).join() === 'before,after', 20_000, 'the second message, through the other relay');
+        await waitFor(() => connection.state.synced, 15_000, 'synced again');
+      } finally {
+        connection.close();
+        awareness.destroy();
+        await relays[1]!.start();
+      }
+    }, 60_000);
+  }
 
   it('loses no acknowledged update when an instance is killed mid-burst: once on every instance, and after a full restart', async () => {
     const room = 'cl-crash';
