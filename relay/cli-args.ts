@@ -39,6 +39,12 @@ Every option can also be given as an environment variable (flags win).
                                                        503 and are closed (default 256)
   --headers-timeout-seconds <n>  PARLEY_HEADERS_TIMEOUT_SECONDS  longest a client may take to send its headers (default 10)
   --max-awareness-bytes <n>   PARLEY_MAX_AWARENESS_BYTES  largest awareness state a client may publish (default 4096)
+  --max-file-bytes <n>        PARLEY_MAX_FILE_BYTES    largest attachment (default 26214400 = 25 MiB)
+  --user-quota-bytes <n>      PARLEY_USER_QUOTA_BYTES  attachment bytes per user, all rooms (default 1 GiB)
+  --room-quota-bytes <n>      PARLEY_ROOM_QUOTA_BYTES  attachment bytes per room (default 2 GiB)
+  --blob-url-ttl-seconds <n>  PARLEY_BLOB_URL_TTL_SECONDS  lifetime of signed attachment URLs (default 600)
+  --blob-secret-file <path>   PARLEY_BLOB_SECRET_FILE  key for signed attachment URLs, ≥ 32 bytes (default: random
+                                                       per start; share one between relay instances)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -71,6 +77,11 @@ const FLAGS = {
   'max-pending-sockets': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS' },
   'headers-timeout-seconds': { type: 'string', env: 'PARLEY_HEADERS_TIMEOUT_SECONDS' },
   'max-awareness-bytes': { type: 'string', env: 'PARLEY_MAX_AWARENESS_BYTES' },
+  'max-file-bytes': { type: 'string', env: 'PARLEY_MAX_FILE_BYTES' },
+  'user-quota-bytes': { type: 'string', env: 'PARLEY_USER_QUOTA_BYTES' },
+  'room-quota-bytes': { type: 'string', env: 'PARLEY_ROOM_QUOTA_BYTES' },
+  'blob-url-ttl-seconds': { type: 'string', env: 'PARLEY_BLOB_URL_TTL_SECONDS' },
+  'blob-secret-file': { type: 'string', env: 'PARLEY_BLOB_SECRET_FILE' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -173,6 +184,20 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
   const awarenessBytes = value('max-awareness-bytes');
   if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
   options.limits = limits;
+  const blobs: RelayOptions['blobs'] = {};
+  const maxFile = value('max-file-bytes');
+  if (maxFile !== undefined) blobs.maxFileBytes = integer('max-file-bytes', maxFile);
+  const userQuota = value('user-quota-bytes');
+  if (userQuota !== undefined) blobs.userQuotaBytes = integer('user-quota-bytes', userQuota);
+  const roomQuota = value('room-quota-bytes');
+  if (roomQuota !== undefined) blobs.roomQuotaBytes = integer('room-quota-bytes', roomQuota);
+  const urlTtl = value('blob-url-ttl-seconds');
+  if (urlTtl !== undefined) blobs.urlTtlSeconds = integer('blob-url-ttl-seconds', urlTtl);
+  options.blobs = blobs;
+  const blobSecretFile = value('blob-secret-file');
+  if (blobSecretFile !== undefined) {
+    options.blobUrlSecret = new TextEncoder().encode(readText('blob-secret-file', blobSecretFile).replace(/\r?\n$/, ''));
+  }
   const compact = value('compact-log-bytes');
   if (compact !== undefined) options.compactLogBytes = integer('compact-log-bytes', compact);
   const redisUrl = value('redis-url');

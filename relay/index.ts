@@ -16,8 +16,12 @@ import { resolveOptions, type RelayOptions } from './options.js';
 import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
+import type { CheckUpdate } from './write-check.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
+import { blobPaths, createBlobService } from './blobs/blob-service.js';
+import { createDiskBlobStore } from './blobs/disk-blob-store.js';
+import { roomReferences } from './blobs/room-references.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -28,6 +32,9 @@ export type { StorageBackend, RoomLog, SnapshotStore, EphemeralBus, CompactionLe
 export { createDiskBackend } from './storage/disk-backend.js';
 export { createDiskStore } from './disk-store.js';
 export { createClusterBackend } from './storage/cluster-backend.js';
+export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
+export type { BlobLimits } from './blobs/blob-limits.js';
+export { createDiskBlobStore } from './blobs/disk-blob-store.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -86,11 +93,12 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
         })
       : createDiskBackend(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds)));
   const tracker = backend.kind === 'cluster' ? startInstanceTracker({ bus: backend.bus, instanceId: backend.instanceId }) : undefined;
-  const checkUpdate = options.checkUpdate ?? createConversationGuard();
+  // The guard consults the blob service, which needs the rooms: it is made once both exist.
+  let checkUpdate: CheckUpdate | undefined;
   const rooms = createRoomManager({
     backend,
     tracker,
-    check: checkUpdate,
+    check: (input) => checkUpdate!(input),
     metrics,
     log,
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
@@ -98,6 +106,21 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     idleUnloadMs: options.idleUnloadMs,
     clientIds: createClientIdBudget(options.limits),
   });
+
+  const blobDirs = blobPaths(options.dataDir);
+  const blobs = createBlobService({
+    store: options.blobStore ?? createDiskBlobStore(blobDirs.root),
+    limits: options.blobs,
+    stagingDir: blobDirs.staging,
+    urlSecret: options.blobUrlSecret ?? new Uint8Array(randomBytes(32)),
+    references: roomReferences(rooms),
+    log,
+  });
+  await blobs.init();
+  blobs.start();
+  // Cluster mode: blobs are still stored per relay (a PostgreSQL blob store is missing), so the guard must not
+  // consult them: every relay has to judge every log entry alike. Attachments' blob ids go unchecked there.
+  checkUpdate = options.checkUpdate ?? createConversationGuard(backend.kind === 'cluster' ? {} : { blobs });
 
   let accepting = true;
   const upgrades = createUpgradeHandler({
@@ -111,6 +134,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
   metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+  metrics.gauge('parley_blob_bytes', 'Attachment bytes stored, plus bytes reserved by uploads in progress.', () => blobs.totals().bytes);
+  metrics.gauge('parley_blob_uploads_in_progress', 'Attachment uploads started and not yet finished.', () => blobs.totals().uploads);
 
   const app = createHttpApp({
     verifyToken,
@@ -119,6 +144,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     log,
     jwt,
     devSecret,
+    blobs,
     staticDir: options.staticDir,
     // Not ready while writes cannot be made durable (cluster mode: Redis or PostgreSQL unreachable).
     ready: () => accepting && backend.healthy(),
@@ -154,6 +180,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       accepting = false;
       log.info('relay shutting down: flushing rooms');
       server.close();
+      await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       upgrades.closeMultiplexed();

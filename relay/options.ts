@@ -2,6 +2,8 @@
 import type { Logger } from 'pino';
 import type { CheckUpdate } from './write-check.js';
 import type { StorageBackend } from './storage/seams.js';
+import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
+import type { BlobStore } from './blobs/blob-store.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
 export interface JwtOptions {
@@ -117,6 +119,12 @@ export interface RelayOptions {
   backend?: StorageBackend;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
+  /** Attachment limits (per file, per user, per room, URL lifetime, collection); missing fields take defaults (blobs/blob-limits.ts). */
+  blobs: Partial<BlobLimits>;
+  /** Blob storage backend. Default: files under dataDir/blobs. */
+  blobStore?: BlobStore;
+  /** Key for signed blob URLs (at least 32 bytes; share it between instances). Default: random per start. */
+  blobUrlSecret?: Uint8Array;
   /** Cluster mode (Redis + PostgreSQL) instead of one process on local disk. Default: off. */
   cluster?: ClusterOptions;
 }
@@ -162,6 +170,9 @@ export interface ResolvedOptions {
   checkUpdate: CheckUpdate | undefined;
   backend: StorageBackend | undefined;
   compactLogBytes: number;
+  blobs: BlobLimits;
+  blobStore: BlobStore | undefined;
+  blobUrlSecret: Uint8Array | undefined;
   cluster: ClusterOptions | undefined;
 }
 
@@ -249,8 +260,21 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     checkUpdate: input.checkUpdate,
     backend: input.backend,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+    ...resolveBlobOptions(input),
     cluster: resolveCluster(input.cluster),
   };
+};
+
+/** The attachment options, checked. */
+const resolveBlobOptions = (input: Partial<RelayOptions>): Pick<ResolvedOptions, 'blobs' | 'blobStore' | 'blobUrlSecret'> => {
+  let blobs: BlobLimits;
+  try {
+    blobs = resolveBlobLimits(input.blobs);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (input.blobUrlSecret !== undefined && input.blobUrlSecret.byteLength < 32) throw new ConfigError('blobUrlSecret must be at least 32 bytes');
+  return { blobs, blobStore: input.blobStore, blobUrlSecret: input.blobUrlSecret };
 };
 
 /** Checks the cluster URLs' shape (never echoing them: they may hold passwords). */

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
   checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
-  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
+  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type Attachment, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
@@ -214,7 +214,8 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
-    checkText(text);
+    // Files may be sent without a caption.
+    if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
     const log = readMessageLog(this.doc);
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
@@ -223,13 +224,14 @@ class ConversationImpl implements Conversation {
     this.presenceTracker.setTyping(false);
     const entry: OutboxEntry = {
       room: this.room,
-      id: newMessageId(),
+      id: options.id ?? newMessageId(),
       text,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+      ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
-    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting()) {
+    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting() && !entry.awaitingFiles) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
       sendMessage(this.doc, this.writer, entry);
     } else {
@@ -237,6 +239,15 @@ class ConversationImpl implements Conversation {
       await this.outbox.add(entry);
     }
     return this.viewOf(entry.id) ?? outboxView(entry, this.user.id);
+  }
+
+  async filesStored(id: string, attachments: Attachment[]): Promise<void> {
+    checkAttachments(attachments);
+    await this.outbox.filesStored(id, attachments);
+  }
+
+  async filesRefused(id: string, reason: string): Promise<void> {
+    await this.outbox.filesRefused(id, reason);
   }
 
   reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {
