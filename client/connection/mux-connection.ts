@@ -68,7 +68,7 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     options.awareness.on('update', this.onAwareness);
     // Applied with this connection as origin: another tab's writes reach the relay through that tab.
     this.stopTabSync = syncTabs(options.broadcastChannel, options.doc, options.awareness, this);
-    this.socket = muxSocketFor(options.relayUrl, options.userId, options.room, options.getToken, options.backoff);
+    this.socket = muxSocketFor(options.relayUrl, options.userId, options.getToken, options.backoff);
     this.socket.attach(this);
   }
 
@@ -129,8 +129,9 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     if (this.options.awareness.getLocalState() !== null) this.sendOwnAwareness();
   }
 
-  message(decoder: decoding.Decoder, size: number): void {
+  message(ymessage: Uint8Array, size: number): void {
     if (this.closed) return;
+    const decoder = decoding.createDecoder(ymessage);
     this.stats.bytesIn += size;
     this.stats.currentBytesIn += size;
     const type = decoding.readVarUint(decoder);
