@@ -36,6 +36,17 @@ export interface MuxAttachment {
   token(claims: TokenClaims | undefined): void;
 }
 
+/** What a document's connection needs of the socket carrying it (this page's MuxSocket, or the browser-wide one). */
+export interface DocSocket {
+  attach(attachment: MuxAttachment): void;
+  reattach(attachment: MuxAttachment): void;
+  detach(attachment: MuxAttachment): void;
+  /** Sends a y-websocket message for an attached document; returns the bytes sent (0: not attached, not sent). */
+  send(doc: string, ymessage: Uint8Array): number;
+  isLive(doc: string): boolean;
+  reconnect(): void;
+}
+
 export interface MuxSocketOptions {
   relayUrl: string;
   userId: string;
@@ -52,7 +63,7 @@ export interface MuxSocketOptions {
  * share a socket when they share a `getToken` function (the app passes one to all): one token must then grant every
  * room the socket carries. It is refreshed in band ahead of expiry, without a reconnect or a re-sync.
  */
-export class MuxSocket {
+export class MuxSocket implements DocSocket {
   state: MuxSocketState = { status: 'connecting', ready: false, attempt: 0 };
   private readonly options: MuxSocketOptions;
   private readonly link: Reconnector;
