@@ -9,6 +9,7 @@ import { createDiskStore } from './disk-store.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createClientIdBudget } from './client-id-budget.js';
 import { resolveOptions, type RelayOptions } from './options.js';
 import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
@@ -81,6 +82,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
+    clientIds: createClientIdBudget(options.limits),
   });
 
   let accepting = true;

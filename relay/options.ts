@@ -52,6 +52,10 @@ export interface RelayLimits {
   maxPendingUpgrades: number;
   /** Longest a connection may stay unauthenticated/loading before it is dropped, in ms. */
   upgradeTimeoutMs: number;
+  /** New Yjs client ids one connection may write with (a page uses one per session; an offline backlog a few). */
+  newClientIdsPerConnection: number;
+  /** New Yjs client ids one user may introduce per hour across rooms (token bucket); beyond it writes close with 4429. */
+  newClientIdsPerUserPerHour: number;
   /** How often every WebSocket is pinged, in ms (default 30 s). */
   heartbeatIntervalMs: number;
   /** Consecutive pings left unanswered before the socket is cut (default 2: a dead peer goes within 60–90 s). */
@@ -118,6 +122,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingUpgrades: 1024,
   upgradeTimeoutMs: 10_000,
+  newClientIdsPerConnection: 16,
+  newClientIdsPerUserPerHour: 120,
   heartbeatIntervalMs: 30_000,
   heartbeatMisses: 2,
   maxConnections: 4096,

@@ -3,7 +3,8 @@ import type * as Y from 'yjs';
 import { RuleError } from '../shared/errors.js';
 import { CloseEvents } from '../shared/close-codes.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
-import { createClientIdentity, type ClientIdentity } from './client-identity.js';
+import { clientIdentityOf, type ClientIdentity } from './client-identity.js';
+import { createReceiptMarks, type ReceiptMarks } from './receipt-marks.js';
 import { MissingDependencyError, decodeStructure } from './update-structure.js';
 import { judgeUpdate } from './update-judge.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput, type CheckVerdict } from './write-check.js';
@@ -12,6 +13,7 @@ import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput, type CheckV
 interface RoomGuard {
   index: MessageIndex;
   identity: ClientIdentity;
+  receipts: ReceiptMarks;
 }
 
 /**
@@ -24,14 +26,18 @@ export function createConversationGuard(): CheckUpdate {
   const states = new WeakMap<Y.Doc, RoomGuard>();
   const guardFor = (doc: Y.Doc): RoomGuard => {
     let guard = states.get(doc);
-    if (!guard) states.set(doc, (guard = { index: createMessageIndex(doc), identity: createClientIdentity(doc) }));
+    if (!guard) {
+      const index = createMessageIndex(doc);
+      guard = { index, identity: clientIdentityOf(doc), receipts: createReceiptMarks(doc, index) };
+      states.set(doc, guard);
+    }
     return guard;
   };
   return function checkConversationUpdate({ doc, decoded, user, role }: CheckUpdateInput): CheckVerdict {
-    const { index, identity } = guardFor(doc);
+    const { index, identity, receipts } = guardFor(doc);
     try {
       const structure = decodeStructure(doc, decoded);
-      return judgeUpdate(structure, { userId: user.id, role }, { doc, index, ownerOf: identity.ownerOf });
+      return judgeUpdate(structure, { userId: user.id, role }, { doc, index, receipts, ownerOf: identity.ownerOf });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
       if (error instanceof MissingDependencyError) {

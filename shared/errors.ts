@@ -31,6 +31,9 @@ export const RULE_MESSAGES = {
   'bad-record': 'a record is not well-formed',
   'forbidden-delete': 'this item may not be deleted',
   'foreign-client': 'this Yjs client id belongs to another user',
+  'too-many-copies': 'a message may have only a few live records (an identical re-send or concurrent versions)',
+  'too-many-receipts': 'a user may have only a few live receipt entries',
+  'too-many-client-ids': 'too many new Yjs client ids for this connection or user',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

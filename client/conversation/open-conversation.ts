@@ -5,6 +5,7 @@ import {
   checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
   readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
+import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
@@ -82,7 +83,7 @@ class ConversationImpl implements Conversation {
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
-    if (!user || typeof user.id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(user.id) || typeof user.name !== 'string') {
+    if (!user || typeof user.id !== 'string' || !isUserId(user.id) || typeof user.name !== 'string') {
       throw new ClientError('bad-user', 'user must be { id, name } with a non-empty printable id (the token subject)');
     }
     if (typeof getToken !== 'function') throw new ClientError('bad-token', 'getToken must be a function returning a token');
