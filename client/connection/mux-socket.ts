@@ -7,7 +7,7 @@ import {
 } from './mux-protocol.js';
 import { watchNetwork } from './network-signals.js';
 import { Reconnector } from './reconnector.js';
-import { DEFAULT_HEARTBEAT, type Heartbeat } from './room-connection.js';
+import { checkSocket, DEFAULT_HEARTBEAT, heartbeatInterval, type Heartbeat } from './heartbeat.js';
 import { syncUrl } from './relay-url.js';
 
 /** The socket's own state (documents add theirs on top: attached, synced, refused). */
@@ -106,7 +106,7 @@ export class MuxSocket implements DocSocket {
       },
     });
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
-    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), Math.min(1_000, heartbeat.idleMs / 2));
+    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), heartbeatInterval(heartbeat));
     this.unwatchNetwork = watchNetwork({
       online: () => this.reconnect(),
       offline: () => this.wentOffline(),
@@ -263,17 +263,13 @@ export class MuxSocket implements DocSocket {
     else this.link.wentOffline();
   }
 
-  private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
+  /** Drops a socket that never opens or has gone silent (half-open); pings an idle one. */
+  private checkHeartbeat(heartbeat: Heartbeat): void {
     const ws = this.ws;
     if (!ws) return;
-    const now = Date.now();
-    if (ws.readyState !== WebSocket.OPEN) {
-      if (now - this.socketSince >= openTimeoutMs) this.drop();
-      return;
-    }
-    const silent = now - this.lastMessageAt;
-    if (silent >= deadMs) this.drop();
-    else if (silent >= idleMs) this.sendFrame(encodePing());
+    const verdict = checkSocket({ open: ws.readyState === WebSocket.OPEN, since: this.socketSince, lastMessageAt: this.lastMessageAt }, heartbeat);
+    if (verdict === 'drop') this.drop();
+    else if (verdict === 'probe') this.sendFrame(encodePing());
   }
 
   private shutDown(): void {
