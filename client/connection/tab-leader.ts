@@ -7,6 +7,8 @@
  *   leader → follower: leader | attached(doc) | message(doc, ymessage) | refused(doc, code, reason)
  *                      | state(doc, socketState) | token(claims)
  *
+ * Every tab also holds a lock of its own for its whole life; the leader waits on each follower's, so a follower
+ * that vanishes without a word (crash, killed tab) has its documents detached when the browser frees that lock.
  * Each follower document is one subscriber of the leader's socket (mux-socket.ts fans a document's frames out to
  * all its subscribers); the Yjs sync of a document always runs in the tab that holds its Y.Doc. Hand-over: when
  * the leader tab closes, the browser gives the lock to a waiting tab, which opens a socket and says `leader`;
@@ -67,6 +69,10 @@ class BrowserSocket implements DocSocket {
   private readonly live = new Set<string>();
   /** Follower documents while leading, by `${tab}\0${doc}`. */
   private readonly remote = new Map<string, RemoteAttachment>();
+  /** Follower tabs whose end the leader waits for (their own lock), to detach what they leave behind. */
+  private readonly watched = new Set<string>();
+  /** This tab holds its own lock: only then may it talk (the leader watches that lock to see it go). */
+  private talking = false;
 
   constructor(
     private readonly name: string,
@@ -74,9 +80,14 @@ class BrowserSocket implements DocSocket {
   ) {
     this.channel = new BroadcastChannel(name);
     this.channel.onmessage = (event: MessageEvent<TabMessage>) => this.receive(event.data);
-    // Held until the page goes away: the browser then hands it to the next waiting tab.
-    void navigator.locks.request(name, () => new Promise<void>(() => this.lead()));
-    this.post({ t: 'hello', from: this.tab });
+    // This tab's own lock, held for the page's life: a leader waiting for it learns when this tab is gone.
+    void navigator.locks.request(this.tabLock(this.tab), () => {
+      this.talking = true;
+      // The leader lock, held until the page goes away: the browser then hands it to the next waiting tab.
+      void navigator.locks.request(name, () => new Promise<void>(() => this.lead()));
+      this.post({ t: 'hello', from: this.tab });
+      return new Promise<void>(() => undefined);
+    });
   }
 
   attach(attachment: MuxAttachment): void {
@@ -86,7 +97,7 @@ class BrowserSocket implements DocSocket {
     subscribers.add(attachment);
     attachment.socketState(WAITING);
     if (this.live.has(attachment.doc)) attachment.attached();
-    else if (subscribers.size === 1 && this.leaderKnown) this.post({ t: 'attach', from: this.tab, doc: attachment.doc });
+    else if (subscribers.size === 1 && this.leaderKnown && this.talking) this.post({ t: 'attach', from: this.tab, doc: attachment.doc });
   }
 
   reattach(attachment: MuxAttachment): void {
@@ -150,9 +161,27 @@ class BrowserSocket implements DocSocket {
     else this.follow(message);
   }
 
+  private tabLock(tab: string): string {
+    return `${this.name}:tab:${tab}`;
+  }
+
+  /** Leader: the follower tab `tab` is gone (its lock came free): detach what it left attached. */
+  private forget(tab: string): void {
+    this.watched.delete(tab);
+    for (const [key, attachment] of [...this.remote]) {
+      if (!key.startsWith(`${tab}\u0000`)) continue;
+      this.remote.delete(key);
+      this.socket?.detach(attachment);
+    }
+  }
+
   /** Leader: act for a follower. */
   private serve(message: TabMessage): void {
     if (!('from' in message)) return;
+    if (!this.watched.has(message.from)) {
+      this.watched.add(message.from);
+      void navigator.locks.request(this.tabLock(message.from), () => this.forget(message.from));
+    }
     const key = 'doc' in message ? `${message.from}\u0000${message.doc}` : '';
     switch (message.t) {
       case 'hello':
@@ -195,6 +224,7 @@ class BrowserSocket implements DocSocket {
   private follow(message: TabMessage): void {
     if (message.t === 'leader') {
       // A new leader (or the answer to hello): every document attaches through it, from scratch.
+      if (!this.talking) return;
       this.leaderKnown = true;
       this.live.clear();
       for (const [doc, subscribers] of this.local) {

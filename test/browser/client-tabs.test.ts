@@ -153,4 +153,26 @@ describe('client: one socket per browser (leader tab)', () => {
     await until(there, (s) => s.messages.filter((m) => m.mine).every((m) => m.status !== 'sending'), 'durable in the follower tab');
     expect(syncSockets(watch.urls) + syncSockets(tab.sockets), '/sync sockets in the browser').to.equal(1);
   });
+
+  it('detaches what a vanished follower tab left behind (its presence goes at once)', async () => {
+    const user = uniqueUser('Ada');
+    const [mine, theirs] = [uniqueRoom('vanish-a'), uniqueRoom('vanish-b')];
+    const getToken: GetToken = () => mintToken({ sub: user.id, name: user.name, rooms: { '*': 'write' } });
+    const here = client.openConversation(await options(mine, user, getToken));
+    opened.push(here);
+    await until(here, (s) => s.connection.synced, 'the leader tab synced');
+    const tab = await openTab();
+    tabs.push(tab);
+    const there = tab.client.openConversation(await options(theirs, user, getToken));
+    await until(there, (s) => s.connection.synced, 'the follower tab synced');
+    const bob = await open(theirs, uniqueUser('Bob'), { transport: 'room' });
+    await until(bob, (s) => s.presence.length === 2, 'bob sees the follower tab\'s user');
+    // The follower tab is killed: no detach, no goodbye on the channel.
+    tab.frame.remove();
+    tabs.splice(tabs.indexOf(tab), 1);
+    // Awareness states would otherwise stay until they time out (30 s).
+    await until(bob, (s) => s.presence.length === 1, 'the vanished tab\'s presence is gone', 8_000);
+    await here.send('the leader carries on');
+    await until(here, (s) => s.messages[0]?.status !== 'sending', 'the leader tab still syncs');
+  });
 });
