@@ -4,7 +4,7 @@
  * the holder (the leader) runs a MuxSocket and relays for the others over a BroadcastChannel:
  *
  *   follower → leader: hello | attach(doc) | detach(doc) | reattach(doc) | send(doc, ymessage) | reconnect
- *   leader → follower: leader | attached(doc) | message(doc, ymessage) | refused(doc, code, reason)
+ *   leader → follower: leader(to?) | attached(doc) | message(doc, ymessage) | refused(doc, code, reason)
  *                      | state(doc, socketState) | token(claims)
  *
  * Every tab also holds a lock of its own for its whole life; the leader waits on each follower's, so a follower
@@ -25,7 +25,7 @@ import { MuxSocket, type DocSocket, type MuxAttachment, type MuxSocketState } fr
 
 type TabMessage =
   | { t: 'hello'; from: string }
-  | { t: 'leader'; from: string }
+  | { t: 'leader'; from: string; to?: string }
   | { t: 'attach' | 'detach' | 'reattach'; from: string; doc: string }
   | { t: 'send'; from: string; doc: string; bytes: Uint8Array }
   | { t: 'reconnect'; from: string }
@@ -185,7 +185,8 @@ class BrowserSocket implements DocSocket {
     const key = 'doc' in message ? `${message.from}\u0000${message.doc}` : '';
     switch (message.t) {
       case 'hello':
-        this.post({ t: 'leader', from: this.tab });
+        // Only the new tab: the others' documents are attached already.
+        this.post({ t: 'leader', from: this.tab, to: message.from });
         return;
       case 'attach': {
         const known = this.remote.get(key);
@@ -224,7 +225,7 @@ class BrowserSocket implements DocSocket {
   private follow(message: TabMessage): void {
     if (message.t === 'leader') {
       // A new leader (or the answer to hello): every document attaches through it, from scratch.
-      if (!this.talking) return;
+      if (!this.talking || (message.to !== undefined && message.to !== this.tab)) return;
       this.leaderKnown = true;
       this.live.clear();
       for (const [doc, subscribers] of this.local) {
