@@ -15,3 +15,4 @@ export { ClientError, type ClientErrorCode } from './errors.js';
 export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
 export { groupReactions, reactionsSummary, type ReactionGroup } from '../shared/reactions.js';
+export * from './attachments/index.js';

@@ -17,6 +17,9 @@ import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
+import { blobPaths, createBlobService } from './blobs/blob-service.js';
+import { createDiskBlobStore } from './blobs/disk-blob-store.js';
+import { roomReferences } from './blobs/room-references.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -27,6 +30,9 @@ export type { RoomStore, LoadedRoom } from './room-store.js';
 export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
 export { createDiskStore } from './disk-store.js';
 export { createLocalBus } from './room-bus.js';
+export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
+export type { BlobLimits } from './blobs/blob-limits.js';
+export { createDiskBlobStore } from './blobs/disk-blob-store.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -85,6 +91,18 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     clientIds: createClientIdBudget(options.limits),
   });
 
+  const blobDirs = blobPaths(options.dataDir);
+  const blobs = createBlobService({
+    store: options.blobStore ?? createDiskBlobStore(blobDirs.root),
+    limits: options.blobs,
+    stagingDir: blobDirs.staging,
+    urlSecret: options.blobUrlSecret ?? new Uint8Array(randomBytes(32)),
+    references: roomReferences(rooms),
+    log,
+  });
+  await blobs.init();
+  blobs.start();
+
   let accepting = true;
   const upgrades = createUpgradeHandler({
     verifyToken,
@@ -92,11 +110,13 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? createConversationGuard(),
+    checkUpdate: options.checkUpdate ?? createConversationGuard({ blobs }),
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
   metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+  metrics.gauge('parley_blob_bytes', 'Attachment bytes stored, plus bytes reserved by uploads in progress.', () => blobs.totals().bytes);
+  metrics.gauge('parley_blob_uploads_in_progress', 'Attachment uploads started and not yet finished.', () => blobs.totals().uploads);
 
   const app = createHttpApp({
     verifyToken,
@@ -105,6 +125,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     log,
     jwt,
     devSecret,
+    blobs,
     staticDir: options.staticDir,
     ready: () => accepting,
   });
@@ -137,6 +158,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       accepting = false;
       log.info('relay shutting down: flushing rooms');
       server.close();
+      await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       upgrades.closeMultiplexed();

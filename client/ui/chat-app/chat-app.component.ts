@@ -1,7 +1,7 @@
 // The <chat-app> class (registered by chat-app.ts): the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { logout, type MessageView, type Presence } from '../../index.js';
+import { logout, type GetToken, type MessageView, type Presence } from '../../index.js';
 import '../chat-room/chat-room.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
 import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
@@ -47,6 +47,8 @@ export class ChatApp extends LitElement {
   @state() private unsentWarning = 0;
 
   private pool: ConversationPool | undefined;
+  /** The session's token source, shared by the pool and the room shown (its attachments upload with it). */
+  private tokens: GetToken | undefined;
   private notifier: Notifier | undefined;
   private readonly onOnline = (): void => {
     this.online = navigator.onLine;
@@ -126,10 +128,11 @@ export class ChatApp extends LitElement {
     this.notifier = new Notifier(session.userId);
     this.permission = this.notifier.permission;
     void watchPermission(() => this.onReturn());
+    this.tokens = sessionTokens(session, this.minter());
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
-      getToken: sessionTokens(session, this.minter()),
+      getToken: this.tokens,
       onChange: () => this.refresh(),
       onArrival: (room, message, authorName) => this.onArrival(room, message, authorName),
     });
@@ -339,7 +342,7 @@ export class ChatApp extends LitElement {
       </aside>
       <main class="main">
         ${this.active && conversation
-          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme}>
+          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 <span class="room-name">${activeSummary?.title ?? this.active}</span>
