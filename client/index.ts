@@ -5,6 +5,7 @@ export type {
 } from './conversation/types.js';
 export type { ConnectionState, ConnectionStats, ConnectionStatus, GetToken } from './connection/connection-state.js';
 export { TokenRefusedError } from './connection/token-refused-error.js';
+export { ProviderShapeError } from './connection/y-websocket-internals.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Presence, PresenceEntry, PresenceOptions } from './presence.js';
 export type { InboxEntry, OutboxEntry, StorageState, StorageStatus } from './local-store.js';

@@ -9,7 +9,8 @@ import { MessageType } from '../../shared/protocol.js';
 import { backoffDelay, DEFAULT_BACKOFF, rateLimitedSchedule, type BackoffOptions } from '../backoff.js';
 import type { TokenClaims } from '../token.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
-import { muxSocketFor, type MuxAttachment, type MuxSocket, type MuxSocketState } from './mux-socket.js';
+import { muxSocketFor, type DocSocket, type MuxAttachment, type MuxSocketState } from './mux-socket.js';
+import { browserSocketFor, canShareAcrossTabs } from './tab-leader.js';
 import { isCaughtUp } from './room-connection.js';
 import { browserOffline } from './network-signals.js';
 import { syncTabs } from './tab-sync.js';
@@ -26,6 +27,8 @@ export interface MuxConnectionOptions extends ConnectionEvents {
   getToken: GetToken;
   userId: string;
   backoff?: BackoffOptions;
+  /** `page`: this page's socket for this `getToken`; `browser`: one socket for all the user's tabs (tab-leader.ts). */
+  socketScope?: 'page' | 'browser';
 }
 
 /**
@@ -40,7 +43,7 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
   readonly stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, currentBytesIn: 0, currentBytesOut: 0, opens: 0 };
   readonly doc: string;
   private readonly options: MuxConnectionOptions;
-  private readonly socket: MuxSocket;
+  private readonly socket: DocSocket;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
   private relayStateVector: Map<number, number> | undefined;
   /** Set while this document is refused: final (4403/4404) or waiting for a re-attach. */
@@ -70,7 +73,9 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     options.awareness.on('update', this.onAwareness);
     // Applied with this connection as origin: another tab's writes reach the relay through that tab.
     this.stopTabSync = syncTabs(options.broadcastChannel, options.doc, options.awareness, this);
-    this.socket = muxSocketFor(options.relayUrl, options.userId, options.room, options.getToken, options.backoff);
+    this.socket = options.socketScope === 'browser' && canShareAcrossTabs()
+      ? browserSocketFor(options.relayUrl, options.userId, options.getToken, options.backoff)
+      : muxSocketFor(options.relayUrl, options.userId, options.getToken, options.backoff);
     this.socket.attach(this);
   }
 
@@ -131,8 +136,9 @@ export class MuxConnection implements SyncConnection, MuxAttachment {
     if (this.options.awareness.getLocalState() !== null) this.sendOwnAwareness();
   }
 
-  message(decoder: decoding.Decoder, size: number): void {
+  message(ymessage: Uint8Array, size: number): void {
     if (this.closed) return;
+    const decoder = decoding.createDecoder(ymessage);
     this.stats.bytesIn += size;
     this.stats.currentBytesIn += size;
     const type = decoding.readVarUint(decoder);

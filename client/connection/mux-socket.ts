@@ -7,9 +7,8 @@ import {
 } from './mux-protocol.js';
 import { watchNetwork } from './network-signals.js';
 import { Reconnector } from './reconnector.js';
-import { DEFAULT_HEARTBEAT, type Heartbeat } from './room-connection.js';
+import { checkSocket, DEFAULT_HEARTBEAT, heartbeatInterval, type Heartbeat } from './heartbeat.js';
 import { syncUrl, relayBases, type RelayUrls } from './relay-url.js';
-import type * as decoding from 'lib0/decoding';
 
 /** The socket's own state (documents add theirs on top: attached, synced, refused). */
 export interface MuxSocketState {
@@ -27,14 +26,25 @@ export interface MuxAttachment {
   readonly doc: string;
   /** The socket is ready and the attach frame went out: send sync step 1 and awareness. */
   attached(): void;
-  /** A y-websocket message for this document; `decoder` is positioned at its message type. */
-  message(decoder: decoding.Decoder, size: number): void;
+  /** A y-websocket message for this document (message type first); `size` is the whole frame's. */
+  message(ymessage: Uint8Array, size: number): void;
   /** The relay detached this document (`refused`). */
   refused(code: number, reason: string): void;
   /** The socket's state changed (a lost socket detaches every document). */
   socketState(state: MuxSocketState): void;
   /** A new token's claims. */
   token(claims: TokenClaims | undefined): void;
+}
+
+/** What a document's connection needs of the socket carrying it (this page's MuxSocket, or the browser-wide one). */
+export interface DocSocket {
+  attach(attachment: MuxAttachment): void;
+  reattach(attachment: MuxAttachment): void;
+  detach(attachment: MuxAttachment): void;
+  /** Sends a y-websocket message for an attached document; returns the bytes sent (0: not attached, not sent). */
+  send(doc: string, ymessage: Uint8Array): number;
+  isLive(doc: string): boolean;
+  reconnect(): void;
 }
 
 export interface MuxSocketOptions {
@@ -54,11 +64,12 @@ export interface MuxSocketOptions {
  * share a socket when they share a `getToken` function (the app passes one to all): one token must then grant every
  * room the socket carries. It is refreshed in band ahead of expiry, without a reconnect or a re-sync.
  */
-export class MuxSocket {
+export class MuxSocket implements DocSocket {
   state: MuxSocketState = { status: 'connecting', ready: false, attempt: 0 };
   private readonly options: MuxSocketOptions;
   private readonly link: Reconnector;
-  private readonly attachments = new Map<string, MuxAttachment>();
+  /** Subscribers by document: one attachment on the wire, fanned out (the same room open twice, or in two tabs). */
+  private readonly attachments = new Map<string, Set<MuxAttachment>>();
   /** Which relay of the list the next socket goes to. */
   private relayIndex = 0;
   /** Documents attached on the current socket (attach sent, no refusal since). */
@@ -94,11 +105,11 @@ export class MuxSocket {
       },
       token: (claims) => {
         this.claims = { value: claims };
-        for (const attachment of this.attachments.values()) attachment.token(claims);
+        for (const attachment of this.subscribers()) attachment.token(claims);
       },
     });
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
-    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), Math.min(1_000, heartbeat.idleMs / 2));
+    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), heartbeatInterval(heartbeat));
     this.unwatchNetwork = watchNetwork({
       online: () => this.reconnect(),
       offline: () => this.wentOffline(),
@@ -106,24 +117,22 @@ export class MuxSocket {
     });
   }
 
-  /** Whether `doc` is on this socket already (a page opening the same room twice gets a second socket). */
-  has(doc: string): boolean {
-    return this.attachments.has(doc);
-  }
-
   /** Whether the token's user was wrong: nothing more is attempted on this socket. */
   get final(): boolean {
     return this.link.final;
   }
 
-  /** Adds a document; it is attached now if the socket is ready, else once it is. */
+  /** Adds a subscriber to a document; attached now if the socket is ready (or the document already is), else once it is. */
   attach(attachment: MuxAttachment): void {
-    this.attachments.set(attachment.doc, attachment);
+    const subscribers = this.attachments.get(attachment.doc) ?? new Set();
+    this.attachments.set(attachment.doc, subscribers);
+    subscribers.add(attachment);
     this.tokenRoom = attachment.doc;
     attachment.socketState(this.state);
     if (this.claims) attachment.token(this.claims.value);
     if (this.link.final) return;
-    if (this.ready) this.sendAttach(attachment);
+    if (this.live.has(attachment.doc)) attachment.attached();
+    else if (this.ready) this.sendAttach(attachment.doc);
     else if (!this.started) {
       this.started = true;
       void this.link.connect();
@@ -132,12 +141,14 @@ export class MuxSocket {
 
   /** Attaches a document again after a refusal the policy retries. */
   reattach(attachment: MuxAttachment): void {
-    if (this.attachments.get(attachment.doc) === attachment && this.ready && !this.live.has(attachment.doc)) this.sendAttach(attachment);
+    if (this.attachments.get(attachment.doc)?.has(attachment) && this.ready && !this.live.has(attachment.doc)) this.sendAttach(attachment.doc);
   }
 
-  /** Removes a document (sends `detach`); the socket closes with its last document. */
+  /** Removes a subscriber; the document is detached with its last one, the socket closed with its last document. */
   detach(attachment: MuxAttachment): void {
-    if (this.attachments.get(attachment.doc) !== attachment) return;
+    const subscribers = this.attachments.get(attachment.doc);
+    if (!subscribers?.delete(attachment)) return;
+    if (subscribers.size > 0) return;
     this.attachments.delete(attachment.doc);
     if (this.live.delete(attachment.doc)) this.sendFrame(encodeDetach(attachment.doc));
     if (this.attachments.size === 0) this.shutDown();
@@ -194,16 +205,17 @@ export class MuxSocket {
         if (this.ready) return; // an in-band refresh was accepted
         this.ready = true;
         this.link.succeeded();
-        for (const attachment of this.attachments.values()) this.sendAttach(attachment);
+        for (const doc of this.attachments.keys()) this.sendAttach(doc);
         return;
       }
       case 'refused': {
         this.live.delete(frame.doc);
-        this.attachments.get(frame.doc)?.refused(frame.code, frame.reason);
+        for (const attachment of [...(this.attachments.get(frame.doc) ?? [])]) attachment.refused(frame.code, frame.reason);
         return;
       }
       case 'message': {
-        if (this.live.has(frame.doc)) this.attachments.get(frame.doc)?.message(frame.decoder, data.byteLength);
+        if (!this.live.has(frame.doc)) return;
+        for (const attachment of this.attachments.get(frame.doc) ?? []) attachment.message(frame.payload, data.byteLength);
         return;
       }
       case 'pong':
@@ -211,10 +223,14 @@ export class MuxSocket {
     }
   }
 
-  private sendAttach(attachment: MuxAttachment): void {
-    this.live.add(attachment.doc);
-    this.sendFrame(encodeAttach(attachment.doc, ATTACH_DURABLE_ACKS));
-    attachment.attached();
+  private sendAttach(doc: string): void {
+    this.live.add(doc);
+    this.sendFrame(encodeAttach(doc, ATTACH_DURABLE_ACKS));
+    for (const attachment of this.attachments.get(doc) ?? []) attachment.attached();
+  }
+
+  private *subscribers(): Generator<MuxAttachment> {
+    for (const subscribers of this.attachments.values()) yield* subscribers;
   }
 
   private sendFrame(frame: Uint8Array): boolean {
@@ -254,17 +270,13 @@ export class MuxSocket {
     else this.link.wentOffline();
   }
 
-  private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
+  /** Drops a socket that never opens or has gone silent (half-open); pings an idle one. */
+  private checkHeartbeat(heartbeat: Heartbeat): void {
     const ws = this.ws;
     if (!ws) return;
-    const now = Date.now();
-    if (ws.readyState !== WebSocket.OPEN) {
-      if (now - this.socketSince >= openTimeoutMs) this.drop();
-      return;
-    }
-    const silent = now - this.lastMessageAt;
-    if (silent >= deadMs) this.drop();
-    else if (silent >= idleMs) this.sendFrame(encodePing());
+    const verdict = checkSocket({ open: ws.readyState === WebSocket.OPEN, since: this.socketSince, lastMessageAt: this.lastMessageAt }, heartbeat);
+    if (verdict === 'drop') this.drop();
+    else if (verdict === 'probe') this.sendFrame(encodePing());
   }
 
   private shutDown(): void {
@@ -284,26 +296,20 @@ export class MuxSocket {
 
   private setState(state: MuxSocketState): void {
     this.state = state;
-    for (const attachment of this.attachments.values()) attachment.socketState(state);
+    for (const attachment of [...this.subscribers()]) attachment.socketState(state);
   }
 }
 
 /** Sockets by token source, then by relay and user. */
-const sockets = new WeakMap<GetToken, Map<string, MuxSocket[]>>();
+const sockets = new WeakMap<GetToken, Map<string, MuxSocket>>();
 
-/**
- * The shared socket for a conversation of `userId` on `relayUrl` whose tokens come from `getToken`: the existing
- * one unless it already carries `doc` (the same room opened twice in one page gets a second socket: one
- * attachment per document and socket).
- */
-export function muxSocketFor(relayUrl: RelayUrls, userId: string, doc: string, getToken: GetToken, backoff?: BackoffOptions): MuxSocket {
+/** The shared socket for conversations of `userId` on `relayUrl` (one relay or a cluster's list) whose tokens come from `getToken`. */
+export function muxSocketFor(relayUrl: RelayUrls, userId: string, getToken: GetToken, backoff?: BackoffOptions): MuxSocket {
   const key = `${relayBases(relayUrl).map(syncUrl).join(' ')}\u0000${userId}`;
   let bySource = sockets.get(getToken);
   if (!bySource) sockets.set(getToken, (bySource = new Map()));
-  const list = bySource.get(key) ?? [];
-  bySource.set(key, list);
-  const existing = list.find((s) => !s.has(doc) && !s.final);
-  if (existing) return existing;
+  const existing = bySource.get(key);
+  if (existing && !existing.final) return existing;
   const group = bySource;
   const socket: MuxSocket = new MuxSocket({
     relayUrl,
@@ -311,11 +317,9 @@ export function muxSocketFor(relayUrl: RelayUrls, userId: string, doc: string, g
     getToken,
     ...(backoff ? { backoff } : {}),
     onEmpty: () => {
-      const rest = group.get(key)?.filter((s) => s !== socket) ?? [];
-      if (rest.length > 0) group.set(key, rest);
-      else group.delete(key);
+      if (group.get(key) === socket) group.delete(key);
     },
   });
-  list.push(socket);
+  group.set(key, socket);
   return socket;
 }

@@ -2,6 +2,7 @@
 import * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import type { BackoffOptions } from '../backoff.js';
+import { checkSocket, DEFAULT_HEARTBEAT, heartbeatInterval, type Heartbeat } from './heartbeat.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
 import { watchNetwork } from './network-signals.js';
 import { Reconnector } from './reconnector.js';
@@ -31,12 +32,6 @@ export interface RoomConnectionOptions extends ConnectionEvents {
 }
 
 const SWAP_REASON = 'parley: token refresh';
-export interface Heartbeat {
-  idleMs: number;
-  deadMs: number;
-  openTimeoutMs: number;
-}
-export const DEFAULT_HEARTBEAT: Heartbeat = { idleMs: 4_000, deadMs: 10_000, openTimeoutMs: 10_000 };
 
 /**
  * Owns one patched WebsocketProvider (see y-websocket-internals.ts). Every close goes through the close policy
@@ -126,7 +121,7 @@ export class RoomConnection implements SyncConnection {
       token: (claims) => options.onToken?.(claims),
     });
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
-    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), Math.min(1_000, heartbeat.idleMs / 2));
+    this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), heartbeatInterval(heartbeat));
     this.unwatchNetwork = watchNetwork({
       online: () => this.reconnect(),
       offline: () => this.wentOffline(),
@@ -196,15 +191,11 @@ export class RoomConnection implements SyncConnection {
   }
 
   /** Drops a socket that never opens (a network that swallows packets) or has gone silent (half-open). */
-  private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
+  private checkHeartbeat(heartbeat: Heartbeat): void {
     if (!this.room.hasSocket) return;
-    if (!this.room.isOpen) {
-      if (Date.now() - this.socketSince >= openTimeoutMs) this.room.dropSocket();
-      return;
-    }
-    const silent = Date.now() - this.room.lastMessageAt;
-    if (silent >= deadMs) this.room.dropSocket();
-    else if (silent >= idleMs) this.room.sendHeartbeat();
+    const verdict = checkSocket({ open: this.room.isOpen, since: this.socketSince, lastMessageAt: this.room.lastMessageAt }, heartbeat);
+    if (verdict === 'drop') this.room.dropSocket();
+    else if (verdict === 'probe') this.room.sendHeartbeat();
   }
 
   private setState(state: ConnectionState): void {

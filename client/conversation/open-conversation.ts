@@ -168,7 +168,11 @@ class ConversationImpl implements Conversation {
     };
     const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? new MuxConnection({ ...common, broadcastChannel })
+      ? new MuxConnection({
+          ...common,
+          broadcastChannel,
+          ...(this.options.socketScope ? { socketScope: this.options.socketScope } : {}),
+        })
       : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {

@@ -42,6 +42,13 @@ export interface OpenConversationOptions {
    * conversation on the per-room endpoint (`/rooms/:room?token=…`, what stock y-websocket clients use).
    */
   transport?: 'mux' | 'room';
+  /**
+   * With `mux`: `page` (default) — one socket per page and `getToken` function; `browser` — one socket for all of
+   * the user's tabs: they elect a leader (Web Locks) that holds it and relays for the others over BroadcastChannel,
+   * with hand-over when it closes. The leader tab's `getToken` then serves every tab: use it when all tabs' tokens
+   * grant the same rooms (a session token, as the app's).
+   */
+  socketScope?: 'page' | 'browser';
 }
 
 /** `failed`: the relay refused the room (4403/4404) or the model refused the queued message; see `error`. */

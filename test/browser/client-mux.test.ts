@@ -115,4 +115,27 @@ describe('client: multiplexed sync', () => {
     expect(watch.urls.filter((u) => u.endsWith('/sync')), 'sockets opened across two token lifetimes').to.have.length(1);
     expect(ada!.stats.opens, 'attached once').to.equal(1);
   });
+
+  it('shares one attachment when the same room is open twice in a page (both sync, both write, one socket)', async () => {
+    const user = uniqueUser('Ada');
+    const room = uniqueRoom('mux-twice');
+    const getToken: GetToken = () => mintToken({ sub: user.id, name: user.name, rooms: { [room]: 'write' } });
+    watch = watchSockets();
+    const [one, two] = await openAll([room, room], user, getToken);
+    const bob = await open(room, uniqueUser('Bob'), { transport: 'room' });
+    await until(one!, (s) => s.connection.synced, 'first copy synced');
+    await until(two!, (s) => s.connection.synced, 'second copy synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
+    await one!.send('from the first');
+    await two!.send('from the second');
+    await bob.send('from bob');
+    for (const [name, c] of [['first', one!], ['second', two!], ['bob', bob]] as const) {
+      await until(c, () => texts(c).length === 3, `the ${name} copy has all three messages`);
+    }
+    await until(two!, (s) => s.messages.filter((m) => m.mine).every((m) => m.status !== 'sending'), 'durable acks reach the second copy');
+    expect(watch.urls.filter((u) => u.endsWith('/sync')), 'one /sync socket').to.have.length(1);
+    await one!.close();
+    await bob.send('after one copy closed');
+    await until(two!, () => texts(two!).includes('after one copy closed'), 'the other copy stays attached');
+  });
 });
