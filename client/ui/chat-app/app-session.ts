@@ -1,5 +1,5 @@
 // The app's sign-in: a dev-mode session (a name, a user id) kept in localStorage, and relay tokens minted for it.
-import { decodeToken, type GetToken } from '../../index.js';
+import { TokenRefusedError, decodeToken, type GetToken } from '../../index.js';
 
 /** Who is signed in on this device. */
 export interface Session {
@@ -55,8 +55,10 @@ export function devTokenMinter(relayHttpUrl: string): MintToken {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name, sub }),
     });
-    if (response.status === 404) throw new Error('this relay does not hand out dev tokens (it is not in dev mode)');
-    if (!response.ok) throw new Error(`the relay refused the sign-in (${response.status})`);
+    // A refusal (the relay answered no) is `auth-expired`; a 5xx or a failed fetch is `offline` and retried.
+    if (response.status === 404) throw new TokenRefusedError('this relay does not hand out dev tokens (it is not in dev mode)');
+    if (response.status >= 400 && response.status < 500) throw new TokenRefusedError(`the relay refused the sign-in (${response.status})`);
+    if (!response.ok) throw new Error(`the relay could not sign you in right now (${response.status})`);
     const body = (await response.json()) as { token?: unknown };
     if (typeof body.token !== 'string') throw new Error('the relay answered without a token');
     return body.token;
