@@ -31,6 +31,18 @@ export const RULE_MESSAGES = {
   'bad-record': 'a record is not well-formed',
   'forbidden-delete': 'this item may not be deleted',
   'foreign-client': 'this Yjs client id belongs to another user',
+  'banned': 'you are banned from this conversation',
+  'not-member': 'you are not a member of this conversation',
+  'self-promotion': 'nobody may raise their own role',
+  'not-roster-admin': 'only an owner, or an admin for members and readers, may change this member',
+  'last-owner': 'the last owner cannot leave or step down without handing over',
+  'bad-roster': 'a roster entry is not well-formed',
+  'direct-fixed': 'the members of a direct conversation never change',
+  'direct-pair': 'a direct conversation is between exactly two different users',
+  'channel-admins-only': 'only admins post in a channel',
+  'kind-fixed': 'a conversation\u2019s kind is set once, and only the relay makes a conversation direct',
+  'relay-only': 'only the relay writes this',
+  'bad-preferences': 'conversation preferences are not well-formed',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

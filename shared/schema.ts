@@ -25,6 +25,17 @@ export const TYPES = {
   meta: 'map',
 } as const;
 
+/**
+ * Membership types (shared/roster.ts, shared/system-events.ts, shared/invites.ts), judged by the relay's
+ * membership judge rather than the message rules: `roster` (user id → role, owners and admins write),
+ * `events` (system entries, relay only) and `invites` (relay only).
+ */
+export const MEMBERSHIP_TYPES = {
+  roster: 'map',
+  events: 'array',
+  invites: 'map',
+} as const;
+
 /** Families of per-user top-level arrays, named `<family>:<userId>`. */
 export const USER_TYPES = ['receipts', 'members'] as const;
 
@@ -84,7 +95,7 @@ export interface ProfileEntry {
 
 export const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'avatar', 'lastSeen']);
 
-export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind']);
+export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind', 'public']);
 
 /** Who is writing: the authenticated user and their role in the room. */
 export interface Writer {
