@@ -1,15 +1,16 @@
 // One authenticated WebSocket in a room: rate limits, frame dispatch, the write check, and its close codes.
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { CloseCode } from '../shared/close-codes.js';
+import { CloseEvents, closeReason, type CloseEvent } from '../shared/close-codes.js';
 import { type Role } from '../shared/protocol.js';
 import type { Room, RoomPeer } from './room.js';
 import type { Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
 import type { RelaySocket } from './relay-socket.js';
 import { refill } from './token-bucket.js';
-import { MalformedFrameError, decodeIncoming, isEmptyUpdate } from './protocol-messages.js';
-import { closeCodeOf, ruleOf, type CheckUpdate } from './write-check.js';
+import { MalformedFrameError, decodeIncoming } from './protocol-messages.js';
+import { acceptUpdate } from './accept-update.js';
+import { refusalCloseOf, ruleOf, type CheckUpdate } from './write-check.js';
 
 /** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
 export interface ConnectionShared {
@@ -89,7 +90,7 @@ export class Connection implements RoomPeer {
     // A reader that cannot keep up is closed rather than buffered for without bound. A catch-up is
     // exempt: it is bounded by the document, which the relay holds anyway, and may exceed the budget.
     if (kind !== 'catch-up' && ws.bufferedAmount > this.shared.limits.maxBufferedBytes) {
-      this.close(CloseCode.rateLimited, 'slow consumer: too much data waiting', 'slow-consumer');
+      this.closeWith(CloseEvents.slowConsumer, 'slow-consumer');
       return false;
     }
     // Frames sent while one batch of incoming messages is processed leave in one write instead of one syscall each.
@@ -106,7 +107,12 @@ export class Connection implements RoomPeer {
     return true;
   }
 
-  /** Closes the socket (once) and leaves the room; `refusal` is counted in the refusals metric. */
+  /** Closes with a named close event (shared/close-codes.ts), its reason followed by `detail` if given. */
+  closeWith(event: CloseEvent, refusal?: string, detail?: string): void {
+    this.close(event.code, closeReason(event, detail), refusal);
+  }
+
+  /** Closes the socket (once) and leaves the room; `refusal` is counted in the refusals metric. Prefer `closeWith`. */
   close(code: number, reason: string, refusal?: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -119,14 +125,14 @@ export class Connection implements RoomPeer {
 
   /** Closes the connection because its token expired (see ExpirySweep). */
   expire(): void {
-    this.close(CloseCode.unauthorized, 'token expired', 'token-expired');
+    this.closeWith(CloseEvents.tokenExpired, 'token-expired');
   }
 
   /** Handles one incoming WebSocket message. */
   receive(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     if (!isBinary) {
-      this.close(CloseCode.badRequest, 'text frames are not part of the protocol', 'malformed');
+      this.closeWith(CloseEvents.textFrame, 'malformed');
       return;
     }
     const { metrics, log, limits } = this.shared;
@@ -134,7 +140,7 @@ export class Connection implements RoomPeer {
     metrics.bytesIn.inc(undefined, frame.byteLength);
     this.refill(limits);
     if (this.messageTokens < 1 || this.byteTokens < frame.byteLength) {
-      this.close(CloseCode.rateLimited, 'rate limit exceeded', 'rate-limited');
+      this.closeWith(CloseEvents.rateLimited, 'rate-limited');
       return;
     }
     this.messageTokens -= 1;
@@ -147,7 +153,7 @@ export class Connection implements RoomPeer {
       switch (message.type) {
         case 'sync-step1':
           if (this.syncTokens < 1) {
-            this.close(CloseCode.rateLimited, 'too many sync requests', 'rate-limited');
+            this.closeWith(CloseEvents.tooManySyncRequests, 'rate-limited');
             return;
           }
           this.syncTokens -= 1;
@@ -166,7 +172,7 @@ export class Connection implements RoomPeer {
       }
     } catch (error) {
       if (!(error instanceof MalformedFrameError)) log.warn({ err: error, room: room.name }, 'unexpected error handling a frame');
-      this.close(CloseCode.badRequest, 'malformed frame', 'malformed');
+      this.closeWith(CloseEvents.badRequest, 'malformed');
     }
   }
 
@@ -200,30 +206,19 @@ export class Connection implements RoomPeer {
     this.syncTokens = refill(this.syncTokens, SYNC_REQUEST_BURST, limits.syncRequestsPerMinute / 60, elapsed);
   }
 
-  /** Where the write check runs: after decoding, before the update is applied, stored or forwarded. */
+  /** Hands an incoming update to the accept path (accept-update.ts) and closes the connection if it is refused. */
   private handleIncomingUpdate(update: Uint8Array): void {
-    const { room } = this;
-    if (isEmptyUpdate(update)) {
-      // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
-      room.acknowledge(this);
-      return;
-    }
     const { metrics, checkUpdate } = this.shared;
-    try {
-      checkUpdate({ room: room.name, doc: room.doc, update, user: { id: this.userId, name: this.userName }, role: this.role });
-    } catch (error) {
-      const rule = ruleOf(error);
-      metrics.writeRefusals.inc({ rule });
-      this.close(closeCodeOf(error), `write refused: ${rule}`, 'forbidden-write');
+    const sender = { peer: this, user: { id: this.userId, name: this.userName }, role: this.role };
+    const outcome = acceptUpdate(this.room, sender, update, checkUpdate);
+    if (outcome.accepted) {
+      if (!outcome.empty) metrics.updatesIn.inc();
       return;
     }
-    try {
-      room.applyFromPeer(this, update);
-    } catch (error) {
-      // Yjs rejected an update that decoded: treat as malformed, the room keeps what it had.
-      throw new MalformedFrameError(`update could not be applied: ${(error as Error).message}`);
-    }
-    metrics.updatesIn.inc();
+    const rule = ruleOf(outcome.error);
+    metrics.writeRefusals.inc({ rule });
+    const { event, detail } = refusalCloseOf(outcome.error);
+    this.closeWith(event, 'forbidden-write', detail);
   }
 }
 

@@ -7,7 +7,7 @@ import { cors } from 'hono/cors';
 import { serveStatic } from '@hono/node-server/serve-static';
 import * as Y from 'yjs';
 import type { Logger } from 'pino';
-import { isValidRoomName } from '../shared/protocol.js';
+import { isDevUserId, isValidRoomName } from '../shared/ids.js';
 import { getMessages } from '../shared/conversation.js';
 import { parseRoomGrants, roleForRoom } from '../shared/grants.js';
 import { TokenError, signToken, type VerifyToken } from './auth.js';
@@ -49,7 +49,7 @@ const parseDevTokenBody = (
   if (grants === undefined) {
     return { error: 'rooms must map room names or prefix patterns ending in * to read, write or admin' };
   }
-  if (sub !== undefined && (typeof sub !== 'string' || !/^[A-Za-z0-9._~:@-]{1,128}$/.test(sub))) {
+  if (sub !== undefined && (typeof sub !== 'string' || !isDevUserId(sub))) {
     return { error: 'sub must be 1–128 characters of [A-Za-z0-9._~:@-]' };
   }
   if (ttlSeconds !== undefined && (!Number.isSafeInteger(ttlSeconds) || (ttlSeconds as number) < 1 || (ttlSeconds as number) > DEV_TTL_MAX)) {

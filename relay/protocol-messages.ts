@@ -93,17 +93,6 @@ export const decodeIncoming = (frame: Uint8Array): IncomingMessage => {
   }
 };
 
-/** Whether a Yjs update changes nothing (no structs, no deletions); throws for an undecodable update. */
-export const isEmptyUpdate = (update: Uint8Array): boolean => {
-  let decoded: ReturnType<typeof Y.decodeUpdate>;
-  try {
-    decoded = Y.decodeUpdate(update);
-  } catch (error) {
-    throw new MalformedFrameError(`undecodable update: ${(error as Error).message}`);
-  }
-  return decoded.structs.length === 0 && decoded.ds.clients.size === 0;
-};
-
 const frame = (write: (encoder: encoding.Encoder) => void): Uint8Array => {
   const encoder = encoding.createEncoder();
   write(encoder);

@@ -1,6 +1,6 @@
 // The relay's WebSocket class: ws's own, plus a link to the connection it serves and Parley's 4413 for oversized frames.
 import { WebSocket } from 'ws';
-import { CloseCode } from '../shared/close-codes.js';
+import { CloseEvents } from '../shared/close-codes.js';
 import type { Connection } from './connection.js';
 
 /** A socket accepted by the relay. Listeners are shared by all sockets and reach their connection from here. */
@@ -22,6 +22,6 @@ export const relaySocketClass = (onOversized: () => void) =>
     override close(code?: number, data?: string | Buffer): void {
       if (code !== 1009) return super.close(code, data);
       onOversized();
-      return super.close(CloseCode.frameTooLarge, 'frame too large');
+      return super.close(CloseEvents.frameTooLarge.code, CloseEvents.frameTooLarge.reason);
     }
   };

@@ -1,6 +1,6 @@
 // Loads rooms on first use, shares them between connections, unloads idle ones and deletes rooms.
 import type { Logger } from 'pino';
-import { CloseCode } from '../shared/close-codes.js';
+import { CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import { Room } from './room.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
@@ -57,7 +57,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     const entry = entries.get(room.name);
     if (entry?.room === room) evict(room.name, entry);
     // Nothing more is written for this room; clients reconnect and get a fresh load from disk.
-    room.destroy(1011, 'storage failure');
+    room.destroy(CloseEvents.storageFailure);
     void deps.store.release(room.name).catch(() => {});
   };
 
@@ -92,7 +92,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
   };
 
   /** Flushes, compacts and frees a room. */
-  const unload = async (name: string, entry: Entry, code: number, reason: string): Promise<void> => {
+  const unload = async (name: string, entry: Entry, event: CloseEvent): Promise<void> => {
     const room = entry.room;
     if (!room) return;
     room.closing = true;
@@ -102,7 +102,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     } catch (error) {
       deps.log.error({ err: error, room: name }, 'flushing the room failed while unloading');
     }
-    room.destroy(code, reason);
+    room.destroy(event);
     await deps.store.release(name).catch(() => {});
   };
 
@@ -111,7 +111,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     entry.idleTimer = setTimeout(() => {
       entry.idleTimer = undefined;
       if (entry.refs > 0 || entry.leaving || entries.get(name) !== entry) return;
-      entry.leaving = unload(name, entry, CloseCode.shuttingDown, 'room unloaded').finally(() => evict(name, entry));
+      entry.leaving = unload(name, entry, CloseEvents.roomUnloaded).finally(() => evict(name, entry));
       deps.log.debug({ room: name }, 'idle room unloading');
     }, deps.idleUnloadMs);
     entry.idleTimer.unref();
@@ -165,7 +165,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
             const room = await ready;
             if (room) {
               room.closing = true;
-              room.destroy(CloseCode.roomDeleted, 'room deleted');
+              room.destroy(CloseEvents.roomDeleted);
             }
             await deps.store.delete(name);
           })().finally(() => evict(name, entry));
@@ -185,7 +185,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
         entry.leaving = entry.ready
           .then((room) => {
             room.closing = true;
-            return unload(name, entry, CloseCode.shuttingDown, 'relay shutting down');
+            return unload(name, entry, CloseEvents.shuttingDown);
           }, () => {})
           .finally(() => evict(name, entry));
         work.push(entry.leaving);

@@ -1,6 +1,6 @@
 // Maps validated room names to directories that can never leave the data directory.
 import { join } from 'node:path';
-import { isValidRoomName } from '../shared/protocol.js';
+import { isValidRoomName } from '../shared/ids.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 

@@ -1,10 +1,11 @@
-// A loaded room: its document, awareness and connected peers; fans updates out, persists them and sends durable acks.
+// A loaded room: its document, awareness and connected peers; applies, persists and fans out changes and sends durable acks.
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from 'pino';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
 import type { Metrics } from './metrics.js';
+import type { CloseEvent } from '../shared/close-codes.js';
 import {
   SyncStep,
   encodeAwarenessEntries,
@@ -15,6 +16,7 @@ import {
   encodeSyncUpdate,
   type AwarenessEntry,
 } from './protocol-messages.js';
+import { BUS_ORIGIN, LOAD_ORIGIN, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
 
 /** What a room needs from a connection. */
 export interface RoomPeer {
@@ -34,9 +36,8 @@ export interface RoomPeer {
   lastWriteSeq: number;
 }
 
-/** Transaction origins that are not peers. */
-const LOAD = Symbol('load');
-const BUS = Symbol('bus');
+/** One transaction's change to a room's document, as Yjs encodes it (only what was new to the room). */
+export type RoomChange = Uint8Array;
 
 /** Most writers in one loop turn that get a merge without their own updates (see flushBroadcast). */
 const MAX_SEPARATE_MERGES = 4;
@@ -86,18 +87,19 @@ export class Room {
     this.name = deps.name;
     this.doc = new Y.Doc();
     this.doc.transact(() => {
-      for (const update of stored.updates) Y.applyUpdate(this.doc, update, LOAD);
-    }, LOAD);
+      for (const update of stored.updates) Y.applyUpdate(this.doc, update, LOAD_ORIGIN);
+    }, LOAD_ORIGIN);
     this.logBytes = stored.logBytes;
     this.durableSV = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     // The relay itself is not a participant.
     this.awareness.setLocalState(null);
-    this.doc.on('update', this.onDocUpdate);
     this.awareness.on('update', this.onAwarenessUpdate);
     deps.bus.join(this.name, (kind, payload) => {
-      if (kind === 'update') Y.applyUpdate(this.doc, payload, BUS);
-      else awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, BUS);
+      if (kind === 'update') {
+        // Another instance accepted (and stores) it: apply and fan out here.
+        this.broadcast(this.apply(BUS_ORIGIN, (doc) => Y.applyUpdate(doc, payload, BUS_ORIGIN)), BUS_ORIGIN);
+      } else awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, BUS_ORIGIN);
     });
   }
 
@@ -133,14 +135,59 @@ export class Room {
     peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
   }
 
+  /** Whether the room takes writes (not shutting down, deleted or failed). */
+  get writable(): boolean {
+    return !this.closing && !this.failed;
+  }
+
   /**
-   * Applies an update a peer sent, after the write check accepted it. The peer's write sequence is set to
-   * the latest append (its own, or an earlier one if the update changed nothing new), so its ack waits for that.
+   * Runs `write` in one transaction with `origin` and returns what it changed (nothing when the room no longer
+   * takes writes, or when the write was already in the room). Applying has no other effect: the caller
+   * persists and broadcasts the changes (see accept-update.ts).
    */
-  applyFromPeer(peer: RoomPeer, update: Uint8Array): void {
-    if (this.closing || this.failed) return;
-    Y.applyUpdate(this.doc, update, peer);
-    this.acknowledge(peer);
+  apply(origin: TransactionOrigin, write: (doc: Y.Doc) => void): RoomChange[] {
+    if (effectsOf(origin).persist && !this.writable) return [];
+    const changes: RoomChange[] = [];
+    const collect = (update: Uint8Array) => changes.push(update);
+    this.doc.on('update', collect);
+    try {
+      this.doc.transact(() => write(this.doc), origin);
+    } finally {
+      this.doc.off('update', collect);
+    }
+    return changes;
+  }
+
+  /**
+   * Appends changes to the room's log and publishes them to other instances, if `origin` calls for it
+   * (effectsOf). Appends complete in order; acks follow them (see `acknowledge`).
+   */
+  persist(changes: readonly RoomChange[], origin: TransactionOrigin): void {
+    const effects = effectsOf(origin);
+    for (const update of changes) {
+      if (effects.publish) this.deps.bus.publish(this.name, 'update', update);
+      if (!effects.persist) continue;
+      const seq = ++this.appendSeq;
+      this.logBytes += update.byteLength + 8;
+      this.deps.store.append(this.name, update).then(
+        () => this.onDurable(seq, update),
+        (error: unknown) => this.fail(error),
+      );
+      if (this.logBytes > this.deps.compactLogBytes) {
+        this.compactIfNeeded().catch((error: unknown) => this.fail(error));
+      }
+    }
+  }
+
+  /** Queues changes for this loop turn's merged broadcast to the room's peers, if `origin` calls for it (effectsOf). */
+  broadcast(changes: readonly RoomChange[], origin: TransactionOrigin): void {
+    if (changes.length === 0 || !effectsOf(origin).broadcast) return;
+    const sender = peerOf(origin) ?? origin;
+    for (const update of changes) this.pendingBroadcast.push({ update, origin: sender });
+    if (!this.broadcastScheduled) {
+      this.broadcastScheduled = true;
+      setImmediate(this.flushBroadcast);
+    }
   }
 
   /**
@@ -205,15 +252,14 @@ export class Room {
     await this.deps.store.compact(this.name, Y.encodeStateAsUpdate(this.doc));
   }
 
-  /** Closes every peer (with `code`) and frees the document. The caller flushes first when it should. */
-  destroy(code: number, reason: string): void {
+  /** Closes every peer (with `event`) and frees the document. The caller flushes first when it should. */
+  destroy(event: CloseEvent): void {
     this.closing = true;
     for (const peer of [...this.peers]) {
       this.removePeer(peer);
-      peer.close(code, reason);
+      peer.close(event.code, event.reason);
     }
     this.deps.bus.leave(this.name);
-    this.doc.off('update', this.onDocUpdate);
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();
@@ -253,26 +299,6 @@ export class Room {
     }
   };
 
-  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOAD) return;
-    this.pendingBroadcast.push({ update, origin });
-    if (!this.broadcastScheduled) {
-      this.broadcastScheduled = true;
-      setImmediate(this.flushBroadcast);
-    }
-    if (origin === BUS) return; // the instance that accepted it persists it
-    this.deps.bus.publish(this.name, 'update', update);
-    const seq = ++this.appendSeq;
-    this.logBytes += update.byteLength + 8;
-    this.deps.store.append(this.name, update).then(
-      () => this.onDurable(seq, update),
-      (error: unknown) => this.fail(error),
-    );
-    if (this.logBytes > this.deps.compactLogBytes) {
-      this.compactIfNeeded().catch((error: unknown) => this.fail(error));
-    }
-  };
-
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
@@ -281,7 +307,7 @@ export class Room {
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
     const frame = encodeAwarenessMessage(update);
     for (const peer of this.peers) peer.send(frame, 'other');
-    if (origin !== BUS) this.deps.bus.publish(this.name, 'awareness', update);
+    if (origin !== BUS_ORIGIN) this.deps.bus.publish(this.name, 'awareness', update);
   };
 
   /**

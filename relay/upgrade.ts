@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
-import { CloseCode } from '../shared/close-codes.js';
-import { isValidRoomName, type Role } from '../shared/protocol.js';
+import { CloseEvents, type CloseEvent } from '../shared/close-codes.js';
+import { isValidRoomName } from '../shared/ids.js';
+import { type Role } from '../shared/protocol.js';
 import { roleForRoom } from '../shared/grants.js';
 import { TokenError, type Identity, type VerifyToken } from './auth.js';
 import type { RoomManager } from './room-manager.js';
@@ -41,6 +42,9 @@ export interface UpgradeHandler {
 type Outcome =
   | { ok: true; identity: Identity; role: Role; room: Room; wantsAcks: boolean }
   | { ok: false; code: number; reason: string; refusal: string };
+
+/** A refused upgrade: closed with `event` once upgraded, counted as `refusal`. */
+const refuse = (event: CloseEvent, refusal: string): Outcome => ({ ok: false, code: event.code, reason: event.reason, refusal });
 
 /** A module-level listener, so that it keeps no upgrade request alive for the socket's lifetime. */
 function destroyOnError(this: Duplex): void {
@@ -91,23 +95,23 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
 
   /** Decides what to do with the upgrade; acquires a user slot and the room on success. */
   const decide = async (room: string, query: URLSearchParams): Promise<Outcome> => {
-    if (!isValidRoomName(room)) return { ok: false, code: CloseCode.badRequest, reason: 'invalid room name', refusal: 'bad-room-name' };
+    if (!isValidRoomName(room)) return refuse(CloseEvents.invalidRoomName, 'bad-room-name');
     const token = query.get('token');
     if (token === null || token.length === 0) {
-      return { ok: false, code: CloseCode.unauthorized, reason: 'token required', refusal: 'no-token' };
+      return refuse(CloseEvents.tokenRequired, 'no-token');
     }
     let identity: Identity;
     try {
       identity = await deps.verifyToken(token);
     } catch (error) {
-      const reason = error instanceof TokenError ? error.message : 'invalid token';
-      return { ok: false, code: CloseCode.unauthorized, reason, refusal: 'bad-token' };
+      // The verifier's message says what is wrong (`token expired`, `signature verification failed`).
+      return { ...refuse(CloseEvents.unauthorized, 'bad-token'), ...(error instanceof TokenError ? { reason: error.message } : {}) };
     }
     const role = roleForRoom(identity.rooms, room);
-    if (role === undefined) return { ok: false, code: CloseCode.forbidden, reason: 'no access to this room', refusal: 'no-access' };
+    if (role === undefined) return refuse(CloseEvents.forbidden, 'no-access');
     const count = perUser.get(identity.id) ?? 0;
     if (count >= limits.connectionsPerUser) {
-      return { ok: false, code: CloseCode.rateLimited, reason: 'too many connections for this user', refusal: 'too-many-connections' };
+      return refuse(CloseEvents.tooManyConnections, 'too-many-connections');
     }
     perUser.set(identity.id, count + 1);
     try {
@@ -115,9 +119,9 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       return { ok: true, identity, role, room: loaded, wantsAcks: query.get('acks') === '1' };
     } catch {
       releaseUser(identity.id);
-      if (!deps.accepting()) return { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
+      if (!deps.accepting()) return refuse(CloseEvents.shuttingDown, 'shutting-down');
       // Never serve a room that failed to load (an empty one would overwrite its data later).
-      return { ok: false, code: 1011, reason: 'room unavailable', refusal: 'room-unavailable' };
+      return refuse(CloseEvents.roomUnavailable, 'room-unavailable');
     }
   };
 
@@ -190,7 +194,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       if (socket.destroyed) return undo(outcome);
       if (outcome.ok && !deps.accepting()) {
         undo(outcome);
-        outcome = { ok: false, code: CloseCode.shuttingDown, reason: 'relay shutting down', refusal: 'shutting-down' };
+        outcome = refuse(CloseEvents.shuttingDown, 'shutting-down');
       }
       const result = outcome;
       wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws as RelaySocket, result));

@@ -1,7 +1,8 @@
 // The write-check seam: a hook that may refuse any incoming update before it touches a room.
 import type * as Y from 'yjs';
-import { CloseCode } from '../shared/close-codes.js';
+import { CloseCode, CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import { type Role } from '../shared/protocol.js';
+import type { DecodedUpdate } from './update-structure.js';
 
 /** Who is writing, as proven by their token. */
 export interface WriteUser {
@@ -15,20 +16,31 @@ export interface WriteUser {
 export interface CheckUpdateInput {
   room: string;
   doc: Y.Doc;
-  /** The update exactly as the client sent it (Yjs update format v1), already known to decode. */
+  /** The update exactly as the client sent it (Yjs update format v1). */
   update: Uint8Array;
+  /** The same update decoded once by the relay (`Y.decodeUpdate`): read it rather than decoding again. */
+  decoded: DecodedUpdate;
   user: WriteUser;
   role: Role;
 }
 
 /**
- * Called by the relay for every incoming sync step 2 and update message, after the frame is decoded and
- * before the update is applied to the room, appended to the log or forwarded to anyone (connection.ts,
- * `handleIncomingUpdate`). Throw (ideally a `WriteRefusedError`) to refuse: the sender is closed with 4403
- * and a reason naming the rule, the refusal is counted in `parley_write_refusals_total{rule}`, and the room
- * stays untouched. Must be synchronous so that updates keep their order.
+ * What a check may return when it accepts an update. `newClients`: Yjs client ids to bind to the writer (see
+ * client-identity.ts) before the update is applied; checks for documents that are not conversations return nothing.
  */
-export type CheckUpdate = (input: CheckUpdateInput) => void;
+export interface CheckVerdict {
+  newClients?: ReadonlySet<number>;
+}
+
+/**
+ * Called by the relay for every incoming non-empty sync step 2 and update message, after the frame is decoded
+ * and before the update is applied to the room, appended to the log or forwarded to anyone (the accept path,
+ * accept-update.ts). Throw (ideally a `WriteRefusedError`) to refuse: the sender is closed with 4403 and a
+ * reason naming the rule, the refusal is counted in `parley_write_refusals_total{rule}`, and the room stays
+ * untouched. A check must not write the document (binding client ids is a later step of the accept path).
+ * Must be synchronous so that updates keep their order.
+ */
+export type CheckUpdate = (input: CheckUpdateInput) => void | CheckVerdict;
 
 /**
  * A refused write. `rule` is a short stable identifier, e.g. `read-only`, shown in the close reason and
@@ -58,6 +70,15 @@ export const closeCodeOf = (error: unknown): number => {
   const code = (error as { closeCode?: unknown } | null)?.closeCode;
   return code === CloseCode.tryAgainLater ? code : CloseCode.forbidden;
 };
+
+/**
+ * How to close a connection whose write a hook refused: `writeRefused` (4403) with the rule as detail
+ * (`write refused: read-only`), or `tryAgainLater` (1013, `write refused: missing-dependency`) when the
+ * client should resync and retry.
+ */
+export const refusalCloseOf = (error: unknown): { event: CloseEvent; detail?: string } =>
+  closeCodeOf(error) === CloseCode.tryAgainLater ? { event: CloseEvents.tryAgainLater } : { event: CloseEvents.writeRefused, detail: ruleOf(error) };
+
 
 /** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */
 export const ruleOf = (error: unknown): string => {

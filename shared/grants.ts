@@ -1,5 +1,6 @@
 // Room grants of a token's `rooms` claim: validating the claim and resolving the role it gives on a room.
-import { ROLES, isValidRoomName, type Role } from './protocol.js';
+import { isValidRoomPattern } from './ids.js';
+import { ROLES, type Role } from './protocol.js';
 
 /** A validated `rooms` claim: pattern → role, with no prototype (so `constructor` or `__proto__` are plain keys). */
 export type RoomGrants = Readonly<Record<string, Role>>;
@@ -7,10 +8,7 @@ export type RoomGrants = Readonly<Record<string, Role>>;
 /** The most grants one token may carry; a longer claim is refused rather than scanned. */
 export const MAX_ROOM_GRANTS = 256;
 
-/** Patterns in a `rooms` claim: a room name, or a prefix followed by `*` (`*` alone grants every room). */
-export const isValidRoomPattern = (pattern: string): boolean =>
-  pattern === '*' ||
-  (pattern.endsWith('*') ? /^[A-Za-z0-9._~-]{1,127}\*$/.test(pattern) : isValidRoomName(pattern));
+export { isValidRoomPattern } from './ids.js';
 
 const isRole = (value: unknown): value is Role => (ROLES as readonly unknown[]).includes(value);
 

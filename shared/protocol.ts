@@ -17,12 +17,8 @@ export const MessageType = {
   durableAck: 100,
 } as const;
 
-/** Room names: 1–128 characters of `[A-Za-z0-9._~-]`, never `.` or `..`. */
-export const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
-
-/** Whether `name` is a valid room name (safe to use as a file name too). */
-export const isValidRoomName = (name: string): boolean =>
-  ROOM_NAME.test(name) && name !== '.' && name !== '..';
+/** Room names live with the other identifier formats (ids.ts); re-exported for existing importers. */
+export { ROOM_NAME, isValidRoomName } from './ids.js';
 
 /** Roles a token can grant on a room, weakest first. */
 export const ROLES = ['read', 'write', 'admin'] as const;

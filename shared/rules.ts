@@ -260,3 +260,61 @@ export function checkMeta(key: string, value: unknown, writer: Writer): void {
   }
 }
 
+
+/**
+ * Where a value may be written: a known top-level type, in its declared shape (arrays take values by
+ * position, maps by key; nested types are not part of the schema).
+ */
+export function checkPlace(root: string, sub: string | null): void {
+  checkTopLevel(root);
+  const kind = parseUserArrayName(root) ? 'array' : (TYPES as Record<string, string>)[root];
+  if (kind === 'array') ensure(sub === null, 'bad-record', root === 'messages' ? 'messages form an array' : 'per-user entries form an array');
+  else ensure(sub !== null, 'bad-record', `${root} is a map`);
+}
+
+/** Whether the writer may write (or remove) anything at `root`/`sub` of a room, whatever the value. Messages are judged by record. */
+export function checkWriteAccess(root: string, sub: string | null, writer: Writer, messages: MessageLookup): void {
+  checkCanWrite(writer);
+  const perUser = parseUserArrayName(root);
+  if (perUser) checkOwnEntry(perUser.user, writer);
+  else if (root === 'meta') ensure(writer.role === 'admin', 'not-admin');
+  else if (root === 'reactions') checkReactionKey(sub ?? '', writer, messages, false);
+}
+
+/** Removing an item other than a message record: only where the writer may write; unknown places never. */
+export function checkRemoval(root: string, sub: string | null, writer: Writer, messages: MessageLookup): void {
+  ensure(root === 'meta' || root === 'reactions' || parseUserArrayName(root) !== undefined, 'forbidden-delete', root);
+  checkWriteAccess(root, sub, writer, messages);
+}
+
+/**
+ * Adding a reaction as the relay sees it: the writer's own key and a `true` value on a message that exists.
+ * A reaction racing a delete of its message is harmless (deleted messages show none): only existence counts.
+ */
+export function checkReactionTarget(key: string, value: unknown, writer: Writer, messages: MessageLookup): void {
+  checkReactionKey(key, writer, messages, false);
+  const { messageId } = parseReactionKey(key)!;
+  ensure(messages.get(messageId) !== undefined, 'unknown-message', messageId);
+  checkReactionValue(value);
+}
+
+/**
+ * Edits and deletes replace a message's record in place; removing a message outright would orphan its
+ * replies. `removed` of its `live` records go: the update must insert one for it, or leave one standing.
+ */
+export function checkRecordsReplaced(id: string, inserted: boolean, live: number, removed: number): void {
+  ensure(inserted || live > removed, 'forbidden-delete', `message ${id} can only be replaced by a new version or a tombstone`);
+}
+
+/** A user's per-user array is only ever replaced: an update that removes entries from it also writes one. */
+export function checkEntriesReplaced(root: string, refilled: boolean): void {
+  ensure(refilled, 'forbidden-delete', `${root} can only be replaced`);
+}
+
+/**
+ * A Yjs client id writes for one user: the one it was first seen with. The relay's own ids (`{ relay: true }`)
+ * are nobody's to write with.
+ */
+export function checkClientOwner(client: number, owner: string | { relay: true } | undefined, writer: Writer): void {
+  ensure(owner === undefined || owner === writer.userId, 'foreign-client', `client ${client}`);
+}

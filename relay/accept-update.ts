@@ -1,0 +1,80 @@
+// The relay's write path for one incoming update, top to bottom: decode once → check → bind identity → apply → persist → broadcast → ack.
+import * as Y from 'yjs';
+import type { Role } from '../shared/protocol.js';
+import { bindClients } from './client-identity.js';
+import { MalformedFrameError } from './protocol-messages.js';
+import type { Room, RoomPeer } from './room.js';
+import { RELAY_ORIGIN, connectionOrigin } from './transaction-origin.js';
+import { isEmptyDecoded, type DecodedUpdate } from './update-structure.js';
+import type { CheckUpdate, WriteUser } from './write-check.js';
+
+/** Who sent the update: the room's peer and what its token proves. */
+export interface UpdateSender {
+  peer: RoomPeer;
+  user: WriteUser;
+  role: Role;
+}
+
+/** How an update fared: accepted (`empty` when it carried nothing to check or store), or refused with what the check threw. */
+export type AcceptOutcome = { accepted: true; empty: boolean } | { accepted: false; error: unknown };
+
+/**
+ * Takes one update (a sync step 2 or update message) from `sender` into `room`:
+ *  1. decode it once (`Y.decodeUpdate`); every later step reads that;
+ *  2. check it (`check`, the write-check seam; the conversation guard by default): a refusal leaves the room untouched;
+ *  3. bind the client ids it writes with for the first time to the sender (a relay write, stored before the update);
+ *  4. apply it to the document;
+ *  5. persist what it changed (append to the room's log, publish to other instances);
+ *  6. broadcast that to the room's peers (merged per loop turn);
+ *  7. acknowledge it: the sender's durable ack waits for everything appended so far.
+ * Throws MalformedFrameError when the update does not decode or Yjs cannot apply it.
+ */
+export function acceptUpdate(room: Room, sender: UpdateSender, update: Uint8Array, check: CheckUpdate): AcceptOutcome {
+  const { peer, user, role } = sender;
+
+  // 1. Decode once.
+  let decoded: DecodedUpdate;
+  try {
+    decoded = Y.decodeUpdate(update);
+  } catch (error) {
+    throw new MalformedFrameError(`undecodable update: ${(error as Error).message}`);
+  }
+  if (isEmptyDecoded(decoded)) {
+    // e.g. an up-to-date client's (or a reader's) empty sync step 2: nothing to check or store, but acked.
+    room.acknowledge(peer);
+    return { accepted: true, empty: true };
+  }
+
+  // 2. Check (must not write).
+  let newClients: ReadonlySet<number> | undefined;
+  try {
+    newClients = check({ room: room.name, doc: room.doc, update, decoded, user, role })?.newClients;
+  } catch (error) {
+    return { accepted: false, error };
+  }
+
+  // 3. Bind identity: first-seen client ids become the sender's, durable no later than the writes they cover.
+  if (newClients !== undefined && newClients.size > 0) {
+    const binding = room.apply(RELAY_ORIGIN, (doc) => bindClients(doc, newClients, user.id));
+    room.persist(binding, RELAY_ORIGIN);
+    room.broadcast(binding, RELAY_ORIGIN);
+  }
+
+  // 4. Apply.
+  const origin = connectionOrigin(peer);
+  let changes: Uint8Array[];
+  try {
+    changes = room.apply(origin, (doc) => Y.applyUpdate(doc, update, origin));
+  } catch (error) {
+    // Yjs rejected an update that decoded: treat as malformed, the room keeps what it had.
+    throw new MalformedFrameError(`update could not be applied: ${(error as Error).message}`);
+  }
+
+  // 5. Persist. 6. Broadcast.
+  room.persist(changes, origin);
+  room.broadcast(changes, origin);
+
+  // 7. Ack (every write is acknowledged, even one that changed nothing new).
+  room.acknowledge(peer);
+  return { accepted: true, empty: false };
+}

@@ -1,0 +1,138 @@
+// Judges one decoded update with the shared conversation rules: pure, testable on a plain Y.Doc without a relay.
+import * as Y from 'yjs';
+import { ensure } from '../shared/errors.js';
+import {
+  checkCanWrite, checkClientOwner, checkEntriesReplaced, checkMessageRecord, checkMeta, checkPlace, checkReactionTarget,
+  checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRecordsReplaced, checkRemoval, checkRevision,
+  checkProfile, checkUnseenRecord, checkWriteAccess, type MessageLookup,
+} from '../shared/rules.js';
+import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
+import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
+import { supersedes } from '../shared/message-log.js';
+import type { MessageIndex } from './message-index.js';
+import type { StructInsert, UpdateStructure } from './update-structure.js';
+
+/** What the judge reads besides the update: the room's document, its message index and its client identities. */
+export interface JudgeContext {
+  doc: Y.Doc;
+  index: MessageIndex;
+  /** The owner of a client id: a user id, `{ relay: true }` for the relay's own ids, or undefined when unbound. */
+  ownerOf(client: number): string | { relay: true } | undefined;
+}
+
+/** The judge's verdict on an update it accepts: the client ids to bind to the writer before applying it. */
+export interface Judgement {
+  newClients: Set<number>;
+}
+
+/**
+ * Checks every struct and deletion of `structure` against the shared rules, as `writer`. Throws a RuleError
+ * naming the first rule broken; returns the client ids seen for the first time. Never writes the document.
+ */
+export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, index, ownerOf }: JudgeContext): Judgement {
+  checkCanWrite(writer);
+  const newClients = new Set<number>();
+  for (const client of structure.writers) {
+    const owner = ownerOf(client);
+    checkClientOwner(client, owner, writer);
+    if (owner === undefined) newClients.add(client);
+  }
+
+  // The winning record of each message this update writes, so that its other structs can refer to them.
+  const pending = new Map<string, MessageRecord>();
+  const lookup: MessageLookup = { get: (id) => pending.get(id) ?? index.get(id), compare: index.compare };
+
+  // Messages first, all of them: an update written offline may react to, reply to or receipt a message whose
+  // records come later in it (a tombstone written after the reaction, the original already deleted).
+  const records: MessageRecord[] = [];
+  const insertedIds = new Set<string>();
+  for (const { item, offset, root, sub } of structure.inserts) {
+    checkPlace(root, sub);
+    if (root !== 'messages' || !(item.content instanceof Y.ContentAny)) continue;
+    for (const record of item.content.arr.slice(offset)) {
+      checkMessageRecord(record);
+      records.push(record);
+      const current = pending.get(record.id) ?? index.get(record.id);
+      if (!current || supersedes(record, current)) pending.set(record.id, record);
+      insertedIds.add(record.id);
+    }
+  }
+  for (const record of records) {
+    const existing = index.get(record.id);
+    if (existing) checkRevision(existing, record, writer, { concurrent: true });
+    else checkUnseenRecord(record, writer, lookup);
+  }
+
+  // Per-user receipt entries this update removes and adds, to check that the user's furthest marks hold.
+  const receiptChanges = new Map<string, { removed: Set<unknown>; added: ReceiptEntry[] }>();
+  const receiptChange = (user: string) =>
+    receiptChanges.get(user) ?? receiptChanges.set(user, { removed: new Set(), added: [] }).get(user)!;
+  const refilledRoots = new Set<string>();
+  for (const insert of structure.inserts) judgeInsert(insert, writer, lookup, refilledRoots, receiptChange);
+
+  // The delete set: each removed item must be the writer's to remove, and messages are only ever replaced.
+  const removedRecords = new Map<string, number>();
+  const emptiedRoots = new Set<string>();
+  for (const { item, from, to, root, sub } of structure.deletions) {
+    const perUser = parseUserArrayName(root);
+    if (root === 'messages') {
+      ensure(item.content instanceof Y.ContentAny, 'forbidden-delete');
+      for (let offset = from; offset < to; offset++) {
+        const record = item.content.arr[offset] as MessageRecord;
+        checkRecordRemoval(record, writer);
+        removedRecords.set(record.id, (removedRecords.get(record.id) ?? 0) + 1);
+      }
+      continue;
+    }
+    checkRemoval(root, sub, writer, lookup);
+    if (!perUser) continue;
+    emptiedRoots.add(root);
+    if (perUser.kind === 'receipts' && item.content instanceof Y.ContentAny) {
+      for (const entry of item.content.arr.slice(from, to)) receiptChange(perUser.user).removed.add(entry);
+    }
+  }
+  for (const [id, count] of removedRecords) checkRecordsReplaced(id, insertedIds.has(id), index.recordCount(id), count);
+  for (const root of emptiedRoots) checkEntriesReplaced(root, refilledRoots.has(root));
+  for (const [user, { removed, added }] of receiptChanges) {
+    // Judge the user's marks as they will stand: a device lagging behind another may add a lower entry
+    // alongside a higher one (the furthest counts), but no update may leave the user further back.
+    const entries = userEntries<ReceiptEntry>(doc, 'receipts', user);
+    const after = [...entries.filter((entry) => !removed.has(entry)), ...added];
+    checkReceiptProgress(furthestReceipt(entries, index), furthestReceipt(after, lookup), index);
+  }
+  return { newClients };
+}
+
+/** One inserted struct other than message records: who may write there, and what. */
+function judgeInsert(
+  { item, offset, root, sub }: StructInsert,
+  writer: Writer,
+  lookup: MessageLookup,
+  refilledRoots: Set<string>,
+  receiptChange: (user: string) => { added: ReceiptEntry[] },
+): void {
+  const content = item.content;
+  if (content instanceof Y.ContentDeleted) {
+    // Inserted and deleted before it was sent: only who may write there matters.
+    checkWriteAccess(root, sub, writer, lookup);
+    return;
+  }
+  ensure(content instanceof Y.ContentAny, 'bad-record', `content of type ${content.constructor.name}`);
+  if (root === 'messages') return;
+  const perUser = parseUserArrayName(root);
+  const values = content.arr.slice(offset);
+  if (perUser) {
+    for (const entry of values) {
+      if (perUser.kind === 'receipts') {
+        checkReceiptEntry(perUser.user, entry, writer, lookup);
+        receiptChange(perUser.user).added.push(entry);
+      } else checkProfile(perUser.user, entry, writer);
+    }
+    refilledRoots.add(root);
+    return;
+  }
+  for (const value of values) {
+    if (root === 'reactions') checkReactionTarget(sub!, value, writer, lookup);
+    else checkMeta(sub!, value, writer);
+  }
+}
