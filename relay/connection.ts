@@ -27,8 +27,8 @@ export interface ConnectionUser {
   /** `sub`. */
   id: string;
   name: string;
-  /** The role the token grants on this room. */
-  role: Role;
+  /** The role the token grants on this room; undefined when the room's roster let the user in (shared/roster.ts). */
+  role: Role | undefined;
   /** Token expiry, ms since the epoch. */
   expiresAt: number;
 }
@@ -53,7 +53,7 @@ export class Connection implements RoomPeer {
   private readonly ws: RelaySocket;
   private readonly shared: ConnectionShared;
   private readonly userName: string;
-  private readonly role: Role;
+  private readonly role: Role | undefined;
   private closed = false;
   /** Whether the socket is corked until the next loop turn (see `send`). */
   private corked = false;

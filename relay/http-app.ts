@@ -25,6 +25,8 @@ export interface HttpAppDeps {
   devSecret: Uint8Array | undefined;
   staticDir: string | undefined;
   ready: () => boolean;
+  /** Membership endpoints (`/conversations…`, `/invites/accept`), mounted before the web app. */
+  membershipRoutes?: Hono;
 }
 
 /** A JSON error body: `{ "error": { "code": "...", "message": "..." } }`. */
@@ -164,6 +166,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     log.warn({ room: name }, 'room deleted');
     return c.json({ deleted: name });
   });
+
+  if (deps.membershipRoutes !== undefined) app.route('/', deps.membershipRoutes);
 
   if (deps.staticDir !== undefined) {
     const root = deps.staticDir;

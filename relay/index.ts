@@ -15,6 +15,7 @@ import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { createMembership, loadInviteSecret } from './membership/index.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -82,6 +83,18 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     idleUnloadMs: options.idleUnloadMs,
   });
 
+  const inviteSecret = options.membership.inviteSecret;
+  const membership = createMembership({
+    rooms,
+    verifyToken,
+    log,
+    creation: options.membership.creation ?? 'claims',
+    inviteSecret:
+      inviteSecret === undefined
+        ? options.store === undefined ? loadInviteSecret(options.dataDir) : new Uint8Array(randomBytes(32))
+        : typeof inviteSecret === 'string' ? new TextEncoder().encode(inviteSecret) : inviteSecret,
+  });
+
   let accepting = true;
   const upgrades = createUpgradeHandler({
     verifyToken,
@@ -90,6 +103,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     metrics,
     log,
     checkUpdate: options.checkUpdate ?? createConversationGuard(),
+    membership,
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -103,6 +117,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     jwt,
     devSecret,
     staticDir: options.staticDir,
+    membershipRoutes: membership.routes,
     ready: () => accepting,
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { requestTimeout: 30_000 } }) as Server;

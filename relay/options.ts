@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CheckUpdate } from './write-check.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
+import type { MembershipOptions } from './membership/index.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
 export interface JwtOptions {
@@ -80,6 +81,8 @@ export interface RelayOptions {
   bus?: RoomBus;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
+  /** Conversation creation policy and invite-link secret (see docs/membership.md). */
+  membership: MembershipOptions;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -112,6 +115,7 @@ export interface ResolvedOptions {
   store: RoomStore | undefined;
   bus: RoomBus | undefined;
   compactLogBytes: number;
+  membership: MembershipOptions;
 }
 
 /** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
@@ -199,5 +203,17 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     store: input.store,
     bus: input.bus,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+    membership: resolveMembership(input.membership ?? {}, devMode),
   };
 };
+
+/** Membership defaults: creation open in dev mode, limited to token claims otherwise; an invite secret of ≥ 32 bytes. */
+function resolveMembership(input: MembershipOptions, devMode: boolean): MembershipOptions {
+  const creation = input.creation ?? (devMode ? 'open' : 'claims');
+  if (creation !== 'open' && creation !== 'claims') throw new ConfigError(`membership.creation must be open or claims (got ${String(creation)})`);
+  if (input.inviteSecret !== undefined) {
+    const length = typeof input.inviteSecret === 'string' ? Buffer.byteLength(input.inviteSecret) : input.inviteSecret.byteLength;
+    if (length < 32) throw new ConfigError('membership.inviteSecret must be at least 32 bytes long');
+  }
+  return { ...input, creation };
+}

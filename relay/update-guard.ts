@@ -6,6 +6,10 @@ import { createMessageIndex, type MessageIndex } from './message-index.js';
 import { createClientIdentity, type ClientIdentity } from './client-identity.js';
 import { MissingDependencyError, decodeStructure } from './update-structure.js';
 import { judgeUpdate } from './update-judge.js';
+import { isAccountRoom } from '../shared/account.js';
+import { checkClientOwner } from '../shared/rules.js';
+import { judgeMembership } from './membership/membership-judge.js';
+import { judgeAccountUpdate } from './membership/account-judge.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput, type CheckVerdict } from './write-check.js';
 
 /** What the guard keeps per room document: built once (O(n)), then kept current by observing the document. */
@@ -27,11 +31,24 @@ export function createConversationGuard(): CheckUpdate {
     if (!guard) states.set(doc, (guard = { index: createMessageIndex(doc), identity: createClientIdentity(doc) }));
     return guard;
   };
-  return function checkConversationUpdate({ doc, decoded, user, role }: CheckUpdateInput): CheckVerdict {
+  return function checkConversationUpdate({ room, doc, decoded, user, role }: CheckUpdateInput): CheckVerdict {
     const { index, identity } = guardFor(doc);
     try {
       const structure = decodeStructure(doc, decoded);
-      return judgeUpdate(structure, { userId: user.id, role }, { doc, index, ownerOf: identity.ownerOf });
+      // Per document type: a user's account document, or a conversation (membership first, then messages).
+      if (isAccountRoom(room)) return judgeAccountUpdate(structure, user.id, identity.ownerOf);
+      const { rest, writer } = judgeMembership(structure, doc, user.id, role);
+      if (rest.inserts.length === 0 && rest.deletions.length === 0) {
+        // Only roster changes (a reader leaving, say): the message rules have nothing to judge but identities.
+        const newClients = new Set<number>();
+        for (const client of structure.writers) {
+          const owner = identity.ownerOf(client);
+          checkClientOwner(client, owner, writer);
+          if (owner === undefined) newClients.add(client);
+        }
+        return { newClients };
+      }
+      return judgeUpdate(rest, writer, { doc, index, ownerOf: identity.ownerOf });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
       if (error instanceof MissingDependencyError) {
