@@ -12,3 +12,4 @@ export { logout } from './logout.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
+export * from './membership/index.js';

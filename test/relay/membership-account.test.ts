@@ -98,7 +98,7 @@ describe('invites', () => {
       const res = await accept(`late-${n++}`, short.code);
       return res.status === 410 ? res : undefined;
     }, 15_000, 'the invite to expire');
-    expect(late.body.error.code).toBe('invite-expired');
+    expect(late!.body.error.code).toBe('invite-expired');
 
     const good = await invite({});
     const tampered = good.code.slice(0, -1) + (good.code.endsWith('A') ? 'B' : 'A');
