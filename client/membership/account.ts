@@ -84,14 +84,18 @@ export function openAccount(options: OpenAccountOptions): Account {
           if (!stopped) emit('live');
         });
       };
+      let observing = false;
       void loaded.then(() => {
         if (stopped) return;
-        emit('cache');
         doc.getMap(CONVERSATIONS).observe(onChange);
         doc.getMap(PREFERENCES).observe(onChange);
+        observing = true;
+        emit('cache');
       });
       return () => {
         stopped = true;
+        if (!observing) return;
+        observing = false;
         doc.getMap(CONVERSATIONS).unobserve(onChange);
         doc.getMap(PREFERENCES).unobserve(onChange);
       };
