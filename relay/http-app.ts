@@ -25,6 +25,8 @@ export interface HttpAppDeps {
   devSecret: Uint8Array | undefined;
   staticDir: string | undefined;
   ready: () => boolean;
+  /** Deletes a room (default: `rooms.delete`); membership's version also updates its members' conversation lists. */
+  deleteRoom?: (name: string) => Promise<void>;
   /** Membership endpoints (`/conversations…`, `/invites/accept`), mounted before the web app. */
   membershipRoutes?: Hono;
 }
@@ -162,7 +164,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     const denied = await requireAdmin(c);
     if (denied) return denied;
     const name = c.req.param('room');
-    await rooms.delete(name);
+    // With membership, also takes the room off its members' conversation lists.
+    await (deps.deleteRoom ?? rooms.delete)(name);
     log.warn({ room: name }, 'room deleted');
     return c.json({ deleted: name });
   });

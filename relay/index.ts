@@ -118,6 +118,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     devSecret,
     staticDir: options.staticDir,
     membershipRoutes: membership.routes,
+    deleteRoom: (name) => membership.deleteRoom(name),
     ready: () => accepting,
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { requestTimeout: 30_000 } }) as Server;

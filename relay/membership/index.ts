@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { isAccountRoom } from '../../shared/account.js';
 import type { Role } from '../../shared/protocol.js';
-import type { RosterRole } from '../../shared/roster.js';
+import { getRoster, type RosterRole } from '../../shared/roster.js';
 import type { VerifyToken } from '../auth.js';
 import type { Room, RoomPeer } from '../room.js';
 import type { RoomManager } from '../room-manager.js';
@@ -29,6 +29,8 @@ export interface MembershipOptions {
 export interface Membership {
   /** A peer joined `room` with `grant` (its token's role there, undefined when the roster let it in). */
   connected(room: Room, peer: RoomPeer, grant: Role | undefined, role: RosterRole): void;
+  /** Deletes a conversation and takes it off its members' conversation lists. */
+  deleteRoom(name: string): Promise<void>;
   /** HTTP endpoints, mounted at `/`. */
   routes: Hono;
   accounts: AccountWriter;
@@ -74,6 +76,16 @@ export function createMembership(deps: { rooms: RoomManager; verifyToken: Verify
         listed.delete(key);
         deps.log.warn({ err: error, room: room.name }, 'listing a conversation in an account failed');
       });
+    },
+    async deleteRoom(name) {
+      let members: string[] = [];
+      if (!isAccountRoom(name)) {
+        const room = await deps.rooms.acquire(name);
+        members = [...getRoster(room.doc).keys()];
+        deps.rooms.release(room);
+      }
+      await deps.rooms.delete(name);
+      await Promise.all(members.map((user) => accounts.record(user, name, undefined).catch(() => undefined)));
     },
     routes: membershipRoutes({ ...deps, watch }),
     accounts,

@@ -111,10 +111,17 @@ describe('invites', () => {
     const roster = rolesOf(await exportDoc(ctx.relay, room));
     expect(roster.u2 ?? roster.u3 ?? roster.u6).toBeUndefined();
 
+    const listed = await open('u1', '~account');
+    await waitFor(() => listed.doc.getMap('conversations').has(room), 5000, 'u1 lists the room before the delete');
+    listed.provider.destroy();
     const admin = await mintToken({ sub: 'site-admin', rooms: { [room]: 'admin' } });
     expect((await fetch(`${ctx.relay.url}/rooms/${room}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
     const gone = await accept('u7', good.code);
     expect([gone.status, gone.body.error.code]).toEqual([404, 'conversation-not-found']);
+    // The deleted conversation left its members' lists too.
+    const account = await open('u1', '~account');
+    expect(account.doc.getMap('conversations').has(room)).toBe(false);
+    account.provider.destroy();
   });
 
   it('lets any signed-in user join a public channel as a member, and nobody a private one', async () => {
