@@ -7,7 +7,15 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+/**
+ * 500 ms doubling to 2 s: a client notices within 2 s that the relay is reachable again, whatever the outage
+ * lasted. An attempt against an unreachable relay is one refused TCP connection, cheap on both sides, and
+ * while the browser reports no network no attempt is made at all (the `online` event retries).
+ */
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 2_000 };
+
+/** After a 4429 the relay asked for patience: 4 s doubling to 30 s. */
+export const RATE_LIMITED_BACKOFF: BackoffOptions = { baseMs: 4_000, maxMs: 30_000 };
 
 /**
  * The delay before retry number `attempt` (0 = first retry): half of the capped exponential step is fixed,

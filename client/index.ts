@@ -1,9 +1,10 @@
 // Parley's client library: offline-first conversations over Yjs, the inbox and logout. No UI code here.
-export { openConversation } from './conversation.js';
+export { openConversation } from './conversation/open-conversation.js';
 export type {
   Conversation, ConversationState, ConversationUser, MessageStatusName, MessageView, OpenConversationOptions, SendOptions,
-} from './conversation.js';
-export type { ConnectionState, ConnectionStats, ConnectionStatus, GetToken } from './connection.js';
+} from './conversation/types.js';
+export type { ConnectionState, ConnectionStats, ConnectionStatus, GetToken } from './connection/connection-state.js';
+export { TokenRefusedError } from './connection/token-refused-error.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Presence, PresenceEntry, PresenceOptions } from './presence.js';
 export type { InboxEntry, OutboxEntry, StorageState, StorageStatus } from './local-store.js';
@@ -12,4 +13,5 @@ export { logout } from './logout.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
+export { groupReactions, reactionsSummary, type ReactionGroup } from '../shared/reactions.js';
 export * from './membership/index.js';

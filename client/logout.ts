@@ -1,11 +1,10 @@
 // Logout: closes the user's open conversations (here and in other tabs) and deletes all their local data.
 import { openChannel } from './channel.js';
-import { openConversationsOf } from './conversation.js';
+import { logoutChannel, openConversationsOf } from './conversation/registry.js';
 import { clientDbName, deleteDatabase, docDbName, listDatabases, userDbPrefix } from './idb.js';
 import { dropLocalStore, localStoreFor } from './local-store.js';
 
-/** Channel on which open conversations of a user (in any tab) hear that the user logged out. */
-export const logoutChannel = (userId: string): string => `${userDbPrefix(userId)}:logout`;
+export { logoutChannel };
 
 /**
  * Wipes everything this device keeps for `userId`: each conversation's document database, the outbox, the

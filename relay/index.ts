@@ -19,7 +19,7 @@ import { createMembership, loadInviteSecret } from './membership/index.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
-export type { CheckUpdate, CheckUpdateInput, WriteUser } from './write-check.js';
+export type { CheckUpdate, CheckUpdateInput, CheckVerdict, WriteUser } from './write-check.js';
 export { WriteRefusedError, readOnlyCheck } from './write-check.js';
 export { createConversationGuard } from './update-guard.js';
 export type { RoomStore, LoadedRoom } from './room-store.js';

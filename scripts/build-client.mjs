@@ -32,13 +32,13 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 await rm(web, { recursive: true, force: true });
 await mkdir(web, { recursive: true });
 
-await build({ ...common, entryPoints: [join(root, 'client/ui/chat-room.ts')], outfile: join(dist, 'chat-room.js') });
-await build({ ...common, entryPoints: [join(root, 'client/ui/app-main.ts')], outfile: join(web, 'app.js') });
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-room/chat-room.ts')], outfile: join(dist, 'chat-room.js') });
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-app/app-main.ts')], outfile: join(web, 'app.js') });
 // The service worker is a classic script at the root of the app, so its scope covers the whole app.
-await build({ ...common, format: 'iife', entryPoints: [join(root, 'client/ui/sw.ts')], outfile: join(web, 'sw.js'), sourcemap: false });
+await build({ ...common, format: 'iife', entryPoints: [join(root, 'client/ui/chat-app/sw.ts')], outfile: join(web, 'sw.js'), sourcemap: false });
 
 for (const file of ['index.html', 'manifest.webmanifest', 'icon.svg']) {
-  await copyFile(join(root, 'client/ui/static', file), join(web, file));
+  await copyFile(join(root, 'client/ui/chat-app/static', file), join(web, file));
 }
 // The embed example, served by the relay too: http://127.0.0.1:8787/examples/embed.html
 await mkdir(join(web, 'examples'), { recursive: true });

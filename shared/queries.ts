@@ -2,23 +2,17 @@
 import type * as Y from 'yjs';
 import { readMessageLog, type MessageLog } from './message-log.js';
 import {
-  parseReactionKey, ROOM_KINDS,
+  ROOM_KINDS,
   type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
 } from './schema.js';
 import { furthestReceipt, userEntries, usersWithEntries } from './user-entries.js';
 
+// Statuses and reactions have their own modules; re-exported so `shared/conversation.ts` stays the one entry.
+export { messageStatus, messageStatuses, statusOf, type MessageState, type MessageStatus } from './message-status.js';
+export { groupReactions, reactionsSummary, type ReactionGroup } from './reactions.js';
+
 /** A message as shown: the resolved current state of one message id. */
 export type Message = Omit<MessageRecord, 'deleted'> & { deleted: boolean };
-
-export type MessageState = 'sending' | 'sent' | 'delivered' | 'read';
-
-/** A message's status as its author sees it; counts are over the other members of the room. */
-export interface MessageStatus {
-  state: MessageState;
-  deliveredTo: number;
-  readBy: number;
-  recipients: number;
-}
 
 const toMessage = (record: MessageRecord): Message => ({ ...record, deleted: record.deleted === true });
 
@@ -63,31 +57,6 @@ export function getMembers(doc: Y.Doc, log: MessageLog = readMessageLog(doc)): s
   return [...members].sort();
 }
 
-/**
- * The status of a message as its author sees it. `durable` is the state vector the relay has
- * acknowledged as stored on disk; a message it does not cover is `sending`. Without it, the
- * durability is unknown and the status starts at `sent`.
- */
-export function messageStatus(doc: Y.Doc, id: string, durable?: Map<number, number>, log: MessageLog = readMessageLog(doc)): MessageStatus | undefined {
-  const resolved = log.byId.get(id);
-  if (!resolved) return undefined;
-  const { record, client, clock } = resolved.current;
-  const recipients = getMembers(doc, log).filter((user) => user !== record.author);
-  let deliveredTo = 0;
-  let readBy = 0;
-  for (const user of recipients) {
-    const marks = getReceipts(doc, user, log);
-    if (marks.delivered !== undefined && log.compare(marks.delivered, id) >= 0) deliveredTo++;
-    if (marks.read !== undefined && log.compare(marks.read, id) >= 0) readBy++;
-  }
-  const total = recipients.length;
-  let state: MessageState = 'sent';
-  if (durable !== undefined && (durable.get(client) ?? 0) <= clock) state = 'sending';
-  else if (total > 0 && readBy === total) state = 'read';
-  else if (total > 0 && deliveredTo === total) state = 'delivered';
-  return { state, deliveredTo, readBy, recipients: total };
-}
-
 /** How many messages by others, not deleted, come after the user's read mark. */
 export function unreadCount(doc: Y.Doc, userId: string, log: MessageLog = readMessageLog(doc)): number {
   const { read } = getReceipts(doc, userId, log);
@@ -114,24 +83,6 @@ export function replyContext(doc: Y.Doc, id: string, log: MessageLog = readMessa
     excerpt: text.length > 120 ? `${text.slice(0, 119)}\u2026` : text,
     deleted: target.deleted === true,
   };
-}
-
-/**
- * Reactions to one message grouped by emoji, most used first (ties by emoji, so every replica shows the
- * same order: map key order depends on arrival), with who reacted and whether `viewerId` did.
- */
-export function reactionsSummary(doc: Y.Doc, id: string, viewerId?: string): Array<{ emoji: string; count: number; users: string[]; mine: boolean }> {
-  const groups = new Map<string, string[]>();
-  for (const key of doc.getMap<true>('reactions').keys()) {
-    const parts = parseReactionKey(key);
-    if (!parts || parts.messageId !== id) continue;
-    const users = groups.get(parts.emoji) ?? [];
-    users.push(parts.userId);
-    groups.set(parts.emoji, users);
-  }
-  return [...groups]
-    .map(([emoji, users]) => ({ emoji, count: users.length, users: users.sort(), mine: viewerId !== undefined && users.includes(viewerId) }))
-    .sort((a, b) => b.count - a.count || (a.emoji < b.emoji ? -1 : a.emoji > b.emoji ? 1 : 0));
 }
 
 /** Room settings, with defaults. */

@@ -6,7 +6,8 @@ import {
   type ConversationListItem, type ConversationPreferences,
 } from '../../shared/account.js';
 import type { BackoffOptions } from '../backoff.js';
-import { Connection, type ConnectionState, type GetToken } from '../connection.js';
+import type { ConnectionState, GetToken } from '../connection/connection-state.js';
+import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
 import { userDbPrefix } from '../idb.js';
 
@@ -51,11 +52,11 @@ export function openAccount(options: OpenAccountOptions): Account {
   // The account document has no presence: nobody else is ever in it.
   awareness.setLocalState(null);
   const store: DocStore = persistDoc(doc, options.user.id, ACCOUNT_ALIAS, { timeoutMs: options.storageTimeoutMs ?? 5_000 });
-  let connection: Connection | undefined;
+  let connection: RoomConnection | undefined;
   let closed = false;
   const loaded = store.whenLoaded.then(() => {
     if (closed) return;
-    connection = new Connection({
+    connection = new RoomConnection({
       relayUrl: options.relayUrl,
       room: ACCOUNT_ALIAS,
       doc,

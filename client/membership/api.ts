@@ -1,5 +1,5 @@
 // The relay's membership endpoints from the browser: create conversations, invite links, accept them, join public channels.
-import type { GetToken } from '../connection.js';
+import type { GetToken } from '../connection/connection-state.js';
 import type { InviteRole, InviteStatus } from '../../shared/invites.js';
 import type { RoomKind } from '../../shared/schema.js';
 import type { RosterRole } from '../../shared/roster.js';

@@ -5,7 +5,7 @@ import { conversationKind, leaveConversation, removeMember, roleIn, setMemberRol
 import { getRoster, type RosterEntry, type RosterRole } from '../../shared/roster.js';
 import { getSystemEvents, type SystemEvent } from '../../shared/system-events.js';
 import type { RoomKind } from '../../shared/schema.js';
-import type { Conversation, ConversationState } from '../conversation.js';
+import type { Conversation, ConversationState } from '../conversation/types.js';
 
 /** One member as the members panel shows them. */
 export interface MemberView extends RosterEntry {

@@ -1,6 +1,6 @@
 // Tokens and refusals: refresh before expiry and after 4401, no retry loop after 4403, and bad inputs.
 import { expect } from '@esm-bundle/chai';
-import { ClientError, openConversation, RuleError } from '../../client/index.js';
+import { ClientError, openConversation, RuleError, TokenRefusedError } from '../../client/index.js';
 import { closeAll, deleteRoom, mintToken, open, relayInfo, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
 
 describe('client: auth and connection', () => {
@@ -17,8 +17,8 @@ describe('client: auth and connection', () => {
       },
     });
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     const sent: string[] = [];
     // Keep writing across at least two token lifetimes.
     const until7s = Date.now() + 7_000;
@@ -52,23 +52,44 @@ describe('client: auth and connection', () => {
     expect(requests[1]).to.equal(true);
   });
 
-  it('reports a getToken failure as auth-expired and recovers when tokens come back', async () => {
+  it('reports a refusal by the identity provider (TokenRefusedError) as auth-expired and recovers when tokens come back', async () => {
     const room = uniqueRoom('gettoken');
     const user = uniqueUser('Ada');
-    let failing = true;
+    let refusing = true;
     const ada = await open(room, user, {
       getToken: async () => {
-        if (failing) throw new Error('login server unreachable');
+        if (refusing) throw new TokenRefusedError('session ended at the identity provider');
         return mintToken({ sub: user.id, rooms: { [room]: 'write' } });
       },
     });
-    await until(ada, (s) => s.connection.status === 'auth-expired');
-    expect(ada.getState().connection.reason).to.contain('login server unreachable');
+    await until(ada, (s) => s.connection.status === 'auth-expired', 'auth-expired after the refusal');
+    expect(ada.getState().connection.reason).to.contain('session ended at the identity provider');
     const queued = await ada.send('written before any token');
     expect(queued.status).to.equal('sending');
-    failing = false;
+    refusing = false;
     ada.reconnect();
     await until(ada, (s) => s.connection.synced && s.messages[0]?.status === 'sent', 'synced and sent');
+  });
+
+  it('reports a getToken that fails for lack of network as offline, not auth-expired (issue 14 bug 2)', async () => {
+    const room = uniqueRoom('gettoken-net');
+    const user = uniqueUser('Ada');
+    let failing = true;
+    const seen = new Set<string>();
+    const ada = await open(room, user, {
+      getToken: async () => {
+        // What fetch() does when the login server cannot be reached.
+        if (failing) throw new TypeError('Failed to fetch');
+        return mintToken({ sub: user.id, rooms: { [room]: 'write' } });
+      },
+    });
+    ada.subscribe((s) => seen.add(s.connection.status));
+    await until(ada, (s) => s.connection.status === 'offline' && s.connection.attempt >= 2, 'offline after two failed token fetches');
+    expect(ada.getState().connection.reason).to.contain('Failed to fetch');
+    expect([...seen]).not.to.include('auth-expired');
+    failing = false;
+    await until(ada, (s) => s.connection.synced, 'synced once tokens come back, without reconnect()');
+    expect([...seen]).not.to.include('auth-expired');
   });
 
   it('stops after a 4403, reports it, and fails pending messages', async () => {
@@ -101,9 +122,9 @@ describe('client: auth and connection', () => {
   it('stops when the room is deleted (4404)', async () => {
     const room = uniqueRoom('deleted');
     const ada = await open(room, uniqueUser('Ada'));
-    await until(ada, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     await ada.send('soon gone');
-    await until(ada, (s) => s.messages[0]?.status === 'sent');
+    await until(ada, (s) => s.messages[0]?.status === 'sent', 'the message is sent');
     expect(await deleteRoom(room)).to.be.within(200, 299);
     await until(ada, (s) => s.connection.status === 'deleted', 'deleted');
     expect(ada.getState().connection.code).to.equal(4404);
@@ -115,7 +136,7 @@ describe('client: auth and connection', () => {
   it('refuses a token for another user without connecting', async () => {
     const room = uniqueRoom('mismatch');
     const ada = await open(room, uniqueUser('Ada'), { getToken: () => mintToken({ sub: 'somebody-else', rooms: { [room]: 'write' } }) });
-    await until(ada, (s) => s.connection.status === 'forbidden');
+    await until(ada, (s) => s.connection.status === 'forbidden', 'forbidden (token for another user)');
     expect(ada.getState().connection.reason).to.contain('somebody-else');
     expect(ada.stats.opens).to.equal(0);
   });
@@ -123,10 +144,10 @@ describe('client: auth and connection', () => {
   it('refuses writes for a read-only member locally, and still shows the room', async () => {
     const room = uniqueRoom('readonly');
     const ada = await open(room, uniqueUser('Ada'));
-    await until(ada, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     await ada.send('for readers');
     const reader = await open(room, uniqueUser('Rita'), { role: 'read' });
-    await until(reader, (s) => s.connection.synced && s.role === 'read' && texts(reader).includes('for readers'));
+    await until(reader, (s) => s.connection.synced && s.role === 'read' && texts(reader).includes('for readers'), 'reader synced with the message');
     let error: unknown;
     try {
       await reader.send('may I?');
@@ -169,7 +190,7 @@ describe('client: auth and connection', () => {
     }
     const room = uniqueRoom('inputs');
     const ada = await open(room, user);
-    await until(ada, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     const refusals: Array<[() => Promise<unknown> | unknown, string]> = [
       [() => ada.send(''), 'text-empty'],
       [() => ada.send('x'.repeat(9000)), 'text-too-long'],
@@ -209,6 +230,6 @@ describe('client: auth and connection', () => {
     expect(ada.getState().connection.status).to.be.oneOf(['offline', 'connecting']);
     await ada.send('still works locally');
     expect(texts(ada)).to.deep.equal(['still works locally']);
-    await waitFor(() => ada.getState().connection.attempt >= 5);
+    await waitFor(() => ada.getState().connection.attempt >= 5, { what: 'a fifth attempt' });
   });
 });

@@ -36,7 +36,7 @@ describe('client: two clients chat', () => {
     const bobUser = uniqueUser('Bob');
     const ada = await open(room, uniqueUser('Ada'));
     const bobFirst = await open(room, bobUser);
-    await until(ada, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     // Bob becomes a member (his profile is written on sync), then goes away: "sent" must last until he returns.
     await until(ada, (s) => s.profiles.size === 2, 'both profiles known');
     await bobFirst.close();
@@ -65,8 +65,8 @@ describe('client: two clients chat', () => {
     const room = uniqueRoom('typing');
     const ada = await open(room, uniqueUser('Ada'), { presence: { typingIdleMs: 400, typingExpireMs: 1_000 } });
     const bob = await open(room, uniqueUser('Bob'), { presence: { typingIdleMs: 400, typingExpireMs: 1_000 } });
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     ada.setTyping(true);
     await until(bob, (s) => s.typing.length === 1 && s.typing[0]!.name === 'Ada', 'typing appears');
     expect(ada.getState().typing).to.have.length(0); // never oneself
@@ -82,8 +82,8 @@ describe('client: two clients chat', () => {
     // Ada's own idle clear is far away: only Bob's expiry timer can remove it.
     const ada = await open(room, uniqueUser('Ada'), { presence: { typingIdleMs: 60_000 } });
     const bob = await open(room, uniqueUser('Bob'), { presence: { typingExpireMs: 800 } });
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     ada.setTyping(true);
     await until(bob, (s) => s.typing.length === 1, 'typing appears');
     const started = Date.now();
@@ -97,7 +97,7 @@ describe('client: two clients chat', () => {
     const ada1 = await open(room, adaUser);
     const ada2 = await open(room, adaUser);
     const bob = await open(room, uniqueUser('Bob'));
-    await until(bob, (s) => s.connection.synced);
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     await until(bob, (s) => s.presence.length === 2, 'two users present');
     expect(bob.getState().presence.map((p) => p.name).sort()).to.deep.equal(['Ada', 'Bob']);
     ada1.setPresence('busy', 'in a meeting');
@@ -113,8 +113,8 @@ describe('client: two clients chat', () => {
     const adaUser = uniqueUser('Ada');
     const ada = await open(room, adaUser, { presence: { idleMs: 300 } });
     const bob = await open(room, uniqueUser('Bob'));
-    await until(bob, (s) => s.connection.synced);
-    await until(ada, (s) => s.connection.synced);
+    await until(bob, (s) => s.connection.synced, 'bob synced');
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     await until(bob, (s) => s.presence.find((p) => p.id === adaUser.id)?.presence === 'away', 'ada idles away');
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
     await until(bob, (s) => s.presence.find((p) => p.id === adaUser.id)?.presence === 'online', 'back online');
@@ -128,8 +128,8 @@ describe('client: two clients chat', () => {
     const user = uniqueUser('Ada');
     const tab1 = await open(room, user);
     const tab2 = await open(room, user);
-    await until(tab1, (s) => s.connection.synced);
-    await until(tab2, (s) => s.connection.synced);
+    await until(tab1, (s) => s.connection.synced, 'tab1 synced');
+    await until(tab2, (s) => s.connection.synced, 'tab2 synced');
     await tab1.send('from tab 1');
     await until(tab2, (s) => texts(tab2).includes('from tab 1'), 'tab 2 sees it');
     await tab2.send('from tab 2');
@@ -143,8 +143,8 @@ describe('client: two clients chat', () => {
     const bobUser = uniqueUser('Bob');
     const ada = await open(room, adaUser);
     const bob = await open(room, bobUser);
-    await until(bob, (s) => s.connection.synced);
-    await until(ada, (s) => s.connection.synced);
+    await until(bob, (s) => s.connection.synced, 'bob synced');
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     await ada.send('one');
     await ada.send('two');
     const entry = await waitFor(async () => {

@@ -18,10 +18,10 @@ describe('client: offline', () => {
     const adaUser = uniqueUser('Ada');
     const ada = await open(room, adaUser);
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     await ada.send('before');
-    await until(bob, () => texts(bob).includes('before'));
+    await until(bob, () => texts(bob).includes('before'), 'bob receives "before"');
 
     await stopRelay();
     await until(ada, (s) => s.connection.status === 'offline', 'ada notices');
@@ -50,7 +50,7 @@ describe('client: offline', () => {
     // A second reload flushes nothing again: the outbox was emptied once the relay made them durable.
     await reloaded.close();
     const again = await open(room, adaUser);
-    await until(again, (s) => s.connection.synced);
+    await until(again, (s) => s.connection.synced, 'again synced');
     expect(recordsWithId(again, one.id)).to.equal(1);
     expect(again.getState().messages.filter((m) => m.queued)).to.have.length(0);
   });
@@ -61,11 +61,11 @@ describe('client: offline', () => {
     const tab1 = await open(room, adaUser);
     const tab2 = await open(room, adaUser);
     const bob = await open(room, uniqueUser('Bob'));
-    await until(tab1, (s) => s.connection.synced);
-    await until(tab2, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(tab1, (s) => s.connection.synced, 'tab1 synced');
+    await until(tab2, (s) => s.connection.synced, 'tab2 synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     await stopRelay();
-    await until(tab1, (s) => s.connection.status === 'offline');
+    await until(tab1, (s) => s.connection.status === 'offline', 'tab 1 offline');
     const queued = await tab1.send('queued in tab 1');
     await until(tab2, () => texts(tab2).includes('queued in tab 1'), 'tab 2 shows it');
     expect(tab2.getState().messages[0]).to.include({ status: 'sending', queued: true });
@@ -83,16 +83,16 @@ describe('client: offline', () => {
     const adaUser = uniqueUser('Ada');
     const ada = await open(room, adaUser);
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     await ada.send('first');
-    await until(bob, () => texts(bob).includes('first'));
+    await until(bob, () => texts(bob).includes('first'), 'bob receives "first"');
     await ada.close();
 
     // Ada's network is down (nothing listens on that port) while Bob keeps chatting.
     const offline = await open(room, adaUser, { relayUrl: 'ws://127.0.0.1:9' });
     await offline.loaded;
-    await until(offline, (s) => s.connection.status === 'offline');
+    await until(offline, (s) => s.connection.status === 'offline', 'offline against a closed port');
     await offline.send('ada wrote this offline');
     await bob.send('bob 1');
     await bob.send('bob 2');
@@ -102,7 +102,7 @@ describe('client: offline', () => {
     await until(bob, () => texts(bob).includes('ada wrote this offline'), 'bob receives it');
     const expected = ['first', 'bob 1', 'bob 2', 'ada wrote this offline'];
     expect(texts(bob)).to.deep.equal(expected);
-    await until(back, () => texts(back).length === 4);
+    await until(back, () => texts(back).length === 4, 'back has all four messages');
     expect(texts(back)).to.deep.equal(expected);
   });
 
@@ -110,8 +110,8 @@ describe('client: offline', () => {
     const room = uniqueRoom('restart');
     const ada = await open(room, uniqueUser('Ada'));
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced);
-    await until(bob, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
     const { url } = await relayInfo();
     expect(url).to.match(/^ws:\/\/127\.0\.0\.1:\d+$/);
     await stopRelay();
@@ -121,6 +121,6 @@ describe('client: offline', () => {
     await bob.send('while down');
     await startRelay();
     await until(ada, () => texts(ada).includes('while down'), 'ada receives', 15_000);
-    await until(bob, (s) => s.connection.synced && s.connection.attempt === 0);
+    await until(bob, (s) => s.connection.synced && s.connection.attempt === 0, 'bob synced again, attempts reset');
   });
 });

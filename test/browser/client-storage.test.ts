@@ -17,11 +17,11 @@ describe('client: local data', () => {
     const rooms = [uniqueRoom('logout-a'), uniqueRoom('logout-b')];
     const a = await open(rooms[0]!, user);
     const b = await open(rooms[1]!, user);
-    await until(a, (s) => s.connection.synced);
-    await until(b, (s) => s.connection.synced);
+    await until(a, (s) => s.connection.synced, 'a synced');
+    await until(b, (s) => s.connection.synced, 'b synced');
     await a.send('secret one');
     await stopRelay();
-    await until(b, (s) => s.connection.status === 'offline');
+    await until(b, (s) => s.connection.status === 'offline', 'b offline');
     await b.send('queued secret');
     await waitFor(async () => (await listInbox(user.id)).length === 2, { what: 'inbox has both rooms' });
     expect((await databasesOf(user.id)).length).to.be.greaterThan(2);
@@ -55,9 +55,9 @@ describe('client: local data', () => {
     expect(ada.getState().storage.status).to.equal('unavailable');
     expect(ada.getState().storage.error).to.contain('disabled');
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced);
+    await until(ada, (s) => s.connection.synced, 'ada synced');
     await ada.send('from memory');
-    await until(bob, () => texts(bob).includes('from memory'));
+    await until(bob, () => texts(bob).includes('from memory'), 'bob receives "from memory"');
     await until(ada, (s) => s.messages[0]?.status === 'delivered', 'statuses still work');
   });
 
@@ -66,7 +66,7 @@ describe('client: local data', () => {
     const user = uniqueUser('Ada');
     const ada = await open(room, user);
     const bob = await open(room, uniqueUser('Bob'));
-    await until(ada, (s) => s.connection.synced && s.storage.status === 'ready');
+    await until(ada, (s) => s.connection.synced && s.storage.status === 'ready', 'ada synced with storage ready');
     // Another tab (or the user clearing site data) deletes the conversation's database.
     await new Promise<void>((resolve, reject) => {
       const req = indexedDB.deleteDatabase(`parley:${encodeURIComponent(user.id)}:${room}`);
@@ -75,6 +75,6 @@ describe('client: local data', () => {
     });
     await until(ada, (s) => s.storage.status === 'failed', 'storage failed');
     await ada.send('still here');
-    await until(bob, () => texts(bob).includes('still here'));
+    await until(bob, () => texts(bob).includes('still here'), 'bob receives "still here"');
   });
 });

@@ -1,7 +1,7 @@
 // <chat-app> against the real relay: sign in, join rooms, list with unread badge, last message and presence, mute, offline indicator, sign out.
 import { expect } from '@esm-bundle/chai';
-import '../../client/ui/chat-app.js';
-import type { ChatApp } from '../../client/ui/chat-app.js';
+import '../../client/ui/chat-app/chat-app.js';
+import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { closeAll, open } from './support/helpers.js';
 import { mintToken, relayInfo, startRelay, stopRelay, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
 

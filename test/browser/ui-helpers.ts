@@ -1,6 +1,6 @@
 // Helpers for the UI browser tests: mount <chat-room> against the test relay, reach into its shadow root, clean up.
-import '../../client/ui/chat-room.js';
-import type { ChatRoom } from '../../client/ui/chat-room.js';
+import '../../client/ui/chat-room/chat-room.js';
+import type { ChatRoom } from '../../client/ui/chat-room/chat-room.js';
 import { mintToken, relayInfo, uniqueUser, waitFor } from './support/helpers.js';
 
 export { uniqueRoom, uniqueUser, waitFor, stopRelay, startRelay, relayInfo, mintToken } from './support/helpers.js';

@@ -1,6 +1,6 @@
 // <chat-room> in real Chromium against a real relay: two elements chat, typing, receipt ticks, reply, reactions, edit, delete, safe text.
 import { expect } from '@esm-bundle/chai';
-import type { ChatMessageDetail } from '../../client/ui/chat-room.js';
+import type { ChatMessageDetail } from '../../client/ui/chat-room/chat-room.js';
 import { $, $$, bubbleTexts, messageWith, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
 describe('ui: <chat-room> two users chat through the relay', () => {

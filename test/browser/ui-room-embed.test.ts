@@ -1,7 +1,7 @@
 // <chat-room> as an embed: theming through --parley-* and ::part, slots, events, keyboard-only use, axe-core clean.
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
-import type { ChatSendDetail, ChatStatusDetail } from '../../client/ui/chat-room.js';
+import type { ChatSendDetail, ChatStatusDetail } from '../../client/ui/chat-room/chat-room.js';
 import { $, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
 interface AxeResults {

@@ -3,7 +3,7 @@ import { expect } from '@esm-bundle/chai';
 import * as Y from 'yjs';
 import type { MessageRecord } from '../../shared/conversation.js';
 import { newMessageId } from '../../shared/conversation.js';
-import type { ChatRoom } from '../../client/ui/chat-room.js';
+import type { ChatRoom } from '../../client/ui/chat-room/chat-room.js';
 import { openConversation } from '../../client/index.js';
 import { $, $$, mountRoom, uniqueRoom, uniqueUser, unmountAll, waitFor } from './ui-helpers.js';
 
@@ -25,6 +25,8 @@ const firstVisibleRow = (el: ChatRoom): HTMLElement => {
   const top = $(el, '[part="messages"]').getBoundingClientRect().top;
   return $$(el, '.row').find((r) => r.getBoundingClientRect().bottom > top + 20)!;
 };
+/** A row's top relative to the top of the scrolling list. */
+const topInLog = (el: ChatRoom, row: HTMLElement): number => row.getBoundingClientRect().top - $(el, '[part="messages"]').getBoundingClientRect().top;
 const frame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()));
 
 describe('ui: <chat-room> history', () => {
@@ -74,7 +76,8 @@ describe('ui: <chat-room> history', () => {
     });
     const anchor = firstVisibleRow(el);
     const anchorId = anchor.dataset.id!;
-    const anchorTop = anchor.getBoundingClientRect().top;
+    // Measured against the list, not the page: what sits above the list (the connection banner) is not the list's business.
+    const anchorTop = topInLog(el, anchor);
     scratch.getArray<MessageRecord>('messages').insert(0, records(200, 'older', start - DAY));
     Y.applyUpdate(conversation.doc, Y.encodeStateAsUpdate(scratch));
     await waitFor(() => conversation.getState().messages.length === 10_200, { what: 'older history merged' });
@@ -83,13 +86,41 @@ describe('ui: <chat-room> history', () => {
     await el.updateComplete;
     const after = $$(el, '.row').find((r) => r.dataset.id === anchorId);
     expect(after, 'anchor row still rendered').to.not.equal(undefined);
-    expect(Math.abs(after!.getBoundingClientRect().top - anchorTop)).to.be.lessThan(2);
+    expect(Math.abs(topInLog(el, after!) - anchorTop)).to.be.lessThan(2);
 
     // Jump to latest.
     $(el, '[part="jump"]').click();
     await waitFor(() => $$(el, '.text').some((t) => t.textContent === 'message 9999'), { what: 'back at the latest' });
     await waitFor(() => el.shadowRoot!.querySelector('[part="jump"]') === null, { what: 'jump button gone' });
     expect(rowIds(el).length).to.be.lessThan(60);
+  });
+
+  it('keeps the offline banner through reconnect attempts, so the list does not jump by a line at each attempt', async () => {
+    // The relay cannot be reached: the connection goes offline, then retries (connecting) and fails again, over and over.
+    const el = await mountRoom({ room: uniqueRoom('ui-banner'), user: uniqueUser('Ada'), relayUrl: NO_RELAY });
+    await waitFor(() => el.status === 'offline', { what: 'offline' });
+    await el.updateComplete;
+    const logTop = (): number => $(el, '[part="messages"]').getBoundingClientRect().top;
+    const top = logTop();
+    const statuses: string[] = [];
+    const banners = new Set<string>();
+    const tops = new Set<number>();
+    const look = async (): Promise<void> => {
+      await el.updateComplete;
+      banners.add($(el, '[part="banner"]').dataset.state!);
+      tops.add(Math.round(logTop() - top));
+    };
+    el.addEventListener('chat-status', (event) => {
+      statuses.push(event.detail.status);
+      void look();
+    });
+    await waitFor(() => statuses.includes('connecting') && statuses.lastIndexOf('offline') > statuses.indexOf('connecting'), {
+      what: 'a reconnect attempt that failed again',
+      timeoutMs: 30_000,
+    });
+    await look();
+    expect([...banners], 'banner states seen during the attempts').to.deep.equal(['offline']);
+    expect([...tops], 'moves of the list').to.deep.equal([0]);
   });
 
   it('shows an unread divider above the first unread message', async () => {

@@ -101,7 +101,7 @@ describe('command-line options', () => {
     const p = connectProvider(relay, 'cli-room', token);
     await synced(p);
     sendMessage(p.doc, { userId: user.id, role: 'write' }, { text: 'persisted' });
-    await waitFor(() => existsSync(join(dir.dir, 'data', 'rooms')));
+    await waitFor(() => existsSync(join(dir.dir, 'data', 'rooms')), 5000, 'the rooms directory');
     const closed = new Promise<number>((resolve) => p.on('connection-close', (event) => resolve(event!.code)));
     proc.child.kill('SIGTERM');
     expect(await closed).toBe(1012);

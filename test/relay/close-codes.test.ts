@@ -1,10 +1,9 @@
 // Every close code with its trigger: auth failures, access, refused writes, limits, bad room names.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { WriteRefusedError, type RunningRelay } from '../../relay/index.js';
 import { LIMITS, sendMessage } from '../../shared/conversation.js';
 import {
-  SECRET,
   connectProvider,
   decodeServerFrame,
   exportDoc,
@@ -12,9 +11,8 @@ import {
   mintToken,
   rawClient,
   rawUpgrade,
-  startTestRelay,
   synced,
-  tempDir,
+  useTestRelay,
   waitFor,
 } from './helpers.js';
 
@@ -37,23 +35,18 @@ const messagesUpdate = (userId: string, label: string, count: number): Uint8Arra
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('close codes', () => {
-  let relay: RunningRelay;
-  const data = tempDir();
-  beforeAll(async () => {
-    relay = await startTestRelay({
-      dataDir: data.dir,
-      limits: { maxFrameBytes: 64 * 1024, messagesPerSecond: 20, messageBurst: 40, connectionsPerUser: 3 },
-      checkUpdate: ({ update, role }) => {
-        if (role === 'read') throw new WriteRefusedError('read-only');
-        const doc = new Y.Doc();
-        Y.applyUpdate(doc, update);
-        if (doc.getArray('messages').toJSON().includes('forbidden words')) throw new WriteRefusedError('no-forbidden-words');
-      },
-    });
+  const server = useTestRelay({
+    limits: { maxFrameBytes: 64 * 1024, messagesPerSecond: 20, messageBurst: 40, connectionsPerUser: 3 },
+    checkUpdate: ({ update, role }) => {
+      if (role === 'read') throw new WriteRefusedError('read-only');
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, update);
+      if (doc.getArray('messages').toJSON().includes('forbidden words')) throw new WriteRefusedError('no-forbidden-words');
+    },
   });
-  afterAll(async () => {
-    await relay.close();
-    data.cleanup();
+  let relay: RunningRelay;
+  beforeAll(() => {
+    relay = server.relay;
   });
 
   const expectClose = async (query: Record<string, string>, code: number, room = 'closing', reason?: RegExp) => {
@@ -77,12 +70,7 @@ describe('close codes', () => {
   });
 
   it('4401 for an HS256 token with a wrong alg header (HS512)', async () => {
-    const { SignJWT } = await import('jose');
-    const token = await new SignJWT({ rooms: { '*': 'write' } })
-      .setProtectedHeader({ alg: 'HS512' })
-      .setSubject('x')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode(SECRET));
+    const token = await mintToken({ sub: 'x', alg: 'HS512' });
     await expectClose({ token }, 4401);
   });
 
@@ -161,7 +149,7 @@ describe('close codes', () => {
     const again = rawClient(relay, 'limit', { token });
     await again.opened;
     again.send(frames.queryAwareness());
-    await waitFor(() => again.frames.some((f) => decodeServerFrame(f).type === 'awareness'));
+    await waitFor(() => again.frames.some((f) => decodeServerFrame(f).type === 'awareness'), 5000, 'awareness on the connection within the limit');
     for (const c of [...open, again]) c.ws.close();
   });
 
@@ -188,12 +176,11 @@ describe('close codes', () => {
 });
 
 describe('slow consumers and sync floods', () => {
+  const slowRelay = useTestRelay({ limits: { maxBufferedBytes: 256 * 1024, bytesPerSecond: 1 << 30, byteBurst: 1 << 30 } });
+  const floodRelay = useTestRelay();
+
   it('closes a reader that stops reading with 4429 instead of buffering without bound', async () => {
-    const data = tempDir();
-    const relay = await startTestRelay({
-      dataDir: data.dir,
-      limits: { maxBufferedBytes: 256 * 1024, bytesPerSecond: 1 << 30, byteBurst: 1 << 30 },
-    });
+    const { relay } = slowRelay;
     const slow = rawClient(relay, 'slow', { token: await mintToken({ sub: 'slow' }) });
     await slow.opened;
     const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
@@ -211,18 +198,12 @@ describe('slow consumers and sync floods', () => {
     expect(await slow.closedWith(10_000)).toEqual({ code: 4429, reason: 'slow consumer: too much data waiting' });
     expect(writer.closed).toBeUndefined();
     writer.ws.close();
-    await relay.close();
-    data.cleanup();
   });
 
   it('closes a connection that floods sync requests with 4429', async () => {
-    const data = tempDir();
-    const relay = await startTestRelay({ dataDir: data.dir });
-    const client = rawClient(relay, 'sync-flood', { token: await mintToken() });
+    const client = rawClient(floodRelay.relay, 'sync-flood', { token: await mintToken() });
     await client.opened;
     for (let i = 0; i < 30; i++) client.send(frames.syncStep1(new Y.Doc()));
     expect(await client.closedWith()).toEqual({ code: 4429, reason: 'too many sync requests' });
-    await relay.close();
-    data.cleanup();
   });
 });

@@ -18,10 +18,9 @@ import {
   metric,
   mintToken,
   rawClient,
-  startTestRelay,
   synced,
-  tempDir,
   textsOf,
+  useTestRelay,
   waitFor,
 } from './helpers.js';
 
@@ -57,176 +56,183 @@ const acksOf = (frames: Uint8Array[]) =>
   frames.map(decodeServerFrame).filter((m): m is Extract<typeof m, { type: 'ack' }> => m.type === 'ack');
 
 describe('durability', () => {
-  it('keeps every room across a restart', async () => {
-    const data = tempDir();
-    let relay: RunningRelay = await startTestRelay({ dataDir: data.dir });
-    const rooms = ['alpha', 'beta', 'Gamma', 'gamma', 'd.e-l~t_a'];
-    for (const room of rooms) {
-      const p = connectProvider(relay, room, await mintToken());
+  describe('restart', () => {
+    const server = useTestRelay({});
+
+    it('keeps every room across a restart', async () => {
+      let { relay } = server;
+      const rooms = ['alpha', 'beta', 'Gamma', 'gamma', 'd.e-l~t_a'];
+      for (const room of rooms) {
+        const p = connectProvider(relay, room, await mintToken());
+        await synced(p);
+        sendMessage(p.doc, ada, { text: `hello ${room}` });
+        await waitFor(async () => getMessages(await exportDoc(relay, room)).length === 1, 5000, `the message in ${room} stored`);
+        p.destroy();
+      }
+      relay = await server.restart();
+      for (const room of rooms) {
+        expect(textsOf(await exportDoc(relay, room))).toEqual([`hello ${room}`]);
+      }
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    const server = useTestRelay({ compactLogBytes: 1 << 30 });
+
+    it('flushes everything on graceful shutdown and closes clients with 1012', async () => {
+      let { relay } = server;
+      const token = await mintToken();
+      const sender = rawClient(relay, 'flush', { token });
+      const watcher = rawClient(relay, 'flush', { token: await mintToken({ sub: 'watcher' }) });
+      await Promise.all([sender.opened, watcher.opened]);
+      const w = writer();
+      for (let i = 0; i < 100; i++) sender.send(w.push(String(i)));
+      // Once the watcher saw the last update the relay has applied it; close at once, without waiting for disk.
+      // (Counted as messages, not frames: the relay also forwards its own client-binding updates.)
+      await waitFor(() => {
+        const seen = new Y.Doc();
+        applyReceived(watcher, seen);
+        return getMessages(seen).length === 100;
+      }, 5000, 'fan-out');
+      await server.stop();
+      expect((await sender.closedWith()).code).toBe(1012);
+      expect((await watcher.closedWith()).reason).toBe('relay shutting down');
+      relay = await server.restart();
+      expect(textsOf(await exportDoc(relay, 'flush'))).toEqual(numbered(100));
+    });
+  });
+
+  describe('idle unload', () => {
+    const server = useTestRelay({ idleUnloadMs: 150 });
+
+    it('unloads idle rooms (compacted) and reloads them intact', async () => {
+      const { relay } = server;
+      const p = connectProvider(relay, 'idle', await mintToken());
       await synced(p);
-      sendMessage(p.doc, ada, { text: `hello ${room}` });
-      await waitFor(async () => getMessages(await exportDoc(relay, room)).length === 1);
-      p.destroy();
-    }
-    await relay.close();
-    relay = await startTestRelay({ dataDir: data.dir });
-    for (const room of rooms) {
-      expect(textsOf(await exportDoc(relay, room))).toEqual([`hello ${room}`]);
-    }
-    await relay.close();
-    data.cleanup();
-  });
-
-  it('flushes everything on graceful shutdown and closes clients with 1012', async () => {
-    const data = tempDir();
-    let relay = await startTestRelay({ dataDir: data.dir, compactLogBytes: 1 << 30 });
-    const token = await mintToken();
-    const sender = rawClient(relay, 'flush', { token });
-    const watcher = rawClient(relay, 'flush', { token: await mintToken({ sub: 'watcher' }) });
-    await Promise.all([sender.opened, watcher.opened]);
-    const w = writer();
-    for (let i = 0; i < 100; i++) sender.send(w.push(String(i)));
-    // Once the watcher saw the last update the relay has applied it; close at once, without waiting for disk.
-    // (Counted as messages, not frames: the relay also forwards its own client-binding updates.)
-    await waitFor(() => {
-      const seen = new Y.Doc();
-      applyReceived(watcher, seen);
-      return getMessages(seen).length === 100;
-    }, 5000, 'fan-out');
-    await relay.close();
-    expect((await sender.closedWith()).code).toBe(1012);
-    expect((await watcher.closedWith()).reason).toBe('relay shutting down');
-    relay = await startTestRelay({ dataDir: data.dir });
-    expect(textsOf(await exportDoc(relay, 'flush'))).toEqual(numbered(100));
-    await relay.close();
-    data.cleanup();
-  });
-
-  it('unloads idle rooms (compacted) and reloads them intact', async () => {
-    const data = tempDir();
-    const relay = await startTestRelay({ dataDir: data.dir, idleUnloadMs: 150 });
-    const p = connectProvider(relay, 'idle', await mintToken());
-    await synced(p);
-    // One update holding three messages.
-    p.doc.transact(() => {
-      for (const text of ['1', '2', '3']) sendMessage(p.doc, ada, { text });
-    });
-    await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) >= 1);
-    // The room, and the user's account document while the relay lists the room there (first connect).
-    expect(await metric(relay, 'parley_rooms_loaded')).toBeGreaterThanOrEqual(1);
-    p.destroy();
-    await waitFor(async () => (await metric(relay, 'parley_rooms_loaded')) === 0, 5000, 'room unloaded');
-    const dir = roomDir(join(data.dir, 'rooms'), 'idle');
-    expect(readdirSync(dir).sort()).toEqual(['log', 'snapshot']);
-    expect(statSync(join(dir, 'log')).size).toBe(LOG_MAGIC.length);
-    const again = connectProvider(relay, 'idle', await mintToken());
-    await synced(again);
-    await waitFor(() => getMessages(again.doc).length === 3);
-    expect(textsOf(again.doc)).toEqual(['1', '2', '3']);
-    again.destroy();
-    await relay.close();
-    data.cleanup();
-  });
-
-  it('sends durable acks only to clients that asked, covering their updates', async () => {
-    const data = tempDir();
-    const relay = await startTestRelay({ dataDir: data.dir });
-    const acked = rawClient(relay, 'acks', { token: await mintToken(), acks: '1' });
-    const plain = rawClient(relay, 'acks', { token: await mintToken({ sub: 'plain' }) });
-    await Promise.all([acked.opened, plain.opened]);
-    const a = writer('user-ada');
-    const b = writer('plain');
-    for (let i = 0; i < 20; i++) acked.send(a.push(`a${i}`));
-    for (let i = 0; i < 5; i++) plain.send(b.push(`b${i}`));
-    await waitFor(() => acksOf(acked.frames).some((m) => m.stateVector.get(a.doc.clientID) === 20), 5000, 'ack covering all 20');
-    // Acks only ever grow.
-    const clocks = acksOf(acked.frames).map((m) => m.stateVector.get(a.doc.clientID) ?? 0);
-    expect([...clocks].sort((x, y) => x - y)).toEqual(clocks);
-    await waitFor(async () => getMessages(await exportDoc(relay, 'acks')).length === 25);
-    expect(plain.frames.map(decodeServerFrame).filter((m) => m.type === 'ack' || m.type === 'other')).toEqual([]);
-    // A duplicate (already durable) write is acknowledged at once.
-    const count = acksOf(acked.frames).length;
-    acked.send(frames.update(Y.encodeStateAsUpdate(a.doc)));
-    await waitFor(() => acksOf(acked.frames).length > count, 5000, 'ack of a duplicate');
-    acked.ws.close();
-    plain.ws.close();
-    await relay.close();
-    data.cleanup();
-  });
-
-  it('never serves a room that fails to load, and leaves its data alone', async () => {
-    const data = tempDir();
-    let relay = await startTestRelay({ dataDir: data.dir });
-    const p = connectProvider(relay, 'fragile', await mintToken());
-    await synced(p);
-    sendMessage(p.doc, ada, { text: 'precious' });
-    await waitFor(async () => getMessages(await exportDoc(relay, 'fragile')).length === 1);
-    p.destroy();
-    await relay.close();
-    const dir = roomDir(join(data.dir, 'rooms'), 'fragile');
-    const snapshot = join(dir, 'snapshot');
-    const bytes = readFileSync(snapshot);
-    bytes[20]! ^= 0xff;
-    writeFileSync(snapshot, bytes);
-    relay = await startTestRelay({ dataDir: data.dir });
-    const client = rawClient(relay, 'fragile', { token: await mintToken() });
-    expect(await client.closedWith()).toEqual({ code: 1011, reason: 'room unavailable' });
-    await expect(exportDoc(relay, 'fragile')).rejects.toThrow(/503/);
-    expect(readFileSync(snapshot)).toEqual(bytes);
-    // Other rooms are unaffected.
-    const other = connectProvider(relay, 'sturdy', await mintToken());
-    await synced(other);
-    other.destroy();
-    await relay.close();
-    data.cleanup();
-  });
-
-  it('loses no acknowledged update when the relay process is killed with SIGKILL mid-burst', async () => {
-    const data = tempDir();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', data.dir, '--jwt-secret', SECRET, '--messages-per-second', '100000', '--log-level', 'info'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
-    const fake = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
-    const client = rawClient(fake, 'crash', { token: await mintToken(), acks: '1' });
-    await client.opened;
-    const w = writer('user-ada', { direct: true });
-    let sent = 0;
-    let ackedSoFar = 0;
-    client.ws.on('message', (data: Buffer) => {
-      const message = decodeServerFrame(new Uint8Array(data));
-      if (message.type === 'ack') ackedSoFar = Math.max(ackedSoFar, message.stateVector.get(w.doc.clientID) ?? 0);
-    });
-    // Keep writing until well after the kill: some updates are in flight, some in the log, some acked. At most
-    // 2,000 unacknowledged updates, as a client would pace itself: an unbounded flood on a CPU-starved machine
-    // (parallel test files) measured the backlog, not durability. Rate limits are raised for the burst.
-    const pump = setInterval(() => {
-      for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN && sent - ackedSoFar < 2000; i++) client.send(w.push(String(sent++)));
-    }, 2);
-    await waitFor(() => acksOf(client.frames).some((m) => (m.stateVector.get(w.doc.clientID) ?? 0) >= 300), 15_000, 'acks')
-      .catch((error: Error) => {
-        const best = Math.max(0, ...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));
-        throw new Error(`${error.message} (sent ${sent}, acked ${best}, closed ${JSON.stringify(client.closed)}, ${client.frames.length} frames received; relay said: ${out.slice(-800)})`);
+      // One update holding three messages.
+      p.doc.transact(() => {
+        for (const text of ['1', '2', '3']) sendMessage(p.doc, ada, { text });
       });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    await client.closedWith(5000);
-    clearInterval(pump);
-    const acked = Math.max(...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));
-    expect(acked).toBeGreaterThanOrEqual(300);
-    expect(sent).toBeGreaterThan(acked);
+      await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) >= 1, 5000, 'the first update counted');
+      // The room, and the user's account document while the relay lists the room there (first connect).
+      expect(await metric(relay, 'parley_rooms_loaded')).toBeGreaterThanOrEqual(1);
+      p.destroy();
+      await waitFor(async () => (await metric(relay, 'parley_rooms_loaded')) === 0, 5000, 'room unloaded');
+      const dir = roomDir(join(server.dataDir, 'rooms'), 'idle');
+      expect(readdirSync(dir).sort()).toEqual(['log', 'snapshot']);
+      expect(statSync(join(dir, 'log')).size).toBe(LOG_MAGIC.length);
+      const again = connectProvider(relay, 'idle', await mintToken());
+      await synced(again);
+      await waitFor(() => getMessages(again.doc).length === 3, 5000, 'three messages after the reload');
+      expect(textsOf(again.doc)).toEqual(['1', '2', '3']);
+      again.destroy();
+    });
+  });
 
-    const relay = await startTestRelay({ dataDir: data.dir });
-    const stored = textsOf(await exportDoc(relay, 'crash'));
-    expect(stored.length).toBeGreaterThanOrEqual(acked);
-    expect(stored).toEqual(numbered(stored.length));
-    await relay.close();
-    data.cleanup();
+  describe('durable acks', () => {
+    const server = useTestRelay({});
+
+    it('sends durable acks only to clients that asked, covering their updates', async () => {
+      const { relay } = server;
+      const acked = rawClient(relay, 'acks', { token: await mintToken(), acks: '1' });
+      const plain = rawClient(relay, 'acks', { token: await mintToken({ sub: 'plain' }) });
+      await Promise.all([acked.opened, plain.opened]);
+      const a = writer('user-ada');
+      const b = writer('plain');
+      for (let i = 0; i < 20; i++) acked.send(a.push(`a${i}`));
+      for (let i = 0; i < 5; i++) plain.send(b.push(`b${i}`));
+      await waitFor(() => acksOf(acked.frames).some((m) => m.stateVector.get(a.doc.clientID) === 20), 5000, 'ack covering all 20');
+      // Acks only ever grow.
+      const clocks = acksOf(acked.frames).map((m) => m.stateVector.get(a.doc.clientID) ?? 0);
+      expect([...clocks].sort((x, y) => x - y)).toEqual(clocks);
+      await waitFor(async () => getMessages(await exportDoc(relay, 'acks')).length === 25, 5000, 'all 25 messages stored');
+      expect(plain.frames.map(decodeServerFrame).filter((m) => m.type === 'ack' || m.type === 'other')).toEqual([]);
+      // A duplicate (already durable) write is acknowledged at once.
+      const count = acksOf(acked.frames).length;
+      acked.send(frames.update(Y.encodeStateAsUpdate(a.doc)));
+      await waitFor(() => acksOf(acked.frames).length > count, 5000, 'ack of a duplicate');
+      acked.ws.close();
+      plain.ws.close();
+    });
+  });
+
+  describe('a room that fails to load', () => {
+    const server = useTestRelay({});
+
+    it('never serves a room that fails to load, and leaves its data alone', async () => {
+      let { relay } = server;
+      const p = connectProvider(relay, 'fragile', await mintToken());
+      await synced(p);
+      sendMessage(p.doc, ada, { text: 'precious' });
+      await waitFor(async () => getMessages(await exportDoc(relay, 'fragile')).length === 1, 5000, 'the message stored');
+      p.destroy();
+      await server.stop();
+      const dir = roomDir(join(server.dataDir, 'rooms'), 'fragile');
+      const snapshot = join(dir, 'snapshot');
+      const bytes = readFileSync(snapshot);
+      bytes[20]! ^= 0xff;
+      writeFileSync(snapshot, bytes);
+      relay = await server.restart();
+      const client = rawClient(relay, 'fragile', { token: await mintToken() });
+      expect(await client.closedWith()).toEqual({ code: 1011, reason: 'room unavailable' });
+      await expect(exportDoc(relay, 'fragile')).rejects.toThrow(/503/);
+      expect(readFileSync(snapshot)).toEqual(bytes);
+      // Other rooms are unaffected.
+      const other = connectProvider(relay, 'sturdy', await mintToken());
+      await synced(other);
+      other.destroy();
+    });
+  });
+
+  describe('SIGKILL', () => {
+    const server = useTestRelay({});
+
+    it('loses no acknowledged update when the relay process is killed with SIGKILL mid-burst', async () => {
+      // The killed relay is a child process on this block's data directory; the test relay reads it back after.
+      await server.stop();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', server.dataDir, '--jwt-secret', SECRET, '--messages-per-second', '100000', '--log-level', 'info'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
+      const fake = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
+      const client = rawClient(fake, 'crash', { token: await mintToken(), acks: '1' });
+      await client.opened;
+      const w = writer('user-ada', { direct: true });
+      let sent = 0;
+      let ackedSoFar = 0;
+      client.ws.on('message', (data: Buffer) => {
+        const message = decodeServerFrame(new Uint8Array(data));
+        if (message.type === 'ack') ackedSoFar = Math.max(ackedSoFar, message.stateVector.get(w.doc.clientID) ?? 0);
+      });
+      // Keep writing until well after the kill: some updates are in flight, some in the log, some acked. At most
+      // 2,000 unacknowledged updates, as a client would pace itself: an unbounded flood on a CPU-starved machine
+      // (parallel test files) measured the backlog, not durability. Rate limits are raised for the burst.
+      const pump = setInterval(() => {
+        for (let i = 0; i < 20 && client.ws.readyState === client.ws.OPEN && sent - ackedSoFar < 2000; i++) client.send(w.push(String(sent++)));
+      }, 2);
+      await waitFor(() => acksOf(client.frames).some((m) => (m.stateVector.get(w.doc.clientID) ?? 0) >= 300), 15_000, 'acks')
+        .catch((error: Error) => {
+          const best = Math.max(0, ...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));
+          throw new Error(`${error.message} (sent ${sent}, acked ${best}, closed ${JSON.stringify(client.closed)}, ${client.frames.length} frames received; relay said: ${out.slice(-800)})`);
+        });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      await client.closedWith(5000);
+      clearInterval(pump);
+      const acked = Math.max(...acksOf(client.frames).map((m) => m.stateVector.get(w.doc.clientID) ?? 0));
+      expect(acked).toBeGreaterThanOrEqual(300);
+      expect(sent).toBeGreaterThan(acked);
+
+      const relay = await server.restart();
+      const stored = textsOf(await exportDoc(relay, 'crash'));
+      expect(stored.length).toBeGreaterThanOrEqual(acked);
+      expect(stored).toEqual(numbered(stored.length));
+    });
   });
 });

@@ -9,10 +9,9 @@ import {
   frames,
   mintToken,
   rawClient,
-  startTestRelay,
   synced,
-  tempDir,
   textsOf,
+  useTestRelay,
   waitFor,
 } from './helpers.js';
 
@@ -25,9 +24,10 @@ const random = (seed: number) => () => {
 };
 
 describe('bad frames', () => {
+  const server = useTestRelay({ limits: { connectionsPerUser: 1000 } });
+
   it('neither crash the relay nor disturb other rooms, and leave storage loadable', async () => {
-    const data = tempDir();
-    let relay = await startTestRelay({ dataDir: data.dir, limits: { connectionsPerUser: 1000 } });
+    let { relay } = server;
     // An admin, so that the valid seed (a message and the room title) is accepted.
     const token = await mintToken({ sub: 'fuzzer', rooms: { '*': 'admin' } });
 
@@ -87,17 +87,14 @@ describe('bad frames', () => {
     // The bystanders still sync both ways.
     sendMessage(a.doc, { userId: 'ada', role: 'write' }, { text: 'still here' });
     sendMessage(b.doc, { userId: 'bob', role: 'write' }, { text: 'me too' });
-    await waitFor(() => getMessages(a.doc).length === 2 && getMessages(b.doc).length === 2);
+    await waitFor(() => getMessages(a.doc).length === 2 && getMessages(b.doc).length === 2, 5000, 'both bystanders to see both messages');
 
     // Whatever was accepted into the fuzzed room reloads after a restart.
     const before = Y.encodeStateVector(await exportDoc(relay, 'fuzzed'));
     a.destroy();
     b.destroy();
-    await relay.close();
-    relay = await startTestRelay({ dataDir: data.dir });
+    relay = await server.restart();
     expect(Y.encodeStateVector(await exportDoc(relay, 'fuzzed'))).toEqual(before);
     expect(textsOf(await exportDoc(relay, 'bystander')).sort()).toEqual(['me too', 'still here']);
-    await relay.close();
-    data.cleanup();
   });
 });

@@ -1,5 +1,5 @@
 // Thousands of valid operations by honest users, online and offline, through a real relay: never refused, and they converge.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { WebsocketProvider } from 'y-websocket';
 import { createConversationGuard } from '../../relay/update-guard.js';
@@ -7,16 +7,15 @@ import {
   deleteMessage, editMessage, getMessages, getReceipts, markDelivered, markRead, react, RuleError,
   sendMessage, setProfile, unreact, type Writer,
 } from '../../shared/conversation.js';
-import { connectProvider, exportDoc, mintToken, startTestRelay, tempDir, waitFor } from './helpers.js';
+import { connectProvider, exportDoc, mintToken, useTestRelay, waitFor } from './helpers.js';
 import { seeded } from '../support/seeded.js';
 
 const ROOM = 'busy-room';
-const data = tempDir();
-afterAll(() => data.cleanup());
 
 describe('honest traffic under the guard', () => {
+  const server = useTestRelay({ checkUpdate: createConversationGuard() });
   it('3,000 random valid operations by four replicas, with offline periods, are never refused and converge', { timeout: 120_000 }, async () => {
-    const relay = await startTestRelay({ dataDir: data.dir, checkUpdate: createConversationGuard() });
+    const { relay } = server;
     const random = seeded(42);
     const writers: Writer[] = [
       { userId: 'alice', role: 'write' },
@@ -83,6 +82,5 @@ describe('honest traffic under the guard', () => {
     expect(metrics).not.toMatch(/parley_write_refusals_total\{[^}]*\} [1-9]/);
     console.log(`guard: ${reference.length} messages, ${refusedLocally} operations refused locally by the model's pre-checks, 0 by the relay`);
     for (const { provider } of replicas) provider.destroy();
-    await relay.close();
   });
 });

@@ -8,7 +8,7 @@ import {
   sendMessage, setMeta, setProfile, type MessageRecord, type Writer,
 } from '../../shared/conversation.js';
 import type { Role } from '../../shared/protocol.js';
-import { connectProvider, exportDoc, frames, mintToken, rawClient, startTestRelay, synced, tempDir, waitFor } from './helpers.js';
+import { connectProvider, exportDoc, frames, mintToken, rawClient, synced, useTestRelay, waitFor } from './helpers.js';
 
 const ROOM = 'guarded';
 const alice: Writer = { userId: 'alice', role: 'write' };
@@ -17,7 +17,6 @@ const mallory: Writer = { userId: 'mallory', role: 'write' };
 const moderator: Writer = { userId: 'mod', role: 'admin' };
 
 let relay: RunningRelay;
-const data = tempDir();
 const stateOf = (doc: Y.Doc) => ({
   messages: getMessages(doc),
   receipts: ['alice', 'bob', 'mallory'].map((user) => getReceipts(doc, user)),
@@ -26,7 +25,7 @@ const stateOf = (doc: Y.Doc) => ({
   meta: getMeta(doc),
 });
 
-const start = () => startTestRelay({ dataDir: data.dir, checkUpdate: createConversationGuard() });
+const server = useTestRelay({ checkUpdate: createConversationGuard() });
 
 /** Connects as `user`, loads the room into a raw doc, lets `attack` mutate it with raw Yjs, and sends the diff. */
 async function attempt(user: string, role: Role, attack: (doc: Y.Doc) => void, clientID?: number): Promise<{ code: number; reason: string }> {
@@ -50,7 +49,7 @@ let ids: { a1: string; a2: string; b1: string };
 let expected: ReturnType<typeof stateOf>;
 
 beforeAll(async () => {
-  relay = await start();
+  relay = server.relay;
   const token = await mintToken({ sub: 'alice', rooms: { [ROOM]: 'write' } });
   const provider = connectProvider(relay, ROOM, token);
   await synced(provider);
@@ -59,7 +58,7 @@ beforeAll(async () => {
   const a1 = sendMessage(provider.doc, alice, { text: 'hello from alice' }).id;
   const a2 = sendMessage(provider.doc, alice, { text: 'second from alice' }).id;
   setProfile(provider.doc, alice, { name: 'Alice' });
-  await waitFor(async () => getMessages(await exportDoc(relay, ROOM)).length === 2);
+  await waitFor(async () => getMessages(await exportDoc(relay, ROOM)).length === 2, 5000, 'alice\'s two messages stored');
   // Bob and the moderator write through the relay too, each from their own replica.
   const bobToken = await mintToken({ sub: 'bob', rooms: { [ROOM]: 'write' } });
   const bobProvider = connectProvider(relay, ROOM, bobToken, seed);
@@ -72,7 +71,11 @@ beforeAll(async () => {
   const modProvider = connectProvider(relay, ROOM, modToken);
   await synced(modProvider);
   setMeta(modProvider.doc, moderator, { title: 'Guarded room', kind: 'group' });
-  await waitFor(() => getMeta(honest.doc).title === 'Guarded room' && getMessages(honest.doc).length === 3 && getReceipts(honest.doc, 'bob').read === a2);
+  await waitFor(
+    () => getMeta(honest.doc).title === 'Guarded room' && getMessages(honest.doc).length === 3 && getReceipts(honest.doc, 'bob').read === a2,
+    5000,
+    'the seeded title, three messages and bob\'s receipt at alice',
+  );
   bobProvider.destroy();
   modProvider.destroy();
   ids = { a1, a2, b1 };
@@ -81,8 +84,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   honest?.close();
-  await relay?.close();
-  data.cleanup();
 });
 
 const messagesOf = (doc: Y.Doc) => doc.getArray<MessageRecord>('messages');
@@ -172,7 +173,7 @@ describe('forgeries are refused with 4403 naming the rule', () => {
     expect(closed.reason).toContain('foreign-client');
     // Alice can still write with her client id: nothing was squatted.
     sendMessage(honest.doc, alice, { text: 'still mine' });
-    await waitFor(async () => getMessages(await exportDoc(relay, ROOM)).some((m) => m.text === 'still mine'));
+    await waitFor(async () => getMessages(await exportDoc(relay, ROOM)).some((m) => m.text === 'still mine'), 5000, 'the edit stored');
     expected = stateOf(honest.doc);
   });
 
@@ -193,7 +194,7 @@ describe('what is allowed', () => {
       closed = event?.code;
     });
     deleteMessage(provider.doc, moderator, ids.b1);
-    await waitFor(() => getMessages(honest.doc).find((m) => m.id === ids.b1)?.deleted === true);
+    await waitFor(() => getMessages(honest.doc).find((m) => m.id === ids.b1)?.deleted === true, 5000, 'the moderator\'s tombstone at alice');
     expect(closed).toBeUndefined();
     provider.destroy();
     expect(reactionsSummary(honest.doc, ids.a1)).toHaveLength(1);
@@ -203,8 +204,7 @@ describe('what is allowed', () => {
 
 describe('after a restart', () => {
   it('the stored room holds exactly the honest state, and bindings survive', async () => {
-    await relay.close();
-    relay = await start();
+    relay = await server.restart();
     expect(stateOf(await exportDoc(relay, ROOM))).toEqual(expected);
     const aliceClient = messagesOf(honest.doc)._start!.id.client;
     const closed = await attempt('mallory', 'write', (doc) => sendMessage(doc, mallory, { text: 'after restart' }), aliceClient);

@@ -15,8 +15,11 @@ import { getMessages } from '../../shared/conversation.js';
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
-/** Polls `predicate` until it is truthy; fails with `message` after `timeoutMs`. */
-export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs = 5000, message = 'condition'): Promise<T> => {
+/**
+ * Polls `predicate` until it is truthy; after `timeoutMs` fails with "timed out waiting for <message>", so
+ * `message` names what is awaited (required: a timeout must say what did not happen).
+ */
+export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs: number, message: string): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();
@@ -32,18 +35,38 @@ export const tempDir = (): { dir: string; cleanup: () => void } => {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 };
 
+/** The relay of a test file or `describe` block (see `useTestRelay`). */
+export interface TestRelay {
+  /** The running relay; read it inside tests. */
+  readonly relay: RunningRelay;
+  /** The relay's data directory (kept across restarts). */
+  readonly dataDir: string;
+  /** Stops the relay (if running) and starts a new one on the same data directory, with `options` added. */
+  restart(options?: Partial<RelayOptions>): Promise<RunningRelay>;
+  /** Stops the relay; the next `restart` starts it again. */
+  stop(): Promise<void>;
+}
+
 /**
- * One relay (own data directory) for a whole test file: started before its tests, closed and removed after.
- * Read `.relay` inside tests.
+ * One relay (own data directory) for a whole test file or `describe` block: started before its tests, closed
+ * and removed after. Read `.relay` inside tests; `restart` (same data, new options) for durability tests.
+ * `setup` may be a function, run before the start, for options that need async preparation (keys, servers).
  */
-export const useTestRelay = (options: Partial<RelayOptions> = {}): { readonly relay: RunningRelay } => {
+export const useTestRelay = (setup: Partial<RelayOptions> | (() => Promise<Partial<RelayOptions>>) = {}): TestRelay => {
   const data = tempDir();
   let relay: RunningRelay | undefined;
+  let options: Partial<RelayOptions> = {};
+  const stop = async () => {
+    const running = relay;
+    relay = undefined;
+    await running?.close();
+  };
   beforeAll(async () => {
+    options = typeof setup === 'function' ? await setup() : setup;
     relay = await startTestRelay({ dataDir: data.dir, ...options });
   });
   afterAll(async () => {
-    await relay?.close();
+    await stop();
     data.cleanup();
   });
   return {
@@ -51,6 +74,13 @@ export const useTestRelay = (options: Partial<RelayOptions> = {}): { readonly re
       if (!relay) throw new Error('the test relay is not running');
       return relay;
     },
+    dataDir: data.dir,
+    async restart(more: Partial<RelayOptions> = {}) {
+      await stop();
+      relay = await startTestRelay({ dataDir: data.dir, ...options, ...more });
+      return relay;
+    },
+    stop,
   };
 };
 
@@ -64,19 +94,30 @@ export interface TokenSpec {
   rooms?: Record<string, Role>;
   /** Seconds until expiry (negative for an expired token). */
   ttl?: number;
+  /** HMAC secret (default: the test relay's); ignored when `key` is given. */
   secret?: string;
+  /** Signing algorithm (default HS256); an asymmetric one needs `key`. */
+  alg?: string;
+  /** Private key for asymmetric algorithms. */
+  key?: CryptoKey;
+  /** Key id header. */
+  kid?: string;
+  issuer?: string;
+  audience?: string;
   extra?: Record<string, unknown>;
 }
 
-/** Signs an HS256 token like an identity provider would. */
+/** Signs a token like an identity provider would: the one token minter of the relay tests. */
 export const mintToken = async (spec: TokenSpec = {}): Promise<string> => {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ name: spec.name ?? 'Ada', rooms: spec.rooms ?? { '*': 'write' }, ...(spec.extra ?? {}) })
-    .setProtectedHeader({ alg: 'HS256' })
+  let jwt = new SignJWT({ name: spec.name ?? 'Ada', rooms: spec.rooms ?? { '*': 'write' }, ...(spec.extra ?? {}) })
+    .setProtectedHeader({ alg: spec.alg ?? 'HS256', ...(spec.kid ? { kid: spec.kid } : {}) })
     .setSubject(spec.sub ?? 'user-ada')
     .setIssuedAt(now)
-    .setExpirationTime(now + (spec.ttl ?? 3600))
-    .sign(new TextEncoder().encode(spec.secret ?? SECRET));
+    .setExpirationTime(now + (spec.ttl ?? 3600));
+  if (spec.issuer) jwt = jwt.setIssuer(spec.issuer);
+  if (spec.audience) jwt = jwt.setAudience(spec.audience);
+  return jwt.sign(spec.key ?? new TextEncoder().encode(spec.secret ?? SECRET));
 };
 
 export const wsBase = (relay: RunningRelay): string => `${relay.url.replace(/^http/, 'ws')}/rooms`;

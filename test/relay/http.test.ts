@@ -6,20 +6,16 @@ import * as Y from 'yjs';
 import { getMessages, sendMessage } from '../../shared/conversation.js';
 import { roomDir } from '../../relay/room-paths.js';
 import type { RunningRelay } from '../../relay/index.js';
-import { connectProvider, exportDoc, mintToken, rawClient, startTestRelay, synced, tempDir, waitFor } from './helpers.js';
+import { connectProvider, exportDoc, mintToken, rawClient, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
 
 describe('http endpoints (keyed relay)', () => {
-  let relay: RunningRelay;
-  const data = tempDir();
   const web = tempDir();
-  beforeAll(async () => {
-    relay = await startTestRelay({ dataDir: data.dir, staticDir: join(web.dir, 'app') });
+  const server = useTestRelay({ staticDir: join(web.dir, 'app') });
+  let relay: RunningRelay;
+  beforeAll(() => {
+    relay = server.relay;
   });
-  afterAll(async () => {
-    await relay.close();
-    data.cleanup();
-    web.cleanup();
-  });
+  afterAll(() => web.cleanup());
 
   it('answers health, readiness and metrics', async () => {
     expect(await (await fetch(`${relay.url}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -48,7 +44,7 @@ describe('http endpoints (keyed relay)', () => {
     await waitFor(async () => {
       const body = (await (await fetch(`${relay.url}/rooms/exported/export`, { headers: auth })).json()) as { messages: unknown[] };
       return body.messages.length === 1;
-    });
+    }, 5000, 'the message in the JSON export');
     const json = (await (await fetch(`${relay.url}/rooms/exported/export`, { headers: auth })).json()) as {
       room: string;
       messages: { id: string; author: string; text: string }[];
@@ -78,8 +74,8 @@ describe('http endpoints (keyed relay)', () => {
     sendMessage(p.doc, { userId: 'ada', role: 'write' }, { text: 'bye' });
     const admin = await mintToken({ sub: 'root', rooms: { doomed: 'admin' } });
     const auth = { authorization: `Bearer ${admin}` };
-    const dir = roomDir(join(data.dir, 'rooms'), 'doomed');
-    await waitFor(async () => getMessages(await exportDoc(relay, 'doomed')).length === 1 && existsSync(join(dir, 'log')));
+    const dir = roomDir(join(server.dataDir, 'rooms'), 'doomed');
+    await waitFor(async () => getMessages(await exportDoc(relay, 'doomed')).length === 1 && existsSync(join(dir, 'log')), 5000, 'the message stored on disk');
     const closed = new Promise<number>((resolve) => p.on('connection-close', (event) => resolve(event!.code)));
     const res = await fetch(`${relay.url}/rooms/doomed`, { method: 'DELETE', headers: auth });
     expect(res.status).toBe(200);
@@ -107,25 +103,24 @@ describe('http endpoints (keyed relay)', () => {
     expect((await fetch(`${relay.url}/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
   });
 
-  it('reports not ready and refuses upgrades once shutting down', async () => {
-    const other = await startTestRelay({ dataDir: tempDir().dir });
-    const closing = other.close();
-    const res = await fetch(`${other.url}/readyz`).catch(() => undefined);
-    if (res) expect(res.status).toBe(503);
-    await closing;
-    await expect(fetch(`${other.url}/healthz`)).rejects.toThrow();
+  describe('shutting down', () => {
+    const other = useTestRelay();
+    it('reports not ready and refuses upgrades once shutting down', async () => {
+      const { url } = other.relay;
+      const closing = other.stop();
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      if (res) expect(res.status).toBe(503);
+      await closing;
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    });
   });
 });
 
 describe('dev mode', () => {
+  const server = useTestRelay({ jwt: {} });
   let relay: RunningRelay;
-  const data = tempDir();
-  beforeAll(async () => {
-    relay = await startTestRelay({ dataDir: data.dir, jwt: {} });
-  });
-  afterAll(async () => {
-    await relay.close();
-    data.cleanup();
+  beforeAll(() => {
+    relay = server.relay;
   });
 
   const post = (body: string, type = 'application/json') =>

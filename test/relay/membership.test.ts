@@ -128,7 +128,7 @@ describe('the guard enforces the roster rules (hostile raw-Yjs writes)', () => {
     const room = await group(['adam', 'rob']);
     const olga = await join('olga', room);
     setMemberRole(olga.doc, { userId: 'olga' }, 'adam', 'admin');
-    await waitFor(async () => rolesOf(await exportDoc(ctx.relay, room)).adam === 'admin');
+    await waitFor(async () => rolesOf(await exportDoc(ctx.relay, room)).adam === 'admin', 5000, 'adam admin');
     const adam = await join('adam', room);
     await waitForRole(adam.doc, 'adam', 'admin');
     setMemberRole(adam.doc, { userId: 'adam' }, 'rob', 'reader');
@@ -157,7 +157,7 @@ describe('the guard enforces the roster rules (hostile raw-Yjs writes)', () => {
     const olga = await join('olga', room);
     sendMessage(olga.doc, { userId: 'olga', role: 'admin' }, { text: 'announcement' });
     const mia = await join('mia', room);
-    await waitFor(() => mia.doc.getArray('messages').length === 1);
+    await waitFor(() => mia.doc.getArray('messages').length === 1, 5000, 'the announcement');
     sendMessage(mia.doc, { userId: 'mia', role: 'write' }, { text: 'reply?' });
     expect(await mia.closed).toEqual({ code: 4403, reason: 'write refused: channel-admins-only' });
     olga.provider.destroy();

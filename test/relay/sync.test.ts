@@ -1,5 +1,5 @@
 // Stock y-websocket clients syncing through the relay: both ways, late joiners, awareness and its cleanup.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { RunningRelay } from '../../relay/index.js';
 import { getMessages, sendMessage } from '../../shared/conversation.js';
@@ -10,22 +10,17 @@ import {
   frames,
   mintToken,
   rawClient,
-  startTestRelay,
   synced,
-  tempDir,
   textsOf,
+  useTestRelay,
   waitFor,
 } from './helpers.js';
 
 describe('relay sync', () => {
+  const server = useTestRelay();
   let relay: RunningRelay;
-  const data = tempDir();
-  beforeAll(async () => {
-    relay = await startTestRelay({ dataDir: data.dir });
-  });
-  afterAll(async () => {
-    await relay.close();
-    data.cleanup();
+  beforeAll(() => {
+    relay = server.relay;
   });
 
   it('syncs two stock clients both ways and gives a late joiner the history', async () => {
@@ -34,12 +29,12 @@ describe('relay sync', () => {
     await Promise.all([synced(a), synced(b)]);
     sendMessage(a.doc, { userId: 'ada', role: 'write' }, { text: 'from a' });
     sendMessage(b.doc, { userId: 'bob', role: 'write' }, { text: 'from b' });
-    await waitFor(() => getMessages(a.doc).length === 2 && getMessages(b.doc).length === 2);
+    await waitFor(() => getMessages(a.doc).length === 2 && getMessages(b.doc).length === 2, 5000, 'both messages at both clients');
     expect(getMessages(a.doc)).toEqual(getMessages(b.doc));
 
     const late = connectProvider(relay, 'sync-both', await mintToken({ sub: 'cy' }));
     await synced(late);
-    await waitFor(() => getMessages(late.doc).length === 2);
+    await waitFor(() => getMessages(late.doc).length === 2, 5000, 'both messages at the late joiner');
     expect(textsOf(late.doc).sort()).toEqual(['from a', 'from b']);
     expect(getMessages(late.doc)).toEqual(getMessages(a.doc));
     for (const p of [a, b, late]) p.destroy();
@@ -66,7 +61,7 @@ describe('relay sync', () => {
     b.awareness.setLocalStateField('user', { id: 'bob', name: 'Bob' });
     const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory' }) });
     await mallory.opened;
-    await waitFor(() => b.awareness.getStates().get(victimId)?.user?.id === 'bob');
+    await waitFor(() => b.awareness.getStates().get(victimId)?.user?.id === 'bob', 5000, 'bob\'s own awareness state');
     mallory.send(
       frames.awareness([
         { clientID: victimId, clock: 999, state: { user: { id: 'bob', name: 'Evil Bob' } } }, // someone else's client id
@@ -80,7 +75,7 @@ describe('relay sync', () => {
     // Mallory cannot remove Bob's state either.
     mallory.send(frames.awareness([{ clientID: victimId, clock: 1000, state: null }]));
     mallory.send(frames.queryAwareness());
-    await waitFor(() => mallory.frames.some((f) => decodeServerFrame(f).type === 'awareness'));
+    await waitFor(() => mallory.frames.some((f) => decodeServerFrame(f).type === 'awareness'), 5000, 'mallory\'s honest entry forwarded back');
     expect(b.awareness.getStates().get(victimId)?.user?.name).toBe('Bob');
     const metrics = await (await fetch(`${relay.url}/metrics`)).text();
     expect(metrics).toMatch(/parley_refusals_total\{reason="awareness-foreign-client"\} [1-9]/);
@@ -89,11 +84,11 @@ describe('relay sync', () => {
     b.destroy();
   });
 
-  it('splits a catch-up larger than the sync frame limit into several frames', async () => {
-    const small = await startTestRelay({ dataDir: tempDir().dir, limits: { maxFrameBytes: 64 * 1024, maxSyncFrameBytes: 64 * 1024, maxBufferedBytes: 128 * 1024, byteBurst: 1 << 24 } });
-    try {
+  describe('with a small sync frame limit', () => {
+    const small = useTestRelay({ limits: { maxFrameBytes: 64 * 1024, maxSyncFrameBytes: 64 * 1024, maxBufferedBytes: 128 * 1024, byteBurst: 1 << 24 } });
+    it('splits a catch-up larger than the sync frame limit into several frames', async () => {
       // Many writers (as many sessions would be: one Yjs client id each), ~600 KB in total, each update under the frame limit.
-      const writer = rawClient(small, 'big', { token: await mintToken({ sub: 'writer' }) });
+      const writer = rawClient(small.relay, 'big', { token: await mintToken({ sub: 'writer' }) });
       await writer.opened;
       for (let w = 0; w < 30; w++) {
         const doc = new Y.Doc();
@@ -104,17 +99,17 @@ describe('relay sync', () => {
         expect(update.byteLength).toBeGreaterThan(20_000);
         writer.send(frames.update(update));
       }
-      await waitFor(async () => getMessages(await exportDoc(small, 'big')).length === 600, 5000, 'all written');
+      await waitFor(async () => getMessages(await exportDoc(small.relay, 'big')).length === 600, 5000, 'all written');
       expect(writer.closed).toBeUndefined();
       writer.ws.close();
-      const reader = rawClient(small, 'big', { token: await mintToken({ sub: 'reader' }) });
+      const reader = rawClient(small.relay, 'big', { token: await mintToken({ sub: 'reader' }) });
       await reader.opened;
       reader.send(frames.syncStep1(new Y.Doc()));
       const doc = new Y.Doc();
       await waitFor(() => {
         const sync = reader.frames.map(decodeServerFrame).filter((m) => m.type === 'sync' && m.step === 1);
         return sync.length > 0;
-      });
+      }, 5000, 'the catch-up (sync step 2)');
       const received = reader.frames.map(decodeServerFrame);
       for (const m of received) if (m.type === 'sync' && m.step !== 0) Y.applyUpdate(doc, m.payload);
       expect(getMessages(doc).length).toBe(600);
@@ -125,8 +120,6 @@ describe('relay sync', () => {
       // The ~600 KB catch-up exceeds the 128 KB send budget: a catch-up is not a slow consumer.
       expect(reader.closed).toBeUndefined();
       reader.ws.close();
-    } finally {
-      await small.close();
-    }
+    });
   });
 });

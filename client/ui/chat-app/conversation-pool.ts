@@ -1,7 +1,7 @@
 // The app's open conversations: one per room of the user's inbox, kept open for live unread counts, presence and notifications.
-import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../index.js';
-import { roomStatus, type RoomStatus } from './chat-room.js';
-import { NewMessageTracker } from './new-messages.js';
+import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../../index.js';
+import { roomStatus, type RoomStatus } from '../chat-room/room-status.js';
+import { NewMessageTracker } from '../shared/new-messages.js';
 
 /** What the conversation list shows for one room. */
 export interface RoomSummary {
@@ -12,8 +12,10 @@ export interface RoomSummary {
   /** Other people connected to the room now. */
   online: number;
   status: RoomStatus;
-  /** For ordering: the last message's time, else when the room was opened here. */
+  /** For ordering: the last message's time, else when the room was first joined on this device (stable across reloads). */
   activity: number;
+  /** This user's messages still waiting in the outbox. */
+  pending: number;
 }
 
 export interface PoolOptions {
@@ -27,6 +29,8 @@ export interface PoolOptions {
   /** Rooms kept open at once (the most recently active ones). */
   maxOpen?: number;
 }
+
+const joinedKey = (userId: string): string => `parley:joined:${userId}`;
 
 interface Entry {
   conversation: Conversation;
@@ -44,8 +48,11 @@ export class ConversationPool {
   private readonly stopInbox: () => void;
   private changeScheduled = false;
   private closed = false;
+  /** When each room was first seen on this device: the inbox's `openedAt` moves on every open, so empty rooms would jump to the top. */
+  private readonly joined: Record<string, number>;
 
   constructor(private readonly options: PoolOptions) {
+    this.joined = loadJoined(options.user.id);
     this.stopInbox = watchInbox(options.user.id, (entries) => {
       this.inbox = entries;
       for (const entry of entries.slice(0, options.maxOpen ?? 30)) this.open(entry.room);
@@ -57,6 +64,7 @@ export class ConversationPool {
   open(room: string): Conversation {
     const existing = this.entries.get(room);
     if (existing) return existing.conversation;
+    this.noteJoined(room);
     const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken });
     const tracker = new NewMessageTracker();
     const unsubscribe = conversation.subscribe((state) => {
@@ -92,7 +100,8 @@ export class ConversationPool {
           : undefined,
         online: 0,
         status: roomStatus(state),
-        activity: last?.createdAt ?? inbox?.openedAt ?? Date.now(),
+        activity: last?.createdAt ?? this.joinedAt(room, inbox),
+        pending: 0,
       };
     }
     const last = state.messages.at(-1);
@@ -103,8 +112,32 @@ export class ConversationPool {
       last: last ? { authorName: nameOf(state, last.author), text: last.text, createdAt: last.createdAt, deleted: last.deleted, mine: last.mine } : undefined,
       online: state.presence.filter((p) => !p.self).length,
       status: roomStatus(state),
-      activity: last?.createdAt ?? inbox?.openedAt ?? Date.now(),
+      activity: last?.createdAt ?? this.joinedAt(room, inbox),
+      pending: state.messages.filter((m) => m.mine && m.queued && !m.deleted).length,
     };
+  }
+
+  /** Messages of this user not sent yet, over every open room. */
+  pendingCount(): number {
+    let count = 0;
+    for (const { conversation } of this.entries.values()) count += conversation.getState().messages.filter((m) => m.mine && m.queued && !m.deleted).length;
+    return count;
+  }
+
+  private joinedAt(room: string, inbox: InboxEntry | undefined): number {
+    return this.joined[room] ?? inbox?.openedAt ?? 0;
+  }
+
+  private noteJoined(room: string): void {
+    if (this.joined[room] !== undefined) return;
+    // A room already in the inbox was joined before this device kept the date: its oldest known open time stands in.
+    const inbox = this.inbox.find((e) => e.room === room);
+    this.joined[room] = inbox ? Math.min(inbox.openedAt, inbox.updatedAt) : Date.now();
+    try {
+      localStorage.setItem(joinedKey(this.options.user.id), JSON.stringify(this.joined));
+    } catch {
+      // Storage full or disabled: the order falls back to the inbox's open times.
+    }
   }
 
   /** Applies the user's presence and custom status in every open room. */
@@ -139,6 +172,18 @@ export class ConversationPool {
       this.changeScheduled = false;
       if (!this.closed) this.options.onChange();
     });
+  }
+}
+
+function loadJoined(userId: string): Record<string, number> {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(joinedKey(userId)) ?? '{}');
+    if (typeof value !== 'object' || value === null) return Object.create(null) as Record<string, number>;
+    const joined = Object.create(null) as Record<string, number>;
+    for (const [room, at] of Object.entries(value)) if (typeof at === 'number') joined[room] = at;
+    return joined;
+  } catch {
+    return Object.create(null) as Record<string, number>;
   }
 }
 

@@ -64,12 +64,46 @@ export const chatAppStyles = css`
     cursor: progress;
   }
   .error {
+    /* Never shrunk by the list below it: a two-line error stays readable. */
+    flex: none;
+    display: flex;
+    gap: 0.4em;
+    align-items: flex-start;
     color: var(--_danger);
     margin: 0.3em 0.9em;
     font-size: 0.9em;
+    font-weight: 600;
   }
-  .signin .error {
+  .signin p.error {
     margin: 0;
+    color: var(--_danger);
+  }
+  .notice {
+    margin: 0;
+    font-size: 0.85em;
+    color: var(--_fg);
+  }
+  .unsent {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.4em;
+  }
+  .unsent p {
+    margin: 0;
+    font-size: 0.88em;
+    font-weight: 600;
+    color: var(--_danger);
+  }
+  button.danger {
+    background: var(--_danger);
+    color: var(--_bg);
+  }
+  .logo {
+    color: var(--_accent);
+  }
+  .logo .icon {
+    width: 1.1em;
+    height: 1.1em;
   }
   .hint {
     font-size: 0.85em;
@@ -92,34 +126,6 @@ export const chatAppStyles = css`
     gap: 0.6em;
     padding: 0.8em;
     border-bottom: 1px solid var(--_border);
-  }
-  .avatar {
-    position: relative;
-    flex: none;
-    display: inline-grid;
-    place-items: center;
-    width: 2.4em;
-    height: 2.4em;
-    border-radius: 50%;
-    background: var(--_accent);
-    color: var(--_accent-fg);
-    font-weight: 700;
-  }
-  .dot {
-    position: absolute;
-    right: -1px;
-    bottom: -1px;
-    width: 0.7em;
-    height: 0.7em;
-    border-radius: 50%;
-    border: 2px solid var(--_surface);
-    background: #2e9d57;
-  }
-  .dot[data-presence='away'] {
-    background: #c9a227;
-  }
-  .dot[data-presence='busy'] {
-    background: #d64545;
   }
   .who {
     flex: 1;
@@ -227,16 +233,8 @@ export const chatAppStyles = css`
     white-space: nowrap;
   }
   .online {
-    color: #1f7a43;
+    color: var(--_online-fg);
     font-size: 0.8em;
-  }
-  :host([theme='dark']) .online {
-    color: #6fd596;
-  }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) .online {
-      color: #6fd596;
-    }
   }
   .when {
     color: var(--_muted);
@@ -261,6 +259,11 @@ export const chatAppStyles = css`
     font-size: 0.78em;
     font-weight: 700;
     text-align: center;
+  }
+  .badge[data-muted] {
+    background: transparent;
+    color: var(--_muted);
+    box-shadow: inset 0 0 0 1px var(--_muted);
   }
   .mute {
     background: transparent;

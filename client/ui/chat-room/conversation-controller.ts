@@ -1,6 +1,6 @@
 // Wires a host element to one conversation of the client core: opens it from the host's inputs, follows its state, releases it.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { decodeToken, openConversation, type Conversation, type ConversationState } from '../index.js';
+import { decodeToken, openConversation, type Conversation, type ConversationState } from '../../index.js';
 
 /** How the embedding page hands out relay tokens (called again before expiry and after a refusal). */
 export type TokenProvider = (request: { room: string; forceRefresh: boolean }) => Promise<string>;

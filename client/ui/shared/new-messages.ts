@@ -1,5 +1,5 @@
 // Tells which messages from others are new since the last look, so UIs announce and notify only real arrivals.
-import type { ConversationState, MessageView } from '../index.js';
+import type { ConversationState, MessageView } from '../../index.js';
 
 /**
  * Everything present at the first sync with the relay counts as history (the device cache, then what the

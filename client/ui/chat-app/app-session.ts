@@ -1,5 +1,5 @@
 // The app's sign-in: a dev-mode session (a name, a user id) kept in localStorage, and relay tokens minted for it.
-import { decodeToken, type GetToken } from '../index.js';
+import { decodeToken, type GetToken } from '../../index.js';
 
 /** Who is signed in on this device. */
 export interface Session {

@@ -1,4 +1,4 @@
-// Layout and look of <chat-room>: every colour and radius comes from the theme tokens, so pages restyle it with --parley-*.
+// Layout and look of <chat-room>: every colour and radius comes from the theme tokens (shared/theme.ts), so pages restyle it with --parley-*.
 import { css } from 'lit';
 
 export const chatRoomStyles = css`
@@ -46,35 +46,6 @@ export const chatRoomStyles = css`
     color: var(--_muted);
     font-size: 0.85em;
   }
-  .avatar {
-    position: relative;
-    display: inline-grid;
-    place-items: center;
-    width: 1.9em;
-    height: 1.9em;
-    border-radius: 50%;
-    background: var(--_bubble);
-    color: var(--_bubble-fg);
-    box-shadow: 0 0 0 1px var(--_border);
-    font-size: 0.8em;
-    font-weight: 600;
-  }
-  .dot {
-    position: absolute;
-    right: -1px;
-    bottom: -1px;
-    width: 0.6em;
-    height: 0.6em;
-    border-radius: 50%;
-    border: 2px solid var(--_surface);
-    background: #2e9d57;
-  }
-  .dot[data-presence='away'] {
-    background: #c9a227;
-  }
-  .dot[data-presence='busy'] {
-    background: #d64545;
-  }
   .status {
     font-size: 0.8em;
     color: var(--_muted);
@@ -90,7 +61,7 @@ export const chatRoomStyles = css`
     background: var(--_muted);
   }
   .status[data-status='synced']::before {
-    background: #2e9d57;
+    background: var(--_presence-online);
   }
   .status[data-status='offline']::before,
   .status[data-status='forbidden']::before,

@@ -1,6 +1,6 @@
 // Groups every reaction of a conversation by message in one pass (the shared model's reactionsSummary is per message).
 import type * as Y from 'yjs';
-import { parseReactionKey } from '../../shared/schema.js';
+import { parseReactionKey } from '../../../shared/schema.js';
 import type { ReactionGroup } from './message-row.js';
 
 /**

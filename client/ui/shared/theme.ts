@@ -19,6 +19,10 @@ const light = `
   --_d-banner-fg: #5c3d00;
   --_d-unread: #c2410c;
   --_d-tick-read: #a5f3fc;
+  --_d-presence-online: #2e9d57;
+  --_d-presence-away: #c9a227;
+  --_d-presence-busy: #d64545;
+  --_d-online-fg: #1f7a43;
 `;
 
 const dark = `
@@ -38,6 +42,10 @@ const dark = `
   --_d-banner-fg: #ffe3a3;
   --_d-unread: #fdba74;
   --_d-tick-read: #a5f3fc;
+  --_d-presence-online: #3fb96b;
+  --_d-presence-away: #d9b43a;
+  --_d-presence-busy: #ef6161;
+  --_d-online-fg: #6fd596;
 `;
 
 /** Declares the tokens on :host; include first in a component's `static styles`. */
@@ -61,6 +69,12 @@ export const themeStyles = css`
     --_banner-fg: var(--parley-banner-fg, var(--_d-banner-fg));
     --_unread: var(--parley-unread, var(--_d-unread));
     --_tick-read: var(--parley-tick-read, var(--_d-tick-read));
+    --_presence-online: var(--parley-presence-online, var(--_d-presence-online));
+    --_presence-away: var(--parley-presence-away, var(--_d-presence-away));
+    --_presence-busy: var(--parley-presence-busy, var(--_d-presence-busy));
+    --_online-fg: var(--parley-online-fg, var(--_d-online-fg));
+    --_avatar-bg: var(--parley-avatar-bg, var(--_accent));
+    --_avatar-fg: var(--parley-avatar-fg, var(--_accent-fg));
     --_radius: var(--parley-radius, 14px);
     --_font: var(--parley-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
     --_font-size: var(--parley-font-size, 15px);
@@ -82,6 +96,12 @@ export const themeStyles = css`
   button, input, textarea, select {
     font: inherit;
     color: inherit;
+  }
+  .icon {
+    width: 1.15em;
+    height: 1.15em;
+    vertical-align: -0.2em;
+    flex: none;
   }
   :focus-visible {
     outline: 2px solid var(--_focus);

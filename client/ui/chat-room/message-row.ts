@@ -1,7 +1,7 @@
 // Renders one history row of <chat-room>: day separator, unread divider, bubble, quote, reactions, ticks and actions.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { MessageView } from '../index.js';
-import { dayLabel, excerpt, linkify, timeLabel } from './format.js';
+import type { MessageView } from '../../index.js';
+import { dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
 
 /** Reactions to one message grouped by emoji, as shown under it. */
 export interface ReactionGroup {

@@ -1,25 +1,29 @@
-// <chat-app>: the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
+// The <chat-app> class (registered by chat-app.ts): the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import { logout, type MessageView, type Presence } from '../index.js';
-import { chatAppStyles } from './chat-app-styles.js';
-import './chat-room.js';
+import { property, state } from 'lit/decorators.js';
+import { logout, type MessageView, type Presence } from '../../index.js';
+import '../chat-room/chat-room.js';
+import { avatarStyles } from '../shared/avatar.styles.js';
+import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
+import { themeStyles } from '../shared/theme.js';
+import { roomNameFrom } from './room-name.js';
+import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
-import { dayKey, excerpt, initials, timeLabel } from './format.js';
 import { Notifier } from './notifier.js';
-import { themeStyles } from './theme.js';
 
 const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
+/** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
+const ROOM_ENTRY = 'parley-room';
 const activeKey = (userId: string): string => `parley:active:${userId}`;
 
 /**
  * The app served at `/` by `npm start`. Everything it shows comes from IndexedDB first, so it opens with
  * the relay down (the service worker caches the shell); the relay only syncs.
  */
-@customElement('chat-app')
 export class ChatApp extends LitElement {
-  static override styles = [themeStyles, chatAppStyles];
+  static override styles = [themeStyles, avatarStyles, chatAppStyles];
 
   /** Base URL of the relay (default: the server the app came from). */
   @property() relay?: string;
@@ -39,6 +43,8 @@ export class ChatApp extends LitElement {
   @state() private presence: Presence = 'online';
   @state() private statusText = '';
   @state() private permission: NotificationPermission | 'unsupported' = 'unsupported';
+  /** Messages still unsent when the user asked to sign out (the warning is showing). */
+  @state() private unsentWarning = 0;
 
   private pool: ConversationPool | undefined;
   private notifier: Notifier | undefined;
@@ -47,7 +53,12 @@ export class ChatApp extends LitElement {
   };
   private readonly onHash = (): void => {
     const room = roomFromHash();
-    if (room && room !== this.active) this.select(room);
+    if (room && room !== this.active) this.select(room, 'keep');
+    else if (!room && this.active) this.closeRoom('keep');
+  };
+  /** Permission may be granted or revoked in another tab or the site settings: look again when the user comes back. */
+  private readonly onReturn = (): void => {
+    if (document.visibilityState !== 'hidden') this.permission = this.notifier?.permission ?? this.permission;
   };
 
   override connectedCallback(): void {
@@ -55,6 +66,9 @@ export class ChatApp extends LitElement {
     window.addEventListener('online', this.onOnline);
     window.addEventListener('offline', this.onOnline);
     window.addEventListener('hashchange', this.onHash);
+    window.addEventListener('popstate', this.onHash);
+    window.addEventListener('focus', this.onReturn);
+    document.addEventListener('visibilitychange', this.onReturn);
     if (this.session) this.start(this.session);
   }
 
@@ -63,6 +77,9 @@ export class ChatApp extends LitElement {
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOnline);
     window.removeEventListener('hashchange', this.onHash);
+    window.removeEventListener('popstate', this.onHash);
+    window.removeEventListener('focus', this.onReturn);
+    document.removeEventListener('visibilitychange', this.onReturn);
     void this.pool?.close();
     this.pool = undefined;
   }
@@ -99,7 +116,7 @@ export class ChatApp extends LitElement {
       this.session = session;
       this.start(session);
     } catch (error) {
-      this.error = `Could not sign in: ${(error as Error).message}`;
+      this.error = signInError(error, this.relayUrl);
     } finally {
       this.busy = false;
     }
@@ -108,6 +125,7 @@ export class ChatApp extends LitElement {
   private start(session: Session): void {
     this.notifier = new Notifier(session.userId);
     this.permission = this.notifier.permission;
+    void watchPermission(() => this.onReturn());
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
@@ -116,12 +134,27 @@ export class ChatApp extends LitElement {
       onArrival: (room, message, authorName) => this.onArrival(room, message, authorName),
     });
     const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
-    if (remembered && ROOM_NAME.test(remembered)) this.select(remembered);
+    if (remembered && ROOM_NAME.test(remembered)) {
+      // Opened straight into a room (a reload, a link): put the list below it, so Back returns to the list.
+      if (history.state?.[ROOM_ENTRY] === undefined) history.replaceState(null, '', location.pathname + location.search + '#/');
+      this.select(remembered, 'push');
+    }
+  }
+
+  /** Asks first when messages are still waiting to be sent: signing out deletes this device's copy of them. */
+  private requestSignOut(): void {
+    const unsent = this.pool?.pendingCount() ?? 0;
+    if (unsent > 0 && this.unsentWarning === 0) {
+      this.unsentWarning = unsent;
+      return;
+    }
+    void this.signOut();
   }
 
   private async signOut(): Promise<void> {
     const session = this.session;
     if (!session) return;
+    this.unsentWarning = 0;
     this.busy = true;
     await this.pool?.close();
     this.pool = undefined;
@@ -140,11 +173,17 @@ export class ChatApp extends LitElement {
 
   private refresh(): void {
     this.rooms = this.pool?.summaries() ?? [];
-    const unread = this.rooms.reduce((sum, r) => sum + r.unread, 0);
+    // Muted rooms keep their count in the list (greyed) but do not ask for attention in the tab title.
+    const unread = this.rooms.reduce((sum, r) => sum + (this.notifier?.isMuted(r.room) ? 0 : r.unread), 0);
     document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
   }
 
-  private select(room: string): void {
+  /**
+   * Opens `room`. History: from the list a new entry is pushed (Back returns to the list); from another room
+   * the entry is replaced (Back still returns to the list, as in WhatsApp Web and Element); `keep` when the
+   * URL already says so (a hash change, Back/Forward).
+   */
+  private select(room: string, mode: 'push' | 'keep' = 'push'): void {
     if (!this.pool || !this.session) return;
     try {
       this.pool.open(room);
@@ -155,16 +194,34 @@ export class ChatApp extends LitElement {
     this.error = '';
     this.active = room;
     localStorage.setItem(activeKey(this.session.userId), room);
-    if (roomFromHash() !== room) history.replaceState(null, '', `#/room/${encodeURIComponent(room)}`);
+    if (mode === 'push' && roomFromHash() !== room) {
+      const url = `#/room/${encodeURIComponent(room)}`;
+      if (history.state?.[ROOM_ENTRY] !== undefined) history.replaceState({ [ROOM_ENTRY]: room }, '', url);
+      else history.pushState({ [ROOM_ENTRY]: room }, '', url);
+    }
     void this.updateComplete.then(() => this.renderRoot.querySelector('chat-room')?.focus());
+  }
+
+  /** Back to the conversation list (the in-app ←): the same as the browser's Back when the app pushed the room. */
+  private closeRoom(mode: 'back' | 'keep' = 'back'): void {
+    if (mode === 'back' && history.state?.[ROOM_ENTRY] !== undefined) {
+      history.back();
+      return;
+    }
+    this.active = undefined;
+    if (this.session) localStorage.removeItem(activeKey(this.session.userId));
+    if (roomFromHash() !== undefined) history.replaceState(null, '', location.pathname + location.search + '#/');
   }
 
   private join(event: SubmitEvent): void {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    const room = String(new FormData(form).get('room') ?? '').trim();
-    if (!ROOM_NAME.test(room)) {
-      this.error = 'A room name is 1–128 letters, digits, or . _ ~ -';
+    const typed = String(new FormData(form).get('room') ?? '');
+    const room = roomNameFrom(typed);
+    if (!room) {
+      this.error = typed.trim() === ''
+        ? 'Type a room name to join or create a room.'
+        : `“${typed.trim().slice(0, 40)}” has no letters or digits to make a room name from. Use letters, digits, spaces or . _ ~ -`;
       return;
     }
     form.reset();
@@ -184,11 +241,11 @@ export class ChatApp extends LitElement {
   private toggleMute(room: string): void {
     if (!this.notifier) return;
     this.notifier.setMuted(room, !this.notifier.isMuted(room));
-    this.requestUpdate();
+    this.refresh();
   }
 
   private async enableNotifications(): Promise<void> {
-    await this.notifier?.enable();
+    await this.notifier?.enable().catch(() => undefined);
     this.permission = this.notifier?.permission ?? 'unsupported';
   }
 
@@ -225,12 +282,12 @@ export class ChatApp extends LitElement {
   private renderSignIn(): TemplateResult {
     return html`<main class="signin">
       <form @submit=${this.signIn} aria-labelledby="signin-title">
-        <h1 id="signin-title"><span class="logo" aria-hidden="true">💬</span> Parley</h1>
+        <h1 id="signin-title"><span class="logo">${icon('logo')}</span> Parley</h1>
         <p>Local-first chat: your conversations live on this device and sync through the relay.</p>
         <label for="name">Pick a name</label>
         <input id="name" name="name" autocomplete="nickname" maxlength="64" required placeholder="Ada Lovelace" />
         <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Signing in…' : 'Sign in'}</button>
-        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+        ${this.error ? html`<p class="error" role="alert">${icon('warning')}<span>${this.error}</span></p>` : nothing}
         <p class="hint">Dev mode: the relay hands out a token for any name.</p>
       </form>
     </main>`;
@@ -270,23 +327,31 @@ export class ChatApp extends LitElement {
           </ul>
         </nav>
         <div class="foot">
-          ${this.permission === 'default'
-            ? html`<button type="button" class="secondary" @click=${this.enableNotifications}>Enable notifications</button>`
-            : nothing}
-          <button type="button" class="secondary" ?disabled=${this.busy} @click=${this.signOut}>Sign out</button>
+          ${this.renderNotificationsControl()}
+          ${this.unsentWarning > 0
+            ? html`<div class="unsent" role="alert">
+                <p>${this.unsentWarning === 1 ? '1 message is' : `${this.unsentWarning} messages are`} not sent yet. Signing out deletes ${this.unsentWarning === 1 ? 'it' : 'them'} from this device.</p>
+                <button type="button" class="danger" ?disabled=${this.busy} @click=${this.signOut}>Sign out anyway</button>
+                <button type="button" class="secondary" @click=${() => (this.unsentWarning = 0)}>Stay signed in</button>
+              </div>`
+            : html`<button type="button" class="secondary" ?disabled=${this.busy} @click=${this.requestSignOut}>Sign out</button>`}
         </div>
       </aside>
       <main class="main">
         ${this.active && conversation
           ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme}>
               <span slot="header" class="room-header">
-                <button type="button" class="back" aria-label="Back to conversations" @click=${() => (this.active = undefined)}>←</button>
+                <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 <span class="room-name">${activeSummary?.title ?? this.active}</span>
               </span>
             </chat-room>`
           : html`<div class="welcome"><p>Pick a conversation, or join a room by name to start one.</p></div>`}
       </main>
     </div>`;
+  }
+
+  private renderNotificationsControl(): TemplateResult | typeof nothing {
+    return notificationsControl(this.permission, () => void this.enableNotifications());
   }
 
   private renderRoomItem(r: RoomSummary): TemplateResult {
@@ -302,13 +367,45 @@ export class ChatApp extends LitElement {
         </span>
         <span class="room-line">
           <span class="preview">${preview}</span>
-          ${r.unread > 0 ? html`<span class="badge"><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread</span></span>` : nothing}
+          ${r.unread > 0 ? html`<span class="badge" ?data-muted=${muted}><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread${muted ? ', muted' : ''}</span></span>` : nothing}
         </span>
       </button>
       <button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} aria-label=${`Mute notifications from ${r.title}`} title=${muted ? 'Muted' : 'Mute'} @click=${() => this.toggleMute(r.room)}>
-        ${muted ? '🔕' : '🔔'}
+        ${icon(muted ? 'bellOff' : 'bell')}
       </button>
     </li>`;
+  }
+}
+
+/** The notifications control: a button while the browser may still ask, how to re-enable when blocked. */
+function notificationsControl(permission: NotificationPermission | 'unsupported', enable: () => void): TemplateResult | typeof nothing {
+  if (permission === 'default') return html`<button type="button" class="secondary" @click=${enable}>Enable notifications</button>`;
+  if (permission === 'denied') {
+    return html`<p class="notice" role="status">
+      Notifications are blocked for this site. To get them, allow notifications in the browser's site settings (the icon left of the
+      address), then come back to this tab.
+    </p>`;
+  }
+  return nothing;
+}
+
+/** A sign-in failure in words a person can act on. */
+function signInError(error: unknown, relayUrl: string): string {
+  // fetch() rejects with a TypeError when the request never got an answer (relay down, offline, blocked).
+  if (error instanceof TypeError) {
+    const where = relayUrl.replace(/^ws/, 'http');
+    return `Could not reach the Parley relay at ${where}. Check that you are online and the relay is running, then try again.`;
+  }
+  return `Could not sign in: ${(error as Error).message ?? String(error)}`;
+}
+
+/** Calls `onChange` when the notification permission changes (where the browser reports it). */
+async function watchPermission(onChange: () => void): Promise<void> {
+  try {
+    const status = await navigator.permissions?.query({ name: 'notifications' });
+    if (status) status.onchange = onChange;
+  } catch {
+    // Not supported: focus and visibility changes still refresh it.
   }
 }
 
@@ -323,9 +420,3 @@ function roomFromHash(): string | undefined {
   }
 }
 
-
-declare global {
-  interface HTMLElementTagNameMap {
-    'chat-app': ChatApp;
-  }
-}

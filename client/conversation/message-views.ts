@@ -1,0 +1,72 @@
+// The messages as the UI shows them: the document's messages with their statuses, then what still waits in the outbox.
+import type * as Y from 'yjs';
+import { getMessages, messageStatuses, unreadCount, type MessageLog } from '../../shared/conversation.js';
+import type { OutboxEntry } from '../local-store.js';
+import type { MessageView } from './types.js';
+
+export interface MessageViews {
+  messages: MessageView[];
+  unread: number;
+  /** The id of the latest message by someone else (what "delivered" moves to). */
+  lastOther: string | undefined;
+}
+
+/**
+ * Builds the views. Statuses come from the shared rule (shared/message-status.ts); the client adds one state,
+ * `failed`: a message still `sending` when the relay refused the room for good (`failure`, its reason), or an
+ * outbox entry the model refused at flush time (`entry.error`).
+ */
+export function messageViews(input: {
+  doc: Y.Doc;
+  log: MessageLog;
+  userId: string;
+  durable: Map<number, number>;
+  outbox: readonly OutboxEntry[];
+  failure: string | undefined;
+}): MessageViews {
+  const { doc, log, userId, durable, outbox, failure } = input;
+  const statuses = messageStatuses(doc, userId, durable, log);
+  let lastOther: string | undefined;
+  const messages: MessageView[] = getMessages(doc, log).map((message) => {
+    if (message.author !== userId) {
+      lastOther = message.id;
+      return { ...message, mine: false, queued: false };
+    }
+    const status = statuses.get(message.id);
+    const view: MessageView = { ...message, mine: true, queued: false };
+    if (status) {
+      view.deliveredTo = status.deliveredTo;
+      view.readBy = status.readBy;
+      view.recipients = status.recipients;
+      view.status = status.state;
+      if (status.state === 'sending' && failure) {
+        view.status = 'failed';
+        view.error = failure;
+      }
+    }
+    return view;
+  });
+  for (const entry of outbox) {
+    if (log.byId.has(entry.id)) continue;
+    messages.push(outboxView(entry, userId, failure));
+  }
+  return { messages, unread: unreadCount(doc, userId, log), lastOther };
+}
+
+/** The view of a message that is only in the outbox: `sending`, or `failed` with the reason. */
+export function outboxView(entry: OutboxEntry, userId: string, failure?: string): MessageView {
+  const error = entry.error ?? failure;
+  return {
+    id: entry.id,
+    author: userId,
+    text: entry.text,
+    createdAt: entry.createdAt,
+    ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
+    ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
+    deleted: false,
+    mine: true,
+    status: error ? 'failed' : 'sending',
+    ...(error ? { error } : {}),
+    queued: true,
+  };
+}

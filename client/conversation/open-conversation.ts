@@ -1,0 +1,373 @@
+// One open conversation: wires the document, its cache, the relay connection, the outbox, receipts and presence together.
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import {
+  checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
+  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
+} from '../../shared/conversation.js';
+import { isValidRoomName, type Role } from '../../shared/protocol.js';
+import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
+import { watchNetwork } from '../connection/network-signals.js';
+import { relayBase } from '../connection/relay-url.js';
+import { RoomConnection } from '../connection/room-connection.js';
+import { persistDoc, type DocStore } from '../doc-store.js';
+import { ClientError } from '../errors.js';
+import { userDbPrefix } from '../idb.js';
+import { dropLocalStore, localStoreFor, type LocalStore, type OutboxEntry } from '../local-store.js';
+import { PresenceTracker, type Presence } from '../presence.js';
+import { roleFor } from '../token.js';
+import { DurableAcks } from './durable-acks.js';
+import { InboxSummary } from './inbox-summary.js';
+import { messageViews, outboxView, type MessageViews } from './message-views.js';
+import { Outbox } from './outbox.js';
+import { ProfileUpkeep } from './profile-upkeep.js';
+import { Receipts } from './receipts.js';
+import { registerConversation } from './registry.js';
+import type { Conversation, ConversationState, ConversationUser, MessageView, OpenConversationOptions, SendOptions } from './types.js';
+
+/**
+ * Opens a conversation: shows the cached history at once (no network needed), then connects to the relay
+ * when it can. Throws a `ClientError` synchronously for a bad room name, relay URL, user or `getToken`.
+ *
+ * @example
+ * const chat = openConversation({ relayUrl: 'ws://127.0.0.1:8787', room: 'team', user: { id: 'u1', name: 'Ada' },
+ *   getToken: async () => (await fetch('/token?room=team')).text() });
+ * chat.subscribe((state) => render(state.messages));
+ * await chat.send('hello');
+ */
+export function openConversation(options: OpenConversationOptions): Conversation {
+  return new ConversationImpl(options);
+}
+
+const NO_STATS: ConnectionStats = { bytesIn: 0, bytesOut: 0, currentBytesIn: 0, currentBytesOut: 0, opens: 0 };
+
+class ConversationImpl implements Conversation {
+  readonly room: string;
+  readonly user: ConversationUser;
+  readonly doc = new Y.Doc();
+  readonly loaded: Promise<void>;
+  private readonly options: OpenConversationOptions;
+  private readonly awareness: Awareness;
+  private readonly store: LocalStore;
+  private readonly docStore: DocStore;
+  private readonly presenceTracker: PresenceTracker;
+  private readonly durable = new DurableAcks();
+  private readonly outbox: Outbox;
+  private readonly receipts: Receipts;
+  private readonly inbox: InboxSummary;
+  private profile: ProfileUpkeep | undefined;
+  private connection: SyncConnection | undefined;
+  private role: Role | undefined;
+  private isLoaded = false;
+  private closed = false;
+  private readonly listeners = new Set<(state: ConversationState) => void>();
+  private notifyScheduled = false;
+  private receiptsDue = false;
+  private snapshot: ConversationState | undefined;
+  private views: MessageViews | undefined;
+  private readonly cleanup: (() => void)[] = [];
+  private readonly idleConnection: ConnectionState = { status: 'connecting', synced: false, attempt: 0 };
+
+  constructor(options: OpenConversationOptions) {
+    const { room, user, relayUrl, getToken } = options;
+    if (typeof room !== 'string' || !isValidRoomName(room)) {
+      throw new ClientError('bad-room', `invalid room name ${JSON.stringify(room)}: use 1–128 characters of A-Z a-z 0-9 . _ ~ -`);
+    }
+    try {
+      relayBase(relayUrl);
+    } catch (error) {
+      throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
+    }
+    if (!user || typeof user.id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(user.id) || typeof user.name !== 'string') {
+      throw new ClientError('bad-user', 'user must be { id, name } with a non-empty printable id (the token subject)');
+    }
+    if (typeof getToken !== 'function') throw new ClientError('bad-token', 'getToken must be a function returning a token');
+    this.options = options;
+    this.room = room;
+    this.user = { id: user.id, name: user.name };
+    this.awareness = new Awareness(this.doc);
+    this.store = localStoreFor(user.id);
+    this.docStore = persistDoc(this.doc, user.id, room, { timeoutMs: options.storageTimeoutMs ?? 5_000 });
+    this.presenceTracker = new PresenceTracker(this.awareness, this.user, options.presence);
+    this.outbox = new Outbox({
+      room,
+      userId: user.id,
+      doc: this.doc,
+      store: this.store,
+      writer: () => this.writer,
+      isCaughtUp: () => this.connection?.isCaughtUp() === true,
+      isClosed: () => this.closed,
+      changed: () => this.changed(true),
+      settledIds: () => new Set(this.computeViews().messages
+        .filter((m) => m.mine && !m.queued && m.status !== 'sending' && m.status !== 'failed').map((m) => m.id)),
+    });
+    this.receipts = new Receipts(this.doc, user.id, () => this.writer, () => this.role);
+    this.inbox = new InboxSummary(room, this.doc, this.store, () => this.computeViews());
+
+    const onUpdate = (_update: Uint8Array, origin: unknown): void => {
+      this.changed(true);
+      // The last frame of a split catch-up may be what the outbox was waiting for.
+      if (this.connection?.isRemoteOrigin(origin) && this.outbox.entries.length > 0) this.outbox.flush();
+    };
+    this.doc.on('update', onUpdate);
+    this.cleanup.push(
+      () => this.doc.off('update', onUpdate),
+      this.presenceTracker.onChange(() => this.changed(false)),
+      this.docStore.onState(() => this.changed(false)),
+      this.store.onState(() => this.changed(false)),
+      watchNetwork({ online: () => undefined, offline: () => undefined, visible: () => this.receipts.onVisible() }),
+      // Another tab logged this user out: let go of the databases it is deleting.
+      registerConversation(user.id, this, () => dropLocalStore(user.id)),
+    );
+    this.loaded = this.load();
+  }
+
+  get stats(): ConnectionStats {
+    return this.connection?.stats ?? NO_STATS;
+  }
+
+  private get writer(): Writer {
+    // Until a token is seen the role is unknown: assume `write` and let the relay be the judge.
+    return { userId: this.user.id, role: this.role ?? 'write' };
+  }
+
+  /** Reads the cache, then connects: connecting first would make the relay send the whole history again. */
+  private async load(): Promise<void> {
+    const [, outbox, durable] = await Promise.all([
+      this.docStore.whenLoaded,
+      this.store.outbox(this.room),
+      this.store.durable(this.room),
+    ]);
+    if (this.closed) return;
+    this.outbox.load(outbox);
+    if (durable) this.durable.mergeEncoded(durable);
+    this.isLoaded = true;
+    this.changed(true);
+    this.connection = new RoomConnection({
+      relayUrl: this.options.relayUrl,
+      room: this.room,
+      doc: this.doc,
+      awareness: this.awareness,
+      getToken: this.options.getToken,
+      userId: this.user.id,
+      broadcastChannel: `${userDbPrefix(this.user.id)}:${this.room}`,
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+      onDurable: (sv) => this.onDurable(sv),
+      onToken: (claims) => {
+        this.role = claims ? roleFor(claims, this.room) : undefined;
+        this.changed(false);
+      },
+    });
+    this.cleanup.push(
+      this.connection.onState((state) => {
+        if (state.synced) this.onSynced();
+        // A final refusal turns pending messages into failures: messages depend on the connection's state.
+        this.changed(state.status === 'forbidden' || state.status === 'deleted');
+      }),
+    );
+    this.profile = new ProfileUpkeep(this.doc, this.user, () => this.writer, () =>
+      !this.closed && this.role !== 'read' && this.connection?.state.synced === true && this.presenceTracker.isActive());
+  }
+
+  getState(): ConversationState {
+    if (this.snapshot) return this.snapshot;
+    const computed = this.computeViews();
+    const docState = this.docStore.state;
+    const storeState = this.store.state;
+    const rank = { ready: 0, loading: 1, unavailable: 2, failed: 3 } as const;
+    const storage = rank[docState.status] >= rank[storeState.status] ? docState : storeState;
+    const connection = this.connection?.state ?? this.idleConnection;
+    this.snapshot = {
+      room: this.room,
+      userId: this.user.id,
+      connection: this.closed ? { ...connection, status: 'closed', synced: false } : connection,
+      storage,
+      loaded: this.isLoaded,
+      role: this.role,
+      messages: computed.messages,
+      unread: computed.unread,
+      typing: this.presenceTracker.typing,
+      presence: this.presenceTracker.presence,
+      profiles: getProfiles(this.doc),
+      meta: getMeta(this.doc),
+      closed: this.closed,
+    };
+    return this.snapshot;
+  }
+
+  subscribe(listener: (state: ConversationState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async send(text: string, options: SendOptions = {}): Promise<MessageView> {
+    this.assertOpen();
+    checkCanWrite(this.writer);
+    checkText(text);
+    if (options.attachments !== undefined) checkAttachments(options.attachments);
+    const log = readMessageLog(this.doc);
+    if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
+      throw new RuleError('bad-reply', options.replyTo);
+    }
+    this.presenceTracker.setTyping(false);
+    const entry: OutboxEntry = {
+      room: this.room,
+      id: newMessageId(),
+      text,
+      createdAt: Date.now(),
+      ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+      ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+    };
+    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting()) {
+      // Caught up with the relay: the message's position is right, so it goes straight into the document.
+      sendMessage(this.doc, this.writer, entry);
+    } else {
+      // Not caught up (or older messages still queued: it queues behind them to keep the order).
+      await this.outbox.add(entry);
+    }
+    return this.viewOf(entry.id) ?? outboxView(entry, this.user.id);
+  }
+
+  reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {
+    return this.send(text, { ...options, replyTo });
+  }
+
+  async edit(id: string, text: string): Promise<void> {
+    this.assertOpen();
+    const queued = this.outbox.queuedOnly(id);
+    if (queued) {
+      checkText(text);
+      await this.outbox.edit(queued, text);
+      return;
+    }
+    editMessage(this.doc, this.writer, id, text);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.assertOpen();
+    const queued = this.outbox.queuedOnly(id);
+    if (queued) {
+      await this.outbox.remove(queued);
+      return;
+    }
+    deleteMessage(this.doc, this.writer, id);
+  }
+
+  react(id: string, emoji: string): void {
+    this.assertOpen();
+    if (this.outbox.queuedOnly(id)) throw new ClientError('pending-message', 'this message is not sent yet: react once it is');
+    react(this.doc, this.writer, id, emoji);
+  }
+
+  unreact(id: string, emoji: string): void {
+    this.assertOpen();
+    if (this.outbox.queuedOnly(id)) return;
+    unreact(this.doc, this.writer, id, emoji);
+  }
+
+  markRead(upTo?: string): boolean {
+    this.assertOpen();
+    return this.receipts.markRead(upTo);
+  }
+
+  setProfile(profile: { name?: string; avatar?: string }): void {
+    this.assertOpen();
+    const current = getProfiles(this.doc).get(this.user.id);
+    setProfile(this.doc, this.writer, { ...(current ? {} : { name: this.user.name }), ...profile });
+  }
+
+  setMeta(meta: { title?: string; kind?: RoomKind }): void {
+    this.assertOpen();
+    setMeta(this.doc, this.writer, meta);
+  }
+
+  setTyping(active: boolean): void {
+    if (!this.closed) this.presenceTracker.setTyping(active);
+  }
+
+  setPresence(presence: Presence, status?: string): void {
+    if (!this.closed) this.presenceTracker.setPresence(presence, status);
+  }
+
+  reconnect(): void {
+    this.connection?.reconnect();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.profile?.stop();
+    if (this.isLoaded) await this.inbox.flush();
+    this.presenceTracker.destroy();
+    this.connection?.close();
+    for (const fn of this.cleanup) fn();
+    this.outbox.close();
+    this.awareness.destroy();
+    await this.docStore.destroy();
+    this.doc.destroy();
+    this.changed(false);
+  }
+
+  // ---- internals ----
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClientError('closed', 'this conversation was closed');
+  }
+
+  /** Something changed: drop cached state, and notify listeners (and write receipts) once per microtask. */
+  private changed(messages: boolean): void {
+    this.snapshot = undefined;
+    if (messages) {
+      this.views = undefined;
+      this.receiptsDue = true;
+      if (this.isLoaded && !this.closed) this.inbox.schedule();
+    }
+    if (this.notifyScheduled || (this.listeners.size === 0 && !this.receiptsDue)) return;
+    this.notifyScheduled = true;
+    queueMicrotask(() => {
+      this.notifyScheduled = false;
+      if (this.receiptsDue && this.isLoaded && !this.closed) {
+        this.receiptsDue = false;
+        this.receipts.deliver(this.computeViews().lastOther);
+      }
+      if (this.listeners.size === 0) return;
+      const state = this.getState();
+      for (const listener of this.listeners) listener(state);
+    });
+  }
+
+  private computeViews(): MessageViews {
+    if (this.views) return this.views;
+    const state = this.connection?.state;
+    const failure = state?.status === 'forbidden' || state?.status === 'deleted' ? (state.reason ?? state.status) : undefined;
+    this.views = messageViews({
+      doc: this.doc,
+      log: readMessageLog(this.doc),
+      userId: this.user.id,
+      durable: this.durable.vector,
+      outbox: this.outbox.entries,
+      failure,
+    });
+    return this.views;
+  }
+
+  private viewOf(id: string): MessageView | undefined {
+    return this.computeViews().messages.find((m) => m.id === id);
+  }
+
+  /** The relay made more of this replica durable: statuses move, and settled outbox entries leave. */
+  private onDurable(stateVector: Map<number, number>): void {
+    if (!this.durable.merge(stateVector)) return;
+    this.changed(true);
+    if (this.closed) return;
+    void this.store.putDurable(this.room, this.durable.encode());
+    void this.outbox.prune();
+  }
+
+  private onSynced(): void {
+    this.outbox.flush();
+    if (this.role !== 'read') this.profile?.onSynced();
+  }
+}
+
+export type { ConversationImpl };

@@ -1,0 +1,116 @@
+// The public shapes of a conversation: options, state, message views and the handle `openConversation` returns.
+import type * as Y from 'yjs';
+import type {
+  Attachment, Message, MessageState, ProfileEntry, RoomKind,
+} from '../../shared/conversation.js';
+import type { Role } from '../../shared/protocol.js';
+import type { BackoffOptions } from '../backoff.js';
+import type { ConnectionState, ConnectionStats, GetToken } from '../connection/connection-state.js';
+import type { StorageState } from '../local-store.js';
+import type { Presence, PresenceEntry, PresenceOptions } from '../presence.js';
+
+export interface ConversationUser {
+  /** Must equal the `sub` of the tokens `getToken` returns (the relay checks awareness against it). */
+  id: string;
+  name: string;
+}
+
+export interface OpenConversationOptions {
+  /** Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). */
+  relayUrl: string;
+  /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */
+  room: string;
+  user: ConversationUser;
+  /**
+   * Returns a relay token (JWT) for the room; called before connecting, ahead of expiry and after a 4401.
+   * Throw `TokenRefusedError` when the identity provider refuses (→ `auth-expired`); any other error is taken
+   * as a network failure (→ `offline`).
+   */
+  getToken: GetToken;
+  /** Reconnect schedule (default: 500 ms doubling to 2 s, half of each step random). */
+  backoff?: BackoffOptions;
+  presence?: PresenceOptions;
+  /** How long to wait for IndexedDB before carrying on in memory (default 5 s). */
+  storageTimeoutMs?: number;
+}
+
+/** `failed`: the relay refused the room (4403/4404) or the model refused the queued message; see `error`. */
+export type MessageStatusName = MessageState | 'failed';
+
+/** A message as the UI shows it. Status fields are set on one's own messages only. */
+export interface MessageView extends Message {
+  mine: boolean;
+  status?: MessageStatusName;
+  deliveredTo?: number;
+  readBy?: number;
+  recipients?: number;
+  /** Why it failed, when `status` is `failed`. */
+  error?: string;
+  /** Composed while not synced and still in the local outbox: not in the shared document yet. */
+  queued: boolean;
+}
+
+export interface ConversationState {
+  room: string;
+  userId: string;
+  connection: ConnectionState;
+  /** Worst of the document cache and the client database: `unavailable`/`failed` mean memory only. */
+  storage: StorageState;
+  /** The local cache has been read (or found unusable): `messages` now shows what this device knows. */
+  loaded: boolean;
+  /** The role the current token grants in the room (undefined until a token was seen). */
+  role: Role | undefined;
+  messages: readonly MessageView[];
+  unread: number;
+  /** Other users typing now (one entry per user). */
+  typing: readonly PresenceEntry[];
+  /** Everyone connected to the room, this user first (one entry per user, whatever their tab count). */
+  presence: readonly PresenceEntry[];
+  profiles: ReadonlyMap<string, ProfileEntry>;
+  meta: { title: string; kind: RoomKind };
+  closed: boolean;
+}
+
+export interface SendOptions {
+  replyTo?: string;
+  attachments?: Attachment[];
+}
+
+/** The handle `openConversation` returns. Every write is checked by the shared model's rules first. */
+export interface Conversation {
+  readonly room: string;
+  readonly user: ConversationUser;
+  /** The live document (read-only use: write through the methods so rules and the outbox apply). */
+  readonly doc: Y.Doc;
+  /** Resolves once the cached history is in memory (or storage turned out unusable). */
+  readonly loaded: Promise<void>;
+  /** Traffic counters of the relay connection. */
+  readonly stats: ConnectionStats;
+  getState(): ConversationState;
+  /** Calls `listener` (batched, at most once per microtask) after any change; returns the unsubscribe function. */
+  subscribe(listener: (state: ConversationState) => void): () => void;
+  /** Sends a message; while not synced it waits in the outbox and is appended at the end once synced. */
+  send(text: string, options?: SendOptions): Promise<MessageView>;
+  /** Sends a reply to message `replyTo`. */
+  reply(replyTo: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Promise<MessageView>;
+  edit(id: string, text: string): Promise<void>;
+  /** Deletes (tombstones) a message; a queued one just leaves the outbox. */
+  delete(id: string): Promise<void>;
+  react(id: string, emoji: string): void;
+  unreact(id: string, emoji: string): void;
+  /**
+   * Marks messages up to `upTo` (default: the latest) as read, as displayed to the user. While the page is
+   * hidden the mark waits until it is visible again. Returns whether a receipt was written now.
+   */
+  markRead(upTo?: string): boolean;
+  setProfile(profile: { name?: string; avatar?: string }): void;
+  setMeta(meta: { title?: string; kind?: RoomKind }): void;
+  /** Call with `true` on each keystroke and `false` on blur (sending clears it too). */
+  setTyping(active: boolean): void;
+  /** `busy`/`away` stick until changed; `online` returns to automatic presence. `status` is a custom text. */
+  setPresence(presence: Presence, status?: string): void;
+  /** Retries the connection now (after `auth-expired` or while offline). */
+  reconnect(): void;
+  /** Disconnects and releases everything; the local data stays (see `logout` to wipe it). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,415 @@
+// The <chat-room> class (not registered here: chat-room.ts does that): one embeddable conversation over the client core.
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { property, query, state } from 'lit/decorators.js';
+import type { Conversation, ConversationState, MessageView } from '../../index.js';
+import { excerpt, initials, typingText } from '../shared/format.js';
+import { NewMessageTracker } from '../shared/new-messages.js';
+import { themeStyles } from '../shared/theme.js';
+import { avatarStyles } from '../shared/avatar.styles.js';
+import { Announcer } from './announcer.js';
+import { chatRoomStyles } from './chat-room.styles.js';
+import { emit, type ChatRoomEvents } from './chat-room.events.js';
+import { Composer } from './composer.js';
+import { ConversationController, type TokenProvider } from './conversation-controller.js';
+import { HistoryController } from './history-controller.js';
+import { navigate } from './message-navigation.js';
+import { renderRow, type ReactionGroup, type RowActions } from './message-row.js';
+import { groupReactions } from './reactions.js';
+import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
+
+/**
+ * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
+ * History is virtualized (`HistoryController`: only the visible rows and some overscan are in the DOM), so
+ * 10,000+ messages scroll smoothly. The README documents its attributes, events, CSS custom properties,
+ * parts and slots.
+ *
+ * @fires chat-send - the user sends or saves a message (cancelable)
+ * @fires chat-message - a new message from someone else arrived
+ * @fires chat-status - the connection status changed
+ * @fires chat-unread - the unread count changed
+ * @fires chat-error - an operation failed
+ * @slot header - replaces the title in the header
+ * @slot empty - shown when the room has no messages yet
+ */
+export class ChatRoom extends LitElement {
+  static override styles = [themeStyles, avatarStyles, chatRoomStyles];
+
+  static {
+    // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
+    this.disableWarning?.('change-in-update');
+  }
+
+  /** Base URL of the relay: `wss://chat.example.com` (`http(s)://` works too). */
+  @property() relay?: string;
+
+  /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */
+  @property() room?: string;
+
+  /** A relay token (JWT). For tokens that expire, set the `getToken` property instead. */
+  @property() token?: string;
+
+  /** Display name (default: the token's `name` claim). */
+  @property({ attribute: 'user-name' }) userName?: string;
+
+  /** The user id (the tokens' `sub`). When set, the conversation opens from this device's cache before any token is fetched (offline start). */
+  @property({ attribute: 'user-id' }) userId?: string;
+
+  /** `light`, `dark`, or `auto` (default: follows `prefers-color-scheme`). */
+  @property({ reflect: true }) theme: 'auto' | 'light' | 'dark' = 'auto';
+
+  /** Returns a promise of a relay token; called before connecting, ahead of expiry and after a refusal. */
+  @property({ attribute: false }) getToken?: TokenProvider;
+
+  /** A conversation opened by the page with `openConversation`: shown as is and left open on disconnect. */
+  @property({ attribute: false }) conversation?: Conversation;
+
+  @state() private pickerFor: string | undefined;
+  @state() private activeId: string | undefined;
+  @state() private newBelow = 0;
+  @state() private errorText = '';
+
+  @query('.log') private log!: HTMLElement | null;
+  @query('.input') private input!: HTMLTextAreaElement | null;
+
+  private readonly controller = new ConversationController(this, {
+    onState: (next, previous) => this.onState(next, previous),
+    onError: (error) => this.fail(error),
+  });
+  private readonly history = new HistoryController(this, () => this.log);
+  private readonly composer = new Composer(this, {
+    conversation: () => this.controller.conversation,
+    state: () => this.controller.state,
+    input: () => this.input,
+    message: (id) => this.history.byId(id),
+    nameOf: (userId) => this.nameOf(userId),
+    announceSend: (detail) => this.emit('chat-send', detail),
+    run: (operation) => this.run(operation),
+    sent: () => {
+      this.dividerId = undefined;
+      this.scrollToLatest();
+    },
+  });
+  private readonly announcer = new Announcer(this);
+  private reactions = new Map<string, ReactionGroup[]>();
+  private reactionsOf: ConversationState | undefined;
+  private arrivals = new NewMessageTracker();
+  private dividerId: string | undefined;
+  private dividerSet = false;
+  private lastRead: string | undefined;
+  private banner: RoomStatus | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.announcer.attach();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.announcer.detach();
+  }
+
+  /** Scrolls to the newest message and follows new ones again. */
+  scrollToLatest(): void {
+    this.newBelow = 0;
+    this.history.scrollToLatest();
+  }
+
+  /** Moves keyboard focus to the composer. */
+  override focus(options?: FocusOptions): void {
+    this.input?.focus(options);
+  }
+
+  /** The conversation shown (opened by the element or given by the page), once there is one. */
+  get activeConversation(): Conversation | undefined {
+    return this.controller.conversation;
+  }
+
+  /** The connection status as the element shows it. */
+  get status(): RoomStatus {
+    return roomStatus(this.controller.state);
+  }
+
+  // ---- state from the conversation ----
+
+  private onState(next: ConversationState, previous: ConversationState | undefined): void {
+    if (!previous) {
+      this.arrivals = new NewMessageTracker();
+      this.dividerId = undefined;
+      this.dividerSet = false;
+      this.lastRead = undefined;
+      this.banner = undefined;
+      this.history.reset();
+    }
+    const status = roomStatus(next);
+    this.banner = bannerStatus(this.banner, status);
+    if (!previous || roomStatus(previous) !== status || previous.connection.reason !== next.connection.reason) {
+      this.emit('chat-status', {
+        status: next.connection.status,
+        synced: next.connection.synced,
+        ...(next.connection.reason ? { reason: next.connection.reason } : {}),
+      });
+    }
+    if (!previous || previous.unread !== next.unread) this.emit('chat-unread', { unread: next.unread });
+    if (!next.loaded) return;
+    if (!this.dividerSet) {
+      this.dividerSet = true;
+      this.dividerId = firstUnread(next.messages, next.unread);
+    }
+    this.noticeNewMessages(next);
+  }
+
+  /** Fires `chat-message` and announces messages from others that arrived after the first sync. */
+  private noticeNewMessages(state: ConversationState): void {
+    const fresh = this.arrivals.update(state);
+    if (fresh.length === 0) return;
+    const stick = this.history.stick;
+    const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
+    if ((!stick || hidden) && this.dividerId === undefined) this.dividerId = fresh[0]!.id;
+    if (!stick) this.newBelow += fresh.length;
+    for (const message of fresh) this.emit('chat-message', { message, authorName: this.nameOf(message.author, state) });
+    const last = fresh.at(-1)!;
+    this.announcer.say(fresh.length === 1 ? `${this.nameOf(last.author, state)}: ${excerpt(last.text, 200)}` : `${fresh.length} new messages`);
+  }
+
+  private nameOf(userId: string, state = this.controller.state): string {
+    return state?.profiles.get(userId)?.name || state?.presence.find((p) => p.id === userId)?.name || userId;
+  }
+
+  protected override updated(): void {
+    this.markVisibleRead();
+  }
+
+  private onScroll(): void {
+    if (this.history.onScroll()) this.newBelow = 0;
+  }
+
+  /** Marks read up to the last message by someone else that is on screen (the core defers it while the page is hidden). */
+  private markVisibleRead(): void {
+    const conversation = this.controller.conversation;
+    const state = this.controller.state;
+    if (!conversation || !state?.loaded || state.unread === 0 || state.closed) return;
+    const messages = state.messages;
+    let index = this.history.lastVisibleIndex();
+    while (index >= 0 && (messages[index]!.mine || messages[index]!.queued)) index--;
+    const id = messages[index]?.id;
+    if (!id || id === this.lastRead) return;
+    this.lastRead = id;
+    try {
+      conversation.markRead(id);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  // ---- rendering ----
+
+  protected override render(): TemplateResult {
+    const state = this.controller.state;
+    const status = roomStatus(state);
+    const canWrite = Boolean(state && state.role !== 'read' && !state.closed && status !== 'forbidden' && status !== 'deleted');
+    const typing = typingText(state?.typing.map((t) => t.name) ?? []);
+    return html`
+      <div class="visually-hidden"><slot name="announcer"></slot></div>
+      <div class="header" part="header">
+        <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
+        ${this.renderPresence(state)}
+        <span class="status" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
+      </div>
+      ${this.renderBanner(state, this.banner ?? status)}
+      <div
+        class="log"
+        part="messages"
+        role="log"
+        aria-label="Messages"
+        aria-live="off"
+        tabindex="0"
+        @scroll=${this.onScroll}
+        @keydown=${this.onLogKeydown}
+        @focusin=${this.onLogFocusIn}
+        @focusout=${this.onLogFocusOut}
+      >
+        ${this.renderHistory(state, canWrite)}
+      </div>
+      ${!this.history.stick && state && state.messages.length > 0
+        ? html`<button type="button" class="jump" part="jump" @click=${this.scrollToLatest}>
+            ${this.newBelow > 0 ? `↓ ${this.newBelow} new` : '↓ Latest'}
+          </button>`
+        : nothing}
+      <div class="typing" part="typing">${typing}</div>
+      ${this.composer.renderContext()}
+      ${this.errorText
+        ? html`<div class="error" role="alert">${this.errorText}<button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>✕</button></div>`
+        : nothing}
+      ${this.composer.renderForm(canWrite)}
+    `;
+  }
+
+  private renderPresence(state: ConversationState | undefined): TemplateResult | typeof nothing {
+    const people = state?.presence ?? [];
+    if (people.length === 0) return nothing;
+    const shown = people.slice(0, 4);
+    const label = people.map((p) => `${p.self ? 'You' : p.name} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
+    return html`<div class="presence" part="presence" role="img" aria-label=${`Here now: ${label}`} title=${label}>
+      ${shown.map(
+        (p) => html`<span class="avatar small" aria-hidden="true">${initials(p.name).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
+      )}
+      ${people.length > shown.length ? html`<span aria-hidden="true">+${people.length - shown.length}</span>` : nothing}
+    </div>`;
+  }
+
+  private renderBanner(state: ConversationState | undefined, status: RoomStatus): TemplateResult | typeof nothing {
+    let text = BANNER_TEXT[status];
+    const storage = state?.storage.status;
+    if (!text && (storage === 'unavailable' || storage === 'failed')) text = 'This device cannot store messages right now: they are kept in memory only.';
+    if (!text || status === 'loading') return nothing;
+    const retry = status === 'offline' || status === 'auth-expired';
+    return html`<div class="banner" part="banner" role="status" data-state=${status}>
+      <span>${text}</span>
+      ${retry ? html`<button type="button" @click=${() => this.controller.conversation?.reconnect()}>Retry now</button>` : nothing}
+    </div>`;
+  }
+
+  private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
+    if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
+    const messages = state.messages;
+    if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
+    if (this.reactionsOf !== state && this.controller.conversation) {
+      this.reactionsOf = state;
+      this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
+    }
+    this.history.setMessages(messages);
+    const actions = this.rowActions;
+    return this.history.render(messages, (m, previous) => {
+      const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
+      return renderRow({
+        message: m,
+        previous,
+        authorName: this.nameOf(m.author, state),
+        quote: quoted ? { authorName: quoted.mine ? 'You' : this.nameOf(quoted.author, state), text: quoted.text, deleted: quoted.deleted } : undefined,
+        reactions: this.reactions.get(m.id) ?? [],
+        unreadDivider: m.id === this.dividerId,
+        active: m.id === this.activeId,
+        picker: m.id === this.pickerFor,
+        canWrite,
+        actions,
+      });
+    });
+  }
+
+  // ---- handlers ----
+
+  private readonly rowActions: RowActions = {
+    reply: (m) => {
+      this.pickerFor = undefined;
+      this.composer.reply(m);
+    },
+    edit: (m) => {
+      this.pickerFor = undefined;
+      this.composer.startEdit(m);
+    },
+    remove: (m) => void this.run(() => this.controller.conversation?.delete(m.id)),
+    togglePicker: (m) => {
+      this.pickerFor = this.pickerFor === m.id ? undefined : m.id;
+      if (this.pickerFor) void this.updateComplete.then(() => this.log?.querySelector<HTMLElement>(`.msg[data-id="${CSS.escape(m.id)}"] .picker button`)?.focus());
+    },
+    toggleReaction: (m, emoji, mine) => {
+      this.pickerFor = undefined;
+      void this.run(() => (mine ? this.controller.conversation?.unreact(m.id, emoji) : this.controller.conversation?.react(m.id, emoji)));
+    },
+    retry: (m) => void this.retry(m),
+  };
+
+  private async retry(m: MessageView): Promise<void> {
+    const conversation = this.controller.conversation;
+    if (!conversation) return;
+    conversation.reconnect();
+    if (!m.queued) return;
+    // A refused queued message goes back into the outbox as a new one (the refusal stays with the old entry).
+    await this.run(async () => {
+      await conversation.delete(m.id);
+      await conversation.send(m.text, m.replyTo !== undefined ? { replyTo: m.replyTo } : {});
+    });
+  }
+
+  /** Moves through messages with the arrow keys; the focused message's actions join the tab order. */
+  private onLogKeydown(event: KeyboardEvent): void {
+    const messages = this.controller.state?.messages ?? [];
+    if (event.key === 'Escape') {
+      if (this.pickerFor) this.pickerFor = undefined;
+      else this.input?.focus();
+      return;
+    }
+    if ((event.target as HTMLElement).closest('.picker')) return;
+    const current = this.activeId ? this.history.indexOf(this.activeId) : -1;
+    const next = navigate(event.key, current, messages.length);
+    if (next === undefined) return;
+    event.preventDefault();
+    void this.focusMessage(next);
+  }
+
+  private async focusMessage(index: number): Promise<void> {
+    const id = this.history.idAt(index);
+    if (!id) return;
+    this.activeId = id;
+    const find = (): HTMLElement | null | undefined => this.log?.querySelector<HTMLElement>(`.msg[data-id="${CSS.escape(id)}"]`);
+    let element = find();
+    if (!element) {
+      // Not rendered: scroll its estimated position into view, then focus it once rendered.
+      this.history.reveal(index);
+      await this.updateComplete;
+      element = find();
+    }
+    element?.focus({ preventScroll: true });
+    element?.scrollIntoView({ block: 'nearest' });
+  }
+
+  private onLogFocusIn(event: FocusEvent): void {
+    const message = (event.target as HTMLElement).closest<HTMLElement>('.msg');
+    if (message?.dataset.id) this.activeId = message.dataset.id;
+  }
+
+  private onLogFocusOut(event: FocusEvent): void {
+    const next = event.relatedTarget as Node | null;
+    if (!next || !this.log?.contains(next)) {
+      this.activeId = undefined;
+      this.pickerFor = undefined;
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Runs an operation; failures become a visible error and a `chat-error` event. Returns whether it succeeded. */
+  private async run(operation: () => unknown): Promise<boolean> {
+    try {
+      await operation();
+      this.errorText = '';
+      return true;
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  private fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+    this.errorText = message;
+    this.emit('chat-error', { message, error, ...(code ? { code } : {}) });
+  }
+
+  private emit<K extends keyof ChatRoomEvents>(type: K, detail: ChatRoomEvents[K]): boolean {
+    return emit(this, type, detail);
+  }
+}
+
+/** The first unread message: the `unread`-th last message by someone else that is not deleted. */
+function firstUnread(messages: readonly MessageView[], unread: number): string | undefined {
+  if (unread <= 0) return undefined;
+  let count = 0;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.mine || m.deleted) continue;
+    if (++count === unread) return m.id;
+  }
+  return undefined;
+}

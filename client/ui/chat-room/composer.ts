@@ -1,0 +1,163 @@
+// The composer of <chat-room>: the draft, replying and editing, Enter/Esc/↑ keys, and sending through the conversation.
+import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import type { Conversation, ConversationState, MessageView } from '../../index.js';
+import type { ChatSendDetail } from './chat-room.events.js';
+import { excerpt } from '../shared/format.js';
+
+/** What the composer needs from the element that hosts it. */
+export interface ComposerDeps {
+  conversation(): Conversation | undefined;
+  state(): ConversationState | undefined;
+  /** The composer's textarea, once rendered. */
+  input(): HTMLTextAreaElement | null | undefined;
+  message(id: string): MessageView | undefined;
+  nameOf(userId: string): string;
+  /** Fires `chat-send`; false when the page cancelled it. */
+  announceSend(detail: ChatSendDetail): boolean;
+  /** Runs an operation, showing a failure; resolves to whether it succeeded. */
+  run(operation: () => unknown): Promise<boolean>;
+  /** A new message was sent: follow the bottom again. */
+  sent(): void;
+}
+
+/** Draft, reply and edit state of the composer, with its handlers and templates. */
+export class Composer implements ReactiveController {
+  draft = '';
+  replyTo: string | undefined;
+  editing: string | undefined;
+  private draftBeforeEdit = '';
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly deps: ComposerDeps,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  /** Replies to `message` (the quote shows above the composer). */
+  reply(message: MessageView): void {
+    this.editing = undefined;
+    this.replyTo = message.id;
+    this.host.requestUpdate();
+    this.deps.input()?.focus();
+  }
+
+  /** Loads `message` into the composer for editing (the draft is kept and restored afterwards). */
+  startEdit(message: MessageView): void {
+    if (!this.editing) this.draftBeforeEdit = this.draft;
+    this.replyTo = undefined;
+    this.editing = message.id;
+    this.draft = message.text;
+    this.host.requestUpdate();
+    void this.host.updateComplete.then(() => {
+      this.deps.input()?.focus();
+      this.deps.input()?.setSelectionRange(this.draft.length, this.draft.length);
+    });
+  }
+
+  /** Leaves reply or edit mode. */
+  cancel(): void {
+    if (this.editing) this.draft = this.draftBeforeEdit;
+    this.editing = undefined;
+    this.replyTo = undefined;
+    this.host.requestUpdate();
+    this.deps.input()?.focus();
+  }
+
+  /** The quote or "Editing message" line above the composer. */
+  renderContext(): TemplateResult | typeof nothing {
+    const id = this.editing ?? this.replyTo;
+    const target = id ? this.deps.message(id) : undefined;
+    if (!id || !target) return nothing;
+    const who = target.mine ? 'yourself' : this.deps.nameOf(target.author);
+    const label = this.editing ? 'Editing message' : `Replying to ${who}`;
+    return html`<div class="context" part="composer-context">
+      <span><b>${label}</b>${this.editing ? ' (Esc to cancel)' : html`: ${excerpt(target.text, 80)}`}</span>
+      <button type="button" aria-label=${this.editing ? 'Cancel edit' : 'Cancel reply'} @click=${() => this.cancel()}>✕</button>
+    </div>`;
+  }
+
+  /** The form: textarea and send button. */
+  renderForm(canWrite: boolean): TemplateResult {
+    const state = this.deps.state();
+    return html`<form class="composer" part="composer" @submit=${this.onSubmit}>
+      <textarea
+        class="input"
+        part="input"
+        rows="1"
+        aria-label=${this.editing ? 'Edit message' : 'Message'}
+        placeholder=${state?.role === 'read' ? 'Read-only room' : 'Message'}
+        ?disabled=${!canWrite}
+        .value=${this.draft}
+        @input=${this.onInput}
+        @keydown=${this.onKeydown}
+        @blur=${this.onBlur}
+      ></textarea>
+      <button class="send" part="send" type="submit" ?disabled=${!canWrite}>${this.editing ? 'Save' : 'Send'}</button>
+    </form>`;
+  }
+
+  private readonly onInput = (event: InputEvent): void => {
+    this.draft = (event.target as HTMLTextAreaElement).value;
+    this.host.requestUpdate();
+    if (!this.editing) this.deps.conversation()?.setTyping(this.draft.trim() !== '');
+  };
+
+  private readonly onBlur = (): void => {
+    this.deps.conversation()?.setTyping(false);
+  };
+
+  private readonly onKeydown = (event: KeyboardEvent): void => {
+    if (event.isComposing) return;
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      void this.submit();
+    } else if (event.key === 'Escape' && (this.editing || this.replyTo)) {
+      event.preventDefault();
+      this.cancel();
+    } else if (event.key === 'ArrowUp' && this.draft === '' && !this.editing) {
+      // Up in an empty composer edits one's last message, as in most chat apps.
+      const last = [...(this.deps.state()?.messages ?? [])].reverse().find((m) => m.mine && !m.deleted);
+      if (last) {
+        event.preventDefault();
+        this.startEdit(last);
+      }
+    }
+  };
+
+  private readonly onSubmit = (event: SubmitEvent): void => {
+    event.preventDefault();
+    void this.submit();
+  };
+
+  /** Sends the draft (or saves the edit); the draft comes back if sending failed. */
+  async submit(): Promise<void> {
+    const conversation = this.deps.conversation();
+    const text = this.draft;
+    if (!conversation || text.trim() === '') return;
+    const editing = this.editing;
+    const replyTo = this.replyTo;
+    const detail: ChatSendDetail = { text, ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}) };
+    if (!this.deps.announceSend(detail)) return;
+    if (editing) {
+      const original = this.deps.message(editing);
+      const ok = original?.text === text || (await this.deps.run(() => conversation.edit(editing, text)));
+      if (!ok) return;
+      this.editing = undefined;
+      this.draft = this.draftBeforeEdit;
+      this.host.requestUpdate();
+      return;
+    }
+    this.draft = '';
+    this.replyTo = undefined;
+    this.deps.sent();
+    this.host.requestUpdate();
+    const ok = await this.deps.run(() => (replyTo ? conversation.reply(replyTo, text) : conversation.send(text)));
+    if (!ok && this.draft === '') {
+      this.draft = text;
+      this.host.requestUpdate();
+    }
+  }
+}
