@@ -6,6 +6,8 @@ import {
   readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
+import { conversationKind } from '../../shared/membership.js';
+import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
 import { relayBase } from '../connection/relay-url.js';
@@ -127,8 +129,10 @@ class ConversationImpl implements Conversation {
   }
 
   private get writer(): Writer {
-    // Until a token is seen the role is unknown: assume `write` and let the relay be the judge.
-    return { userId: this.user.id, role: this.role ?? 'write' };
+    // The token's grant or the roster, the higher one (banned: read only). With neither known (no token seen
+    // yet, no roster entry): assume `write` and let the relay be the judge.
+    const role = effectiveRole(this.role, rosterRole(this.doc, this.user.id));
+    return { userId: this.user.id, role: role === 'banned' ? 'read' : writeRoleOf(role) ?? this.role ?? 'write' };
   }
 
   /** Reads the cache, then connects: connecting first would make the relay send the whole history again. */
@@ -203,6 +207,7 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
+    checkCanPost(conversationKind(this.doc), effectiveRole(this.role, rosterRole(this.doc, this.user.id)) ?? 'member');
     checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
     const log = readMessageLog(this.doc);
