@@ -33,14 +33,14 @@ export function getSystemEvents(doc: Y.Doc): SystemEvent[] {
 }
 
 /** One line of a conversation's history: a message or a system entry. */
-export type TimelineEntry = { kind: 'message'; message: MessageRecord } | { kind: 'event'; event: SystemEvent };
+export type TimelineEntry<M = MessageRecord> = { kind: 'message'; message: M } | { kind: 'event'; event: SystemEvent };
 
 /**
  * Messages (in conversation order) with system entries placed among them by time: an entry goes before the
  * first message created after it. Stable on every replica, since both inputs are.
  */
-export function timeline(messages: readonly MessageRecord[], events: readonly SystemEvent[]): TimelineEntry[] {
-  const out: TimelineEntry[] = [];
+export function timeline<M extends { createdAt: number } = MessageRecord>(messages: readonly M[], events: readonly SystemEvent[]): TimelineEntry<M>[] {
+  const out: TimelineEntry<M>[] = [];
   let e = 0;
   for (const message of messages) {
     while (e < events.length && events[e]!.at <= message.createdAt) out.push({ kind: 'event', event: events[e++]! });

@@ -2,6 +2,8 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import type { Conversation, ConversationState, MessageView } from '../../index.js';
+import { removalOf } from '../../membership/roster.js';
+import { isSystemRow, withSystemRows } from './system-rows.js';
 import { excerpt, initials, typingText } from '../shared/format.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
 import { themeStyles } from '../shared/theme.js';
@@ -258,7 +260,8 @@ export class ChatRoom extends LitElement {
   }
 
   private renderBanner(state: ConversationState | undefined, status: RoomStatus): TemplateResult | typeof nothing {
-    let text = BANNER_TEXT[status];
+    // Removed or banned: the relay closed the room for this user; the history stays, read-only.
+    let text = (state && removalOf(state)?.message) ?? BANNER_TEXT[status];
     const storage = state?.storage.status;
     if (!text && (storage === 'unavailable' || storage === 'failed')) text = 'This device cannot store messages right now: they are kept in memory only.';
     if (!text || status === 'loading') return nothing;
@@ -277,9 +280,11 @@ export class ChatRoom extends LitElement {
       this.reactionsOf = state;
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
     }
-    this.history.setMessages(messages);
+    const rows = withSystemRows(messages, this.controller.conversation, (id) => this.nameOf(id, state));
+    this.history.setMessages(rows);
     const actions = this.rowActions;
-    return this.history.render(messages, (m, previous) => {
+    return this.history.render(rows, (m, previous) => {
+      if (isSystemRow(m)) return html`<div class="row system" part="system-entry" data-id=${m.id} role="note">${m.text}</div>`;
       const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
       return renderRow({
         message: m,
