@@ -275,12 +275,12 @@ export class ChatRoom extends LitElement {
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
     const messages = state.messages;
-    if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
+    const rows = withSystemRows(messages, this.controller.conversation, (id) => this.nameOf(id, state));
+    if (rows.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
     }
-    const rows = withSystemRows(messages, this.controller.conversation, (id) => this.nameOf(id, state));
     this.history.setMessages(rows);
     const actions = this.rowActions;
     return this.history.render(rows, (m, previous) => {

@@ -1,0 +1,100 @@
+// <chat-app> membership in real Chromium: the list from the account document on a fresh sign-in, New conversation, members panel, system entries, invite links.
+import { expect } from '@esm-bundle/chai';
+import '../../client/ui/chat-app/chat-app.js';
+import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
+import { membershipApi } from '../../client/index.js';
+import { mintToken, relayInfo, waitFor } from './ui-helpers.js';
+
+const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
+const titles = (app: ChatApp): string[] => [...shadow(app).querySelectorAll('.room-item .room-title')].map((el) => el.textContent ?? '');
+
+/** An app whose tokens grant no room: everything it shows comes from rosters and the account document. */
+async function mountApp(): Promise<ChatApp> {
+  const { url } = await relayInfo();
+  const app = document.createElement('chat-app');
+  app.relay = url;
+  app.mintToken = ({ name, sub }) => mintToken({ sub, name, rooms: {} });
+  app.style.cssText = 'display: block; height: 600px; width: 900px;';
+  document.body.append(app);
+  await app.updateComplete;
+  return app;
+}
+
+async function signIn(app: ChatApp, name: string): Promise<void> {
+  const form = await waitFor(() => shadow(app).querySelector<HTMLFormElement>('.signin form'), { what: 'sign-in form' });
+  form.querySelector<HTMLInputElement>('[name="name"]')!.value = name;
+  form.requestSubmit();
+  await waitFor(() => shadow(app).querySelector('.join'), { what: 'signed in' });
+}
+
+const signOut = async (app: ChatApp): Promise<void> => {
+  const button = [...shadow(app).querySelectorAll<HTMLButtonElement>('.foot button')].find((b) => b.textContent?.includes('Sign out'))!;
+  button.click();
+  await waitFor(() => shadow(app).querySelector('.signin form'), { what: 'signed out' });
+};
+
+async function apiFor(sub: string) {
+  const { url } = await relayInfo();
+  return membershipApi({ relayUrl: url, getToken: () => mintToken({ sub, name: sub, rooms: {} }) });
+}
+
+describe('ui: <chat-app> membership', () => {
+  let app: ChatApp | undefined;
+  afterEach(() => {
+    app?.remove();
+    app = undefined;
+    location.hash = '';
+  });
+
+  it('lists every conversation from the account after sign-in, creates one, manages members, and joins from an invite link', async () => {
+    localStorage.removeItem('parley:session');
+    const tag = Math.random().toString(36).slice(2, 7);
+    const name = `Ana ${tag}`;
+    const anaId = `dev-ana-${tag}`;
+    const bobId = `bob-${tag}`;
+    const bob = await apiFor(bobId);
+    await bob.createConversation({ kind: 'group', title: `Bob's group ${tag}`, members: [anaId] });
+    await bob.createConversation({ kind: 'channel', title: `News ${tag}`, members: [anaId] });
+    const club = (await bob.createConversation({ kind: 'group', title: `Club ${tag}` })).room;
+
+    app = await mountApp();
+    await signIn(app, name);
+    await waitFor(() => titles(app!).length === 2, { what: 'the two conversations from the account document' });
+    expect(titles(app)).to.have.members([`Bob's group ${tag}`, `News ${tag}`]);
+
+    // New conversation: a group with bob.
+    const newButton = [...shadow(app).querySelectorAll<HTMLButtonElement>('.join button')].find((b) => b.textContent === 'New')!;
+    newButton.click();
+    await app.updateComplete;
+    const dialog = shadow(app).querySelector<HTMLFormElement>('.new-conversation')!;
+    dialog.querySelector<HTMLInputElement>('[name="title"]')!.value = `Launch ${tag}`;
+    dialog.querySelector<HTMLInputElement>('[name="members"]')!.value = bobId;
+    dialog.requestSubmit();
+    await waitFor(() => app!.activeRoom?.startsWith('c.'), { what: 'the new conversation open' });
+    await waitFor(() => titles(app!).includes(`Launch ${tag}`), { what: 'the new conversation listed' });
+    const room = shadow(app).querySelector('chat-room')!;
+    await waitFor(() => room.shadowRoot?.querySelector('.row.system')?.textContent?.includes('created'), { what: 'the created entry in the history' });
+
+    // Members panel: ana is owner, bob member; remove bob.
+    shadow(app).querySelector<HTMLButtonElement>('.members-toggle')!.click();
+    await waitFor(() => shadow(app!).querySelectorAll('.member').length === 2, { what: 'two members' });
+    const roles = [...shadow(app).querySelectorAll('.member')].map((li) => li.getAttribute('data-role'));
+    expect(roles).to.deep.equal(['owner', 'member']);
+    const bobRow = [...shadow(app).querySelectorAll<HTMLElement>('.member')].find((li) => li.textContent?.includes(bobId))!;
+    [...bobRow.querySelectorAll<HTMLButtonElement>('button')].find((b) => b.textContent === 'Remove')!.click();
+    await waitFor(() => shadow(app!).querySelectorAll('.member').length === 1, { what: 'bob removed' });
+    await waitFor(() => room.shadowRoot?.querySelector('.log')?.textContent?.includes('removed'), { what: 'the removed entry' });
+
+    // An invite link to bob's club: ana follows it and lands in the room.
+    const invite = await bob.createInvite(club, { role: 'member' });
+    location.hash = `#/invite/${invite.code}`;
+    await waitFor(() => app!.activeRoom === club, { what: 'joined from the invite link' });
+    await waitFor(() => titles(app!).includes(`Club ${tag}`), { what: 'the club listed' });
+
+    // Signing out wipes this device; signing in again brings every conversation back from the relay.
+    await signOut(app);
+    await signIn(app, name);
+    await waitFor(() => titles(app!).length === 4, { what: 'all four conversations after signing in again' });
+    expect(titles(app)).to.have.members([`Bob's group ${tag}`, `News ${tag}`, `Launch ${tag}`, `Club ${tag}`]);
+  });
+});
