@@ -98,3 +98,35 @@ describe('ui: <chat-app> membership', () => {
     expect(titles(app)).to.have.members([`Bob's group ${tag}`, `News ${tag}`, `Launch ${tag}`, `Club ${tag}`]);
   });
 });
+
+describe('ui: <chat-room> removed state', () => {
+  it('shows "You were removed from this conversation", keeps the history and disables the composer', async () => {
+    const tag = Math.random().toString(36).slice(2, 7);
+    const owner = await apiFor(`olga-${tag}`);
+    const miaId = `mia-${tag}`;
+    const { room } = await owner.createConversation({ kind: 'group', title: 'Club', members: [miaId] });
+    const { url } = await relayInfo();
+    const el = document.createElement('chat-room');
+    el.setAttribute('relay', url);
+    el.setAttribute('room', room);
+    el.setAttribute('user-id', miaId);
+    el.setAttribute('user-name', 'Mia');
+    el.getToken = () => mintToken({ sub: miaId, name: 'Mia', rooms: {} });
+    el.style.cssText = 'height: 420px; width: 420px; display: inline-flex;';
+    document.body.append(el);
+    try {
+      await waitFor(() => el.shadowRoot?.querySelector('.row.system'), { what: 'history with system entries' });
+      // The owner removes mia: written by the owner's client into the roster.
+      const { openConversation, remove } = await import('../../client/index.js');
+      const olga = openConversation({ relayUrl: url, room, user: { id: `olga-${tag}`, name: 'Olga' }, getToken: () => mintToken({ sub: `olga-${tag}`, name: 'Olga', rooms: {} }) });
+      await waitFor(() => olga.getState().connection.synced, { what: 'owner synced' });
+      remove(olga, miaId);
+      await waitFor(() => el.shadowRoot?.querySelector('.banner')?.textContent?.includes('You were removed from this conversation'), { what: 'removed banner' });
+      expect(el.shadowRoot!.querySelector('.row.system')).to.not.equal(null);
+      expect(el.shadowRoot!.querySelector<HTMLTextAreaElement>('.input')!.disabled).to.equal(true);
+      await olga.close();
+    } finally {
+      el.remove();
+    }
+  });
+});
