@@ -7,7 +7,7 @@ import {
   type Account, type Conversation,
 } from '../../client/index.js';
 import { docDbName } from '../../client/idb.js';
-import { mintToken, relayInfo, uniqueUser, until, waitFor } from './support/helpers.js';
+import { mintToken, relayInfo, startRelay, stopRelay, uniqueUser, until, waitFor } from './support/helpers.js';
 
 /** A user whose tokens grant no room: everything comes from rosters. */
 async function member(name: string) {
@@ -79,6 +79,29 @@ describe('client: membership', () => {
     // The owner was unaffected and the room never got the message.
     await owner.send('still here');
     expect(owner.getState().messages.map((m) => m.text)).to.deep.equal(['welcome', 'still here']);
+  });
+
+  it('a direct conversation started by both sides at once while the relay is down is one room with both messages', async () => {
+    const ana = await member('Ana');
+    const bob = await member('Bob');
+    await stopRelay();
+    try {
+      const [a, b] = await Promise.all([openDirect(ana.api, ana.user.id, bob.user.id), openDirect(bob.api, bob.user.id, ana.user.id)]);
+      expect(a.room).to.equal(b.room);
+      await startRelay();
+      await Promise.all([a.ready, b.ready]);
+    } finally {
+      await startRelay();
+    }
+    const room = (await openDirect(ana.api, ana.user.id, bob.user.id)).room;
+    const anaChat = track(openConversation({ relayUrl: ana.url, room, user: ana.user, getToken: ana.getToken }));
+    const bobChat = track(openConversation({ relayUrl: bob.url, room, user: bob.user, getToken: bob.getToken }));
+    await anaChat.send('hi bob');
+    await bobChat.send('hi ana');
+    for (const chat of [anaChat, bobChat]) {
+      await until(chat, (s) => s.messages.filter((m) => m.text.startsWith('hi ')).length === 2, 'both messages in the one room');
+    }
+    expect(membersOf(anaChat).map((m) => m.role)).to.deep.equal(['member', 'member']);
   });
 
   it('invite-link round trip, and a ban through the client API', async () => {
