@@ -12,6 +12,9 @@ import { INVITES } from '../../shared/invites.js';
 import type { Writer } from '../../shared/schema.js';
 import type { StructDeletion, StructInsert, UpdateStructure } from '../update-structure.js';
 
+/** Most roster keys one update may change: each change costs the relay a conversation-list write (an account document load). */
+export const MAX_ROSTER_CHANGES = 100;
+
 /** Top-level types only the relay writes: system entries and invite records. */
 const RELAY_ONLY = new Set([EVENTS, INVITES]);
 
@@ -80,6 +83,7 @@ export function judgeMembership(structure: UpdateStructure, doc: Y.Doc, userId: 
   }
 
   if (posts) checkCanPost(kind, role);
+  ensure(rosterWrites.size <= MAX_ROSTER_CHANGES, 'bad-roster', `at most ${MAX_ROSTER_CHANGES} members change in one update`);
   const changes: RosterChange[] = [];
   for (const [target, values] of rosterWrites) {
     const before = rosterRole(doc, target);

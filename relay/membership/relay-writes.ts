@@ -47,15 +47,37 @@ export interface AccountWriter {
   has(user: string, room: string): Promise<boolean>;
 }
 
+/** Account documents loaded for writing at once: a burst of roster changes queues rather than loading them all together. */
+const CONCURRENT_ACCOUNT_WRITES = 8;
+
 export function createAccountWriter(rooms: RoomManager): AccountWriter {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  const slot = async (): Promise<void> => {
+    if (running < CONCURRENT_ACCOUNT_WRITES) {
+      running++;
+      return;
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const done = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
   const withAccount = async <T>(user: string, use: (room: Room) => T): Promise<T> => {
     const name = await accountRoomName(user);
     if (!name.startsWith(ACCOUNT_PREFIX)) throw new Error('unexpected account room name');
-    const room = await rooms.acquire(name);
+    await slot();
     try {
-      return use(room);
+      const room = await rooms.acquire(name);
+      try {
+        return use(room);
+      } finally {
+        rooms.release(room);
+      }
     } finally {
-      rooms.release(room);
+      done();
     }
   };
   return {

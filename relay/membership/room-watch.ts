@@ -26,16 +26,16 @@ export function eventFor(actor: string, target: string, before: RosterRole | und
 }
 
 /**
- * Closes `user`'s connections to `room` that their role no longer allows (4403, reason `removed from this
+ * Closes the connections of `users` to `room` that their role no longer allows (4403, reason `removed from this
  * conversation` or `banned from this conversation`): a ban closes them whatever their token grants, a removal
  * closes those whose token grants nothing.
  */
-export function closeRemoved(room: Room, user: string, grantOf: (peer: RoomPeer) => Role | undefined): number {
-  const role = rosterRole(room.doc, user);
+export function closeRemoved(room: Room, users: ReadonlySet<string>, grantOf: (peer: RoomPeer) => Role | undefined): number {
   let closed = 0;
+  // One pass over the peers whatever the number of changed members (an update may change many).
   for (const peer of [...room.peers]) {
-    if (peer.userId !== user) continue;
-    const effective = effectiveRole(grantOf(peer), role);
+    if (!users.has(peer.userId)) continue;
+    const effective = effectiveRole(grantOf(peer), rosterRole(room.doc, peer.userId));
     if (effective !== undefined && effective !== 'banned') continue;
     const event = effective === 'banned' ? CloseEvents.banned : CloseEvents.removed;
     room.removePeer(peer);
@@ -64,9 +64,9 @@ export function watchRoom(room: Room, deps: WatchDeps): void {
     const at = Date.now();
     const events: SystemEvent[] = [];
     const lists: Array<{ user: string; role: RosterRole | undefined }> = [];
+    closeRemoved(room, new Set(event.changes.keys.keys()), deps.grantOf);
+    if (origin?.source === 'bus') return; // the instance that accepted it writes the rest
     for (const [user, change] of event.changes.keys) {
-      closeRemoved(room, user, deps.grantOf);
-      if (origin?.source === 'bus') continue; // the instance that accepted it writes the rest
       const before = (change.oldValue as { role?: RosterRole } | undefined)?.role;
       const after = rosterRole(doc, user);
       lists.push({ user, role: after });

@@ -103,6 +103,10 @@ describe('the guard enforces the roster rules (hostile raw-Yjs writes)', () => {
       ['mia', (doc) => doc.getArray(EVENTS).push([{ type: 'joined', actor: 'olga', target: 'zed', at: Date.now() }]), 'relay-only'],
       ['mia', (doc) => doc.getMap('invites').set('x', { role: 'admin' }), 'relay-only'],
       ['adam', (doc) => doc.getMap('meta').set('kind', 'direct'), 'kind-fixed'],
+      // Even an owner changes at most 100 members per update (each change costs a conversation-list write).
+      ['olga', (doc) => doc.transact(() => {
+        for (let i = 0; i <= 100; i++) forceRole(doc, `bulk-${i}`, 'member', 'olga');
+      }), 'bad-roster'],
     ];
     for (const [user, write, rule] of cases) {
       const before = Y.encodeStateVector(await exportDoc(ctx.relay, room));
