@@ -4,6 +4,7 @@ import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTP
 import { parseRoomGrants, type RoomGrants } from '../shared/grants.js';
 import type { Role } from '../shared/protocol.js';
 import { ConfigError, type JwtOptions } from './options.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** A verified identity and its room grants. */
 export interface Identity {
@@ -86,13 +87,16 @@ export const createTokenVerifier = (jwt: JwtOptions): VerifyToken => {
     ...(jwt.issuer !== undefined ? { issuer: jwt.issuer } : {}),
     ...(jwt.audience !== undefined ? { audience: jwt.audience } : {}),
   };
+  const verified = new VerifiedTokenCache();
   return async function verifyToken(token) {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('token missing or too long');
+    const known = verified.get(token);
+    if (known !== undefined) return known;
     try {
       // The overloads differ for a key and a JWKS getter; both are valid here.
       const { payload } =
         typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-      return identityFrom(payload);
+      return verified.set(token, identityFrom(payload));
     } catch (error) {
       if (error instanceof TokenError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new TokenError('token expired');

@@ -60,6 +60,15 @@ export interface RoomDeps {
   onFailure: (room: Room, error: unknown) => void;
 }
 
+/** A document built from stored updates, applied in one transaction as a load (never persisted or broadcast). */
+const loadDoc = (updates: readonly Uint8Array[]): Y.Doc => {
+  const doc = new Y.Doc();
+  doc.transact(() => {
+    for (const update of updates) Y.applyUpdate(doc, update, LOAD_ORIGIN);
+  }, LOAD_ORIGIN);
+  return doc;
+};
+
 /** One room in memory. Created by the room manager from stored updates. */
 export class Room {
   readonly name: string;
@@ -85,10 +94,9 @@ export class Room {
   constructor(deps: RoomDeps, stored: { updates: Uint8Array[]; logBytes: number }) {
     this.deps = deps;
     this.name = deps.name;
-    this.doc = new Y.Doc();
-    this.doc.transact(() => {
-      for (const update of stored.updates) Y.applyUpdate(this.doc, update, LOAD_ORIGIN);
-    }, LOAD_ORIGIN);
+    // Loaded by a module function: a closure here would share the constructor's context with the class-field
+    // arrows below and keep the stored bytes alive as long as the room (5.6 MB for a 50k-message room).
+    this.doc = loadDoc(stored.updates);
     this.logBytes = stored.logBytes;
     this.durableSV = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     this.awareness = new awarenessProtocol.Awareness(this.doc);
