@@ -130,3 +130,28 @@ describe('ui: <chat-room> removed state', () => {
     }
   });
 });
+
+describe('ui: <chat-app> in several tabs', () => {
+  it('keeps background rooms open in one tab only (the pool lock); another takes over when it closes', async () => {
+    localStorage.removeItem('parley:session');
+    const tag = Math.random().toString(36).slice(2, 7);
+    const userId = `dev-tab-${tag}`;
+    const api = await apiFor(`owner-${tag}`);
+    for (let i = 0; i < 3; i++) await api.createConversation({ kind: 'group', title: `Room ${i} ${tag}`, members: [userId] });
+    const openRooms = (app: ChatApp): number => (app as unknown as { pool?: { entries: Map<string, unknown> } }).pool?.entries.size ?? 0;
+    const first = await mountApp();
+    await signIn(first, `Tab ${tag}`);
+    await waitFor(() => openRooms(first) === 3, { what: 'the first tab keeps the three rooms open' });
+    // A second "tab" of the same user (same session): lists everything, opens nothing in the background.
+    const second = await mountApp();
+    try {
+      await waitFor(() => titles(second).length === 3, { what: 'the second tab lists the three rooms' });
+      expect(openRooms(second)).to.equal(0);
+      first.remove();
+      await waitFor(() => openRooms(second) === 3, { what: 'the second tab takes over' });
+    } finally {
+      first.remove();
+      second.remove();
+    }
+  });
+});

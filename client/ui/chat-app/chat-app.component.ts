@@ -18,7 +18,7 @@ import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
 
 const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
-/** Conversations kept open (live) at once, from the device inbox and from the account list each. */
+/** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
 const OPEN_ROOMS = 15;
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
@@ -59,6 +59,9 @@ export class ChatApp extends LitElement {
   @state() private unsentWarning = 0;
 
   private pool: ConversationPool | undefined;
+  /** Whether this tab keeps the background rooms open (holds the pool lock). */
+  private leader = false;
+  private releaseLead: (() => void) | undefined;
   private account: Account | undefined;
   private api: MembershipApi | undefined;
   private stopAccount: (() => void) | undefined;
@@ -102,6 +105,8 @@ export class ChatApp extends LitElement {
     document.removeEventListener('visibilitychange', this.onReturn);
     void this.pool?.close();
     this.pool = undefined;
+    this.releaseLead?.();
+    this.leader = false;
     this.stopAccount?.();
     void this.account?.close();
     this.account = undefined;
@@ -158,13 +163,15 @@ export class ChatApp extends LitElement {
       getToken,
       onChange: () => this.refresh(),
       onArrival: (room, message, authorName) => this.onArrival(room, message, authorName),
-      maxOpen: OPEN_ROOMS,
+      // Background rooms only once this tab holds the user's pool lock (see `leadBackground`).
+      maxOpen: 0,
     });
+    this.leadBackground(session.userId);
     this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
     this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken });
     this.stopAccount = this.account.watch((items) => {
       this.accountItems = items;
-      for (const item of items.filter((i) => !i.preferences.archived).slice(0, OPEN_ROOMS)) {
+      for (const item of items.filter((i) => !i.preferences.archived).slice(0, this.leader ? OPEN_ROOMS : 0)) {
         try {
           this.pool?.open(item.room);
         } catch {
@@ -200,6 +207,8 @@ export class ChatApp extends LitElement {
     this.busy = true;
     await this.pool?.close();
     this.pool = undefined;
+    this.releaseLead?.();
+    this.leader = false;
     this.stopAccount?.();
     await this.account?.close();
     this.account = undefined;
@@ -276,6 +285,39 @@ export class ChatApp extends LitElement {
 
   private onArrival(room: string, message: MessageView, authorName: string): void {
     this.notifier?.notify(room, `${authorName} in ${room}`, message.text.slice(0, 200), room === this.active, () => this.select(room));
+  }
+
+  /**
+   * One tab per browser keeps the background rooms open (live badges, presence, notifications): the one holding
+   * the Web Lock `parley:<user>:pool`. Other tabs open only the room on screen and the account document, and show
+   * the other rooms' badges from the device inbox, which the leading tab keeps current. So N tabs hold
+   * 2 × OPEN_ROOMS + 1 + 2 × (N − 1) sockets at most, within the relay's 32 per user for up to 7 tabs
+   * (typically fewer: most inbox rooms are account rooms too). When the leading tab closes, another takes over.
+   */
+  private leadBackground(userId: string): void {
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    if (!locks) {
+      this.becomeLeader();
+      return;
+    }
+    const released = new Promise<void>((resolve) => (this.releaseLead = resolve));
+    void locks.request(`parley:${userId}:pool`, async () => {
+      if (!this.pool) return;
+      this.becomeLeader();
+      await released;
+    }).catch(() => undefined);
+  }
+
+  private becomeLeader(): void {
+    this.leader = true;
+    this.pool?.setBackground(OPEN_ROOMS);
+    for (const item of this.accountItems.filter((i) => !i.preferences.archived).slice(0, OPEN_ROOMS)) {
+      try {
+        this.pool?.open(item.room);
+      } catch {
+        // skip invalid names
+      }
+    }
   }
 
   /** Muted on this device (notifications) or in the account (every device). */
