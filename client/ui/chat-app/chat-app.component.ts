@@ -19,7 +19,7 @@ import { Notifier } from './notifier.js';
 
 const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
 /** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
-const OPEN_ROOMS = 15;
+const OPEN_ROOMS = 12;
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
 const activeKey = (userId: string): string => `parley:active:${userId}`;
@@ -290,9 +290,10 @@ export class ChatApp extends LitElement {
   /**
    * One tab per browser keeps the background rooms open (live badges, presence, notifications): the one holding
    * the Web Lock `parley:<user>:pool`. Other tabs open only the room on screen and the account document, and show
-   * the other rooms' badges from the device inbox, which the leading tab keeps current. So N tabs hold
-   * 2 × OPEN_ROOMS + 1 + 2 × (N − 1) sockets at most, within the relay's 32 per user for up to 7 tabs
-   * (typically fewer: most inbox rooms are account rooms too). When the leading tab closes, another takes over.
+   * the other rooms' badges from the device inbox, which the leading tab keeps current. So N tabs hold at most
+   * 2 × OPEN_ROOMS + 2 + 2 × (N − 1) sockets (the account document and the room on screen in each): within the
+   * relay's 32 per user for 4 tabs at worst (more when, as usual, inbox and account rooms overlap). When the
+   * leading tab closes, another takes over.
    */
   private leadBackground(userId: string): void {
     const locks = (navigator as Navigator & { locks?: LockManager }).locks;
