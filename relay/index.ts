@@ -26,6 +26,7 @@ export type { RoomStore, LoadedRoom } from './room-store.js';
 export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
 export { createDiskStore } from './disk-store.js';
 export { createLocalBus } from './room-bus.js';
+export type { MembershipOptions, CreationPolicy } from './membership/index.js';
 
 /** A started relay. */
 export interface RunningRelay {
