@@ -148,12 +148,15 @@ export async function directRoomName(a: string, b: string): Promise<string> {
   return `dm.${(await sha256Hex(`${first}\n${second}`)).slice(0, 32)}`;
 }
 
-/** Web Crypto is global in browsers and Node 20; shared/ declares only the piece it uses. */
-const subtle = (globalThis as unknown as { crypto: { subtle: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> } } }).crypto.subtle;
+/** Web Crypto and TextEncoder are global in browsers and Node 20; shared/ declares only the pieces it uses. */
+const { crypto: webCrypto, TextEncoder: Encoder } = globalThis as unknown as {
+  crypto: { subtle: { digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer> } };
+  TextEncoder: new () => { encode(text: string): Uint8Array };
+};
 
 /** SHA-256 of a string's UTF-8 bytes, as lower-case hex. */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  const digest = new Uint8Array(await webCrypto.subtle.digest('SHA-256', new Encoder().encode(text)));
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return hex;
