@@ -91,11 +91,16 @@ describe('ui: <chat-app> membership', () => {
     await waitFor(() => app!.activeRoom === club, { what: 'joined from the invite link' });
     await waitFor(() => titles(app!).includes(`Club ${tag}`), { what: 'the club listed' });
 
+    // A public channel's link: ana joins it as a member.
+    const open = (await bob.createConversation({ kind: 'channel', title: `Open ${tag}`, public: true })).room;
+    location.hash = `#/join/${open}`;
+    await waitFor(() => app!.activeRoom === open, { what: 'joined the public channel from its link' });
+
     // Signing out wipes this device; signing in again brings every conversation back from the relay.
     await signOut(app);
     await signIn(app, name);
-    await waitFor(() => titles(app!).length === 4, { what: 'all four conversations after signing in again' });
-    expect(titles(app)).to.have.members([`Bob's group ${tag}`, `News ${tag}`, `Launch ${tag}`, `Club ${tag}`]);
+    await waitFor(() => titles(app!).length === 5, { what: 'all five conversations after signing in again' });
+    expect(titles(app)).to.have.members([`Bob's group ${tag}`, `News ${tag}`, `Launch ${tag}`, `Club ${tag}`, `Open ${tag}`]);
   });
 });
 

@@ -75,6 +75,11 @@ export class ChatApp extends LitElement {
       void this.acceptInvite(code);
       return;
     }
+    const channel = publicFromHash();
+    if (channel) {
+      void this.joinPublic(channel);
+      return;
+    }
     const room = roomFromHash();
     if (room && room !== this.active) this.select(room, 'keep');
     else if (!room && this.active) this.closeRoom('keep');
@@ -182,6 +187,8 @@ export class ChatApp extends LitElement {
     }, { includeArchived: true });
     const code = inviteFromHash();
     if (code) void this.acceptInvite(code);
+    const channel = publicFromHash();
+    if (channel) void this.joinPublic(channel);
     const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
     if (remembered && ROOM_NAME.test(remembered)) {
       // Opened straight into a room (a reload, a link): put the list below it, so Back returns to the list.
@@ -375,6 +382,18 @@ export class ChatApp extends LitElement {
       this.select(room);
     } catch (error) {
       this.error = `This invite cannot be used: ${(error as Error).message}.`;
+    }
+  }
+
+  /** `#/join/<room>`: joins a public channel as a member. */
+  private async joinPublic(room: string): Promise<void> {
+    if (!this.api) return;
+    history.replaceState(null, '', location.pathname + location.search + '#/');
+    try {
+      await this.api.joinPublic(room);
+      this.select(room);
+    } catch (error) {
+      this.error = `Could not join: ${(error as Error).message}.`;
     }
   }
 
@@ -624,6 +643,18 @@ async function watchPermission(onChange: () => void): Promise<void> {
     if (status) status.onchange = onChange;
   } catch {
     // Not supported: focus and visibility changes still refresh it.
+  }
+}
+
+/** The room of a `#/join/<room>` link to a public channel. */
+function publicFromHash(): string | undefined {
+  const match = /^#\/join\/(.+)$/.exec(location.hash);
+  if (!match) return undefined;
+  try {
+    const room = decodeURIComponent(match[1]!);
+    return ROOM_NAME.test(room) ? room : undefined;
+  } catch {
+    return undefined;
   }
 }
 

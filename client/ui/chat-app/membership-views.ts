@@ -75,6 +75,9 @@ function assignable(mine: RosterRole | undefined, theirs: RosterRole): RosterRol
   return [];
 }
 
+/** The link anyone signed in may follow to join a public channel. */
+const publicUrl = (room: string): string => `${location.origin}${location.pathname}#/join/${encodeURIComponent(room)}`;
+
 const seen = (at: number | undefined): string => (at ? `last seen ${new Date(at).toLocaleString()}` : '');
 
 /** The members panel: roster with role, online, custom status and last seen; manage, leave, rename, invite links. */
@@ -135,6 +138,9 @@ export function renderMembersPanel(
           <button type="submit" class="secondary">Add</button>
         </form>
         <div class="invites">
+          ${conversation.doc.getMap('meta').get('public') === true
+            ? html`<button type="button" class="secondary" @click=${() => actions.copy(publicUrl(conversation.room))}>Copy public link</button>`
+            : nothing}
           <button type="button" class="secondary" @click=${actions.createInvite}>Create invite link</button>
           <ul>
             ${invites.filter((i) => i.status === 'usable').map(
