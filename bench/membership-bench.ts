@@ -10,6 +10,8 @@ import { createMetrics } from '../relay/metrics.js';
 import { createLocalBus } from '../relay/room-bus.js';
 import { createRoomManager } from '../relay/room-manager.js';
 import { createAccountWriter } from '../relay/membership/relay-writes.js';
+import { createClientIdBudget } from '../relay/client-id-budget.js';
+import { DEFAULT_LIMITS } from '../relay/options.js';
 import { accountRoomName } from '../shared/account.js';
 
 const USERS = Number(process.env.USERS ?? 100);
@@ -25,6 +27,7 @@ const manager = (dir: string) =>
     maxSyncFrameBytes: 32 * 1024 * 1024,
     compactLogBytes: 4 * 1024 * 1024,
     idleUnloadMs: 600_000,
+    clientIds: createClientIdBudget(DEFAULT_LIMITS),
   });
 
 const dirBytes = (dir: string): number => readdirSync(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);

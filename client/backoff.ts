@@ -17,6 +17,10 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 2_000 };
 /** After a 4429 the relay asked for patience: 4 s doubling to 30 s. */
 export const RATE_LIMITED_BACKOFF: BackoffOptions = { baseMs: 4_000, maxMs: 30_000 };
 
+/** The rate-limited schedule for an application-given backoff (8× the base, 15× the cap), or the default one. */
+export const rateLimitedSchedule = (backoff?: BackoffOptions): BackoffOptions =>
+  backoff ? { baseMs: backoff.baseMs * 8, maxMs: backoff.maxMs * 15 } : RATE_LIMITED_BACKOFF;
+
 /**
  * The delay before retry number `attempt` (0 = first retry): half of the capped exponential step is fixed,
  * the other half random. Half fixed keeps a lower bound (no hot loop); half random spreads a crowd of

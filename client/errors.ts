@@ -6,6 +6,7 @@ export type ClientErrorCode =
   | 'bad-relay-url'
   | 'bad-user'
   | 'bad-token'
+  | 'bad-transport'
   | 'closed'
   | 'pending-message'
   | 'read-only';

@@ -52,3 +52,9 @@ export function refreshDelay(claims: TokenClaims, now = Date.now()): number | un
   const lead = Math.min(300_000, Math.max(2_000, remaining / 3));
   return Math.max(0, remaining - lead);
 }
+
+/** Whether `token` expires within a second (or has expired): fetch a fresh one before using it. */
+export function tokenExpiresSoon(token: string, now = Date.now()): boolean {
+  const claims = decodeToken(token);
+  return claims?.exp !== undefined && claims.exp * 1000 - now < 1_000;
+}

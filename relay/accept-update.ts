@@ -6,7 +6,9 @@ import { MalformedFrameError } from './protocol-messages.js';
 import type { Room, RoomPeer } from './room.js';
 import { RELAY_ORIGIN, connectionOrigin } from './transaction-origin.js';
 import { isEmptyDecoded, type DecodedUpdate } from './update-structure.js';
-import type { CheckUpdate, WriteUser } from './write-check.js';
+import { WriteRefusedError, type CheckUpdate, type WriteUser } from './write-check.js';
+import { CloseCode } from '../shared/close-codes.js';
+import { RULE_MESSAGES } from '../shared/errors.js';
 
 /** Who sent the update: the room's peer and what its token proves. */
 export interface UpdateSender {
@@ -55,7 +57,11 @@ export function acceptUpdate(room: Room, sender: UpdateSender, update: Uint8Arra
   }
 
   // 3. Bind identity: first-seen client ids become the sender's, durable no later than the writes they cover.
+  // Every id a room has seen costs each of its later transactions, so new ids come out of a budget.
   if (newClients !== undefined && newClients.size > 0) {
+    if (!room.takeClientIds(peer, newClients.size)) {
+      return { accepted: false, error: new WriteRefusedError('too-many-client-ids', RULE_MESSAGES['too-many-client-ids'], CloseCode.rateLimited) };
+    }
     const binding = room.apply(RELAY_ORIGIN, (doc) => bindClients(doc, newClients, user.id));
     room.persist(binding, RELAY_ORIGIN);
     room.broadcast(binding, RELAY_ORIGIN);

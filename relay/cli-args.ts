@@ -25,6 +25,14 @@ Every option can also be given as an environment variable (flags win).
   --max-frame-bytes <n>       PARLEY_MAX_FRAME_BYTES   largest accepted frame (default 1048576)
   --connections-per-user <n>  PARLEY_CONNECTIONS_PER_USER  simultaneous connections per user (default 32)
   --messages-per-second <n>   PARLEY_MESSAGES_PER_SECOND   sustained messages/s per connection (default 100)
+  --heartbeat-seconds <n>     PARLEY_HEARTBEAT_SECONDS  ping every WebSocket this often (default 30)
+  --heartbeat-misses <n>      PARLEY_HEARTBEAT_MISSES   cut a socket after this many unanswered pings in a row (default 2)
+  --max-connections <n>       PARLEY_MAX_CONNECTIONS    open TCP connections at once, HTTP and WebSocket; more get
+                                                       503 and are closed (default 4096; keep below ulimit -n)
+  --max-pending-sockets <n>   PARLEY_MAX_PENDING_SOCKETS  connections still sending their request headers; more get
+                                                       503 and are closed (default 256)
+  --headers-timeout-seconds <n>  PARLEY_HEADERS_TIMEOUT_SECONDS  longest a client may take to send its headers (default 10)
+  --max-awareness-bytes <n>   PARLEY_MAX_AWARENESS_BYTES  largest awareness state a client may publish (default 4096)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -48,6 +56,12 @@ const FLAGS = {
   'max-frame-bytes': { type: 'string', env: 'PARLEY_MAX_FRAME_BYTES' },
   'connections-per-user': { type: 'string', env: 'PARLEY_CONNECTIONS_PER_USER' },
   'messages-per-second': { type: 'string', env: 'PARLEY_MESSAGES_PER_SECOND' },
+  'heartbeat-seconds': { type: 'string', env: 'PARLEY_HEARTBEAT_SECONDS' },
+  'heartbeat-misses': { type: 'string', env: 'PARLEY_HEARTBEAT_MISSES' },
+  'max-connections': { type: 'string', env: 'PARLEY_MAX_CONNECTIONS' },
+  'max-pending-sockets': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS' },
+  'headers-timeout-seconds': { type: 'string', env: 'PARLEY_HEADERS_TIMEOUT_SECONDS' },
+  'max-awareness-bytes': { type: 'string', env: 'PARLEY_MAX_AWARENESS_BYTES' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -142,6 +156,18 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
     limits.messagesPerSecond = integer('messages-per-second', rate);
     limits.messageBurst = Math.max(limits.messagesPerSecond * 5, 1);
   }
+  const heartbeat = value('heartbeat-seconds');
+  if (heartbeat !== undefined) limits.heartbeatIntervalMs = integer('heartbeat-seconds', heartbeat) * 1000;
+  const misses = value('heartbeat-misses');
+  if (misses !== undefined) limits.heartbeatMisses = integer('heartbeat-misses', misses);
+  const maxConnections = value('max-connections');
+  if (maxConnections !== undefined) limits.maxConnections = integer('max-connections', maxConnections);
+  const pendingSockets = value('max-pending-sockets');
+  if (pendingSockets !== undefined) limits.maxPendingSockets = integer('max-pending-sockets', pendingSockets);
+  const headersTimeout = value('headers-timeout-seconds');
+  if (headersTimeout !== undefined) limits.headersTimeoutMs = integer('headers-timeout-seconds', headersTimeout) * 1000;
+  const awarenessBytes = value('max-awareness-bytes');
+  if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
   options.limits = limits;
   const logLevel = value('log-level');
   if (logLevel !== undefined) options.logLevel = logLevel;

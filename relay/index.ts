@@ -9,6 +9,7 @@ import { createDiskStore } from './disk-store.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createClientIdBudget } from './client-id-budget.js';
 import { resolveOptions, type RelayOptions } from './options.js';
 import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
@@ -16,6 +17,7 @@ import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { createMembership, loadInviteSecret } from './membership/index.js';
+import { gateConnections, serverTimeouts } from './connection-gate.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -82,6 +84,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
+    clientIds: createClientIdBudget(options.limits),
   });
 
   const inviteSecret = options.membership.inviteSecret;
@@ -122,7 +125,10 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     deleteRoom: (name) => membership.deleteRoom(name),
     ready: () => accepting,
   });
-  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: { requestTimeout: 30_000 } }) as Server;
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
+  const gate = gateConnections(server, options.limits, metrics);
+  metrics.gauge('parley_tcp_connections', 'Open TCP connections (HTTP and WebSocket).', () => gate.open);
+  metrics.gauge('parley_pending_sockets', 'TCP connections still sending their request headers.', () => gate.pending);
   server.on('upgrade', upgrades.handle);
 
   try {
@@ -150,6 +156,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       server.close();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
+      upgrades.closeMultiplexed();
       await store.close();
       await bus.close();
       // Give clients a moment to answer the close frame, then cut whatever is left.

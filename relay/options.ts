@@ -26,9 +26,9 @@ export interface RelayLimits {
   /** Largest accepted WebSocket frame, in bytes (default 1 MiB). Larger frames close with 4413. */
   maxFrameBytes: number;
   /**
-   * Largest sync step 2 the relay sends as one frame (default 32 MiB); a larger catch-up is split by writer.
-   * Splitting costs the joiner dearly (parts refer to each other and wait as pending structs), so only
-   * documents beyond what a browser takes in one frame are split.
+   * Size of the pieces a catch-up (the answer to a sync step 1) is sent in (default 1 MiB): a larger one is cut
+   * into updates of about this size, each applicable on arrival, produced as the socket drains (catch-up.ts).
+   * Only a single struct larger than this (at most a frame the relay accepted) exceeds it.
    */
   maxSyncFrameBytes: number;
   /** Sustained messages per second per connection (token bucket refill rate). */
@@ -43,12 +43,40 @@ export interface RelayLimits {
   syncRequestsPerMinute: number;
   /** Simultaneous connections per user (token `sub`), across rooms. */
   connectionsPerUser: number;
-  /** Bytes allowed to wait in one connection's send buffer before it is closed as a slow consumer. */
+  /**
+   * Bytes allowed to wait in one socket's send queue before it is closed as a slow consumer (4429). Catch-ups and
+   * durable acks do not count (see send-queue.ts); the socket's own buffer holds at most a quarter of this (≤ 1 MiB)
+   * plus one catch-up piece.
+   */
   maxBufferedBytes: number;
   /** Upgrades waiting for token verification or room load at once; more are refused with HTTP 503. */
   maxPendingUpgrades: number;
   /** Longest a connection may stay unauthenticated/loading before it is dropped, in ms. */
   upgradeTimeoutMs: number;
+  /** New Yjs client ids one connection may write with (a page uses one per session; an offline backlog a few). */
+  newClientIdsPerConnection: number;
+  /** New Yjs client ids one user may introduce per hour across rooms (token bucket); beyond it writes close with 4429. */
+  newClientIdsPerUserPerHour: number;
+  /** How often every WebSocket is pinged, in ms (default 30 s). */
+  heartbeatIntervalMs: number;
+  /** Consecutive pings left unanswered before the socket is cut (default 2: a dead peer goes within 60–90 s). */
+  heartbeatMisses: number;
+  /** Open TCP connections (HTTP and WebSocket) at once; more are answered 503 and closed (default 4096; keep below `ulimit -n`). */
+  maxConnections: number;
+  /** TCP connections that have not yet sent complete request headers; more are answered 503 and closed (default 256). */
+  maxPendingSockets: number;
+  /** Longest a client may take to send its request headers, in ms (default 10 s; slowloris). */
+  headersTimeoutMs: number;
+  /** Largest awareness state (its JSON) one client may publish, in bytes (default 4096); larger ones are dropped. */
+  maxAwarenessStateBytes: number;
+  /** `/sync`: documents attached to one socket at once (default 1000); more are refused 4429. */
+  muxDocsPerSocket: number;
+  /** `/sync`: attaches per socket per minute after a burst of `muxDocsPerSocket` (default 600); more are refused 4429. */
+  muxAttachesPerMinute: number;
+  /** `/sync`: messages per second per socket over all its documents (burst 5×; default 1000); more close the socket 4429. Each document also has the per-room budgets. */
+  muxMessagesPerSecond: number;
+  /** `/sync`: bytes per second per socket over all its documents (burst 4×, at least byteBurst; default 8 MiB). */
+  muxBytesPerSecond: number;
 }
 
 /** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
@@ -87,7 +115,7 @@ export interface RelayOptions {
 
 export const DEFAULT_LIMITS: RelayLimits = {
   maxFrameBytes: 1024 * 1024,
-  maxSyncFrameBytes: 32 * 1024 * 1024,
+  maxSyncFrameBytes: 1024 * 1024,
   messagesPerSecond: 100,
   messageBurst: 500,
   bytesPerSecond: 2 * 1024 * 1024,
@@ -97,6 +125,18 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPendingUpgrades: 1024,
   upgradeTimeoutMs: 10_000,
+  newClientIdsPerConnection: 16,
+  newClientIdsPerUserPerHour: 120,
+  heartbeatIntervalMs: 30_000,
+  heartbeatMisses: 2,
+  maxConnections: 4096,
+  maxPendingSockets: 256,
+  headersTimeoutMs: 10_000,
+  maxAwarenessStateBytes: 4096,
+  muxDocsPerSocket: 1000,
+  muxAttachesPerMinute: 600,
+  muxMessagesPerSecond: 1000,
+  muxBytesPerSecond: 8 * 1024 * 1024,
 };
 
 /** Options after defaults and validation. */

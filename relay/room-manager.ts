@@ -5,6 +5,7 @@ import { Room } from './room.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
 import type { Metrics } from './metrics.js';
+import type { ClientIdBudget } from './client-id-budget.js';
 
 interface Entry {
   /** Resolves to the room once loaded; rejects if loading failed (the entry is then removed). */
@@ -25,6 +26,8 @@ export interface RoomManagerDeps {
   maxSyncFrameBytes: number;
   compactLogBytes: number;
   idleUnloadMs: number;
+  /** The relay's budget of new client ids (client-id-budget.ts). */
+  clientIds: ClientIdBudget;
 }
 
 /** The room registry. Every user of a room calls `acquire` and later `release` exactly once. */
@@ -75,6 +78,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
           log: deps.log,
           maxSyncFrameBytes: deps.maxSyncFrameBytes,
           compactLogBytes: deps.compactLogBytes,
+          clientIds: deps.clientIds,
           onFailure,
         },
         stored,

@@ -17,6 +17,8 @@ import {
   type AwarenessEntry,
 } from './protocol-messages.js';
 import { BUS_ORIGIN, LOAD_ORIGIN, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
+import { clientIdentityOf } from './client-identity.js';
+import type { ClientIdBudget } from './client-id-budget.js';
 
 /** What a room needs from a connection. */
 export interface RoomPeer {
@@ -32,7 +34,7 @@ export interface RoomPeer {
   close(code: number, reason: string): void;
   /** Awareness client ids this connection publishes for. */
   readonly ownedClients: Set<number>;
-  /** Room sequence number covering this peer's latest write (see Room.applyFromPeer). */
+  /** Room sequence number covering this peer's latest write (see Room.acknowledge). */
   lastWriteSeq: number;
 }
 
@@ -56,6 +58,8 @@ export interface RoomDeps {
   log: Logger;
   maxSyncFrameBytes: number;
   compactLogBytes: number;
+  /** New client ids per connection and user (shared by the relay's rooms). */
+  clientIds: ClientIdBudget;
   /** Called once when persisting fails; the room is then unusable and must be evicted. */
   onFailure: (room: Room, error: unknown) => void;
 }
@@ -141,6 +145,11 @@ export class Room {
   sendAwareness(peer: RoomPeer): void {
     const states = [...this.awareness.getStates().keys()];
     peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
+  }
+
+  /** Takes `count` new client ids for `peer` from the relay's budget (client-id-budget.ts); false when over it. */
+  takeClientIds(peer: RoomPeer, count: number): boolean {
+    return this.deps.clientIds.take(peer, peer.userId, count);
   }
 
   /** Whether the room takes writes (not shutting down, deleted or failed). */
@@ -347,10 +356,21 @@ export class Room {
         // A peer that never stops writing is still told what is durable so far: waiting for all of its
         // writes to be durable at once would starve it of acks for as long as it writes faster than fsync.
         if (!complete && this.durableSeq <= reported) continue;
-        frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
         if (complete) this.awaitingAck.delete(peer);
         else this.awaitingAck.set(peer, this.durableSeq);
-        peer.send(frame, 'other');
+        // A peer learns about its user's client ids only: O(those ids), however many other ids the room has seen.
+        const own = clientIdentityOf(this.doc).clientsOf(peer.userId);
+        if (own === undefined) {
+          frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
+          peer.send(frame, 'other');
+        } else {
+          const subset = new Map<number, number>();
+          for (const client of own) {
+            const clock = this.durableSV.get(client);
+            if (clock !== undefined) subset.set(client, clock);
+          }
+          peer.send(encodeDurableAck(Y.encodeStateVector(subset)), 'other');
+        }
       }
     });
   }

@@ -3,7 +3,8 @@ import type * as Y from 'yjs';
 import { RuleError } from '../shared/errors.js';
 import { CloseEvents } from '../shared/close-codes.js';
 import { createMessageIndex, type MessageIndex } from './message-index.js';
-import { createClientIdentity, type ClientIdentity } from './client-identity.js';
+import { clientIdentityOf, type ClientIdentity } from './client-identity.js';
+import { createReceiptMarks, type ReceiptMarks } from './receipt-marks.js';
 import { MissingDependencyError, decodeStructure } from './update-structure.js';
 import { judgeUpdate } from './update-judge.js';
 import { isAccountRoom } from '../shared/account.js';
@@ -16,6 +17,7 @@ import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput, type CheckV
 interface RoomGuard {
   index: MessageIndex;
   identity: ClientIdentity;
+  receipts: ReceiptMarks;
 }
 
 /**
@@ -28,11 +30,15 @@ export function createConversationGuard(): CheckUpdate {
   const states = new WeakMap<Y.Doc, RoomGuard>();
   const guardFor = (doc: Y.Doc): RoomGuard => {
     let guard = states.get(doc);
-    if (!guard) states.set(doc, (guard = { index: createMessageIndex(doc), identity: createClientIdentity(doc) }));
+    if (!guard) {
+      const index = createMessageIndex(doc);
+      guard = { index, identity: clientIdentityOf(doc), receipts: createReceiptMarks(doc, index) };
+      states.set(doc, guard);
+    }
     return guard;
   };
   return function checkConversationUpdate({ room, doc, decoded, user, role }: CheckUpdateInput): CheckVerdict {
-    const { index, identity } = guardFor(doc);
+    const { index, identity, receipts } = guardFor(doc);
     try {
       const structure = decodeStructure(doc, decoded);
       // Per document type: a user's account document, or a conversation (membership first, then messages).
@@ -48,7 +54,7 @@ export function createConversationGuard(): CheckUpdate {
         }
         return { newClients };
       }
-      return judgeUpdate(rest, writer, { doc, index, ownerOf: identity.ownerOf });
+      return judgeUpdate(rest, writer, { doc, index, receipts, ownerOf: identity.ownerOf });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
       if (error instanceof MissingDependencyError) {

@@ -2,20 +2,23 @@
 import * as Y from 'yjs';
 import { ensure } from '../shared/errors.js';
 import {
-  checkCanWrite, checkClientOwner, checkEntriesReplaced, checkMessageRecord, checkMeta, checkPlace, checkReactionTarget,
+  checkCanWrite, checkClientOwner, checkReceiptCount, checkRecordCount, checkEntriesReplaced, checkMeta, checkRecordId, checkPlace, checkReactionTarget,
   checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRecordsReplaced, checkRemoval, checkRevision,
   checkProfile, checkUnseenRecord, checkWriteAccess, type MessageLookup,
 } from '../shared/rules.js';
-import type { MessageRecord, ReceiptEntry, Writer } from '../shared/schema.js';
+import { LIMITS, type MessageRecord, type ReceiptEntry, type Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
 import { supersedes } from '../shared/message-log.js';
 import type { MessageIndex } from './message-index.js';
+import type { ReceiptMarks } from './receipt-marks.js';
 import type { StructInsert, UpdateStructure } from './update-structure.js';
 
 /** What the judge reads besides the update: the room's document, its message index and its client identities. */
 export interface JudgeContext {
   doc: Y.Doc;
   index: MessageIndex;
+  /** Each user's furthest receipt marks (receipt-marks.ts). */
+  receipts: ReceiptMarks;
   /** The owner of a client id: a user id, `{ relay: true }` for the relay's own ids, or undefined when unbound. */
   ownerOf(client: number): string | { relay: true } | undefined;
 }
@@ -29,7 +32,7 @@ export interface Judgement {
  * Checks every struct and deletion of `structure` against the shared rules, as `writer`. Throws a RuleError
  * naming the first rule broken; returns the client ids seen for the first time. Never writes the document.
  */
-export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, index, ownerOf }: JudgeContext): Judgement {
+export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, index, receipts, ownerOf }: JudgeContext): Judgement {
   checkCanWrite(writer);
   const newClients = new Set<number>();
   for (const client of structure.writers) {
@@ -45,16 +48,20 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   // Messages first, all of them: an update written offline may react to, reply to or receipt a message whose
   // records come later in it (a tombstone written after the reaction, the original already deleted).
   const records: MessageRecord[] = [];
-  const insertedIds = new Set<string>();
+  const insertedIds = new Map<string, number>();
   for (const { item, offset, root, sub } of structure.inserts) {
     checkPlace(root, sub);
     if (root !== 'messages' || !(item.content instanceof Y.ContentAny)) continue;
-    for (const record of item.content.arr.slice(offset)) {
-      checkMessageRecord(record);
+    for (const record of item.content.arr.slice(offset) as MessageRecord[]) {
+      // Fully checked once, below (checkRevision / checkUnseenRecord): any bad record refuses the whole update.
+      checkRecordId(record);
       records.push(record);
       const current = pending.get(record.id) ?? index.get(record.id);
       if (!current || supersedes(record, current)) pending.set(record.id, record);
-      insertedIds.add(record.id);
+      const inserted = (insertedIds.get(record.id) ?? 0) + 1;
+      insertedIds.set(record.id, inserted);
+      // Removals only take live records away: past the limit here, the update is refused whatever it deletes.
+      if (inserted > LIMITS.recordsPerMessage) checkRecordCount(record.id, 0, inserted, 0);
     }
   }
   for (const record of records) {
@@ -68,7 +75,7 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   const receiptChange = (user: string) =>
     receiptChanges.get(user) ?? receiptChanges.set(user, { removed: new Set(), added: [] }).get(user)!;
   const refilledRoots = new Set<string>();
-  for (const insert of structure.inserts) judgeInsert(insert, writer, lookup, refilledRoots, receiptChange);
+  for (const insert of structure.inserts) judgeInsert(insert, writer, lookup, refilledRoots, receiptChange, receipts);
 
   // The delete set: each removed item must be the writer's to remove, and messages are only ever replaced.
   const removedRecords = new Map<string, number>();
@@ -92,13 +99,16 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
     }
   }
   for (const [id, count] of removedRecords) checkRecordsReplaced(id, insertedIds.has(id), index.recordCount(id), count);
+  for (const [id, inserted] of insertedIds) checkRecordCount(id, index.recordCount(id), inserted, removedRecords.get(id) ?? 0);
   for (const root of emptiedRoots) checkEntriesReplaced(root, refilledRoots.has(root));
   for (const [user, { removed, added }] of receiptChanges) {
+    checkReceiptCount(user, receipts.liveCount(user), added.length, removed.size);
     // Judge the user's marks as they will stand: a device lagging behind another may add a lower entry
     // alongside a higher one (the furthest counts), but no update may leave the user further back.
-    const entries = userEntries<ReceiptEntry>(doc, 'receipts', user);
-    const after = [...entries.filter((entry) => !removed.has(entry)), ...added];
-    checkReceiptProgress(furthestReceipt(entries, index), furthestReceipt(after, lookup), index);
+    // Entries are bounded by the count just checked, and each comparison is O(1) (message-index.ts).
+    const kept = removed.size === 0 ? [] : userEntries<ReceiptEntry>(doc, 'receipts', user).filter((entry) => !removed.has(entry));
+    const standing = removed.size === 0 ? [receipts.furthest(user), ...added] : [...kept, ...added];
+    checkReceiptProgress(receipts.furthest(user), furthestReceipt(standing, lookup), index);
   }
   return { newClients };
 }
@@ -110,6 +120,7 @@ function judgeInsert(
   lookup: MessageLookup,
   refilledRoots: Set<string>,
   receiptChange: (user: string) => { added: ReceiptEntry[] },
+  receipts: ReceiptMarks,
 ): void {
   const content = item.content;
   if (content instanceof Y.ContentDeleted) {
@@ -124,8 +135,12 @@ function judgeInsert(
   if (perUser) {
     for (const entry of values) {
       if (perUser.kind === 'receipts') {
+        const { added } = receiptChange(perUser.user);
+        added.push(entry);
+        // An update removes at most the live entries: this many added ones break the limit whatever it deletes.
+        const live = receipts.liveCount(perUser.user);
+        if (added.length > live + LIMITS.receiptEntries) checkReceiptCount(perUser.user, live, added.length, live);
         checkReceiptEntry(perUser.user, entry, writer, lookup);
-        receiptChange(perUser.user).added.push(entry);
       } else checkProfile(perUser.user, entry, writer);
     }
     refilledRoots.add(root);

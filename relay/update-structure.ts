@@ -45,6 +45,28 @@ export class MissingDependencyError extends Error {
   }
 }
 
+/** Marks a struct whose place is being resolved (see `places` in decodeStructure). */
+const VISITING: Place = Object.freeze({ root: '', sub: null });
+
+/**
+ * Most structs of one update that continue the previous struct of the same client in a way Yjs merges on
+ * applying (consecutive clocks, origin = the previous one's last id, both plain values). Yjs merges values by
+ * copying arrays (`concat` per struct): n such structs cost n²/2 copies, so 115,000 of them (1 MB) would stall
+ * the relay for seconds. Honest clients send what their document holds, where such runs are already merged.
+ */
+export const MAX_MERGEABLE_STRUCTS = 1024;
+
+/** Whether Yjs would merge `right` into `left` once both are integrated next to each other (plain values only). */
+const wouldMerge = (left: Y.Item, right: Y.Item): boolean =>
+  left.id.client === right.id.client &&
+  left.id.clock + left.length === right.id.clock &&
+  right.origin !== null &&
+  right.origin.client === left.id.client &&
+  right.origin.clock === left.id.clock + left.length - 1 &&
+  left.content instanceof Y.ContentAny &&
+  right.content instanceof Y.ContentAny &&
+  (left.rightOrigin === null ? right.rightOrigin === null : right.rightOrigin !== null && Y.compareIDs(left.rightOrigin, right.rightOrigin));
+
 /** Whether a decoded update changes nothing (no structs, no deletions). */
 export const isEmptyDecoded = ({ structs, ds }: DecodedUpdate): boolean => structs.length === 0 && ds.clients.size === 0;
 
@@ -104,6 +126,7 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
   const fresh = groupByClient(decoded.structs);
   const rootNames = new Map<Y.AbstractType<any>, string>();
   for (const [name, type] of doc.share) rootNames.set(type, name);
+  /** Each fresh struct's place once resolved; VISITING while a walk passes through it (to catch cycles without a set per walk). */
   const places = new Map<Struct, Place>();
 
   /** Where a stored item lives: only root types exist in the schema. */
@@ -116,17 +139,17 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
   /** The place of a struct of the update, following origins iteratively (chains can be long); memoised per struct. */
   const placeOfFresh = (start: Y.Item): Place => {
     const chain: Y.Item[] = [];
-    const inChain = new Set<Y.Item>();
     let item = start;
     let found: Place | undefined;
     while (found === undefined) {
       const memo = places.get(item);
+      ensure(memo !== VISITING, 'bad-record', 'items refer to each other in a cycle');
       if (memo) {
         found = memo;
         break;
       }
       chain.push(item);
-      inChain.add(item);
+      places.set(item, VISITING);
       if (typeof item.parent === 'string') {
         found = { root: item.parent, sub: item.parentSub };
         break;
@@ -142,7 +165,6 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
       }
       const next = findIn(fresh.get(ref.client), ref.clock);
       if (!(next instanceof Y.Item)) throw new MissingDependencyError();
-      ensure(!inChain.has(next), 'bad-record', 'items refer to each other in a cycle');
       item = next;
     }
     for (const link of chain) places.set(link, found);
@@ -151,6 +173,7 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
 
   const inserts: StructInsert[] = [];
   const writers = new Set<number>();
+  let mergeable = 0;
   /** How far each client's structs reach, the room's and this update's together (they must be contiguous). */
   const reach = new Map<number, number>();
   for (const [client, list] of fresh) {
@@ -162,7 +185,13 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
       if (struct.id.clock > expected) throw new MissingDependencyError();
       expected = Math.max(expected, end);
       writers.add(client);
-      if (struct instanceof Y.Item) inserts.push({ item: struct, offset: Math.max(0, known - struct.id.clock), ...placeOfFresh(struct) });
+      if (!(struct instanceof Y.Item)) continue;
+      const previous = inserts[inserts.length - 1]?.item;
+      if (previous && wouldMerge(previous, struct)) {
+        mergeable++;
+        ensure(mergeable <= MAX_MERGEABLE_STRUCTS, 'bad-record', `more than ${MAX_MERGEABLE_STRUCTS} structs that Yjs would merge, sent one by one`);
+      }
+      inserts.push({ item: struct, offset: Math.max(0, known - struct.id.clock), ...placeOfFresh(struct) });
     }
     reach.set(client, expected);
   }

@@ -18,6 +18,8 @@ import type { Room } from './room.js';
 import { attachConnection, type Connection, type ConnectionShared } from './connection.js';
 import { ExpirySweep, type Expiring } from './expiry-sweep.js';
 import { relaySocketClass, type RelaySocket } from './relay-socket.js';
+import { onSocketPong, startHeartbeat } from './heartbeat.js';
+import { MuxSocket, onMuxMessage, type MuxShared } from './mux-session.js';
 
 export interface UpgradeDeps {
   verifyToken: VerifyToken;
@@ -39,6 +41,8 @@ export interface UpgradeHandler {
   readonly sockets: Set<WebSocket>;
   /** Connections per user, for the per-user limit and metrics. */
   readonly connections: number;
+  /** Closes every /sync socket with 1012 (shutdown; their documents were refused 1012 as their rooms closed). */
+  closeMultiplexed(): void;
   /** Terminates sockets that did not finish their close handshake. */
   terminateAll(): void;
 }
@@ -74,6 +78,12 @@ export const parseRoomTarget = (target: string): { room: string; query: URLSearc
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
   if (!path.startsWith('/rooms/')) return undefined;
   return { room: path.slice('/rooms/'.length), query };
+};
+
+/** Whether a request target is the multiplexed endpoint (`/sync`, any query ignored: no token ever goes in a URL). */
+const isSyncTarget = (target: string): boolean => {
+  const q = target.indexOf('?');
+  return (q === -1 ? target : target.slice(0, q)) === '/sync';
 };
 
 /** Creates the upgrade handler around a `ws` server in no-server mode. */
@@ -141,6 +151,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     metrics,
     log,
     checkUpdate: deps.checkUpdate,
+    onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
     onClosed: (connection: Connection) => {
       connections--;
       releaseUser(connection.userId);
@@ -150,13 +161,49 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
 
   // Token expiry: one timer for all connections instead of one each.
   const expiry = new ExpirySweep(function* (): Iterable<Expiring> {
-    for (const ws of sockets) if (ws.connection?.open) yield ws.connection;
+    for (const ws of sockets) {
+      if (ws.connection?.open) yield ws.connection;
+      else if (ws.mux?.open) yield ws.mux;
+    }
   });
+
+  // /sync sockets count as pending upgrades until their first token checks out (then as one connection of the user).
+  const unauthenticated = new WeakSet<MuxSocket>();
+  const muxShared: MuxShared = {
+    limits,
+    metrics,
+    log,
+    checkUpdate: deps.checkUpdate,
+    verifyToken: deps.verifyToken,
+    rooms: deps.rooms,
+    onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
+    acquireUser: (mux, userId) => {
+      if (unauthenticated.delete(mux)) pending--;
+      const count = perUser.get(userId) ?? 0;
+      if (count >= limits.connectionsPerUser) return false;
+      perUser.set(userId, count + 1);
+      connections++;
+      return true;
+    },
+    onClosed: (mux, userId) => {
+      if (unauthenticated.delete(mux)) pending--;
+      if (userId === undefined) return;
+      connections--;
+      releaseUser(userId);
+    },
+    watchExpiry: (expiresAt) => expiry.add(expiresAt),
+  };
+
+  // One timer pings every socket; those that miss pongs are cut (their close event then frees their slots).
+  const heartbeat = startHeartbeat(() => sockets, limits.heartbeatIntervalMs, limits.heartbeatMisses, () =>
+    metrics.refusals.inc({ reason: 'heartbeat-timeout' }),
+  );
 
   /** Every socket's one `close` listener (`this` is the socket): shared, so that it costs no closure per socket. */
   function onSocketClose(this: WebSocket): void {
     sockets.delete(this as RelaySocket);
     (this as RelaySocket).connection?.socketClosed();
+    (this as RelaySocket).mux?.socketClosed();
   }
 
   const undo = (outcome: Outcome) => {
@@ -173,9 +220,10 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     sockets.add(ws);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
+    ws.on('pong', onSocketPong);
     if (!result.ok) {
       metrics.refusals.inc({ reason: result.refusal });
-      ws.close(result.code, result.reason);
+      ws.closeNow(result.code, result.reason);
       return;
     }
     connections++;
@@ -187,9 +235,31 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     if (connection.open) expiry.add(connection.expiresAt);
   };
 
+  /** A /sync socket: authenticated in band by its first frame (mux-session.ts). */
+  const onMuxUpgraded = (ws: RelaySocket) => {
+    sockets.add(ws);
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+    ws.on('pong', onSocketPong);
+    const mux = new MuxSocket(ws, muxShared);
+    unauthenticated.add(mux);
+    ws.mux = mux;
+    ws.on('message', onMuxMessage);
+  };
+
   const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return rejectHttp(socket, 400, 'Bad Request');
+    if (isSyncTarget(req.url ?? '/')) {
+      if (!deps.accepting()) return rejectHttp(socket, 503, 'Service Unavailable');
+      if (pending >= limits.maxPendingUpgrades) {
+        metrics.refusals.inc({ reason: 'too-many-pending' });
+        return rejectHttp(socket, 503, 'Service Unavailable');
+      }
+      pending++;
+      wss.handleUpgrade(req, socket, head, (ws) => onMuxUpgraded(ws as RelaySocket));
+      return;
+    }
     const target = parseRoomTarget(req.url ?? '/');
     if (!target) return rejectHttp(socket, 404, 'Not Found');
     if (!deps.accepting()) return rejectHttp(socket, 503, 'Service Unavailable');
@@ -222,8 +292,12 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     get connections() {
       return connections;
     },
+    closeMultiplexed() {
+      for (const ws of sockets) ws.mux?.closeWith(CloseEvents.shuttingDown);
+    },
     terminateAll() {
       expiry.stop();
+      heartbeat.stop();
       for (const ws of sockets) ws.terminate();
       wss.close();
     },

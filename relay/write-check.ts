@@ -66,19 +66,22 @@ export const readOnlyCheck: CheckUpdate = ({ role }) => {
   if (role !== 'write' && role !== 'admin') throw new WriteRefusedError('read-only', 'this token may only read the room');
 };
 
-/** The close code for an error thrown from a hook: 1013 when it asks the client to resync, else 4403. */
+/** The close code for an error thrown from a hook: 1013 when it asks the client to resync, 4429 for a rate limit, else 4403. */
 export const closeCodeOf = (error: unknown): number => {
   const code = (error as { closeCode?: unknown } | null)?.closeCode;
-  return code === CloseCode.tryAgainLater ? code : CloseCode.forbidden;
+  return code === CloseCode.tryAgainLater || code === CloseCode.rateLimited ? code : CloseCode.forbidden;
 };
 
 /**
  * How to close a connection whose write a hook refused: `writeRefused` (4403) with the rule as detail
- * (`write refused: read-only`), or `tryAgainLater` (1013, `write refused: missing-dependency`) when the
- * client should resync and retry.
+ * (`write refused: read-only`), `tryAgainLater` (1013, `write refused: missing-dependency`) when the
+ * client should resync and retry, or `rateLimited` (4429, `rate limit exceeded: too-many-client-ids`).
  */
-export const refusalCloseOf = (error: unknown): { event: CloseEvent; detail?: string } =>
-  closeCodeOf(error) === CloseCode.tryAgainLater ? { event: CloseEvents.tryAgainLater } : { event: CloseEvents.writeRefused, detail: ruleOf(error) };
+export const refusalCloseOf = (error: unknown): { event: CloseEvent; detail?: string } => {
+  const code = closeCodeOf(error);
+  if (code === CloseCode.tryAgainLater) return { event: CloseEvents.tryAgainLater };
+  return { event: code === CloseCode.rateLimited ? CloseEvents.rateLimited : CloseEvents.writeRefused, detail: ruleOf(error) };
+};
 
 
 /** The rule name carried by an error thrown from a hook (`unknown` when it carries none). */

@@ -1,5 +1,6 @@
-// Takes the UI screenshots in docs/ (app and embed example, light and dark) with Debian's Chromium, and checks
-// that the app reopens from its service worker and IndexedDB with the relay down. Run: npm run build && node scripts/ui-screenshots.mjs
+// Takes the UI screenshots in docs/ (app light, dark, mobile 375 px and offline; embed example light and dark) with
+// Debian's Chromium, and checks that the app reopens from its service worker and IndexedDB with the relay down while
+// other pages of the origin are left alone by that worker. Run: npm run build && node scripts/ui-screenshots.mjs
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -112,6 +113,12 @@ try {
   await ada.screenshot({ path: join(docs, 'app-dark.png') });
   console.log('docs/app-light.png, docs/app-dark.png');
 
+  // ---- mobile, 375 px wide: the room view alone, with ← back to the list ----
+  await grace.setViewport({ width: 375, height: 740, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await sleepFrames(grace);
+  await grace.screenshot({ path: join(docs, 'app-mobile.png') });
+  console.log('docs/app-mobile.png');
+
   // ---- the embed example ----
   const embedContext = await browser.createBrowserContext();
   const embed = await embedContext.newPage();
@@ -150,6 +157,14 @@ try {
   await sleepFrames(ada);
   await ada.screenshot({ path: join(docs, 'app-offline.png') });
   console.log('offline reload: the app and its conversation opened with the relay down (docs/app-offline.png)');
+
+  // Another page of the same origin, offline: the app's worker must not answer it with the app's index.html.
+  const other = await ada.goto(`${base}/examples/embed.html`).then(
+    () => ada.evaluate(() => document.querySelector('chat-app') !== null),
+    () => false,
+  );
+  if (other) throw new Error('the service worker served the app for /examples/embed.html');
+  console.log('offline /examples/embed.html: not answered by the app\'s service worker');
 } finally {
   await browser.close();
   await relay?.close();

@@ -58,6 +58,16 @@ export const CloseEvents = {
   tooManyConnections: event(4429, 'too many connections for this user'),
   /** A reader that does not keep up with what it is sent. */
   slowConsumer: event(4429, 'slow consumer: too much data waiting'),
+  /** Multiplexed endpoint: a frame for a document that is not attached (the socket stays open). */
+  notAttached: event(4400, 'not attached'),
+  /** Multiplexed endpoint: attaching a document already attached (a client bug): it is detached. */
+  alreadyAttached: event(4400, 'already attached'),
+  /** Multiplexed endpoint: an in-band token for another user than the socket's: the socket is closed. */
+  tokenForAnotherUser: event(4403, 'token is for another user'),
+  /** Multiplexed endpoint: more documents attached than one socket may hold. */
+  tooManyDocuments: event(4429, 'too many documents on this socket'),
+  /** Multiplexed endpoint: attaching faster than the socket's attach budget. */
+  tooManyAttaches: event(4429, 'too many attaches'),
 } as const satisfies Record<string, CloseEvent>;
 
 export type CloseEventName = keyof typeof CloseEvents;

@@ -43,6 +43,9 @@ export const RULE_MESSAGES = {
   'kind-fixed': 'a conversation\u2019s kind is set once, and only the relay makes a conversation direct',
   'relay-only': 'only the relay writes this',
   'bad-preferences': 'conversation preferences are not well-formed',
+  'too-many-copies': 'a message may have only a few live records (an identical re-send or concurrent versions)',
+  'too-many-receipts': 'a user may have only a few live receipt entries',
+  'too-many-client-ids': 'too many new Yjs client ids for this connection or user',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

@@ -114,6 +114,12 @@ export function checkMessageRecord(value: unknown): asserts value is MessageReco
   if (value.editedAt !== undefined) checkTimestamp(value.editedAt);
 }
 
+/** The least a message record needs before it can be looked up: an object with a well-formed id (the rest is checkMessageRecord's). */
+export function checkRecordId(value: unknown): asserts value is { id: string } {
+  ensure(isPlainObject(value), 'bad-record', 'a message must be an object');
+  checkMessageId(value.id);
+}
+
 /** A brand-new message: well-formed, written by its author, replying to a message that exists. */
 export function checkNewMessage(record: unknown, writer: Writer, messages: MessageLookup): asserts record is MessageRecord {
   checkCanWrite(writer);
@@ -304,6 +310,21 @@ export function checkReactionTarget(key: string, value: unknown, writer: Writer,
  */
 export function checkRecordsReplaced(id: string, inserted: boolean, live: number, removed: number): void {
   ensure(inserted || live > removed, 'forbidden-delete', `message ${id} can only be replaced by a new version or a tombstone`);
+}
+
+/**
+ * A message keeps at most LIMITS.recordsPerMessage live records: an update may not add copies beyond that
+ * (`live` before it, `inserted` and `removed` by it). A room already over the limit may still shrink.
+ */
+export function checkRecordCount(id: string, live: number, inserted: number, removed: number): void {
+  const after = live + inserted - removed;
+  ensure(after <= LIMITS.recordsPerMessage || inserted <= removed, 'too-many-copies', `${after} records of message ${id}`);
+}
+
+/** A user keeps at most LIMITS.receiptEntries live receipt entries: `live` before the update, `added` and `removed` by it. */
+export function checkReceiptCount(user: string, live: number, added: number, removed: number): void {
+  const after = live + added - removed;
+  ensure(after <= LIMITS.receiptEntries || added <= removed, 'too-many-receipts', `${after} entries of ${user}`);
 }
 
 /** A user's per-user array is only ever replaced: an update that removes entries from it also writes one. */

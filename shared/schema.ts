@@ -48,6 +48,13 @@ export const LIMITS = {
   displayName: 64,
   title: 200,
   emojiLength: 32,
+  /**
+   * Live records one message may have at once. One normally (an edit replaces it); a few after concurrent
+   * edits from several devices or an outbox flushed twice. Bounds what an identical re-send can cost.
+   */
+  recordsPerMessage: 16,
+  /** Live receipt entries one user may have at once: one normally, one per device after concurrent writes. */
+  receiptEntries: 16,
 } as const;
 
 export const ROOM_KINDS = ['direct', 'group', 'channel'] as const;

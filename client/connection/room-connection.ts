@@ -1,14 +1,11 @@
 // The relay connection of one conversation over the per-room endpoint: the patched provider driven by the close policy.
 import * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
-import { CloseCode } from '../../shared/close-codes.js';
 import type { BackoffOptions } from '../backoff.js';
-import { decodeToken, refreshDelay } from '../token.js';
-import { decideAfterClose, type CloseInput } from './close-policy.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
-import { browserOffline, watchNetwork } from './network-signals.js';
+import { watchNetwork } from './network-signals.js';
+import { Reconnector } from './reconnector.js';
 import { roomsUrl } from './relay-url.js';
-import { TokenRefusedError } from './token-refused-error.js';
 import { RoomProvider } from './y-websocket-internals.js';
 
 export interface RoomConnectionOptions extends ConnectionEvents {
@@ -23,12 +20,20 @@ export interface RoomConnectionOptions extends ConnectionEvents {
   /** Channel name for y-websocket's cross-tab sync; scoped by user so two accounts in one browser never mix. */
   broadcastChannel: string;
   backoff?: BackoffOptions;
-  /** Idle time before a heartbeat is sent, and silence after which the socket is taken as dead (default 4 s, 10 s). */
-  heartbeat?: { idleMs: number; deadMs: number };
+  /**
+   * Idle time before a heartbeat is sent, silence after which an open socket is taken as dead, and how long a
+   * socket may take to open (default 4 s, 10 s, 10 s).
+   */
+  heartbeat?: Heartbeat;
 }
 
 const SWAP_REASON = 'parley: token refresh';
-export const DEFAULT_HEARTBEAT = { idleMs: 4_000, deadMs: 10_000 };
+export interface Heartbeat {
+  idleMs: number;
+  deadMs: number;
+  openTimeoutMs: number;
+}
+export const DEFAULT_HEARTBEAT: Heartbeat = { idleMs: 4_000, deadMs: 10_000, openTimeoutMs: 10_000 };
 
 /**
  * Owns one patched WebsocketProvider (see y-websocket-internals.ts). Every close goes through the close policy
@@ -43,15 +48,15 @@ export class RoomConnection implements SyncConnection {
   readonly stats: ConnectionStats = { bytesIn: 0, bytesOut: 0, currentBytesIn: 0, currentBytesOut: 0, opens: 0 };
   private readonly options: RoomConnectionOptions;
   private readonly room: RoomProvider;
+  private readonly link: Reconnector;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private readonly unwatchNetwork: () => void;
-  private token: string | undefined;
   private closed = false;
   private swapping = false;
-  private unauthorizedInARow = 0;
+  private synced = false;
+  /** When the current socket was asked for. */
+  private socketSince = 0;
   /** The relay's state vector from its sync step 1 on the current socket. */
   private relayStateVector: Map<number, number> | undefined;
 
@@ -76,12 +81,42 @@ export class RoomConnection implements SyncConnection {
       onClose: (event) => this.handleClose(event),
       onOpen: () => {
         this.stats.opens++;
-        this.setState({ status: 'connected', synced: false, attempt: this.state.attempt });
+        this.link.opened();
       },
       onSynced: () => {
-        this.unauthorizedInARow = 0;
-        this.setState({ status: 'connected', synced: true, attempt: 0 });
+        this.synced = true;
+        this.link.succeeded();
       },
+    });
+    this.link = new Reconnector({
+      userId: options.userId,
+      getToken: options.getToken,
+      room: () => options.room,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      open: (token) => {
+        this.socketSince = Date.now();
+        this.room.open(token);
+      },
+      refreshed: () => {
+        // The provider reads the token from its params on the next open: close this socket to move onto it.
+        if (!this.room.isOpen) return;
+        this.swapping = true;
+        this.room.closeSocket(1000, SWAP_REASON);
+      },
+      stop: () => this.room.closeSocket(1000, 'token subject mismatch'),
+      state: (link) => {
+        if (link.status !== 'connected') this.synced = false;
+        const { retryAt, code, reason } = link;
+        this.setState({
+          status: link.status,
+          synced: this.synced,
+          attempt: link.attempt,
+          ...(code !== undefined ? { code } : {}),
+          ...(reason !== undefined ? { reason } : {}),
+          ...(retryAt !== undefined ? { retryAt } : {}),
+        });
+      },
+      token: (claims) => options.onToken?.(claims),
     });
     const heartbeat = options.heartbeat ?? DEFAULT_HEARTBEAT;
     this.heartbeatTimer = setInterval(() => this.checkHeartbeat(heartbeat), Math.min(1_000, heartbeat.idleMs / 2));
@@ -90,7 +125,7 @@ export class RoomConnection implements SyncConnection {
       offline: () => this.wentOffline(),
       visible: () => (this.room.hasSocket ? this.room.sendHeartbeat() : this.reconnect()),
     });
-    void this.connect(false);
+    void this.link.connect();
   }
 
   get provider(): RoomProvider['provider'] {
@@ -111,142 +146,52 @@ export class RoomConnection implements SyncConnection {
   }
 
   reconnect(): void {
-    if (this.closed || this.state.status === 'forbidden' || this.state.status === 'deleted') return;
-    if (this.room.hasSocket) return;
-    clearTimeout(this.retryTimer);
-    void this.connect(this.state.status === 'auth-expired');
+    if (this.closed || this.room.hasSocket) return;
+    this.link.retryNow();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.refreshTimer);
+    this.link.dispose();
     clearInterval(this.heartbeatTimer);
     this.unwatchNetwork();
     this.room.destroy();
     this.setState({ ...this.state, status: 'closed', synced: false });
   }
 
-  private async connect(forceRefresh: boolean): Promise<void> {
-    if (this.closed) return;
-    this.setState({ status: 'connecting', synced: false, attempt: this.state.attempt, ...this.lastClose() });
-    if (forceRefresh || !this.token || tokenExpiresSoon(this.token)) {
-      let token: string;
-      try {
-        token = await this.options.getToken({ room: this.options.room, forceRefresh: forceRefresh || !!this.token });
-      } catch (error) {
-        if (this.closed) return;
-        const reason = `getToken failed: ${error instanceof Error ? error.message : String(error)}`;
-        this.afterClose({ cause: error instanceof TokenRefusedError ? 'token-refused' : 'token-failed' }, { reason });
-        return;
-      }
-      if (this.closed) return;
-      if (typeof token !== 'string' || token === '') {
-        this.afterClose({ cause: 'token-refused' }, { reason: 'getToken failed: it did not return a token' });
-        return;
-      }
-      if (!this.useToken(token)) return;
-    }
-    this.room.open(this.token!);
-  }
-
-  private useToken(token: string): boolean {
-    const claims = decodeToken(token);
-    if (claims && claims.sub !== this.options.userId) {
-      // Every write would be refused as another user's: stop here with the reason instead.
-      clearTimeout(this.refreshTimer);
-      this.setState({
-        status: 'forbidden',
-        synced: false,
-        attempt: this.state.attempt,
-        reason: `the token is for user ${JSON.stringify(claims.sub)}, not ${JSON.stringify(this.options.userId)}`,
-      });
-      this.room.closeSocket(1000, 'token subject mismatch');
-      return false;
-    }
-    this.token = token;
-    this.options.onToken?.(claims);
-    clearTimeout(this.refreshTimer);
-    const delay = claims ? refreshDelay(claims) : undefined;
-    if (delay !== undefined) this.refreshTimer = setTimeout(() => void this.refreshAhead(), delay);
-    return true;
-  }
-
-  /** Fetches a fresh token before the current one expires and moves the session onto a socket that uses it. */
-  private async refreshAhead(): Promise<void> {
-    if (this.closed) return;
-    let token: string;
-    try {
-      token = await this.options.getToken({ room: this.options.room, forceRefresh: true });
-      if (typeof token !== 'string' || token === '') throw new TypeError('getToken did not return a token');
-    } catch {
-      // Keep the current socket; the relay's 4401 at expiry will lead to another attempt.
-      return;
-    }
-    if (this.closed || !this.useToken(token)) return;
-    if (this.room.isOpen) {
-      this.swapping = true;
-      this.room.closeSocket(1000, SWAP_REASON);
-    }
-  }
-
   private handleClose(event: CloseEvent | null): void {
     this.relayStateVector = undefined;
-    if (this.closed || this.state.status === 'forbidden' || this.state.status === 'deleted') return;
-    const code = event?.code;
-    const reason = event?.reason || undefined;
-    const info = { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) };
-    this.afterClose({ cause: 'socket', ...(code !== undefined ? { code } : {}) }, info);
-  }
-
-  /** Applies the close policy's decision. */
-  private afterClose(close: Pick<CloseInput, 'cause' | 'code'>, info: { code?: number; reason?: string }): void {
+    this.synced = false;
+    if (this.closed) return;
     const swapping = this.swapping;
     this.swapping = false;
-    const decision = decideAfterClose(
-      { ...close, swapping, attempt: this.state.attempt, unauthorizedInARow: this.unauthorizedInARow, browserOffline: browserOffline() },
-      this.options.backoff ? { backoff: this.options.backoff, rateLimitedBackoff: slower(this.options.backoff) } : {},
+    const code = event?.code;
+    const reason = event?.reason || undefined;
+    this.link.closed(
+      { cause: 'socket', ...(code !== undefined ? { code } : {}) },
+      { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) },
+      swapping,
     );
-    this.unauthorizedInARow = close.code === CloseCode.unauthorized ? this.unauthorizedInARow + 1 : 0;
-    clearTimeout(this.retryTimer);
-    if (decision.action === 'stop') {
-      clearTimeout(this.refreshTimer);
-      this.setState({ status: decision.status, synced: false, attempt: this.state.attempt, ...info });
-      return;
-    }
-    const attempt = decision.countsAsFailure ? this.state.attempt + 1 : this.state.attempt;
-    const { delayMs } = decision;
-    this.setState({
-      status: decision.status,
-      synced: false,
-      attempt,
-      ...(delayMs !== undefined && decision.status !== 'connecting' ? { retryAt: Date.now() + delayMs } : {}),
-      ...(swapping ? {} : info),
-    });
-    if (delayMs !== undefined) this.retryTimer = setTimeout(() => void this.connect(decision.forceRefresh), delayMs);
   }
 
   /** The browser lost the network: the socket is dead (or soon will be); say so now and wait for `online`. */
   private wentOffline(): void {
-    if (this.closed || this.state.status === 'forbidden' || this.state.status === 'deleted') return;
+    if (this.closed) return;
     if (this.room.hasSocket) this.room.dropSocket();
-    else {
-      clearTimeout(this.retryTimer);
-      this.setState({ status: 'offline', synced: false, attempt: this.state.attempt, ...this.lastClose() });
-    }
+    else this.link.wentOffline();
   }
 
-  private checkHeartbeat({ idleMs, deadMs }: { idleMs: number; deadMs: number }): void {
-    if (!this.room.isOpen) return;
+  /** Drops a socket that never opens (a network that swallows packets) or has gone silent (half-open). */
+  private checkHeartbeat({ idleMs, deadMs, openTimeoutMs }: Heartbeat): void {
+    if (!this.room.hasSocket) return;
+    if (!this.room.isOpen) {
+      if (Date.now() - this.socketSince >= openTimeoutMs) this.room.dropSocket();
+      return;
+    }
     const silent = Date.now() - this.room.lastMessageAt;
     if (silent >= deadMs) this.room.dropSocket();
     else if (silent >= idleMs) this.room.sendHeartbeat();
-  }
-
-  private lastClose(): { code?: number; reason?: string } {
-    const { code, reason } = this.state;
-    return { ...(code !== undefined ? { code } : {}), ...(reason !== undefined ? { reason } : {}) };
   }
 
   private setState(state: ConnectionState): void {
@@ -254,14 +199,6 @@ export class RoomConnection implements SyncConnection {
     for (const listener of this.listeners) listener(state);
   }
 }
-
-/** The rate-limited schedule for an application-given backoff: 8× the base, 15× the cap. */
-const slower = (backoff: BackoffOptions): BackoffOptions => ({ baseMs: backoff.baseMs * 8, maxMs: backoff.maxMs * 15 });
-
-const tokenExpiresSoon = (token: string): boolean => {
-  const claims = decodeToken(token);
-  return claims?.exp !== undefined && claims.exp * 1000 - Date.now() < 1_000;
-};
 
 /** Whether `doc` holds everything in `relayStateVector` (see `SyncConnection.isCaughtUp`). */
 export function isCaughtUp(state: ConnectionState, relayStateVector: Map<number, number> | undefined, doc: Y.Doc): boolean {

@@ -5,19 +5,21 @@ import {
   checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
   readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
+import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import { conversationKind } from '../../shared/membership.js';
 import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
 import { relayBase } from '../connection/relay-url.js';
+import { MuxConnection } from '../connection/mux-connection.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
 import { ClientError } from '../errors.js';
 import { userDbPrefix } from '../idb.js';
 import { dropLocalStore, localStoreFor, type LocalStore, type OutboxEntry } from '../local-store.js';
 import { PresenceTracker, type Presence } from '../presence.js';
-import { roleFor } from '../token.js';
+import { roleFor, type TokenClaims } from '../token.js';
 import { DurableAcks } from './durable-acks.js';
 import { InboxSummary } from './inbox-summary.js';
 import { messageViews, outboxView, type MessageViews } from './message-views.js';
@@ -40,6 +42,9 @@ import type { Conversation, ConversationState, ConversationUser, MessageView, Op
 export function openConversation(options: OpenConversationOptions): Conversation {
   return new ConversationImpl(options);
 }
+
+/** The transport when `transport` is not given. */
+const DEFAULT_TRANSPORT: 'mux' | 'room' = 'mux';
 
 const NO_STATS: ConnectionStats = { bytesIn: 0, bytesOut: 0, currentBytesIn: 0, currentBytesOut: 0, opens: 0 };
 
@@ -80,10 +85,13 @@ class ConversationImpl implements Conversation {
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
-    if (!user || typeof user.id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(user.id) || typeof user.name !== 'string') {
+    if (!user || typeof user.id !== 'string' || !isUserId(user.id) || typeof user.name !== 'string') {
       throw new ClientError('bad-user', 'user must be { id, name } with a non-empty printable id (the token subject)');
     }
     if (typeof getToken !== 'function') throw new ClientError('bad-token', 'getToken must be a function returning a token');
+    if (options.transport !== undefined && options.transport !== 'mux' && options.transport !== 'room') {
+      throw new ClientError('bad-transport', `transport must be 'mux' or 'room', not ${JSON.stringify(options.transport)}`);
+    }
     this.options = options;
     this.room = room;
     this.user = { id: user.id, name: user.name };
@@ -147,21 +155,24 @@ class ConversationImpl implements Conversation {
     if (durable) this.durable.mergeEncoded(durable);
     this.isLoaded = true;
     this.changed(true);
-    this.connection = new RoomConnection({
+    const common = {
       relayUrl: this.options.relayUrl,
       room: this.room,
       doc: this.doc,
       awareness: this.awareness,
       getToken: this.options.getToken,
       userId: this.user.id,
-      broadcastChannel: `${userDbPrefix(this.user.id)}:${this.room}`,
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
-      onDurable: (sv) => this.onDurable(sv),
-      onToken: (claims) => {
+      onDurable: (sv: Map<number, number>) => this.onDurable(sv),
+      onToken: (claims: TokenClaims | undefined) => {
         this.role = claims ? roleFor(claims, this.room) : undefined;
         this.changed(false);
       },
-    });
+    };
+    const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
+    this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
+      ? new MuxConnection({ ...common, broadcastChannel })
+      : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {
         if (state.synced) this.onSynced();

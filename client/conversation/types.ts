@@ -32,6 +32,12 @@ export interface OpenConversationOptions {
   presence?: PresenceOptions;
   /** How long to wait for IndexedDB before carrying on in memory (default 5 s). */
   storageTimeoutMs?: number;
+  /**
+   * `mux`: the relay's multiplexed endpoint (`/sync`): conversations that share a `getToken` function share one
+   * socket per page, the token travels in the first frame and is refreshed in band. `room`: one socket per
+   * conversation on the per-room endpoint (`/rooms/:room?token=…`, what stock y-websocket clients use).
+   */
+  transport?: 'mux' | 'room';
 }
 
 /** `failed`: the relay refused the room (4403/4404) or the model refused the queued message; see `error`. */

@@ -1,40 +1,25 @@
 // <chat-app> as people expect a chat to behave (issue 14): Back returns to the list, stable order, notification states, muted rooms, errors for people, unsent warning.
 import { expect } from '@esm-bundle/chai';
-import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { listInbox } from '../../client/index.js';
 import { closeAll, open } from './support/helpers.js';
-import { mintToken, relayInfo, startRelay, stopRelay, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
+import { appRoom, appRoot, listItem, mountApp, startRelay, stopRelay, submitForm, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
 
-const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
-const roomEl = (app: ChatApp) => shadow(app).querySelector('chat-room');
+const shadow = appRoot;
+const roomEl = appRoom;
+const submit = submitForm;
 const titles = (app: ChatApp): string[] => [...shadow(app).querySelectorAll('.room-title')].map((t) => t.textContent ?? '');
-const listItem = (app: ChatApp, room: string): HTMLElement | undefined =>
-  [...shadow(app).querySelectorAll<HTMLElement>('.room-item')].find((li) => li.querySelector('.room-title')?.textContent === room);
 const mounted: ChatApp[] = [];
 
-async function mountApp(options: { relay?: string; devMinter?: boolean } = {}): Promise<ChatApp> {
-  const url = options.relay ?? (await relayInfo()).url;
-  const app = document.createElement('chat-app');
-  app.relay = url;
-  if (!options.devMinter) app.mintToken = ({ name, sub }) => mintToken({ sub, name, rooms: { '*': 'write' } });
-  app.style.cssText = 'display: block; height: 600px; width: 900px;';
-  document.body.append(app);
+async function mount(options?: Parameters<typeof mountApp>[0]): Promise<ChatApp> {
+  const app = await mountApp(options);
   mounted.push(app);
-  await app.updateComplete;
   return app;
-}
-
-async function submit(app: ChatApp, formSelector: string, field: string, value: string): Promise<void> {
-  const form = await waitFor(() => shadow(app).querySelector<HTMLFormElement>(formSelector), { what: formSelector });
-  form.querySelector<HTMLInputElement>(`[name="${field}"]`)!.value = value;
-  form.requestSubmit();
-  await app.updateComplete;
 }
 
 async function signedIn(name = 'Ada'): Promise<ChatApp> {
   localStorage.removeItem('parley:session');
-  const app = await mountApp();
+  const app = await mount();
   await submit(app, '.signin form', 'name', `${name} ${Math.random().toString(36).slice(2, 7)}`);
   await waitFor(() => shadow(app).querySelector('.join'), { what: 'signed in' });
   return app;
@@ -86,7 +71,7 @@ describe('ui: <chat-app> behaviour', () => {
     const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
     const reloadAt = Date.now();
     app.remove();
-    app = await mountApp();
+    app = await mount();
     await waitFor(async () => ((await listInbox(userId)).find((e) => e.room === empty)?.openedAt ?? 0) >= reloadAt, { what: 'empty room reopened' });
     await waitFor(() => titles(app).includes(empty) && listItem(app, busy)?.querySelector('.preview')?.textContent?.includes('news'), { what: 'list after reload' });
     await app.updateComplete;
@@ -147,7 +132,7 @@ describe('ui: <chat-app> behaviour', () => {
 
   it('says the relay cannot be reached (not "Failed to fetch") when signing in fails, in the danger colour', async () => {
     localStorage.removeItem('parley:session');
-    const app = await mountApp({ relay: 'http://127.0.0.1:9', devMinter: true });
+    const app = await mount({ relay: 'http://127.0.0.1:9', devMinter: true });
     await submit(app, '.signin form', 'name', 'Ada');
     const error = await waitFor(() => shadow(app).querySelector<HTMLElement>('.signin .error'), { what: 'sign-in error' });
     expect(error.textContent).to.contain('Could not reach the Parley relay');

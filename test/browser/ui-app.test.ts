@@ -1,33 +1,12 @@
 // <chat-app> against the real relay: sign in, join rooms, list with unread badge, last message and presence, mute, offline indicator, sign out.
 import { expect } from '@esm-bundle/chai';
-import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { closeAll, open } from './support/helpers.js';
-import { mintToken, relayInfo, startRelay, stopRelay, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
+import { appRoom, appRoot, listItem, mountApp, startRelay, stopRelay, submitForm, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
 
-const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
-const roomEl = (app: ChatApp) => shadow(app).querySelector('chat-room');
-const listItem = (app: ChatApp, room: string): HTMLElement | undefined =>
-  [...shadow(app).querySelectorAll<HTMLElement>('.room-item')].find((li) => li.querySelector('.room-title')?.textContent === room);
-
-async function mountApp(): Promise<ChatApp> {
-  const { url } = await relayInfo();
-  const app = document.createElement('chat-app');
-  app.relay = url;
-  // The test relay is not in dev mode: tokens come from the test server instead of POST /dev/token.
-  app.mintToken = ({ name, sub }) => mintToken({ sub, name, rooms: { '*': 'write' } });
-  app.style.cssText = 'display: block; height: 600px; width: 900px;';
-  document.body.append(app);
-  await app.updateComplete;
-  return app;
-}
-
-async function submit(app: ChatApp, formSelector: string, field: string, value: string): Promise<void> {
-  const form = await waitFor(() => shadow(app).querySelector<HTMLFormElement>(formSelector), { what: formSelector });
-  form.querySelector<HTMLInputElement>(`[name="${field}"]`)!.value = value;
-  form.requestSubmit();
-  await app.updateComplete;
-}
+const shadow = appRoot;
+const roomEl = appRoom;
+const submit = submitForm;
 
 describe('ui: <chat-app>', () => {
   let app: ChatApp | undefined;

@@ -72,7 +72,7 @@ describe('ui: <chat-room> two users chat through the relay', () => {
     (messageWith(bob, 'first from ada')!.querySelector('[data-action="react"]') as HTMLButtonElement).click();
     await bob.updateComplete;
     (messageWith(bob, 'first from ada')!.querySelector('.picker button[data-emoji="👍"]') as HTMLButtonElement).click();
-    await waitFor(() => messageWith(ada, 'first from ada')?.querySelector('[part="reaction"]')?.textContent?.trim() === '👍 1', { what: 'reaction shown' });
+    await waitFor(() => messageWith(ada, 'first from ada')?.querySelector('[part="reaction"] > span')?.textContent?.trim() === '👍 1', { what: 'reaction shown' });
     expect(messageWith(bob, 'first from ada')!.querySelector('[part="reaction"]')!.getAttribute('aria-pressed')).to.equal('true');
 
     // Ada edits her message: Esc cancels the first attempt, the second is saved.
@@ -93,7 +93,8 @@ describe('ui: <chat-room> two users chat through the relay', () => {
     expect(edited.querySelector('[data-action="edit"]') === null).to.equal(true);
 
     (messageWith(ada, 'first from ada, edited')!.querySelector('[data-action="delete"]') as HTMLButtonElement).click();
-    await waitFor(() => bubbleTexts(bob).includes('Message deleted'), { what: 'deleted placeholder' });
+    // The delete waits out its undo time (5 s) before it reaches Bob.
+    await waitFor(() => bubbleTexts(bob).includes('Message deleted'), { what: 'deleted placeholder', timeoutMs: 30_000 });
     expect(bubbleTexts(bob)).to.deep.equal(['Message deleted', 'a reply']);
     // The reply's quote now says the original was deleted.
     expect(messageWith(bob, 'a reply')!.querySelector('[part="quote"]')!.textContent).to.contain('Message deleted');

@@ -1,8 +1,8 @@
-// <chat-room> as an embed: theming through --parley-* and ::part, slots, events, keyboard-only use, axe-core clean.
+// <chat-room> as an embed: theming through --parley-* and ::part, slots, events, keyboard-only use, axe-core clean (members panel, reactions, undo and counter included).
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import type { ChatSendDetail, ChatStatusDetail } from '../../client/ui/chat-room/chat-room.js';
-import { $, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
+import { $, messageWith, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
 interface AxeResults {
   violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[];
@@ -144,5 +144,24 @@ describe('ui: <chat-room> embed API', () => {
     await waitForMessage(ada, 'hi there');
     await waitFor(() => ada.shadowRoot!.querySelector('[part~="tick"][data-status="read"]'), { what: 'read tick' });
     for (const el of [ada, bob]) expect(summary(await axe.run(el))).to.deep.equal([]);
+    // Open the members panel, show a reaction with who reacted, a delete waiting for undo and the counter.
+    $(ada, '[part="presence"]').click();
+    await bob.activeConversation!.react(messageWith(bob, 'hello')!.dataset.id!, '🎉');
+    const reaction = await waitFor(() => messageWith(ada, 'hello')?.querySelector<HTMLElement>('[part="reaction"]'), { what: 'reaction' });
+    reaction.focus();
+    messageWith(ada, 'hello')!.querySelector<HTMLButtonElement>('[data-action="delete"]')!.click();
+    const input = $(ada, '.input') as HTMLTextAreaElement;
+    input.value = 'x'.repeat(7_300);
+    input.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true }));
+    await ada.updateComplete;
+    expect(ada.shadowRoot!.querySelector('[part="members"]')).to.not.equal(null);
+    expect(ada.shadowRoot!.querySelector('[part="undo"]')).to.not.equal(null);
+    expect(ada.shadowRoot!.querySelector('[part="counter"]')).to.not.equal(null);
+    for (const theme of ['light', 'dark']) {
+      ada.setAttribute('theme', theme);
+      await ada.updateComplete;
+      expect(summary(await axe.run(ada)), theme).to.deep.equal([]);
+    }
+    ada.shadowRoot!.querySelector<HTMLButtonElement>('[part="undo"] button')!.click();
   });
 });

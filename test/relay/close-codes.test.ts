@@ -176,7 +176,10 @@ describe('close codes', () => {
 });
 
 describe('slow consumers and sync floods', () => {
-  const slowRelay = useTestRelay({ limits: { maxBufferedBytes: 256 * 1024, bytesPerSecond: 1 << 30, byteBurst: 1 << 30 } });
+  // Each update comes from a new Y.Doc, as if from a new session: the client-id budget is raised out of the way.
+  const slowRelay = useTestRelay({
+    limits: { maxBufferedBytes: 256 * 1024, bytesPerSecond: 1 << 30, byteBurst: 1 << 30, newClientIdsPerConnection: 1000, newClientIdsPerUserPerHour: 10_000 },
+  });
   const floodRelay = useTestRelay();
 
   it('closes a reader that stops reading with 4429 instead of buffering without bound', async () => {

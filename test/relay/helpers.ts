@@ -19,11 +19,11 @@ export const SECRET = 'test-secret-test-secret-test-secret-0123456789';
  * Polls `predicate` until it is truthy; after `timeoutMs` fails with "timed out waiting for <message>", so
  * `message` names what is awaited (required: a timeout must say what did not happen).
  */
-export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs: number, message: string): Promise<T> => {
+export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs: number, message: string): Promise<NonNullable<T>> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${message}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

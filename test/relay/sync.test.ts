@@ -59,7 +59,7 @@ describe('relay sync', () => {
     await synced(b);
     const victimId = b.doc.clientID;
     b.awareness.setLocalStateField('user', { id: 'bob', name: 'Bob' });
-    const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory' }) });
+    const mallory = rawClient(relay, 'spoof', { token: await mintToken({ sub: 'mallory', name: 'Mallory' }) });
     await mallory.opened;
     await waitFor(() => b.awareness.getStates().get(victimId)?.user?.id === 'bob', 5000, 'bob\'s own awareness state');
     mallory.send(
@@ -85,7 +85,10 @@ describe('relay sync', () => {
   });
 
   describe('with a small sync frame limit', () => {
-    const small = useTestRelay({ limits: { maxFrameBytes: 64 * 1024, maxSyncFrameBytes: 64 * 1024, maxBufferedBytes: 128 * 1024, byteBurst: 1 << 24 } });
+    // 30 writers on one connection (each its own client id): the client-id budget is raised out of the way.
+    const small = useTestRelay({
+      limits: { maxFrameBytes: 64 * 1024, maxSyncFrameBytes: 64 * 1024, maxBufferedBytes: 128 * 1024, byteBurst: 1 << 24, newClientIdsPerConnection: 100 },
+    });
     it('splits a catch-up larger than the sync frame limit into several frames', async () => {
       // Many writers (as many sessions would be: one Yjs client id each), ~600 KB in total, each update under the frame limit.
       const writer = rawClient(small.relay, 'big', { token: await mintToken({ sub: 'writer' }) });

@@ -5,6 +5,7 @@ import { RuleError } from '../../shared/errors.js';
 import { deleteMessage, markRead, sendMessage, type MessageRecord, type Writer } from '../../shared/conversation.js';
 import { bindClients, createClientIdentity } from '../../relay/client-identity.js';
 import { createMessageIndex } from '../../relay/message-index.js';
+import { createReceiptMarks } from '../../relay/receipt-marks.js';
 import { MissingDependencyError, decodeStructure } from '../../relay/update-structure.js';
 import { judgeUpdate } from '../../relay/update-judge.js';
 
@@ -17,8 +18,9 @@ function room() {
   const doc = new Y.Doc();
   const index = createMessageIndex(doc);
   const identity = createClientIdentity(doc);
+  const receipts = createReceiptMarks(doc, index);
   const judge = (update: Uint8Array, writer: Writer) =>
-    judgeUpdate(decodeStructure(doc, Y.decodeUpdate(update)), writer, { doc, index, ownerOf: identity.ownerOf });
+    judgeUpdate(decodeStructure(doc, Y.decodeUpdate(update)), writer, { doc, index, receipts, ownerOf: identity.ownerOf });
   /** Judges, then (if accepted) binds and applies like the accept path. */
   const accept = (update: Uint8Array, writer: Writer) => {
     const { newClients } = judge(update, writer);

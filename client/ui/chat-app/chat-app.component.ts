@@ -11,13 +11,13 @@ import { avatarStyles } from '../shared/avatar.styles.js';
 import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { themeStyles } from '../shared/theme.js';
+import { isValidRoomName } from '../../../shared/ids.js';
 import { roomNameFrom } from './room-name.js';
 import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
 
-const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
 /** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
 const OPEN_ROOMS = 12;
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
@@ -190,7 +190,7 @@ export class ChatApp extends LitElement {
     const channel = publicFromHash();
     if (channel) void this.joinPublic(channel);
     const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
-    if (remembered && ROOM_NAME.test(remembered)) {
+    if (remembered && isValidRoomName(remembered)) {
       // Opened straight into a room (a reload, a link): put the list below it, so Back returns to the list.
       if (history.state?.[ROOM_ENTRY] === undefined) history.replaceState(null, '', location.pathname + location.search + '#/');
       this.select(remembered, 'push');
@@ -595,7 +595,7 @@ export class ChatApp extends LitElement {
       <button type="button" class="room" aria-current=${r.room === this.active ? 'true' : 'false'} @click=${() => this.select(r.room)}>
         <span class="room-line">
           <span class="room-title">${r.title}</span>
-          ${r.online > 0 ? html`<span class="online" title=${`${r.online} online`}><span class="visually-hidden">, ${r.online} online</span><span aria-hidden="true">● ${r.online}</span></span>` : nothing}
+          ${r.online > 0 ? html`<span class="online" title=${`${r.online} online`}><span class="visually-hidden">, ${r.online} online</span><span aria-hidden="true"><span class="online-dot"></span> ${r.online}</span></span>` : nothing}
           <span class="when">${when}</span>
         </span>
         <span class="room-line">
@@ -652,7 +652,7 @@ function publicFromHash(): string | undefined {
   if (!match) return undefined;
   try {
     const room = decodeURIComponent(match[1]!);
-    return ROOM_NAME.test(room) ? room : undefined;
+    return isValidRoomName(room) ? room : undefined;
   } catch {
     return undefined;
   }
@@ -669,7 +669,7 @@ function roomFromHash(): string | undefined {
   if (!match) return undefined;
   try {
     const room = decodeURIComponent(match[1]!);
-    return ROOM_NAME.test(room) ? room : undefined;
+    return isValidRoomName(room) ? room : undefined;
   } catch {
     return undefined;
   }

@@ -235,6 +235,14 @@ export const chatAppStyles = css`
   .online {
     color: var(--_online-fg);
     font-size: 0.8em;
+    white-space: nowrap;
+  }
+  .online-dot {
+    display: inline-block;
+    width: 0.6em;
+    height: 0.6em;
+    border-radius: 50%;
+    background: var(--_presence-online);
   }
   .when {
     color: var(--_muted);

@@ -1,6 +1,7 @@
 // The app's open conversations: one per room of the user's inbox, kept open for live unread counts, presence and notifications.
 import { openConversation, watchInbox, type Conversation, type ConversationState, type GetToken, type InboxEntry, type MessageView, type Presence } from '../../index.js';
 import { roomStatus, type RoomStatus } from '../chat-room/room-status.js';
+import { displayName } from '../shared/names.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
 
 /** What the conversation list shows for one room. */
@@ -78,7 +79,7 @@ export class ConversationPool {
     const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken });
     const tracker = new NewMessageTracker();
     const unsubscribe = conversation.subscribe((state) => {
-      for (const message of tracker.update(state)) this.options.onArrival(room, message, nameOf(state, message.author));
+      for (const message of tracker.update(state)) this.options.onArrival(room, message, displayName(state, message.author));
       this.changed();
     });
     this.entries.set(room, { conversation, tracker, unsubscribe });
@@ -119,18 +120,18 @@ export class ConversationPool {
       room,
       title: state.meta.title || room,
       unread: state.unread,
-      last: last ? { authorName: nameOf(state, last.author), text: last.text, createdAt: last.createdAt, deleted: last.deleted, mine: last.mine } : undefined,
+      last: last ? { authorName: displayName(state, last.author), text: last.text, createdAt: last.createdAt, deleted: last.deleted, mine: last.mine } : undefined,
       online: state.presence.filter((p) => !p.self).length,
       status: roomStatus(state),
       activity: last?.createdAt ?? this.joinedAt(room, inbox),
-      pending: state.messages.filter((m) => m.mine && m.queued && !m.deleted).length,
+      pending: pendingIn(state),
     };
   }
 
   /** Messages of this user not sent yet, over every open room. */
   pendingCount(): number {
     let count = 0;
-    for (const { conversation } of this.entries.values()) count += conversation.getState().messages.filter((m) => m.mine && m.queued && !m.deleted).length;
+    for (const { conversation } of this.entries.values()) count += pendingIn(conversation.getState());
     return count;
   }
 
@@ -197,5 +198,5 @@ function loadJoined(userId: string): Record<string, number> {
   }
 }
 
-const nameOf = (state: ConversationState, userId: string): string =>
-  state.profiles.get(userId)?.name || state.presence.find((p) => p.id === userId)?.name || userId;
+/** This user's messages still waiting in the outbox. */
+const pendingIn = (state: ConversationState): number => state.messages.filter((m) => m.mine && m.queued && !m.deleted).length;

@@ -1,6 +1,5 @@
 // Turns what a person types as a room name ("my team room") into a valid one ("my-team-room").
-
-const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
+import { isValidRoomName } from '../../../shared/ids.js';
 
 /**
  * The room name for `typed`: kept as is when valid; otherwise accents are dropped, runs of spaces and other
@@ -8,7 +7,7 @@ const ROOM_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
  */
 export function roomNameFrom(typed: string): string | undefined {
   const trimmed = typed.trim();
-  if (ROOM_NAME.test(trimmed)) return trimmed;
+  if (isValidRoomName(trimmed)) return trimmed;
   const slug = trimmed
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
@@ -16,5 +15,5 @@ export function roomNameFrom(typed: string): string | undefined {
     .replace(/^-+|-+$/g, '')
     .slice(0, 128)
     .replace(/-+$/, '');
-  return /[A-Za-z0-9]/.test(slug) && ROOM_NAME.test(slug) ? slug : undefined;
+  return /[A-Za-z0-9]/.test(slug) && isValidRoomName(slug) ? slug : undefined;
 }

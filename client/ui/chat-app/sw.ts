@@ -1,4 +1,5 @@
 // The app's service worker: caches the app shell so a reload with the relay down still opens the app (data comes from IndexedDB).
+import { SHELL, shellKey } from './sw-routes.js';
 
 /** The subset of the service worker scope used here (the DOM lib of this project has no WebWorker types). */
 interface WorkerScope {
@@ -21,16 +22,13 @@ const scope = self as unknown as WorkerScope;
 // Replaced at build time by a hash of the shell, so each build caches under a new name.
 const VERSION = '__SHELL_VERSION__';
 const CACHE = `parley-shell-${VERSION}`;
-const SHELL = ['./', './index.html', './app.js', './manifest.webmanifest', './icon.svg'];
 const NETWORK_TIMEOUT_MS = 3_000;
-
-const shellUrls = (): Set<string> => new Set(SHELL.map((path) => new URL(path, scope.registration.scope).href));
 
 scope.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(SHELL))
+      .then((cache) => cache.addAll([...SHELL]))
       .then(() => scope.skipWaiting()),
   );
 });
@@ -46,26 +44,22 @@ scope.addEventListener('activate', (event) => {
 
 /**
  * Network first, so a running relay always serves the newest app; the cached shell when the network fails
- * or hangs. Only the shell is handled: tokens, the relay's API and WebSockets never touch the cache.
+ * or hangs. Only the app's own shell files are handled (see sw-routes.ts): other pages of the origin, tokens,
+ * the relay's API and WebSockets never touch the cache.
  */
 scope.addEventListener('fetch', (event) => {
   const { request } = event;
-  if (request.method !== 'GET') return;
-  const url = new URL(request.url);
-  if (url.origin !== scope.location.origin) return;
-  const navigation = request.mode === 'navigate';
-  const cleanUrl = url.origin + url.pathname;
-  if (!navigation && !shellUrls().has(cleanUrl)) return;
+  const key = shellKey(request, scope.registration.scope);
+  if (!key) return;
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
       try {
         const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
-        if (response.ok && shellUrls().has(cleanUrl)) await cache.put(cleanUrl, response.clone());
+        if (response.ok && !response.redirected) await cache.put(key, response.clone());
         return response;
       } catch {
-        const cached = (await cache.match(cleanUrl)) ?? (navigation ? await cache.match(new URL('./', scope.registration.scope).href) : undefined);
-        return cached ?? Response.error();
+        return (await cache.match(key)) ?? Response.error();
       }
     })(),
   );

@@ -1,10 +1,10 @@
 // The <chat-room> class (not registered here: chat-room.ts does that): one embeddable conversation over the client core.
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
-import type { Conversation, ConversationState, MessageView } from '../../index.js';
-import { removalOf } from '../../membership/roster.js';
-import { isSystemRow, withSystemRows } from './system-rows.js';
-import { excerpt, initials, typingText } from '../shared/format.js';
+import { groupReactions, type Conversation, type ConversationState, type MessageView, type ReactionGroup } from '../../index.js';
+import { excerpt, typingText } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
+import { displayName } from '../shared/names.js';
 import { NewMessageTracker } from '../shared/new-messages.js';
 import { themeStyles } from '../shared/theme.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
@@ -12,12 +12,16 @@ import { Announcer } from './announcer.js';
 import { chatRoomStyles } from './chat-room.styles.js';
 import { emit, type ChatRoomEvents } from './chat-room.events.js';
 import { Composer } from './composer.js';
+import { separatorTimes } from './day-order.js';
+import { isSystemRow, withSystemRows } from './system-rows.js';
+import { people } from './people.js';
+import { renderBanner, renderHeader, renderMembers } from './room-header.js';
+import { UndoDelete } from './undo-delete.js';
 import { ConversationController, type TokenProvider } from './conversation-controller.js';
 import { HistoryController } from './history-controller.js';
 import { navigate } from './message-navigation.js';
-import { renderRow, type ReactionGroup, type RowActions } from './message-row.js';
-import { groupReactions } from './reactions.js';
-import { BANNER_TEXT, STATUS_LABEL, bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
+import { renderRow, type RowActions } from './message-row.js';
+import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
 
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
@@ -69,6 +73,7 @@ export class ChatRoom extends LitElement {
   @state() private activeId: string | undefined;
   @state() private newBelow = 0;
   @state() private errorText = '';
+  @state() private membersOpen = false;
 
   @query('.log') private log!: HTMLElement | null;
   @query('.input') private input!: HTMLTextAreaElement | null;
@@ -99,6 +104,10 @@ export class ChatRoom extends LitElement {
   private dividerSet = false;
   private lastRead: string | undefined;
   private banner: RoomStatus | undefined;
+  private separators: ArrayLike<number> = new Float64Array(0);
+  private separatorsOf: readonly MessageView[] | undefined;
+  /** Deletes waiting out their undo time. */
+  private readonly deletes = new UndoDelete(this, (operation) => this.run(operation));
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -174,7 +183,7 @@ export class ChatRoom extends LitElement {
   }
 
   private nameOf(userId: string, state = this.controller.state): string {
-    return state?.profiles.get(userId)?.name || state?.presence.find((p) => p.id === userId)?.name || userId;
+    return displayName(state, userId);
   }
 
   protected override updated(): void {
@@ -209,15 +218,15 @@ export class ChatRoom extends LitElement {
     const state = this.controller.state;
     const status = roomStatus(state);
     const canWrite = Boolean(state && state.role !== 'read' && !state.closed && status !== 'forbidden' && status !== 'deleted');
-    const typing = typingText(state?.typing.map((t) => t.name) ?? []);
+    const nameOf = (id: string): string => this.nameOf(id, state);
+    // Names come from the member profiles first, so a rename shows at once in typing and presence too.
+    const typing = typingText(state?.typing.map((t) => nameOf(t.id)) ?? []);
+    const members = people(state, nameOf);
     return html`
       <div class="visually-hidden"><slot name="announcer"></slot></div>
-      <div class="header" part="header">
-        <slot name="header"><div class="title">${state?.meta.title || this.room || ''}</div></slot>
-        ${this.renderPresence(state)}
-        <span class="status" part="status" data-status=${status} role="status">${STATUS_LABEL[status]}</span>
-      </div>
-      ${this.renderBanner(state, this.banner ?? status)}
+      ${renderHeader({ state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf })}
+      ${this.membersOpen ? renderMembers(members) : nothing}
+      ${renderBanner(state, this.banner ?? status, () => this.controller.conversation?.reconnect())}
       <div
         class="log"
         part="messages"
@@ -234,61 +243,45 @@ export class ChatRoom extends LitElement {
       </div>
       ${!this.history.stick && state && state.messages.length > 0
         ? html`<button type="button" class="jump" part="jump" @click=${this.scrollToLatest}>
-            ${this.newBelow > 0 ? `↓ ${this.newBelow} new` : '↓ Latest'}
+            ${icon('down')} ${this.newBelow > 0 ? `${this.newBelow} new` : 'Latest'}
           </button>`
         : nothing}
       <div class="typing" part="typing">${typing}</div>
       ${this.composer.renderContext()}
       ${this.errorText
-        ? html`<div class="error" role="alert">${this.errorText}<button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>✕</button></div>`
+        ? html`<div class="error" role="alert">${icon('warning')}<span>${this.errorText}</span><button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>${icon('close')}</button></div>`
         : nothing}
       ${this.composer.renderForm(canWrite)}
     `;
   }
 
-  private renderPresence(state: ConversationState | undefined): TemplateResult | typeof nothing {
-    const people = state?.presence ?? [];
-    if (people.length === 0) return nothing;
-    const shown = people.slice(0, 4);
-    const label = people.map((p) => `${p.self ? 'You' : p.name} (${p.presence}${p.status ? `: ${p.status}` : ''})`).join(', ');
-    return html`<div class="presence" part="presence" role="img" aria-label=${`Here now: ${label}`} title=${label}>
-      ${shown.map(
-        (p) => html`<span class="avatar small" aria-hidden="true">${initials(p.name).slice(0, 1)}<span class="dot" data-presence=${p.presence}></span></span>`,
-      )}
-      ${people.length > shown.length ? html`<span aria-hidden="true">+${people.length - shown.length}</span>` : nothing}
-    </div>`;
-  }
-
-  private renderBanner(state: ConversationState | undefined, status: RoomStatus): TemplateResult | typeof nothing {
-    // Removed or banned: the relay closed the room for this user; the history stays, read-only.
-    let text = (state && removalOf(state)?.message) ?? BANNER_TEXT[status];
-    const storage = state?.storage.status;
-    if (!text && (storage === 'unavailable' || storage === 'failed')) text = 'This device cannot store messages right now: they are kept in memory only.';
-    if (!text || status === 'loading') return nothing;
-    const retry = status === 'offline' || status === 'auth-expired';
-    return html`<div class="banner" part="banner" role="status" data-state=${status}>
-      <span>${text}</span>
-      ${retry ? html`<button type="button" @click=${() => this.controller.conversation?.reconnect()}>Retry now</button>` : nothing}
-    </div>`;
-  }
-
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
-    const messages = state.messages;
-    const rows = withSystemRows(messages, this.controller.conversation, (id) => this.nameOf(id, state));
-    if (rows.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
+    // Messages with the conversation's system entries (joined, left, renamed…) placed among them by time.
+    const messages = withSystemRows(state.messages, this.controller.conversation, (id) => this.nameOf(id, state));
+    if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
     }
-    this.history.setMessages(rows);
+    this.history.setMessages(messages);
+    if (this.separatorsOf !== messages) {
+      this.separatorsOf = messages;
+      this.separators = separatorTimes(messages);
+    }
     const actions = this.rowActions;
-    return this.history.render(rows, (m, previous) => {
+    const nameOf = (id: string): string => (id === state.userId ? 'you' : this.nameOf(id, state));
+    return this.history.render(messages, (m, previous, index) => {
       if (isSystemRow(m)) return html`<div class="row system" part="system-entry" data-id=${m.id} role="note">${m.text}</div>`;
       const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
       return renderRow({
         message: m,
         previous,
+        day: this.separators[index] ?? m.createdAt,
+        previousDay: index > 0 ? this.separators[index - 1] : undefined,
+        nameOf,
+        editing: m.id === this.composer.editing,
+        deleting: this.deletes.has(m.id),
         authorName: this.nameOf(m.author, state),
         quote: quoted ? { authorName: quoted.mine ? 'You' : this.nameOf(quoted.author, state), text: quoted.text, deleted: quoted.deleted } : undefined,
         reactions: this.reactions.get(m.id) ?? [],
@@ -312,7 +305,11 @@ export class ChatRoom extends LitElement {
       this.pickerFor = undefined;
       this.composer.startEdit(m);
     },
-    remove: (m) => void this.run(() => this.controller.conversation?.delete(m.id)),
+    remove: (m) => {
+      const conversation = this.controller.conversation;
+      if (conversation) this.deletes.start(m.id, conversation);
+    },
+    undoRemove: (m) => this.deletes.undo(m.id),
     togglePicker: (m) => {
       this.pickerFor = this.pickerFor === m.id ? undefined : m.id;
       if (this.pickerFor) void this.updateComplete.then(() => this.log?.querySelector<HTMLElement>(`.msg[data-id="${CSS.escape(m.id)}"] .picker button`)?.focus());

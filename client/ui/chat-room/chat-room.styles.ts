@@ -28,8 +28,21 @@ export const chatRoomStyles = css`
     background: var(--_surface);
     min-height: 2.4em;
   }
-  .title {
+  .heading {
     flex: 1;
+    min-width: 0;
+    display: flex;
+    flex-direction: column;
+  }
+  .subtitle {
+    font-size: 0.8em;
+    /* Follows the header's colour, so a page that recolours ::part(header) keeps the line readable. */
+    color: color-mix(in srgb, currentColor 78%, transparent);
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+  .title {
     font-weight: 600;
     overflow: hidden;
     text-overflow: ellipsis;
@@ -43,8 +56,45 @@ export const chatRoomStyles = css`
     display: flex;
     align-items: center;
     gap: 0.25em;
-    color: var(--_muted);
+    color: inherit;
     font-size: 0.85em;
+    border: 1px solid transparent;
+    border-radius: 999px;
+    background: transparent;
+    padding: 0.2em 0.45em;
+    cursor: pointer;
+  }
+  .presence:hover,
+  .presence[aria-expanded='true'] {
+    border-color: var(--_border);
+    background: var(--_bg);
+  }
+  .members {
+    border-bottom: 1px solid var(--_border);
+    background: var(--_surface);
+    max-height: 40%;
+    overflow-y: auto;
+    font-size: 0.88em;
+  }
+  .members ul {
+    list-style: none;
+    margin: 0;
+    padding: 0.3em 0.9em;
+  }
+  .member {
+    display: flex;
+    align-items: center;
+    gap: 0.6em;
+    padding: 0.25em 0;
+  }
+  .member-name {
+    font-weight: 600;
+  }
+  .member-line {
+    color: var(--_muted);
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
   }
   .status {
     font-size: 0.8em;
@@ -89,6 +139,11 @@ export const chatRoomStyles = css`
   }
   .log {
     position: relative;
+    /* A column whose first child has an auto top margin: a short conversation sits at the bottom, next to the
+       composer, and a long one scrolls as usual (an auto margin never pushes content out of reach). */
+    display: flex;
+    flex-direction: column;
+    container: history / inline-size;
     flex: 1;
     min-height: 0;
     overflow-y: auto;
@@ -97,7 +152,14 @@ export const chatRoomStyles = css`
     padding: 0 0.6em;
     outline-offset: -2px;
   }
+  .log > * {
+    flex: none;
+  }
+  .log > .spacer:first-child {
+    margin-top: auto;
+  }
   .placeholder {
+    flex: 1 !important;
     display: grid;
     place-items: center;
     height: 100%;
@@ -151,6 +213,20 @@ export const chatRoomStyles = css`
   .msg.mine {
     align-items: flex-end;
   }
+  .msg[data-editing] .bubble {
+    /* The message being edited stands out while its new text is in the composer. */
+    outline: 2px solid var(--_accent);
+    outline-offset: 2px;
+  }
+  .line {
+    display: flex;
+    align-items: center;
+    gap: 0.3em;
+    max-width: 100%;
+  }
+  .mine .line {
+    flex-direction: row-reverse;
+  }
   .author {
     font-size: 0.8em;
     font-weight: 600;
@@ -158,6 +234,7 @@ export const chatRoomStyles = css`
     margin: 0.45em 0.8em 0.15em;
   }
   .bubble {
+    min-width: 0;
     max-width: min(78%, 42em);
     padding: 0.45em 0.75em;
     border-radius: var(--_radius);
@@ -197,22 +274,27 @@ export const chatRoomStyles = css`
   }
   .meta {
     float: right;
+    display: inline-flex;
+    align-items: center;
     margin: 0.35em 0 -0.2em 0.75em;
     font-size: 0.72em;
-    opacity: 0.85;
     white-space: nowrap;
   }
   .tick {
-    margin-left: 0.3em;
-    letter-spacing: -0.25em;
+    display: inline-flex;
+    align-items: center;
+    margin-left: 0.35em;
+    padding: 0.05em 0.2em;
+    border-radius: 999px;
   }
+  .tick .icon {
+    width: 1.35em;
+    height: 1.35em;
+  }
+  /* Read is the inverse of delivered (a filled badge), so the two differ by shape and brightness, not by hue. */
   .tick[data-status='read'] {
-    font-weight: 700;
-    color: var(--_tick-read);
-    opacity: 1;
-  }
-  .tick[data-status='failed'] {
-    letter-spacing: normal;
+    background: var(--_tick-read);
+    color: var(--_bubble-mine);
   }
   .failed {
     display: flex;
@@ -244,33 +326,110 @@ export const chatRoomStyles = css`
     font-size: 0.85em;
     cursor: pointer;
   }
+  .reaction {
+    position: relative;
+  }
   .reaction[aria-pressed='true'] {
     border-color: var(--_accent);
     box-shadow: inset 0 0 0 1px var(--_accent);
   }
-  .actions {
+  /* Who reacted: shown on hover, and on focus (keyboard, and a tap on touch screens focuses the button). */
+  .reaction .who {
+    display: none;
     position: absolute;
-    top: -0.6em;
-    right: 0.4em;
+    bottom: calc(100% + 4px);
+    left: 0;
+    z-index: 3;
+    padding: 0.2em 0.5em;
+    border-radius: 6px;
+    background: var(--_fg);
+    color: var(--_bg);
+    font-size: 0.85em;
+    white-space: nowrap;
+  }
+  .reaction:hover .who,
+  .reaction:focus .who {
+    display: block;
+  }
+  .actions {
+    /* Beside the bubble it acts on (right of others' messages, left of one's own), never over other rows. */
+    flex: none;
     display: flex;
+    align-items: center;
     gap: 0.1em;
     padding: 0.1em;
     border: 1px solid var(--_border);
     border-radius: 8px;
     background: var(--_bg);
-    opacity: 0;
-    pointer-events: none;
-    z-index: 1;
-  }
-  .mine .actions {
-    right: auto;
-    left: 0.4em;
+    visibility: hidden;
   }
   .msg:hover .actions,
   .msg:focus-within .actions,
   .msg[data-active] .actions {
-    opacity: 1;
-    pointer-events: auto;
+    visibility: visible;
+  }
+  .actions .separator {
+    width: 1px;
+    align-self: stretch;
+    margin: 0.15em 0.2em;
+    background: var(--_border);
+  }
+  .actions .delete:hover {
+    color: var(--_danger);
+  }
+  .undo {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    margin: 0.2em 0.4em;
+    font-size: 0.8em;
+    color: var(--_muted);
+  }
+  .undo button {
+    border: 1px solid var(--_border);
+    background: var(--_bg);
+    border-radius: 6px;
+    padding: 0 0.6em;
+    font-weight: 600;
+    cursor: pointer;
+  }
+  .counter {
+    margin: 0.2em 0.9em 0;
+    font-size: 0.8em;
+    color: var(--_muted);
+    text-align: right;
+  }
+  .counter[data-over] {
+    color: var(--_danger);
+    font-weight: 600;
+  }
+  @media (hover: none) {
+    /* Touch screens: only the tapped message shows its actions (a tap focuses it). */
+    .msg:hover:not(:focus-within):not([data-active]) .actions {
+      visibility: hidden;
+    }
+  }
+  /* Narrow (a phone): no room is kept beside every bubble; the tapped or focused message shows its actions on
+     a line of their own under the bubble, never over its text. */
+  @container history (max-width: 480px) {
+    .line {
+      flex-direction: column;
+      align-items: flex-start;
+    }
+    .mine .line {
+      flex-direction: column;
+      align-items: flex-end;
+    }
+    .actions {
+      display: none;
+    }
+    .msg:focus-within .actions,
+    .msg[data-active] .actions {
+      display: flex;
+    }
+    .bubble {
+      max-width: 88%;
+    }
   }
   .actions button,
   .picker button {
@@ -341,7 +500,7 @@ export const chatRoomStyles = css`
   }
   .error {
     display: flex;
-    align-items: center;
+    align-items: flex-start;
     gap: 0.5em;
     margin: 0.2em 0.9em 0;
     color: var(--_danger);

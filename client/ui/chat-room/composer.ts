@@ -1,8 +1,15 @@
 // The composer of <chat-room>: the draft, replying and editing, Enter/Esc/↑ keys, and sending through the conversation.
-import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
+import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { Conversation, ConversationState, MessageView } from '../../index.js';
 import type { ChatSendDetail } from './chat-room.events.js';
+import { LIMITS } from '../../../shared/schema.js';
 import { excerpt } from '../shared/format.js';
+import { icon } from '../shared/icons.js';
+
+/** The counter shows from this share of the length limit on. */
+const COUNTER_FROM = 0.9;
+/** Code points, as the shared rules count a message's length (LIMITS.textLength). */
+const codePoints = (text: string): number => [...text].length;
 
 /** What the composer needs from the element that hosts it. */
 export interface ComposerDeps {
@@ -20,8 +27,8 @@ export interface ComposerDeps {
   sent(): void;
 }
 
-/** Draft, reply and edit state of the composer, with its handlers and templates. */
-export class Composer implements ReactiveController {
+/** Draft, reply and edit state of the composer, with its handlers and templates (the host re-renders on change). */
+export class Composer {
   draft = '';
   replyTo: string | undefined;
   editing: string | undefined;
@@ -30,11 +37,7 @@ export class Composer implements ReactiveController {
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly deps: ComposerDeps,
-  ) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {}
+  ) {}
 
   /** Replies to `message` (the quote shows above the composer). */
   reply(message: MessageView): void {
@@ -75,14 +78,23 @@ export class Composer implements ReactiveController {
     const label = this.editing ? 'Editing message' : `Replying to ${who}`;
     return html`<div class="context" part="composer-context">
       <span><b>${label}</b>${this.editing ? ' (Esc to cancel)' : html`: ${excerpt(target.text, 80)}`}</span>
-      <button type="button" aria-label=${this.editing ? 'Cancel edit' : 'Cancel reply'} @click=${() => this.cancel()}>✕</button>
+      <button type="button" aria-label=${this.editing ? 'Cancel edit' : 'Cancel reply'} @click=${() => this.cancel()}>${icon('close')}</button>
     </div>`;
   }
 
   /** The form: textarea and send button. */
   renderForm(canWrite: boolean): TemplateResult {
     const state = this.deps.state();
-    return html`<form class="composer" part="composer" @submit=${this.onSubmit}>
+    const length = this.draft.length >= LIMITS.textLength * COUNTER_FROM ? codePoints(this.draft) : 0;
+    const over = length > LIMITS.textLength;
+    return html`${length >= LIMITS.textLength * COUNTER_FROM
+        ? html`<div class="counter" part="counter" ?data-over=${over} aria-live="polite">
+            ${over
+              ? `${(length - LIMITS.textLength).toLocaleString()} characters too long (at most ${LIMITS.textLength.toLocaleString()})`
+              : `${length.toLocaleString()} / ${LIMITS.textLength.toLocaleString()} characters`}
+          </div>`
+        : nothing}
+      <form class="composer" part="composer" @submit=${this.onSubmit}>
       <textarea
         class="input"
         part="input"
@@ -95,7 +107,7 @@ export class Composer implements ReactiveController {
         @keydown=${this.onKeydown}
         @blur=${this.onBlur}
       ></textarea>
-      <button class="send" part="send" type="submit" ?disabled=${!canWrite}>${this.editing ? 'Save' : 'Send'}</button>
+      <button class="send" part="send" type="submit" ?disabled=${!canWrite || over}>${this.editing ? 'Save' : 'Send'}</button>
     </form>`;
   }
 
@@ -136,7 +148,7 @@ export class Composer implements ReactiveController {
   async submit(): Promise<void> {
     const conversation = this.deps.conversation();
     const text = this.draft;
-    if (!conversation || text.trim() === '') return;
+    if (!conversation || text.trim() === '' || codePoints(text) > LIMITS.textLength) return;
     const editing = this.editing;
     const replyTo = this.replyTo;
     const detail: ChatSendDetail = { text, ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}) };

@@ -9,8 +9,8 @@ const ESTIMATED_ROW_PX = 64;
 const OVERSCAN_PX = 600;
 const BOTTOM_SLACK_PX = 48;
 
-/** Renders one message row (`previous` is the message above it, for day separators and author grouping). */
-export type RowRenderer = (message: MessageView, previous: MessageView | undefined) => TemplateResult;
+/** Renders one message row (`previous` is the message above it, `index` its position in the history). */
+export type RowRenderer = (message: MessageView, previous: MessageView | undefined, index: number) => TemplateResult;
 
 /**
  * Keeps only the visible rows (plus overscan) of a long history in the DOM, measured after each render
@@ -154,7 +154,7 @@ export class HistoryController implements ReactiveController {
       ${repeat(
         rows,
         (m) => m.id,
-        (m, i) => row(m, messages[win.start + i - 1]),
+        (m, i) => row(m, messages[win.start + i - 1], win.start + i),
       )}
       <div class="spacer" style=${styleMap({ height: `${win.after}px` })}></div>`;
   }

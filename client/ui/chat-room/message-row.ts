@@ -1,20 +1,14 @@
 // Renders one history row of <chat-room>: day separator, unread divider, bubble, quote, reactions, ticks and actions.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { MessageView } from '../../index.js';
-import { dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
-
-/** Reactions to one message grouped by emoji, as shown under it. */
-export interface ReactionGroup {
-  emoji: string;
-  count: number;
-  users: string[];
-  mine: boolean;
-}
+import type { MessageView, ReactionGroup } from '../../index.js';
+import { dayKey, dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
+import { icon, type IconName } from '../shared/icons.js';
 
 export interface RowActions {
   reply(message: MessageView): void;
   edit(message: MessageView): void;
   remove(message: MessageView): void;
+  undoRemove(message: MessageView): void;
   togglePicker(message: MessageView): void;
   toggleReaction(message: MessageView, emoji: string, mine: boolean): void;
   retry(message: MessageView): void;
@@ -22,15 +16,28 @@ export interface RowActions {
 
 export interface RowContext {
   message: MessageView;
-  /** The message above in conversation order (for day separators and author grouping). */
+  /** The message above in conversation order (for author grouping). */
   previous: MessageView | undefined;
+  /**
+   * The time the row's day separator goes by: the latest `createdAt` up to this row, so separators never go
+   * back in time when a message written earlier (offline) lands after newer ones.
+   */
+  day: number;
+  /** The same for the row above (undefined for the first row). */
+  previousDay: number | undefined;
   authorName: string;
   quote: { authorName: string; text: string; deleted: boolean } | undefined;
   reactions: readonly ReactionGroup[];
+  /** Display names of the people who reacted, by user id. */
+  nameOf(userId: string): string;
   unreadDivider: boolean;
   /** Has keyboard focus: its action buttons join the tab order. */
   active: boolean;
   picker: boolean;
+  /** Loaded into the composer for editing. */
+  editing: boolean;
+  /** Deleted by the user a moment ago: still undoable. */
+  deleting: boolean;
   canWrite: boolean;
   actions: RowActions;
 }
@@ -38,12 +45,12 @@ export interface RowContext {
 /** The emoji offered by the reaction picker. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '😢'] as const;
 
-const TICKS: Record<string, { glyph: string; label: string }> = {
-  sending: { glyph: '🕓', label: 'Sending' },
-  sent: { glyph: '✓', label: 'Sent' },
-  delivered: { glyph: '✓✓', label: 'Delivered' },
-  read: { glyph: '✓✓', label: 'Read' },
-  failed: { glyph: '⚠', label: 'Not sent' },
+const TICKS: Record<string, { icon: IconName; label: string }> = {
+  sending: { icon: 'clock', label: 'Sending' },
+  sent: { icon: 'check', label: 'Sent' },
+  delivered: { icon: 'checks', label: 'Delivered' },
+  read: { icon: 'checks', label: 'Read' },
+  failed: { icon: 'warning', label: 'Not sent' },
 };
 
 const GROUP_GAP_MS = 5 * 60_000;
@@ -57,21 +64,76 @@ export const renderText = (text: string): unknown[] =>
 function renderTick(message: MessageView): TemplateResult | typeof nothing {
   const status = message.status;
   if (!message.mine || !status) return nothing;
-  const tick = TICKS[status] ?? { glyph: '', label: status };
+  const tick = TICKS[status] ?? { icon: 'check', label: status };
   let label = tick.label;
   if (status === 'read' && message.recipients && message.recipients > 1) label = `Read by ${message.readBy ?? 0} of ${message.recipients}`;
-  return html`<span class="tick" part="tick tick-${status}" data-status=${status} role="img" aria-label=${label} title=${label}>${tick.glyph}</span>`;
+  return html`<span class="tick" part="tick tick-${status}" data-status=${status} role="img" aria-label=${label} title=${label}>${icon(tick.icon)}</span>`;
+}
+
+/** Who reacted, as a sentence ("Ada, Bob and you"). */
+function reactedBy(group: ReactionGroup, nameOf: (userId: string) => string): string {
+  const names = group.users.map(nameOf);
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** A long press on a touch screen (or a right click) shows who reacted instead of toggling the reaction. */
+const showWho = (event: Event): void => {
+  event.preventDefault();
+  (event.currentTarget as HTMLElement).focus();
+};
+
+function renderReactions(ctx: RowContext, tab: number): TemplateResult | typeof nothing {
+  const { message: m, actions } = ctx;
+  if (ctx.reactions.length === 0) return nothing;
+  return html`<div class="reactions">
+    ${ctx.reactions.map((r, i) => {
+      const who = reactedBy(r, ctx.nameOf);
+      // The names describe the button (read by screen readers even while the tooltip is hidden).
+      const whoId = `who-${m.id}-${i}`;
+      return html`<button
+        type="button"
+        class="reaction"
+        part="reaction"
+        tabindex=${tab}
+        aria-pressed=${r.mine ? 'true' : 'false'}
+        aria-describedby=${whoId}
+        ?disabled=${!ctx.canWrite}
+        @click=${() => actions.toggleReaction(m, r.emoji, r.mine)}
+        @contextmenu=${showWho}
+      ><span class="count">${r.emoji} ${r.count}</span><span class="who" part="reaction-who" id=${whoId}>${who}</span></button>`;
+    })}
+  </div>`;
+}
+
+function renderActions(ctx: RowContext, tab: number): TemplateResult | typeof nothing {
+  const { message: m, actions } = ctx;
+  if (m.deleted || ctx.deleting || !ctx.canWrite) return nothing;
+  const editable = m.mine;
+  return html`<div class="actions" part="actions" role="group" aria-label="Message actions">
+    ${m.queued ? nothing : html`<button type="button" data-action="reply" tabindex=${tab} aria-label="Reply" title="Reply" @click=${() => actions.reply(m)}>${icon('reply')}</button>`}
+    ${m.queued
+      ? nothing
+      : html`<button type="button" data-action="react" tabindex=${tab} aria-label="Add reaction" title="Add reaction" aria-expanded=${ctx.picker ? 'true' : 'false'} @click=${() => actions.togglePicker(m)}>${icon('smile')}</button>`}
+    ${editable ? html`<button type="button" data-action="edit" tabindex=${tab} aria-label="Edit" title="Edit" @click=${() => actions.edit(m)}>${icon('edit')}</button>` : nothing}
+    ${editable
+      ? html`<span class="separator" aria-hidden="true"></span
+          ><button type="button" data-action="delete" class="delete" tabindex=${tab} aria-label="Delete" title="Delete" @click=${() => actions.remove(m)}>${icon('trash')}</button>`
+      : nothing}
+  </div>`;
 }
 
 /** One row; its height is measured by the list, so everything belonging to the message is inside it. */
 export function renderRow(ctx: RowContext): TemplateResult {
   const { message: m, previous, actions } = ctx;
-  const newDay = !previous || dayLabel(previous.createdAt) !== dayLabel(m.createdAt);
+  const newDay = ctx.previousDay === undefined || dayKey(ctx.previousDay) !== dayKey(ctx.day);
+  const late = dayKey(m.createdAt) !== dayKey(ctx.day);
   const showAuthor = !m.mine && (newDay || ctx.unreadDivider || previous?.author !== m.author || m.createdAt - previous.createdAt > GROUP_GAP_MS);
   const tab = ctx.active ? 0 : -1;
-  const editable = m.mine && !m.deleted && ctx.canWrite;
+  // A message that landed after newer ones (written offline) keeps its real time, with its day when that differs.
+  const time = late ? `${dayLabel(m.createdAt)} ${timeLabel(m.createdAt)}` : timeLabel(m.createdAt);
   return html`<div class="row" data-id=${m.id}>
-    ${newDay ? html`<div class="day" part="day">${dayLabel(m.createdAt)}</div>` : nothing}
+    ${newDay ? html`<div class="day" part="day">${dayLabel(ctx.day)}</div>` : nothing}
     ${ctx.unreadDivider ? html`<div class="divider" part="unread-divider">New messages</div>` : nothing}
     <div
       class="msg ${m.mine ? 'mine' : ''}"
@@ -79,44 +141,38 @@ export function renderRow(ctx: RowContext): TemplateResult {
       data-id=${m.id}
       data-status=${m.status ?? nothing}
       ?data-active=${ctx.active}
+      ?data-editing=${ctx.editing}
       tabindex="-1"
-      aria-label=${`${m.mine ? 'You' : ctx.authorName}, ${timeLabel(m.createdAt)}`}
+      aria-label=${`${m.mine ? 'You' : ctx.authorName}, ${time}`}
     >
       ${showAuthor ? html`<div class="author">${ctx.authorName}</div>` : nothing}
-      <div class="bubble" part="bubble">
-        ${ctx.quote && !m.deleted
-          ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
-          : nothing}
-        ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
-        <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
-            datetime=${new Date(m.createdAt).toISOString()}
-            >${timeLabel(m.createdAt)}</time
-          >${renderTick(m)}</span
-        >
+      <div class="line">
+        <div class="bubble" part="bubble">
+          ${ctx.quote && !m.deleted
+            ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
+            : nothing}
+          ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
+          <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
+              datetime=${new Date(m.createdAt).toISOString()}
+              >${time}</time
+            >${renderTick(m)}</span
+          >
+        </div>
+        ${renderActions(ctx, tab)}
       </div>
+      ${ctx.deleting
+        ? html`<div class="undo" part="undo" role="status">
+            <span>Deleting…</span>
+            <button type="button" @click=${() => actions.undoRemove(m)}>Undo</button>
+          </div>`
+        : nothing}
       ${m.status === 'failed'
         ? html`<div class="failed" role="alert">
             <span>Not sent${m.error ? `: ${m.error}` : ''}</span>
             <button type="button" part="retry" tabindex=${tab} @click=${() => actions.retry(m)}>Retry</button>
           </div>`
         : nothing}
-      ${ctx.reactions.length > 0
-        ? html`<div class="reactions">
-            ${ctx.reactions.map(
-              (r) => html`<button
-                type="button"
-                class="reaction"
-                part="reaction"
-                tabindex=${tab}
-                aria-pressed=${r.mine ? 'true' : 'false'}
-                aria-label=${`${r.emoji} ${r.count}`}
-                title=${r.users.join(', ')}
-                ?disabled=${!ctx.canWrite}
-                @click=${() => actions.toggleReaction(m, r.emoji, r.mine)}
-              >${r.emoji} ${r.count}</button>`,
-            )}
-          </div>`
-        : nothing}
+      ${renderReactions(ctx, tab)}
       ${ctx.picker
         ? html`<div class="picker" role="group" aria-label="Pick a reaction">
             ${QUICK_REACTIONS.map(
@@ -124,14 +180,6 @@ export function renderRow(ctx: RowContext): TemplateResult {
             )}
           </div>`
         : nothing}
-      ${m.deleted || !ctx.canWrite
-        ? nothing
-        : html`<div class="actions" role="group" aria-label="Message actions">
-            ${m.queued ? nothing : html`<button type="button" data-action="reply" tabindex=${tab} aria-label="Reply" title="Reply" @click=${() => actions.reply(m)}>↩</button>`}
-            ${m.queued ? nothing : html`<button type="button" data-action="react" tabindex=${tab} aria-label="Add reaction" title="Add reaction" aria-expanded=${ctx.picker ? 'true' : 'false'} @click=${() => actions.togglePicker(m)}>☺</button>`}
-            ${editable ? html`<button type="button" data-action="edit" tabindex=${tab} aria-label="Edit" title="Edit" @click=${() => actions.edit(m)}>✎</button>` : nothing}
-            ${editable ? html`<button type="button" data-action="delete" tabindex=${tab} aria-label="Delete" title="Delete" @click=${() => actions.remove(m)}>🗑</button>` : nothing}
-          </div>`}
     </div>
   </div>`;
 }

@@ -17,10 +17,11 @@ export const STATUS_LABEL: Record<RoomStatus, string> = {
   closed: 'Closed',
 };
 
-/** The banner's sentence for each status that needs one. */
+/**
+ * The banner's sentence for each status that needs one: only when something is wrong. Connecting and
+ * syncing are normal (the header shows the people, not the local connection).
+ */
 export const BANNER_TEXT: Partial<Record<RoomStatus, string>> = {
-  connecting: 'Connecting…',
-  syncing: 'Syncing…',
   offline: 'Offline: messages are kept on this device and sent when the connection is back.',
   'auth-expired': 'Your sign-in expired. Reconnecting…',
   forbidden: 'You have no access to this room.',

@@ -18,7 +18,6 @@ const light = `
   --_d-banner-bg: #fff4d6;
   --_d-banner-fg: #5c3d00;
   --_d-unread: #c2410c;
-  --_d-tick-read: #a5f3fc;
   --_d-presence-online: #2e9d57;
   --_d-presence-away: #c9a227;
   --_d-presence-busy: #d64545;
@@ -41,7 +40,6 @@ const dark = `
   --_d-banner-bg: #3b3014;
   --_d-banner-fg: #ffe3a3;
   --_d-unread: #fdba74;
-  --_d-tick-read: #a5f3fc;
   --_d-presence-online: #3fb96b;
   --_d-presence-away: #d9b43a;
   --_d-presence-busy: #ef6161;
@@ -68,7 +66,7 @@ export const themeStyles = css`
     --_banner-bg: var(--parley-banner-bg, var(--_d-banner-bg));
     --_banner-fg: var(--parley-banner-fg, var(--_d-banner-fg));
     --_unread: var(--parley-unread, var(--_d-unread));
-    --_tick-read: var(--parley-tick-read, var(--_d-tick-read));
+    --_tick-read: var(--parley-tick-read, var(--_bubble-mine-fg));
     --_presence-online: var(--parley-presence-online, var(--_d-presence-online));
     --_presence-away: var(--parley-presence-away, var(--_d-presence-away));
     --_presence-busy: var(--parley-presence-busy, var(--_d-presence-busy));

@@ -23,7 +23,19 @@ export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_0
 
 export const relayInfo = (): Promise<{ url: string; running: boolean }> => executeServerCommand('relay-info');
 export const stopRelay = (): Promise<boolean> => executeServerCommand('relay-stop');
-export const startRelay = (): Promise<boolean> => executeServerCommand('relay-start');
+export const startRelay = (options: { newSecret?: boolean } = {}): Promise<boolean> => executeServerCommand('relay-start', options);
+/** The relay's URL through a proxy whose network `cutNetwork` can cut (half-open sockets, silence). */
+export const networkInfo = (): Promise<{ url: string }> => executeServerCommand('network-info');
+export const cutNetwork = (cut: boolean): Promise<boolean> => executeServerCommand('network-cut', { cut });
+
+/**
+ * What the browser does when the device loses or regains its network: `navigator.onLine` and the
+ * `offline`/`online` event. (Chromium's own offline emulation would also cut the test runner's connection.)
+ */
+export function signalBrowserOnline(online: boolean): void {
+  Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => online });
+  window.dispatchEvent(new Event(online ? 'online' : 'offline'));
+}
 
 export interface TokenRequest {
   sub: string;

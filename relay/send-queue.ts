@@ -1,0 +1,181 @@
+// One socket's outgoing frames under one byte budget: straight out while the peer keeps up, queued (bounded) when not.
+import type { WebSocket } from 'ws';
+
+/*
+ * A frame goes to the socket at once while its buffer holds less than the low-water mark; otherwise it waits
+ * in the queue, and the queue drains as the socket does (each write's callback runs once the kernel took the
+ * bytes). Queued frames count against `maxQueuedBytes`: past it `send` returns false and the caller closes the
+ * peer as a slow consumer. Two kinds of output are not counted, because their size does not grow with what
+ * the peer fails to read:
+ *  - a catch-up is a generator of bounded pieces, pulled only when the socket has drained, so a 100 MiB room
+ *    reaches a slow reader while the relay holds one piece for it; at most one catch-up per key waits behind
+ *    the running one (a newer request replaces a waiting one);
+ *  - a "latest" frame (the durable ack) replaces the previous one for its key and goes out once the queue is
+ *    empty: a newer ack says everything an older one did, so it can never be what trips the budget.
+ * A peer that stops reading altogether stops draining: it cannot answer pings either, and the heartbeat
+ * closes it (see heartbeat.ts). Keys name the document on a multiplexed socket ('' on a per-room one).
+ */
+
+interface QueuedFrame {
+  key: string;
+  frame: Uint8Array;
+}
+
+interface QueuedCatchUp {
+  key: string;
+  start: () => Iterator<Uint8Array>;
+  running: Iterator<Uint8Array> | undefined;
+}
+
+type Queued = QueuedFrame | QueuedCatchUp;
+
+/** What a send queue reports for metrics. */
+export type OnWrite = (bytes: number) => void;
+
+/** The net socket under a ws socket (ws keeps it in a private field), for corking. */
+const netSocketOf = (ws: WebSocket) => (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+
+/** The bounded send queue of one socket. Allocates its queue only once the socket falls behind. */
+export class SendQueue {
+  private readonly ws: WebSocket;
+  private readonly maxQueuedBytes: number;
+  private readonly lowWater: number;
+  private readonly onWrite: OnWrite;
+  private items: Queued[] | undefined;
+  private head = 0;
+  private queuedBytes = 0;
+  private latest: Map<string, Uint8Array> | undefined;
+  private corked = false;
+  /** Called by ws once each frame was handed to the kernel: the socket drained a little. */
+  private readonly drained = (): void => {
+    if (this.pending()) this.pump();
+  };
+
+  constructor(ws: WebSocket, maxQueuedBytes: number, onWrite: OnWrite) {
+    this.ws = ws;
+    this.maxQueuedBytes = maxQueuedBytes;
+    this.lowWater = Math.min(1024 * 1024, Math.max(16 * 1024, Math.floor(maxQueuedBytes / 4)));
+    this.onWrite = onWrite;
+  }
+
+  /** Bytes waiting in the queue (not counting the socket's own buffer, at most the low-water mark plus one piece). */
+  get waitingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** Sends or queues a frame; false when the queue is over budget (close the peer as a slow consumer). */
+  send(frame: Uint8Array, key = ''): boolean {
+    if (!this.pending() && this.ws.bufferedAmount < this.lowWater) {
+      this.write(frame);
+      return true;
+    }
+    (this.items ??= []).push({ key, frame });
+    this.queuedBytes += frame.byteLength;
+    return this.queuedBytes <= this.maxQueuedBytes;
+  }
+
+  /** Sends a frame that supersedes the previous one of its key (the durable ack): never counted, never piled up. */
+  sendLatest(frame: Uint8Array, key = ''): void {
+    if (!this.pending() && this.ws.bufferedAmount < this.lowWater) {
+      this.write(frame);
+      return;
+    }
+    (this.latest ??= new Map()).set(key, frame);
+  }
+
+  /** Queues a catch-up produced by `start` when its turn comes, piece by piece as the socket drains. */
+  catchUp(start: () => Iterator<Uint8Array>, key = ''): void {
+    const items = (this.items ??= []);
+    for (let i = this.head; i < items.length; i++) {
+      const item = items[i]!;
+      if ('start' in item && item.key === key && item.running === undefined) {
+        item.start = start; // a newer request replaces one that has not started
+        this.pump();
+        return;
+      }
+    }
+    items.push({ key, start, running: undefined });
+    this.pump();
+  }
+
+  /** Drops everything queued for `key` (a detached document). */
+  drop(key: string): void {
+    this.latest?.delete(key);
+    if (!this.items) return;
+    const kept: Queued[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (item.key !== key) kept.push(item);
+      else if ('frame' in item) this.queuedBytes -= item.frame.byteLength;
+    }
+    this.items = kept;
+    this.head = 0;
+  }
+
+  /** Forgets everything (the socket is closing). */
+  clear(): void {
+    this.items = undefined;
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.latest = undefined;
+  }
+
+  private pending(): boolean {
+    return (this.items !== undefined && this.head < this.items.length) || (this.latest !== undefined && this.latest.size > 0);
+  }
+
+  /** Writes queued output while the socket's buffer is below the low-water mark. */
+  private pump(): void {
+    const { ws } = this;
+    while (ws.readyState === ws.OPEN && ws.bufferedAmount < this.lowWater) {
+      const items = this.items;
+      const item = items?.[this.head];
+      if (!items || !item) {
+        if (!this.latest || this.latest.size === 0) return;
+        for (const frame of this.latest.values()) this.write(frame);
+        this.latest.clear();
+        return;
+      }
+      if ('frame' in item) {
+        this.shift(items);
+        this.queuedBytes -= item.frame.byteLength;
+        this.write(item.frame);
+        continue;
+      }
+      item.running ??= item.start();
+      const next = item.running.next();
+      if (next.done === true) this.shift(items);
+      else this.write(next.value);
+    }
+  }
+
+  private shift(items: Queued[]): void {
+    items[this.head++] = undefined as never;
+    if (this.head === items.length) {
+      this.items = undefined;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= items.length) {
+      this.items = items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Frames written in one loop turn leave in one write instead of one syscall each. */
+  private write(frame: Uint8Array): void {
+    const { ws } = this;
+    const socket = netSocketOf(ws);
+    if (!this.corked && socket) {
+      this.corked = true;
+      socket.cork();
+      setImmediate(SendQueue.uncork, this);
+    }
+    ws.send(frame, this.drained);
+    this.onWrite(frame.byteLength);
+  }
+
+  /** Static (the queue is passed to setImmediate) so that corking allocates no closure. */
+  private static uncork(queue: SendQueue): void {
+    queue.corked = false;
+    netSocketOf(queue.ws)?.uncork();
+  }
+}

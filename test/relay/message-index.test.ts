@@ -1,0 +1,85 @@
+// The relay's message index against the conversation as the model reads it: lookups, record counts and O(1) order keys.
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createMessageIndex } from '../../relay/message-index.js';
+import { readMessageLog } from '../../shared/message-log.js';
+import type { MessageRecord } from '../../shared/schema.js';
+import { recordBy } from './hostile-updates.js';
+
+/** A small seeded generator (mulberry32), so a failure can be replayed. */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+/** Checks the index's view of `doc` against a fresh read of its messages. */
+function expectConsistent(doc: Y.Doc, index: ReturnType<typeof createMessageIndex>): void {
+  const log = readMessageLog(doc);
+  expect(index.size).toBe(log.list.length);
+  const ids = log.list.map((m) => m.current.record.id);
+  for (const message of log.list) {
+    expect(index.get(message.current.record.id)).toEqual(message.current.record);
+    expect(index.recordCount(message.current.record.id)).toBe(message.records.length);
+  }
+  // Conversation order: each message after the previous one (and so, by transitivity, after all before it).
+  for (let i = 1; i < ids.length; i++) {
+    expect(index.compare(ids[i]!, ids[i - 1]!), `${ids[i]} after ${ids[i - 1]}`).toBeGreaterThan(0);
+    expect(index.compare(ids[i - 1]!, ids[i]!)).toBeLessThan(0);
+  }
+}
+
+describe('message index', () => {
+  it('keeps lookups and order right through concurrent inserts, edits in place and deletes from three replicas', () => {
+    const next = random(7);
+    const room = new Y.Doc();
+    const index = createMessageIndex(room);
+    const replicas = [1, 2, 3].map((client) => {
+      const doc = new Y.Doc();
+      doc.clientID = client;
+      return doc;
+    });
+    let counter = 0;
+    for (let round = 0; round < 80; round++) {
+      for (const doc of replicas) {
+        Y.applyUpdate(doc, Y.encodeStateAsUpdate(room));
+        const messages = doc.getArray<MessageRecord>('messages');
+        const ops = 1 + Math.floor(next() * 4);
+        for (let op = 0; op < ops; op++) {
+          const choice = next();
+          const at = Math.floor(next() * (messages.length + 1));
+          if (choice < 0.6 || messages.length === 0) {
+            const count = 1 + Math.floor(next() * 3);
+            messages.insert(at, Array.from({ length: count }, () => recordBy(`u${doc.clientID}`, counter++)));
+          } else if (choice < 0.85) {
+            // An edit replaces the record in place.
+            const i = Math.min(at, messages.length - 1);
+            const old = messages.get(i);
+            doc.transact(() => {
+              messages.delete(i, 1);
+              messages.insert(i, [{ ...old, text: `${old.text}!`, editedAt: (old.editedAt ?? old.createdAt) + 1 }]);
+            });
+          } else {
+            messages.delete(Math.min(at, messages.length - 1), 1);
+          }
+        }
+      }
+      // Replicas reach the room in a random order, each update concurrent with the others'.
+      for (const doc of [...replicas].sort(() => next() - 0.5)) Y.applyUpdate(room, Y.encodeStateAsUpdate(doc));
+      if (round % 10 === 9) expectConsistent(room, index);
+    }
+    expectConsistent(room, index);
+  });
+
+  it('stays ordered when insertion at one spot exhausts the keys between two records (renumbering)', () => {
+    const room = new Y.Doc();
+    const index = createMessageIndex(room);
+    const messages = room.getArray<MessageRecord>('messages');
+    messages.push([recordBy('a', 0), recordBy('a', 1), recordBy('a', 2)]);
+    // Each new message goes right after the second (key 1), so the gap to the previous newcomer halves every time:
+    // a double runs out of distinct values after about 52 halvings.
+    for (let i = 3; i < 300; i++) messages.insert(2, [recordBy('a', i)]);
+    expectConsistent(room, index);
+  });
+});
