@@ -176,6 +176,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     checkUpdate: deps.checkUpdate,
     verifyToken: deps.verifyToken,
     rooms: deps.rooms,
+    ...(deps.membership ? { membership: deps.membership } : {}),
     onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
     acquireUser: (mux, userId) => {
       if (unauthenticated.delete(mux)) pending--;
