@@ -6,7 +6,8 @@ import {
   type ConversationListItem, type ConversationPreferences,
 } from '../../shared/account.js';
 import type { BackoffOptions } from '../backoff.js';
-import type { ConnectionState, GetToken } from '../connection/connection-state.js';
+import type { ConnectionState, GetToken, SyncConnection } from '../connection/connection-state.js';
+import { MuxConnection } from '../connection/mux-connection.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
 import { userDbPrefix } from '../idb.js';
@@ -19,6 +20,8 @@ export interface OpenAccountOptions {
   getToken: GetToken;
   backoff?: BackoffOptions;
   storageTimeoutMs?: number;
+  /** `mux` (default): the relay's `/sync`, sharing the socket of conversations with the same `getToken`; `room`: `/rooms/~account`. */
+  transport?: 'mux' | 'room';
 }
 
 export interface ListOptions {
@@ -52,11 +55,11 @@ export function openAccount(options: OpenAccountOptions): Account {
   // The account document has no presence: nobody else is ever in it.
   awareness.setLocalState(null);
   const store: DocStore = persistDoc(doc, options.user.id, ACCOUNT_ALIAS, { timeoutMs: options.storageTimeoutMs ?? 5_000 });
-  let connection: RoomConnection | undefined;
+  let connection: SyncConnection | undefined;
   let closed = false;
   const loaded = store.whenLoaded.then(() => {
     if (closed) return;
-    connection = new RoomConnection({
+    const common = {
       relayUrl: options.relayUrl,
       room: ACCOUNT_ALIAS,
       doc,
@@ -66,7 +69,8 @@ export function openAccount(options: OpenAccountOptions): Account {
       broadcastChannel: `${userDbPrefix(options.user.id)}:${ACCOUNT_ALIAS}`,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onDurable: () => undefined,
-    });
+    };
+    connection = (options.transport ?? 'mux') === 'mux' ? new MuxConnection(common) : new RoomConnection(common);
   });
   return {
     doc,
