@@ -14,4 +14,5 @@ export { ClientError, type ClientErrorCode } from './errors.js';
 export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
 export { groupReactions, reactionsSummary, type ReactionGroup } from '../shared/reactions.js';
+export * from './attachments/index.js';
 export * from './membership/index.js';

@@ -10,6 +10,8 @@ export interface OutboxEntry {
   createdAt: number;
   replyTo?: string;
   attachments?: Attachment[];
+  /** Its files are still being uploaded (client/attachments/): it is not written until they are stored. */
+  awaitingFiles?: true;
   /** Set when the model refused the message at flush time (it then stays here, shown as failed). */
   error?: string;
 }

@@ -25,6 +25,13 @@ Every option can also be given as an environment variable (flags win).
   --max-frame-bytes <n>       PARLEY_MAX_FRAME_BYTES   largest accepted frame (default 1048576)
   --connections-per-user <n>  PARLEY_CONNECTIONS_PER_USER  simultaneous connections per user (default 32)
   --messages-per-second <n>   PARLEY_MESSAGES_PER_SECOND   sustained messages/s per connection (default 100)
+  --compact-log-bytes <n>     PARLEY_COMPACT_LOG_BYTES    compact a room once its log exceeds this (default 4194304)
+  --redis-url <url>           PARLEY_REDIS_URL         cluster mode: Redis for room logs and the bus (with
+                                                       appendonly yes + appendfsync always; see docs/cluster.md)
+  --postgres-url <url>        PARLEY_POSTGRES_URL      cluster mode: PostgreSQL for snapshots (give both URLs;
+                                                       prefer the environment: URLs may hold passwords)
+  --stream-trim-grace-seconds <n>  PARLEY_STREAM_TRIM_GRACE_SECONDS  cluster: keep log entries this long
+                                                       after compaction, for lagging relays (default 60)
   --heartbeat-seconds <n>     PARLEY_HEARTBEAT_SECONDS  ping every WebSocket this often (default 30)
   --heartbeat-misses <n>      PARLEY_HEARTBEAT_MISSES   cut a socket after this many unanswered pings in a row (default 2)
   --max-connections <n>       PARLEY_MAX_CONNECTIONS    open TCP connections at once, HTTP and WebSocket; more get
@@ -33,6 +40,12 @@ Every option can also be given as an environment variable (flags win).
                                                        503 and are closed (default 256)
   --headers-timeout-seconds <n>  PARLEY_HEADERS_TIMEOUT_SECONDS  longest a client may take to send its headers (default 10)
   --max-awareness-bytes <n>   PARLEY_MAX_AWARENESS_BYTES  largest awareness state a client may publish (default 4096)
+  --max-file-bytes <n>        PARLEY_MAX_FILE_BYTES    largest attachment (default 26214400 = 25 MiB)
+  --user-quota-bytes <n>      PARLEY_USER_QUOTA_BYTES  attachment bytes per user, all rooms (default 1 GiB)
+  --room-quota-bytes <n>      PARLEY_ROOM_QUOTA_BYTES  attachment bytes per room (default 2 GiB)
+  --blob-url-ttl-seconds <n>  PARLEY_BLOB_URL_TTL_SECONDS  lifetime of signed attachment URLs (default 600)
+  --blob-secret-file <path>   PARLEY_BLOB_SECRET_FILE  key for signed attachment URLs, ≥ 32 bytes (default: random
+                                                       per start; share one between relay instances)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -56,12 +69,21 @@ const FLAGS = {
   'max-frame-bytes': { type: 'string', env: 'PARLEY_MAX_FRAME_BYTES' },
   'connections-per-user': { type: 'string', env: 'PARLEY_CONNECTIONS_PER_USER' },
   'messages-per-second': { type: 'string', env: 'PARLEY_MESSAGES_PER_SECOND' },
+  'compact-log-bytes': { type: 'string', env: 'PARLEY_COMPACT_LOG_BYTES' },
+  'redis-url': { type: 'string', env: 'PARLEY_REDIS_URL' },
+  'postgres-url': { type: 'string', env: 'PARLEY_POSTGRES_URL' },
+  'stream-trim-grace-seconds': { type: 'string', env: 'PARLEY_STREAM_TRIM_GRACE_SECONDS' },
   'heartbeat-seconds': { type: 'string', env: 'PARLEY_HEARTBEAT_SECONDS' },
   'heartbeat-misses': { type: 'string', env: 'PARLEY_HEARTBEAT_MISSES' },
   'max-connections': { type: 'string', env: 'PARLEY_MAX_CONNECTIONS' },
   'max-pending-sockets': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS' },
   'headers-timeout-seconds': { type: 'string', env: 'PARLEY_HEADERS_TIMEOUT_SECONDS' },
   'max-awareness-bytes': { type: 'string', env: 'PARLEY_MAX_AWARENESS_BYTES' },
+  'max-file-bytes': { type: 'string', env: 'PARLEY_MAX_FILE_BYTES' },
+  'user-quota-bytes': { type: 'string', env: 'PARLEY_USER_QUOTA_BYTES' },
+  'room-quota-bytes': { type: 'string', env: 'PARLEY_ROOM_QUOTA_BYTES' },
+  'blob-url-ttl-seconds': { type: 'string', env: 'PARLEY_BLOB_URL_TTL_SECONDS' },
+  'blob-secret-file': { type: 'string', env: 'PARLEY_BLOB_SECRET_FILE' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -169,6 +191,32 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
   const awarenessBytes = value('max-awareness-bytes');
   if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
   options.limits = limits;
+  const blobs: RelayOptions['blobs'] = {};
+  const maxFile = value('max-file-bytes');
+  if (maxFile !== undefined) blobs.maxFileBytes = integer('max-file-bytes', maxFile);
+  const userQuota = value('user-quota-bytes');
+  if (userQuota !== undefined) blobs.userQuotaBytes = integer('user-quota-bytes', userQuota);
+  const roomQuota = value('room-quota-bytes');
+  if (roomQuota !== undefined) blobs.roomQuotaBytes = integer('room-quota-bytes', roomQuota);
+  const urlTtl = value('blob-url-ttl-seconds');
+  if (urlTtl !== undefined) blobs.urlTtlSeconds = integer('blob-url-ttl-seconds', urlTtl);
+  options.blobs = blobs;
+  const blobSecretFile = value('blob-secret-file');
+  if (blobSecretFile !== undefined) {
+    options.blobUrlSecret = new TextEncoder().encode(readText('blob-secret-file', blobSecretFile).replace(/\r?\n$/, ''));
+  }
+  const compact = value('compact-log-bytes');
+  if (compact !== undefined) options.compactLogBytes = integer('compact-log-bytes', compact);
+  const redisUrl = value('redis-url');
+  const postgresUrl = value('postgres-url');
+  if ((redisUrl === undefined) !== (postgresUrl === undefined)) {
+    throw new ConfigError('cluster mode needs both --redis-url and --postgres-url (or PARLEY_REDIS_URL and PARLEY_POSTGRES_URL)');
+  }
+  if (redisUrl !== undefined && postgresUrl !== undefined) {
+    options.cluster = { redisUrl, postgresUrl };
+    const grace = value('stream-trim-grace-seconds');
+    if (grace !== undefined) options.cluster.trimGraceMs = integer('stream-trim-grace-seconds', grace) * 1000;
+  }
   const logLevel = value('log-level');
   if (logLevel !== undefined) options.logLevel = logLevel;
   return { help: false, options };

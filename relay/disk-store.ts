@@ -2,7 +2,6 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import type { LoadedRoom, RoomStore } from './room-store.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
@@ -16,6 +15,8 @@ export type PersistObserver = (seconds: number, records: number) => void;
 type Op =
   | { kind: 'append'; record: Buffer; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'compact'; state: Uint8Array; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'snapshot'; state: Uint8Array; resolve: () => void; reject: (e: unknown) => void }
+  | { kind: 'drop-records'; count: number; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'barrier'; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'release'; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'delete'; resolve: () => void; reject: (e: unknown) => void };
@@ -51,8 +52,50 @@ const syncDir = async (dir: string): Promise<void> => {
   }
 };
 
+/** What `load` returns: updates that, applied in order, rebuild the document (snapshot first), and the log's size. */
+export interface LoadedRoom {
+  updates: Uint8Array[];
+  /** Bytes of log written since the last compaction. */
+  logBytes: number;
+}
+
+/** A room's files as read: the snapshot (if any) and the log's records, apart. */
+export interface DiskRoomParts {
+  snapshot: Uint8Array | undefined;
+  records: Uint8Array[];
+  logBytes: number;
+}
+
+/**
+ * The disk store: per room one queue of operations that take effect in call order (appends share one write and
+ * one fsync). The storage seams over it are storage/disk-backend.ts.
+ */
+export interface DiskStore {
+  root: string;
+  /** Reads a room (snapshot + log). Resolves empty for a room that never existed; rejects on corrupt data. */
+  load(room: string): Promise<LoadedRoom>;
+  /** Appends one update; resolves once it is durable (fsync'd). */
+  append(room: string, update: Uint8Array): Promise<void>;
+  /** Replaces everything stored for the room with one full-state update, atomically (snapshot, then empty log). */
+  compact(room: string, state: Uint8Array): Promise<void>;
+  /** Resolves once every operation issued so far is done. */
+  flush(room: string): Promise<void>;
+  /** Closes the room's open files (it unloaded). */
+  release(room: string): Promise<void>;
+  /** Removes a room for good. */
+  delete(room: string): Promise<void>;
+  /** Flushes and releases everything (shutdown). */
+  close(): Promise<void>;
+  /** Reads the snapshot and the log's records separately (after anything queued for the room). */
+  loadParts(room: string): Promise<DiskRoomParts>;
+  /** Writes a snapshot atomically without touching the log; resolves once durable. */
+  snapshot(room: string, state: Uint8Array): Promise<void>;
+  /** Removes the log's first `count` records (all of them: truncation; fewer: an atomic rewrite). */
+  dropRecords(room: string, count: number): Promise<void>;
+}
+
 /** Creates the disk store under `dataDir/rooms`. The format is documented in the README (Storage on disk). */
-export const createDiskStore = (dataDir: string, observe: PersistObserver = () => {}): RoomStore & { root: string } => {
+export const createDiskStore = (dataDir: string, observe: PersistObserver = () => {}): DiskStore => {
   const root = join(dataDir, 'rooms');
   const rooms = new Map<string, RoomFiles>();
 
@@ -124,11 +167,55 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     observe((performance.now() - started) / 1000, 1);
   };
 
+  /** Writes the snapshot file only (temp file, fsync, rename, fsync dir). */
+  const writeSnapshotFile = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
+    await openLog(files);
+    const temp = join(files.dir, SNAPSHOT_TEMP);
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.write(encodeSnapshot(state));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
+    await syncDir(files.dir);
+  };
+
+  /** Drops the first `count` records: truncation when none remain, else the rest rewritten and renamed over the log. */
+  const dropLogRecords = async (files: RoomFiles, count: number): Promise<void> => {
+    const log = await openLog(files);
+    const parsed = parseLog(await fs.readFile(join(files.dir, LOG_FILE)));
+    if (count >= parsed.records.length) {
+      await log.truncate(LOG_MAGIC.length);
+      await log.sync();
+      return;
+    }
+    if (count <= 0) return;
+    const temp = join(files.dir, `${LOG_FILE}.tmp`);
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.write(Buffer.concat([LOG_MAGIC, ...parsed.records.slice(count).map(encodeRecord)]));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await closeLog(files);
+    await fs.rename(temp, join(files.dir, LOG_FILE));
+    await syncDir(files.dir);
+  };
+
   const runOp = async (room: string, files: RoomFiles, op: Exclude<Op, { kind: 'append' }>): Promise<void> => {
     switch (op.kind) {
       case 'compact':
         if (files.failed !== undefined) throw files.failed;
         return writeSnapshot(files, op.state);
+      case 'snapshot':
+        if (files.failed !== undefined) throw files.failed;
+        return writeSnapshotFile(files, op.state);
+      case 'drop-records':
+        if (files.failed !== undefined) throw files.failed;
+        return dropLogRecords(files, op.count);
       case 'barrier':
         if (files.failed !== undefined) throw files.failed;
         return;
@@ -170,7 +257,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         await runOp(room, files, first);
         first.resolve();
       } catch (error) {
-        if (first.kind === 'compact') files.failed ??= error;
+        if (first.kind === 'compact' || first.kind === 'drop-records') files.failed ??= error;
         first.reject(error);
       }
     }
@@ -185,22 +272,26 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       if (!files.draining) void drain(room, files);
     });
 
-  return {
+  const store: DiskStore = {
     root,
     async load(room: string): Promise<LoadedRoom> {
+      const parts = await store.loadParts(room);
+      return { updates: parts.snapshot === undefined ? parts.records : [parts.snapshot, ...parts.records], logBytes: parts.logBytes };
+    },
+    async loadParts(room: string): Promise<DiskRoomParts> {
       // Wait for anything still queued for this room (a release or delete) before reading its files.
       if (rooms.has(room)) await enqueue(room, (resolve, reject) => ({ kind: 'barrier', resolve, reject })).catch(() => {});
       const files = filesOf(room);
       files.failed = undefined;
-      const updates: Uint8Array[] = [];
-      const snapshot = await readIfExists(join(files.dir, SNAPSHOT_FILE));
-      if (snapshot !== undefined) updates.push(parseSnapshot(snapshot));
+      const records: Uint8Array[] = [];
+      const snapshotFile = await readIfExists(join(files.dir, SNAPSHOT_FILE));
+      const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
       const logPath = join(files.dir, LOG_FILE);
       const logBuffer = await readIfExists(logPath);
       let logBytes = 0;
       if (logBuffer !== undefined) {
         const parsed = parseLog(logBuffer);
-        updates.push(...parsed.records);
+        records.push(...parsed.records);
         logBytes = parsed.validBytes - LOG_MAGIC.length;
         if (parsed.validBytes < logBuffer.length) {
           // Cut the torn tail so that new records follow the last valid one.
@@ -214,7 +305,13 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         }
       }
       if (files.ops.length === 0 && files.log === null) rooms.delete(room);
-      return { updates, logBytes: Math.max(0, logBytes) };
+      return { snapshot, records, logBytes: Math.max(0, logBytes) };
+    },
+    snapshot(room, state) {
+      return enqueue(room, (resolve, reject) => ({ kind: 'snapshot', state, resolve, reject }));
+    },
+    dropRecords(room, count) {
+      return enqueue(room, (resolve, reject) => ({ kind: 'drop-records', count, resolve, reject }));
     },
     append(room, update) {
       const record = encodeRecord(update);
@@ -240,4 +337,5 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       );
     },
   };
+  return store;
 };

@@ -14,6 +14,10 @@ import { TokenError, signToken, type VerifyToken } from './auth.js';
 import type { RoomManager } from './room-manager.js';
 import type { Metrics } from './metrics.js';
 import type { JwtOptions } from './options.js';
+import type { BlobService } from './blobs/blob-service.js';
+import { createBlobRoutes } from './blobs/blob-routes.js';
+import { roomArchive } from './blobs/room-archive.js';
+import { Readable } from 'node:stream';
 
 export interface HttpAppDeps {
   verifyToken: VerifyToken;
@@ -23,6 +27,8 @@ export interface HttpAppDeps {
   jwt: JwtOptions;
   /** The dev secret when dev mode is on; undefined otherwise (then /dev/token does not exist). */
   devSecret: Uint8Array | undefined;
+  /** Attachments: mounted at /blobs, deleted with their room, listed in exports. */
+  blobs?: BlobService;
   staticDir: string | undefined;
   ready: () => boolean;
   /** Deletes a room (default: `rooms.delete`); membership's version also updates its members' conversation lists. */
@@ -111,8 +117,13 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     );
   }
 
+  if (deps.blobs) {
+    const onRefusal = (code: string) => metrics.refusals.inc({ reason: `blob-${code}` });
+    app.route('/blobs', createBlobRoutes({ blobs: deps.blobs, verifyToken: deps.verifyToken, log, onRefusal }));
+  }
+
   // Admin API: Bearer token with the `admin` role on the room. No cookies are involved, so any origin may call it.
-  app.use('/rooms/*', cors({ origin: '*', allowMethods: ['GET', 'DELETE'], allowHeaders: ['Authorization'] }));
+  app.use('/rooms/*', cors({ origin: '*', allowMethods: ['GET', 'POST', 'DELETE'], allowHeaders: ['Authorization'] }));
   const requireAdmin = async (c: Context): Promise<Response | undefined> => {
     const room = c.req.param('room') ?? '';
     if (!isValidRoomName(room)) return fail(c, 400, 'bad-room-name', 'invalid room name');
@@ -147,6 +158,13 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       return fail(c, 503, 'room-unavailable', 'the room could not be loaded');
     }
     try {
+      if (c.req.query('format') === 'tar' && deps.blobs) {
+        const archive = roomArchive(name, Y.encodeStateAsUpdate(room.doc), getMessages(room.doc), deps.blobs);
+        return c.body(Readable.toWeb(archive) as unknown as ReadableStream, 200, {
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': `attachment; filename="${name}.tar"`,
+        });
+      }
       if (c.req.query('format') === 'yjs') {
         const state = new Uint8Array(Y.encodeStateAsUpdate(room.doc));
         return c.body(state, 200, {
@@ -154,10 +172,17 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
           'Content-Disposition': `attachment; filename="${name}.yjs"`,
         });
       }
-      return c.json({ room: name, messages: getMessages(room.doc) });
+      return c.json({ room: name, messages: getMessages(room.doc), ...(deps.blobs ? { blobs: await deps.blobs.list(name) } : {}) });
     } finally {
       rooms.release(room);
     }
+  });
+
+  app.post('/rooms/:room/blobs/gc', async (c) => {
+    const denied = await requireAdmin(c);
+    if (denied) return denied;
+    if (!deps.blobs) return fail(c, 404, 'not-found', 'this relay stores no files');
+    return c.json(await deps.blobs.collect(c.req.param('room')));
   });
 
   app.delete('/rooms/:room', async (c) => {
@@ -166,6 +191,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     const name = c.req.param('room');
     // With membership, also takes the room off its members' conversation lists.
     await (deps.deleteRoom ?? rooms.delete)(name);
+    await deps.blobs?.deleteRoom(name);
     log.warn({ room: name }, 'room deleted');
     return c.json({ deleted: name });
   });

@@ -18,6 +18,9 @@ import { createConversationGuard } from './update-guard.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { createMembership, loadInviteSecret } from './membership/index.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
+import { blobPaths, createBlobService } from './blobs/blob-service.js';
+import { createDiskBlobStore } from './blobs/disk-blob-store.js';
+import { roomReferences } from './blobs/room-references.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -28,6 +31,9 @@ export type { RoomStore, LoadedRoom } from './room-store.js';
 export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
 export { createDiskStore } from './disk-store.js';
 export { createLocalBus } from './room-bus.js';
+export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
+export type { BlobLimits } from './blobs/blob-limits.js';
+export { createDiskBlobStore } from './blobs/disk-blob-store.js';
 export type { MembershipOptions, CreationPolicy } from './membership/index.js';
 
 /** A started relay. */
@@ -87,6 +93,18 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     clientIds: createClientIdBudget(options.limits),
   });
 
+  const blobDirs = blobPaths(options.dataDir);
+  const blobs = createBlobService({
+    store: options.blobStore ?? createDiskBlobStore(blobDirs.root),
+    limits: options.blobs,
+    stagingDir: blobDirs.staging,
+    urlSecret: options.blobUrlSecret ?? new Uint8Array(randomBytes(32)),
+    references: roomReferences(rooms),
+    log,
+  });
+  await blobs.init();
+  blobs.start();
+
   const inviteSecret = options.membership.inviteSecret;
   const membership = createMembership({
     rooms,
@@ -106,12 +124,14 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? createConversationGuard(),
+    checkUpdate: options.checkUpdate ?? createConversationGuard({ blobs }),
     membership,
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
   metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+  metrics.gauge('parley_blob_bytes', 'Attachment bytes stored, plus bytes reserved by uploads in progress.', () => blobs.totals().bytes);
+  metrics.gauge('parley_blob_uploads_in_progress', 'Attachment uploads started and not yet finished.', () => blobs.totals().uploads);
 
   const app = createHttpApp({
     verifyToken,
@@ -120,6 +140,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     log,
     jwt,
     devSecret,
+    blobs,
     staticDir: options.staticDir,
     membershipRoutes: membership.routes,
     deleteRoom: (name) => membership.deleteRoom(name),
@@ -154,6 +175,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       accepting = false;
       log.info('relay shutting down: flushing rooms');
       server.close();
+      await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       upgrades.closeMultiplexed();

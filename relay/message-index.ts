@@ -139,7 +139,8 @@ export function createMessageIndex(doc: Y.Doc): MessageIndex {
     }
   };
 
-  for (const located of locateRecords(messages)) add({ ...located, key: located.index });
+  // Each located record is a fresh object: keyed in place (the key starts as its position).
+  for (const located of locateRecords(messages)) add(Object.assign(located, { key: located.index }));
 
   // Observers run before Yjs garbage-collects deleted content, so removed records can still be read.
   // (event.changes would walk the whole array: the transaction's state vectors and delete set do not.)

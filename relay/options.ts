@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { CheckUpdate } from './write-check.js';
 import type { RoomStore } from './room-store.js';
 import type { RoomBus } from './room-bus.js';
+import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import type { MembershipOptions } from './membership/index.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
@@ -79,6 +81,18 @@ export interface RelayLimits {
   muxBytesPerSecond: number;
 }
 
+/** Cluster mode: several relays share rooms through Redis (room logs, bus) and PostgreSQL (snapshots). See docs/cluster.md. */
+export interface ClusterOptions {
+  /** `redis://[:password@]host:port[/db]`; Redis must run with `appendonly yes` and `appendfsync always`. */
+  redisUrl: string;
+  /** `postgres://user:password@host:port/database`. */
+  postgresUrl: string;
+  /** Prefix of every Redis key and channel. Default `parley:`. */
+  prefix?: string;
+  /** Log entries younger than this are kept by compaction for lagging instances. Default 60 s. */
+  trimGraceMs?: number;
+}
+
 /** Everything `startRelay` accepts. All fields are optional there (see `startRelay`). */
 export interface RelayOptions {
   /** TCP port; 0 lets the OS choose (read it back from `RunningRelay.port`). Default 8787. */
@@ -109,6 +123,14 @@ export interface RelayOptions {
   bus?: RoomBus;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
+  /** Attachment limits (per file, per user, per room, URL lifetime, collection); missing fields take defaults (blobs/blob-limits.ts). */
+  blobs: Partial<BlobLimits>;
+  /** Blob storage backend. Default: files under dataDir/blobs. */
+  blobStore?: BlobStore;
+  /** Key for signed blob URLs (at least 32 bytes; share it between instances). Default: random per start. */
+  blobUrlSecret?: Uint8Array;
+  /** Cluster mode (Redis + PostgreSQL) instead of one process on local disk. Default: off. */
+  cluster?: ClusterOptions;
   /** Conversation creation policy and invite-link secret (see docs/membership.md). */
   membership: MembershipOptions;
 }
@@ -155,6 +177,10 @@ export interface ResolvedOptions {
   store: RoomStore | undefined;
   bus: RoomBus | undefined;
   compactLogBytes: number;
+  blobs: BlobLimits;
+  blobStore: BlobStore | undefined;
+  blobUrlSecret: Uint8Array | undefined;
+  cluster: ClusterOptions | undefined;
   membership: MembershipOptions;
 }
 
@@ -243,8 +269,43 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     store: input.store,
     bus: input.bus,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
+    ...resolveBlobOptions(input),
+    cluster: resolveCluster(input.cluster),
     membership: resolveMembership(input.membership ?? {}, devMode),
   };
+};
+
+/** The attachment options, checked. */
+const resolveBlobOptions = (input: Partial<RelayOptions>): Pick<ResolvedOptions, 'blobs' | 'blobStore' | 'blobUrlSecret'> => {
+  let blobs: BlobLimits;
+  try {
+    blobs = resolveBlobLimits(input.blobs);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (input.blobUrlSecret !== undefined && input.blobUrlSecret.byteLength < 32) throw new ConfigError('blobUrlSecret must be at least 32 bytes');
+  return { blobs, blobStore: input.blobStore, blobUrlSecret: input.blobUrlSecret };
+};
+
+/** Checks the cluster URLs' shape (never echoing them: they may hold passwords). */
+const resolveCluster = (cluster: ClusterOptions | undefined): ClusterOptions | undefined => {
+  if (cluster === undefined) return undefined;
+  const check = (name: string, value: string, protocols: string[]) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`the ${name} URL is not a valid URL`);
+    }
+    if (!protocols.includes(url.protocol)) throw new ConfigError(`the ${name} URL must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  };
+  check('Redis', cluster.redisUrl, ['redis:', 'rediss:']);
+  check('PostgreSQL', cluster.postgresUrl, ['postgres:', 'postgresql:']);
+  if (cluster.prefix !== undefined && !/^[A-Za-z0-9:_-]{1,64}$/.test(cluster.prefix)) {
+    throw new ConfigError('the cluster key prefix must be 1–64 characters of [A-Za-z0-9:_-]');
+  }
+  if (cluster.trimGraceMs !== undefined) positiveInt('cluster.trimGraceMs', cluster.trimGraceMs, 0);
+  return cluster;
 };
 
 /** Membership defaults: creation open in dev mode, limited to token claims otherwise; an invite secret of ≥ 32 bytes. */

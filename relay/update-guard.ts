@@ -26,7 +26,13 @@ interface RoomGuard {
  * current document, without copying it. Client ids seen for the first time are returned in the verdict;
  * the accept path binds them (client-identity.ts) before applying the update. The check never writes.
  */
-export function createConversationGuard(): CheckUpdate {
+/** What the guard consults beyond the document. */
+export interface GuardOptions {
+  /** The blob store: attachments must describe blobs stored for the room being written. Without it, blob ids are not checked. */
+  blobs?: { describe(room: string, id: string): { size: number; type: string } | undefined };
+}
+
+export function createConversationGuard(options: GuardOptions = {}): CheckUpdate {
   const states = new WeakMap<Y.Doc, RoomGuard>();
   const guardFor = (doc: Y.Doc): RoomGuard => {
     let guard = states.get(doc);
@@ -37,6 +43,7 @@ export function createConversationGuard(): CheckUpdate {
     }
     return guard;
   };
+  const { blobs } = options;
   return function checkConversationUpdate({ room, doc, decoded, user, role }: CheckUpdateInput): CheckVerdict {
     const { index, identity, receipts } = guardFor(doc);
     try {
@@ -54,7 +61,9 @@ export function createConversationGuard(): CheckUpdate {
         }
         return { newClients };
       }
-      return judgeUpdate(rest, writer, { doc, index, receipts, ownerOf: identity.ownerOf });
+      return judgeUpdate(rest, writer, {
+        doc, index, receipts, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { describe: (id: string) => blobs.describe(room, id) } } : {}),
+      });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);
       if (error instanceof MissingDependencyError) {

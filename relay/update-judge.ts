@@ -9,6 +9,7 @@ import {
 import { LIMITS, type MessageRecord, type ReceiptEntry, type Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
 import { supersedes } from '../shared/message-log.js';
+import { checkAttachmentBlobs, type BlobLookup } from '../shared/attachments.js';
 import type { MessageIndex } from './message-index.js';
 import type { ReceiptMarks } from './receipt-marks.js';
 import type { StructInsert, UpdateStructure } from './update-structure.js';
@@ -21,6 +22,8 @@ export interface JudgeContext {
   receipts: ReceiptMarks;
   /** The owner of a client id: a user id, `{ relay: true }` for the relay's own ids, or undefined when unbound. */
   ownerOf(client: number): string | { relay: true } | undefined;
+  /** The room's stored blobs: attachments may only name these. Without it, blob ids are not checked. */
+  blobs?: BlobLookup;
 }
 
 /** The judge's verdict on an update it accepts: the client ids to bind to the writer before applying it. */
@@ -32,7 +35,7 @@ export interface Judgement {
  * Checks every struct and deletion of `structure` against the shared rules, as `writer`. Throws a RuleError
  * naming the first rule broken; returns the client ids seen for the first time. Never writes the document.
  */
-export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, index, receipts, ownerOf }: JudgeContext): Judgement {
+export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, index, receipts, ownerOf, blobs }: JudgeContext): Judgement {
   checkCanWrite(writer);
   const newClients = new Set<number>();
   for (const client of structure.writers) {
@@ -68,6 +71,8 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
     const existing = index.get(record.id);
     if (existing) checkRevision(existing, record, writer, { concurrent: true });
     else checkUnseenRecord(record, writer, lookup);
+    // Attachments may only name files stored for this conversation.
+    if (blobs && record.attachments !== undefined) checkAttachmentBlobs(record.attachments, blobs);
   }
 
   // Per-user receipt entries this update removes and adds, to check that the user's furthest marks hold.

@@ -103,6 +103,19 @@ function findIn(list: Struct[] | undefined, clock: number): Struct | undefined {
   return undefined;
 }
 
+/** Root type → its name: a room may hold thousands of roots (two per member), so they are not listed per update. */
+const rootNames = new WeakMap<Y.AbstractType<any>, string>();
+
+/** The top-level name of `type`, O(1) amortised: doc.share is rescanned only when a root is new (roots are never removed). */
+function rootNameOf(doc: Y.Doc, type: Y.AbstractType<any>): string {
+  let name = rootNames.get(type);
+  if (name === undefined) {
+    for (const [key, root] of doc.share) if (!rootNames.has(root)) rootNames.set(root, key);
+    name = rootNames.get(type) ?? Y.findRootTypeKey(type);
+  }
+  return name;
+}
+
 /** Sorts and merges one client's delete ranges, so that each stored struct is visited at most once. */
 function mergeRanges(ranges: Array<{ clock: number; len: number }>): Array<{ clock: number; end: number }> {
   const sorted = ranges.map(({ clock, len }) => ({ clock, end: clock + len })).sort((a, b) => a.clock - b.clock);
@@ -124,8 +137,6 @@ function mergeRanges(ranges: Array<{ clock: number; len: number }>): Array<{ clo
 export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStructure {
   const store = doc.store;
   const fresh = groupByClient(decoded.structs);
-  const rootNames = new Map<Y.AbstractType<any>, string>();
-  for (const [name, type] of doc.share) rootNames.set(type, name);
   /** Each fresh struct's place once resolved; VISITING while a walk passes through it (to catch cycles without a set per walk). */
   const places = new Map<Struct, Place>();
 
@@ -133,7 +144,7 @@ export function decodeStructure(doc: Y.Doc, decoded: DecodedUpdate): UpdateStruc
   const placeOfStored = (item: Y.Item): Place => {
     const type = item.parent as Y.AbstractType<any>;
     ensure(type._item === null, 'unknown-type', 'nested types are not part of the schema');
-    return { root: rootNames.get(type) ?? Y.findRootTypeKey(type), sub: item.parentSub };
+    return { root: rootNameOf(doc, type), sub: item.parentSub };
   };
 
   /** The place of a struct of the update, following origins iteratively (chains can be long); memoised per struct. */

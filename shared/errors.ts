@@ -18,6 +18,8 @@ export const RULE_MESSAGES = {
   'immutable-field': 'the id, author, creation time and reply target of a message never change',
   'message-deleted': 'this message was deleted',
   'bad-attachments': 'attachments are not well-formed',
+  'unknown-blob': 'an attachment refers to a file not stored for this conversation',
+  'attachment-mismatch': 'an attachment does not describe the stored file (size, sniffed type or preview)',
   'bad-emoji': 'a reaction must be one emoji',
   'not-own-entry': 'members may only write their own receipts, reactions and profile',
   'receipt-backwards': 'receipts never move backwards',

@@ -1,6 +1,7 @@
 // The conversation rules as pure functions: the client pre-checks its own writes with them, the relay every incoming update.
 import { ensure } from './errors.js';
 import { isMessageId, isUserId } from './ids.js';
+import { checkAttachmentList } from './attachments.js';
 import {
   LIMITS, MESSAGE_FIELDS, META_KEYS, PROFILE_FIELDS, RECEIPT_FIELDS, ROOM_KINDS, TYPES,
   parseReactionKey,
@@ -69,16 +70,9 @@ const isHttpUrl = (value: unknown): value is string => {
   return /^https?:\/\/[^\s]+$/i.test(value);
 };
 
+/** A message's attachment list (format and bounds: attachments.ts). */
 export function checkAttachments(value: unknown): asserts value is Attachment[] {
-  ensure(Array.isArray(value) && value.length <= LIMITS.attachments, 'bad-attachments', `at most ${LIMITS.attachments}`);
-  for (const item of value) {
-    ensure(isPlainObject(item), 'bad-attachments');
-    checkFields(item, new Set(['url', 'name', 'mime', 'size']));
-    ensure(isHttpUrl(item.url), 'bad-attachments', 'url must be http(s)');
-    ensure(typeof item.name === 'string' && item.name.length > 0 && item.name.length <= LIMITS.attachmentName, 'bad-attachments', 'name');
-    ensure(typeof item.mime === 'string' && /^[\w.+-]+\/[\w.+-]+$/.test(item.mime), 'bad-attachments', 'mime');
-    ensure(typeof item.size === 'number' && Number.isInteger(item.size) && item.size >= 0, 'bad-attachments', 'size');
-  }
+  checkAttachmentList(value);
 }
 
 /** A reaction is one emoji-like token: no spaces or control characters, at least one pictograph. */
@@ -109,7 +103,8 @@ export function checkMessageRecord(value: unknown): asserts value is MessageReco
     checkUserId(value.deletedBy);
   } else {
     ensure(value.deletedBy === undefined, 'bad-record', 'deletedBy without deleted');
-    checkText(value.text);
+    // Files may be sent without a caption.
+    if (value.attachments === undefined || value.attachments.length === 0 || value.text !== '') checkText(value.text);
   }
   if (value.editedAt !== undefined) checkTimestamp(value.editedAt);
 }

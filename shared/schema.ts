@@ -1,5 +1,6 @@
 // The conversation document's layout: top-level types, record shapes and limits shared by client and relay.
 import type { Role } from './protocol.js';
+import type { Attachment } from './attachments.js';
 
 /**
  * One conversation = one Y.Doc with exactly these top-level types:
@@ -42,8 +43,7 @@ export const USER_TYPES = ['receipts', 'members'] as const;
 export const LIMITS = {
   /** Longest message text, in Unicode code points. */
   textLength: 8000,
-  attachments: 10,
-  attachmentName: 256,
+  /** Attachment bounds live with their record format: ATTACHMENT_LIMITS in attachments.ts. */
   url: 2048,
   displayName: 64,
   title: 200,
@@ -60,13 +60,8 @@ export const LIMITS = {
 export const ROOM_KINDS = ['direct', 'group', 'channel'] as const;
 export type RoomKind = (typeof ROOM_KINDS)[number];
 
-/** A file attached to a message (uploads are a later feature; the shape is fixed now). */
-export interface Attachment {
-  url: string;
-  name: string;
-  mime: string;
-  size: number;
-}
+/** A file attached to a message: its record format and rules live in attachments.ts. */
+export type { Attachment } from './attachments.js';
 
 /** One record in `messages`. A message may have several records over time (edits); the newest wins. */
 export interface MessageRecord {

@@ -10,6 +10,16 @@ export function relayBase(relayUrl: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** What an application gives as its relay: one base URL, or several relays of one cluster (docs/cluster.md). */
+export type RelayUrls = string | readonly string[];
+
+/** Normalises every URL of `relayUrl` (see relayBase); throws on an empty list or any bad URL. */
+export function relayBases(relayUrl: RelayUrls): string[] {
+  const list = typeof relayUrl === 'string' ? [relayUrl] : [...relayUrl];
+  if (list.length === 0) throw new TypeError('give at least one relay URL');
+  return list.map(relayBase);
+}
+
 /** The per-room endpoint's base, `…/rooms` (the provider appends `/:room?token=…`). */
 export const roomsUrl = (relayUrl: string): string => `${relayBase(relayUrl)}/rooms`;
 

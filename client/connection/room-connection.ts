@@ -5,12 +5,15 @@ import type { BackoffOptions } from '../backoff.js';
 import type { ConnectionEvents, ConnectionState, ConnectionStats, GetToken, SyncConnection } from './connection-state.js';
 import { watchNetwork } from './network-signals.js';
 import { Reconnector } from './reconnector.js';
-import { roomsUrl } from './relay-url.js';
+import { relayBases, roomsUrl, type RelayUrls } from './relay-url.js';
 import { RoomProvider } from './y-websocket-internals.js';
 
 export interface RoomConnectionOptions extends ConnectionEvents {
-  /** Base URL of the relay (`ws://`, `wss://`, `http://` or `https://`); the room path is appended. */
-  relayUrl: string;
+  /**
+   * Base URL of the relay (`ws://`, `wss://`, `http://` or `https://`); the room path is appended. A list names
+   * several relays of one cluster: a lost connection moves to the next one.
+   */
+  relayUrl: RelayUrls;
   room: string;
   doc: Y.Doc;
   awareness: Awareness;
@@ -57,13 +60,17 @@ export class RoomConnection implements SyncConnection {
   private synced = false;
   /** When the current socket was asked for. */
   private socketSince = 0;
+  /** Every relay's per-room endpoint, and the one in use. */
+  private readonly relays: string[];
+  private relayIndex = 0;
   /** The relay's state vector from its sync step 1 on the current socket. */
   private relayStateVector: Map<number, number> | undefined;
 
   constructor(options: RoomConnectionOptions) {
     this.options = options;
+    this.relays = relayBases(options.relayUrl).map(roomsUrl);
     this.room = new RoomProvider({
-      roomsUrl: roomsUrl(options.relayUrl),
+      roomsUrl: this.relays[0]!,
       room: options.room,
       doc: options.doc,
       awareness: options.awareness,
@@ -168,6 +175,12 @@ export class RoomConnection implements SyncConnection {
     this.swapping = false;
     const code = event?.code;
     const reason = event?.reason || undefined;
+    // A lost connection (no close frame, or the relay going away or unable to store) moves to the next relay of
+    // the list; answers about this client (4401, 4403, 4404, 4429…) are the same from every relay.
+    if (this.relays.length > 1 && !swapping && (code === undefined || code < 4000)) {
+      this.relayIndex = (this.relayIndex + 1) % this.relays.length;
+      this.room.useRoomsUrl(this.relays[this.relayIndex]!);
+    }
     this.link.closed(
       { cause: 'socket', ...(code !== undefined ? { code } : {}) },
       { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) },

@@ -137,6 +137,11 @@ export class RoomProvider {
     });
   }
 
+  /** Points the next connection at another relay (`ws(s)://…/rooms`); the current socket is left alone. */
+  useRoomsUrl(roomsUrl: string): void {
+    this.provider.serverUrl = roomsUrl;
+  }
+
   /** Whether a socket exists (connecting or open). */
   get hasSocket(): boolean {
     return this.internals.ws !== null;

@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
   checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
-  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type RoomKind, type Writer,
+  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type Attachment, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
@@ -11,7 +11,7 @@ import { conversationKind } from '../../shared/membership.js';
 import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
-import { relayBase } from '../connection/relay-url.js';
+import { relayBases } from '../connection/relay-url.js';
 import { MuxConnection } from '../connection/mux-connection.js';
 import { RoomConnection } from '../connection/room-connection.js';
 import { persistDoc, type DocStore } from '../doc-store.js';
@@ -81,7 +81,7 @@ class ConversationImpl implements Conversation {
       throw new ClientError('bad-room', `invalid room name ${JSON.stringify(room)}: use 1–128 characters of A-Z a-z 0-9 . _ ~ -`);
     }
     try {
-      relayBase(relayUrl);
+      relayBases(relayUrl);
     } catch (error) {
       throw new ClientError('bad-relay-url', `invalid relay URL ${JSON.stringify(relayUrl)}: ${(error as Error).message}`);
     }
@@ -171,7 +171,8 @@ class ConversationImpl implements Conversation {
     };
     const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? new MuxConnection({ ...common, broadcastChannel })
+      ? // The multiplexed socket is shared per relay: it uses the first relay of a list (no failover yet).
+        new MuxConnection({ ...common, relayUrl: relayBases(this.options.relayUrl)[0]!, broadcastChannel })
       : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {
@@ -219,7 +220,8 @@ class ConversationImpl implements Conversation {
     this.assertOpen();
     checkCanWrite(this.writer);
     checkCanPost(conversationKind(this.doc), effectiveRole(this.role, rosterRole(this.doc, this.user.id)) ?? 'member');
-    checkText(text);
+    // Files may be sent without a caption.
+    if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
     const log = readMessageLog(this.doc);
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
@@ -228,13 +230,14 @@ class ConversationImpl implements Conversation {
     this.presenceTracker.setTyping(false);
     const entry: OutboxEntry = {
       room: this.room,
-      id: newMessageId(),
+      id: options.id ?? newMessageId(),
       text,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+      ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
-    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting()) {
+    if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting() && !entry.awaitingFiles) {
       // Caught up with the relay: the message's position is right, so it goes straight into the document.
       sendMessage(this.doc, this.writer, entry);
     } else {
@@ -242,6 +245,15 @@ class ConversationImpl implements Conversation {
       await this.outbox.add(entry);
     }
     return this.viewOf(entry.id) ?? outboxView(entry, this.user.id);
+  }
+
+  async filesStored(id: string, attachments: Attachment[]): Promise<void> {
+    checkAttachments(attachments);
+    await this.outbox.filesStored(id, attachments);
+  }
+
+  async filesRefused(id: string, reason: string): Promise<void> {
+    await this.outbox.filesRefused(id, reason);
   }
 
   reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {

@@ -1,6 +1,6 @@
 // Where the outbox flushes: messages composed while not caught up wait here (and in IndexedDB) until they can be appended.
 import type * as Y from 'yjs';
-import { readMessageLog, RuleError, sendMessage, type Writer } from '../../shared/conversation.js';
+import { readMessageLog, RuleError, sendMessage, type Attachment, type Writer } from '../../shared/conversation.js';
 import { openChannel } from '../channel.js';
 import { userDbPrefix } from '../idb.js';
 import type { LocalStore, OutboxEntry } from '../local-store.js';
@@ -55,7 +55,7 @@ export class Outbox {
   /** Whether any entry still waits to be appended (not failed, not in the document yet). */
   hasWaiting(): boolean {
     const inDoc = readMessageLog(this.host.doc).byId;
-    return this.entries.some((e) => !e.error && !inDoc.has(e.id));
+    return this.entries.some((e) => !e.error && !e.awaitingFiles && !inDoc.has(e.id));
   }
 
   has(id: string): boolean {
@@ -79,6 +79,26 @@ export class Outbox {
 
   async edit(entry: OutboxEntry, text: string): Promise<void> {
     entry.text = text;
+    this.host.changed();
+    await this.commit(entry);
+  }
+
+  /** A queued message's files are stored (client/attachments/): it takes their final records and may be written now. */
+  async filesStored(id: string, attachments: Attachment[]): Promise<void> {
+    const entry = this.entries.find((e) => e.id === id);
+    if (!entry) return;
+    entry.attachments = attachments;
+    delete entry.awaitingFiles;
+    this.host.changed();
+    await this.commit(entry);
+    this.flush();
+  }
+
+  /** A queued message's files were refused: it stays here, failed with `reason`. */
+  async filesRefused(id: string, reason: string): Promise<void> {
+    const entry = this.entries.find((e) => e.id === id);
+    if (!entry) return;
+    entry.error = reason;
     this.host.changed();
     await this.commit(entry);
   }
@@ -113,7 +133,7 @@ export class Outbox {
           const inDoc = readMessageLog(this.host.doc).byId;
           for (const entry of [...this.entries]) {
             if (!this.host.isCaughtUp()) break;
-            if (entry.error || inDoc.has(entry.id)) continue;
+            if (entry.error || entry.awaitingFiles || inDoc.has(entry.id)) continue;
             try {
               sendMessage(this.host.doc, this.host.writer(), {
                 id: entry.id,

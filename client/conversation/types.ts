@@ -16,8 +16,12 @@ export interface ConversationUser {
 }
 
 export interface OpenConversationOptions {
-  /** Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). */
-  relayUrl: string;
+  /**
+   * Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). Several
+   * relays of one cluster may be given as a list: the client uses the first and, with the per-room transport,
+   * moves to the next whenever a connection is lost (docs/cluster.md; the multiplexed transport stays on the first).
+   */
+  relayUrl: string | readonly string[];
   /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */
   room: string;
   user: ConversationUser;
@@ -80,6 +84,10 @@ export interface ConversationState {
 export interface SendOptions {
   replyTo?: string;
   attachments?: Attachment[];
+  /** The message id (default: a new one); the attachment sender picks it before storing the files. */
+  id?: string;
+  /** Queue the message until `filesStored` (its attachments are still uploading; client/attachments/). */
+  awaitingFiles?: true;
 }
 
 /** The handle `openConversation` returns. Every write is checked by the shared model's rules first. */
@@ -117,6 +125,10 @@ export interface Conversation {
   setPresence(presence: Presence, status?: string): void;
   /** Retries the connection now (after `auth-expired` or while offline). */
   reconnect(): void;
+  /** A queued message's files are stored on the relay: it gets their final records and may now be written. */
+  filesStored(id: string, attachments: Attachment[]): Promise<void>;
+  /** A queued message's files were refused: it shows as failed with `reason` (its files stay for Retry). */
+  filesRefused(id: string, reason: string): Promise<void>;
   /** Disconnects and releases everything; the local data stays (see `logout` to wipe it). */
   close(): Promise<void>;
 }

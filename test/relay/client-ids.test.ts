@@ -59,7 +59,7 @@ describe('client ids', () => {
       5000,
       'an ack covering the new session',
     );
-    expect(ack.stateVector.get(doc.clientID)).toBe(10);
+    expect(ack?.stateVector.get(doc.clientID)).toBe(10);
     next.ws.close();
   });
 });

@@ -72,11 +72,17 @@ describe('ids and fields', () => {
     expect(code({ ...base, deletedBy: 'alice' })).toBe('bad-record');
   });
 
-  it('attachments must be a short list of http(s) files', () => {
+  it('attachments must be a short list of well-formed blob references', () => {
     const { doc } = seeded();
-    const ok = { url: 'https://cdn.example.com/a.png', name: 'a.png', mime: 'image/png', size: 10 };
+    const ok = { blob: 'a'.repeat(64), name: 'a.png', type: 'image/png', size: 10, width: 4, height: 3, preview: 'b'.repeat(64) };
     expect(() => sendMessage(doc, alice, { text: 'pic', attachments: [ok] })).not.toThrow();
-    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, url: 'javascript:alert(1)' }] }));
+    expect(() => sendMessage(doc, alice, { text: '', attachments: [ok] })).not.toThrow();
+    expectRefused(doc, 'text-empty', () => sendMessage(doc, alice, { text: '', attachments: [] }));
+    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, blob: '../../etc/passwd' }] }));
+    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, blob: 'A'.repeat(64) }] }));
+    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, name: 'a/b.png' }] }));
+    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, width: 4, height: undefined as never }] }));
+    expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, size: -1 }] }));
     expectRefused(doc, 'bad-attachments', () => sendMessage(doc, alice, { text: 'x', attachments: Array(11).fill(ok) }));
     expectRefused(doc, 'unknown-field', () => sendMessage(doc, alice, { text: 'x', attachments: [{ ...ok, onload: 'x' } as never] }));
   });

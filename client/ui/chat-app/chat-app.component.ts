@@ -3,7 +3,7 @@ import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import {
   addMember, leave, logout, membershipApi, openAccount, openDirect, remove, rename, setRole,
-  type Account, type ConversationListItem, type InviteView, type MembershipApi, type MessageView, type Presence, type RosterRole,
+  type Account, type ConversationListItem, type GetToken, type InviteView, type MembershipApi, type MessageView, type Presence, type RosterRole,
 } from '../../index.js';
 import { directHeader, renderMembersPanel, renderNewConversation, type NewConversationRequest } from './membership-views.js';
 import '../chat-room/chat-room.js';
@@ -65,6 +65,8 @@ export class ChatApp extends LitElement {
   private account: Account | undefined;
   private api: MembershipApi | undefined;
   private stopAccount: (() => void) | undefined;
+  /** The session's token source, shared by the pool and the room shown (its attachments upload with it). */
+  private tokens: GetToken | undefined;
   private notifier: Notifier | undefined;
   private readonly onOnline = (): void => {
     this.online = navigator.onLine;
@@ -160,8 +162,7 @@ export class ChatApp extends LitElement {
     this.permission = this.notifier.permission;
     void watchPermission(() => this.onReturn());
     const getToken = sessionTokens(session, this.minter());
-    // Sockets: up to OPEN_ROOMS conversations from the device inbox and as many from the account list (mostly the
-    // same rooms), plus the account document: within the relay's 32 per user for one tab.
+    this.tokens = getToken;
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
@@ -530,7 +531,7 @@ export class ChatApp extends LitElement {
       </aside>
       <main class="main">
         ${this.active && conversation
-          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme}>
+          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 ${this.renderRoomTitle(conversation, activeSummary?.title ?? this.active)}

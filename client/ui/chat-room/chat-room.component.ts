@@ -9,6 +9,10 @@ import { NewMessageTracker } from '../shared/new-messages.js';
 import { themeStyles } from '../shared/theme.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
 import { Announcer } from './announcer.js';
+import { AttachmentController } from './attachment-controller.js';
+import { isShownAsImage, type AttachmentListContext } from './attachment-list.js';
+import { attachmentStyles } from './attachments.styles.js';
+import { renderViewer, type ViewerContext, type ViewerState } from './attachment-viewer.js';
 import { chatRoomStyles } from './chat-room.styles.js';
 import { emit, type ChatRoomEvents } from './chat-room.events.js';
 import { Composer } from './composer.js';
@@ -34,11 +38,12 @@ import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
  * @fires chat-status - the connection status changed
  * @fires chat-unread - the unread count changed
  * @fires chat-error - an operation failed
+ * @fires chat-attachment-open - the user opened an attachment (cancelable: the page shows it instead)
  * @slot header - replaces the title in the header
  * @slot empty - shown when the room has no messages yet
  */
 export class ChatRoom extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatRoomStyles];
+  static override styles = [themeStyles, avatarStyles, chatRoomStyles, attachmentStyles];
 
   static {
     // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
@@ -74,6 +79,7 @@ export class ChatRoom extends LitElement {
   @state() private newBelow = 0;
   @state() private errorText = '';
   @state() private membersOpen = false;
+  @state() private viewer: ViewerState | undefined;
 
   @query('.log') private log!: HTMLElement | null;
   @query('.input') private input!: HTMLTextAreaElement | null;
@@ -83,6 +89,13 @@ export class ChatRoom extends LitElement {
     onError: (error) => this.fail(error),
   });
   private readonly history = new HistoryController(this, () => this.log);
+  /** A token provider over the `token` attribute, for attachments when no `getToken` is set. */
+  private readonly attributeToken = async (): Promise<string> => this.token ?? '';
+  private readonly attachments = new AttachmentController(this, {
+    conversation: () => this.controller.conversation,
+    relay: () => this.relay,
+    tokens: () => this.getToken ?? (this.token ? this.attributeToken : undefined),
+  });
   private readonly composer = new Composer(this, {
     conversation: () => this.controller.conversation,
     state: () => this.controller.state,
@@ -95,6 +108,7 @@ export class ChatRoom extends LitElement {
       this.dividerId = undefined;
       this.scrollToLatest();
     },
+    attachments: this.attachments,
   });
   private readonly announcer = new Announcer(this);
   private reactions = new Map<string, ReactionGroup[]>();
@@ -112,11 +126,13 @@ export class ChatRoom extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.announcer.attach();
+    for (const type of ['dragenter', 'dragover', 'dragleave', 'drop'] as const) this.addEventListener(type, this.onDrag);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.announcer.detach();
+    for (const type of ['dragenter', 'dragover', 'dragleave', 'drop'] as const) this.removeEventListener(type, this.onDrag);
   }
 
   /** Scrolls to the newest message and follows new ones again. */
@@ -161,6 +177,7 @@ export class ChatRoom extends LitElement {
       });
     }
     if (!previous || previous.unread !== next.unread) this.emit('chat-unread', { unread: next.unread });
+    this.attachments.prune(new Set(next.messages.filter((m) => m.queued).map((m) => m.id)));
     if (!next.loaded) return;
     if (!this.dividerSet) {
       this.dividerSet = true;
@@ -252,7 +269,23 @@ export class ChatRoom extends LitElement {
         ? html`<div class="error" role="alert">${icon('warning')}<span>${this.errorText}</span><button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>${icon('close')}</button></div>`
         : nothing}
       ${this.composer.renderForm(canWrite)}
+      ${this.renderViewer(state)}
     `;
+  }
+
+  private renderViewer(state: ConversationState | undefined): unknown {
+    const open = this.viewer;
+    const message = open ? state?.messages.find((m) => m.id === open.messageId) : undefined;
+    if (!open || !message?.attachments || message.deleted) return nothing;
+    const ctx: ViewerContext = {
+      attachments: message.attachments,
+      state: open,
+      link: (blob, name) => (message.queued ? undefined : this.attachments.link(blob, name)),
+      local: message.queued ? this.attachments.localUrls(message.id)?.[open.index] : undefined,
+      move: (index) => (this.viewer = { messageId: open.messageId, index }),
+      close: () => this.closeViewer(),
+    };
+    return renderViewer(ctx);
   }
 
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
@@ -290,9 +323,57 @@ export class ChatRoom extends LitElement {
         picker: m.id === this.pickerFor,
         canWrite,
         actions,
+        ...(this.attachments.enabled ? { attachments: this.attachmentList } : {}),
       });
     });
   }
+
+  private readonly attachmentList: Omit<AttachmentListContext, 'tab'> = {
+    link: (blob, name) => this.attachments.link(blob, name),
+    localUrls: (id) => this.attachments.localUrls(id),
+    progress: (id) => this.attachments.progress(id),
+    open: (message, index) => this.openAttachment(message, index),
+  };
+
+  /** Opens an image in the viewer, unless the page handles `chat-attachment-open` itself. */
+  private openAttachment(message: MessageView, index: number): void {
+    const attachment = message.attachments?.[index];
+    if (!attachment) return;
+    const url = message.queued ? undefined : this.attachments.link(attachment.blob, attachment.name);
+    if (!this.emit('chat-attachment-open', { message, attachment, index, ...(url ? { url } : {}) })) return;
+    if (!isShownAsImage(attachment)) return;
+    this.viewerReturn = (this.renderRoot as ShadowRoot).activeElement as HTMLElement | null;
+    this.viewer = { messageId: message.id, index };
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.viewer')?.focus());
+  }
+
+  private viewerReturn: HTMLElement | null = null;
+
+  private closeViewer(): void {
+    this.viewer = undefined;
+    const back = this.viewerReturn;
+    this.viewerReturn = null;
+    void this.updateComplete.then(() => back?.focus());
+  }
+
+  /** Files dropped anywhere on the element are staged for the next message. */
+  private readonly onDrag = (event: DragEvent): void => {
+    const hasFiles = event.dataTransfer?.types.includes('Files') ?? false;
+    const state = this.controller.state;
+    if (!hasFiles || !this.attachments.enabled || !state || state.role === 'read') return;
+    event.preventDefault();
+    if (event.type === 'dragenter' || event.type === 'dragover') {
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+      this.toggleAttribute('data-dropping', true);
+      return;
+    }
+    if (event.type === 'dragleave' && this.contains(event.relatedTarget as Node | null)) return;
+    this.toggleAttribute('data-dropping', false);
+    if (event.type === 'drop') {
+      this.attachments.add([...(event.dataTransfer?.files ?? [])]);
+      this.input?.focus();
+    }
+  };
 
   // ---- handlers ----
 
@@ -326,6 +407,11 @@ export class ChatRoom extends LitElement {
     if (!conversation) return;
     conversation.reconnect();
     if (!m.queued) return;
+    if (m.attachments?.length && this.attachments.enabled) {
+      // Its files are still on this device: they are sent again with it.
+      await this.run(() => this.attachments.retry(m));
+      return;
+    }
     // A refused queued message goes back into the outbox as a new one (the refusal stays with the old entry).
     await this.run(async () => {
       await conversation.delete(m.id);

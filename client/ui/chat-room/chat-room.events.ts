@@ -1,9 +1,12 @@
 // The events <chat-room> fires, declared once: their detail types, which are cancelable, and a typed emit checked against them.
 import type { ConversationState, MessageView } from '../../index.js';
+import type { Attachment } from '../../../shared/attachments.js';
 
 /** `detail` of `chat-send` (cancelable: `preventDefault()` keeps the message from being sent). */
 export interface ChatSendDetail {
   text: string;
+  /** Files sent with the message (attach button, paste or drop). */
+  files?: File[];
   replyTo?: string;
   /** Set when the user saves an edit of this message instead of sending a new one. */
   edit?: string;
@@ -30,6 +33,17 @@ export interface ChatErrorDetail {
   error: unknown;
 }
 
+/**
+ * `detail` of `chat-attachment-open` (cancelable: `preventDefault()` keeps the built-in viewer closed, so the
+ * page can show the file its own way). `url` is a short-lived signed link when one is at hand.
+ */
+export interface ChatAttachmentOpenDetail {
+  message: MessageView;
+  attachment: Attachment;
+  index: number;
+  url?: string;
+}
+
 /** Every event of the element by name, with its detail type. */
 export interface ChatRoomEvents {
   'chat-send': ChatSendDetail;
@@ -37,6 +51,7 @@ export interface ChatRoomEvents {
   'chat-status': ChatStatusDetail;
   'chat-unread': ChatUnreadDetail;
   'chat-error': ChatErrorDetail;
+  'chat-attachment-open': ChatAttachmentOpenDetail;
 }
 
 /** Which events the page may cancel (a `Record`, so adding an event without deciding this does not compile). */
@@ -46,6 +61,7 @@ const CANCELABLE: Record<keyof ChatRoomEvents, boolean> = {
   'chat-status': false,
   'chat-unread': false,
   'chat-error': false,
+  'chat-attachment-open': true,
 };
 
 /** The events as `addEventListener` sees them (merged into `HTMLElementEventMap` by `chat-room.ts`). */

@@ -5,6 +5,8 @@ import type { ChatSendDetail } from './chat-room.events.js';
 import { LIMITS } from '../../../shared/schema.js';
 import { excerpt } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
+import type { AttachmentController } from './attachment-controller.js';
+import { fileSize } from './attachment-list.js';
 
 /** The counter shows from this share of the length limit on. */
 const COUNTER_FROM = 0.9;
@@ -25,6 +27,8 @@ export interface ComposerDeps {
   run(operation: () => unknown): Promise<boolean>;
   /** A new message was sent: follow the bottom again. */
   sent(): void;
+  /** Files staged for the next message and how they are sent. */
+  attachments: AttachmentController;
 }
 
 /** Draft, reply and edit state of the composer, with its handlers and templates (the host re-renders on change). */
@@ -82,9 +86,24 @@ export class Composer {
     </div>`;
   }
 
-  /** The form: textarea and send button. */
+  /** The files staged for the next message, each removable. */
+  renderStaged(): TemplateResult | typeof nothing {
+    const { staged } = this.deps.attachments;
+    if (staged.length === 0 || this.editing) return nothing;
+    return html`<div class="staged" part="staged-files" role="list" aria-label="Files to send">
+      ${staged.map(
+        (file, index) => html`<span class="staged-file" role="listitem"
+          ><span>${file.name}</span> <small>${fileSize(file.size)}</small
+          ><button type="button" aria-label=${`Remove ${file.name}`} @click=${() => this.deps.attachments.unstage(index)}>✕</button></span
+        >`,
+      )}
+    </div>`;
+  }
+
+  /** The form: attach button, textarea and send button. */
   renderForm(canWrite: boolean): TemplateResult {
     const state = this.deps.state();
+    const files = this.deps.attachments;
     const length = this.draft.length >= LIMITS.textLength * COUNTER_FROM ? codePoints(this.draft) : 0;
     const over = length > LIMITS.textLength;
     return html`${length >= LIMITS.textLength * COUNTER_FROM
@@ -93,8 +112,13 @@ export class Composer {
               ? `${(length - LIMITS.textLength).toLocaleString()} characters too long (at most ${LIMITS.textLength.toLocaleString()})`
               : `${length.toLocaleString()} / ${LIMITS.textLength.toLocaleString()} characters`}
           </div>`
-        : nothing}
+        : nothing}${this.renderStaged()}
       <form class="composer" part="composer" @submit=${this.onSubmit}>
+      ${files.enabled && !this.editing
+        ? html`<button type="button" class="attach" part="attach-button" aria-label="Attach files" title="Attach files" ?disabled=${!canWrite}
+              @click=${(event: Event) => ((event.currentTarget as HTMLElement).nextElementSibling as HTMLInputElement | null)?.click()}>📎</button
+            ><input class="file-input" type="file" multiple tabindex="-1" aria-hidden="true" @change=${this.onFilesChosen} />`
+        : nothing}
       <textarea
         class="input"
         part="input"
@@ -106,6 +130,7 @@ export class Composer {
         @input=${this.onInput}
         @keydown=${this.onKeydown}
         @blur=${this.onBlur}
+        @paste=${this.onPaste}
       ></textarea>
       <button class="send" part="send" type="submit" ?disabled=${!canWrite || over}>${this.editing ? 'Save' : 'Send'}</button>
     </form>`;
@@ -115,6 +140,21 @@ export class Composer {
     this.draft = (event.target as HTMLTextAreaElement).value;
     this.host.requestUpdate();
     if (!this.editing) this.deps.conversation()?.setTyping(this.draft.trim() !== '');
+  };
+
+  private readonly onFilesChosen = (event: Event): void => {
+    const input = event.target as HTMLInputElement;
+    this.deps.attachments.add(input.files ?? []);
+    input.value = '';
+    this.deps.input()?.focus();
+  };
+
+  /** Pasting files (a screenshot, files copied in the file manager) stages them instead of inserting text. */
+  private readonly onPaste = (event: ClipboardEvent): void => {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0 || !this.deps.attachments.enabled || this.editing) return;
+    event.preventDefault();
+    this.deps.attachments.add(files);
   };
 
   private readonly onBlur = (): void => {
@@ -148,10 +188,11 @@ export class Composer {
   async submit(): Promise<void> {
     const conversation = this.deps.conversation();
     const text = this.draft;
-    if (!conversation || text.trim() === '' || codePoints(text) > LIMITS.textLength) return;
     const editing = this.editing;
+    const files = editing ? [] : this.deps.attachments.staged;
+    if (!conversation || (text.trim() === '' && files.length === 0) || codePoints(text) > LIMITS.textLength) return;
     const replyTo = this.replyTo;
-    const detail: ChatSendDetail = { text, ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}) };
+    const detail: ChatSendDetail = { text, ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}), ...(files.length > 0 ? { files } : {}) };
     if (!this.deps.announceSend(detail)) return;
     if (editing) {
       const original = this.deps.message(editing);
@@ -166,7 +207,10 @@ export class Composer {
     this.replyTo = undefined;
     this.deps.sent();
     this.host.requestUpdate();
-    const ok = await this.deps.run(() => (replyTo ? conversation.reply(replyTo, text) : conversation.send(text)));
+    const ok = await this.deps.run(() =>
+      files.length > 0
+        ? this.deps.attachments.send(text.trim() === '' ? '' : text, replyTo)
+        : replyTo ? conversation.reply(replyTo, text) : conversation.send(text));
     if (!ok && this.draft === '') {
       this.draft = text;
       this.host.requestUpdate();

@@ -3,6 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { MessageView, ReactionGroup } from '../../index.js';
 import { dayKey, dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
 import { icon, type IconName } from '../shared/icons.js';
+import { renderAttachments, type AttachmentListContext } from './attachment-list.js';
 
 export interface RowActions {
   reply(message: MessageView): void;
@@ -40,6 +41,8 @@ export interface RowContext {
   deleting: boolean;
   canWrite: boolean;
   actions: RowActions;
+  /** Links, local previews and the viewer for the message's files (attachment-list.ts). */
+  attachments?: Omit<AttachmentListContext, 'tab'>;
 }
 
 /** The emoji offered by the reaction picker. */
@@ -151,6 +154,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
           ${ctx.quote && !m.deleted
             ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
             : nothing}
+          ${ctx.attachments ? renderAttachments(m, { ...ctx.attachments, tab }) : nothing}
           ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
           <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
               datetime=${new Date(m.createdAt).toISOString()}
