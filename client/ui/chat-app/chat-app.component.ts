@@ -7,6 +7,10 @@ import {
 } from '../../index.js';
 import { directHeader, renderMembersPanel, renderNewConversation, type NewConversationRequest } from './membership-views.js';
 import '../chat-room/chat-room.js';
+import '../chat-search/chat-search.js';
+import '../chat-thread/chat-thread.js';
+import type { ChatSearchSelectDetail } from '../chat-search/chat-search.events.js';
+import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
 import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
@@ -23,6 +27,8 @@ const OPEN_ROOMS = 12;
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
 const activeKey = (userId: string): string => `parley:active:${userId}`;
+/** How long a search result waits for its conversation to show the message (a room opened cold loads first). */
+const SHOW_RESULT_MS = 10_000;
 
 /**
  * The app served at `/` by `npm start`. Everything it shows comes from IndexedDB first, so it opens with
@@ -57,6 +63,18 @@ export class ChatApp extends LitElement {
   @state() private invites: InviteView[] = [];
   /** Messages still unsent when the user asked to sign out (the warning is showing). */
   @state() private unsentWarning = 0;
+  /** The search over every conversation on this device is showing (Ctrl/Cmd+K or `/`). */
+  @state() private searching = false;
+
+  private search: LocalSearch | undefined;
+  private readonly onShortcut = (event: KeyboardEvent): void => {
+    if (!this.session || event.defaultPrevented) return;
+    const typing = isTyping(event);
+    if (((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') || (event.key === '/' && !typing)) {
+      event.preventDefault();
+      this.openSearch();
+    }
+  };
 
   private pool: ConversationPool | undefined;
   /** Whether this tab keeps the background rooms open (holds the pool lock). */
@@ -99,6 +117,7 @@ export class ChatApp extends LitElement {
     window.addEventListener('popstate', this.onHash);
     window.addEventListener('focus', this.onReturn);
     document.addEventListener('visibilitychange', this.onReturn);
+    window.addEventListener('keydown', this.onShortcut);
     if (this.session) this.start(this.session);
   }
 
@@ -110,6 +129,7 @@ export class ChatApp extends LitElement {
     window.removeEventListener('popstate', this.onHash);
     window.removeEventListener('focus', this.onReturn);
     document.removeEventListener('visibilitychange', this.onReturn);
+    window.removeEventListener('keydown', this.onShortcut);
     void this.pool?.close();
     this.pool = undefined;
     this.releaseLead?.();
@@ -117,6 +137,8 @@ export class ChatApp extends LitElement {
     this.stopAccount?.();
     void this.account?.close();
     this.account = undefined;
+    void this.search?.close();
+    this.search = undefined;
   }
 
   /** The relay's base URL as the app uses it. */
@@ -163,6 +185,9 @@ export class ChatApp extends LitElement {
     void watchPermission(() => this.onReturn());
     const getToken = sessionTokens(session, this.minter());
     this.tokens = getToken;
+    // The local search index: every conversation cached here is (re)indexed in a worker, open ones followed live.
+    this.search = openLocalSearch({ userId: session.userId });
+    this.search.ready.then(() => this.search?.indexCached()).catch(() => undefined);
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
@@ -221,6 +246,9 @@ export class ChatApp extends LitElement {
     await this.account?.close();
     this.account = undefined;
     this.accountItems = [];
+    // logout() stops the search worker and deletes the index with everything else.
+    this.search = undefined;
+    this.searching = false;
     // Logging out wipes this device's copy of the user's conversations (shared computers).
     await logout(session.userId).catch(() => undefined);
     clearSession(session.userId);
@@ -236,6 +264,11 @@ export class ChatApp extends LitElement {
 
   private refresh(): void {
     this.rooms = this.pool?.summaries() ?? [];
+    // Follow every open conversation in the search index (watching the same document again does nothing).
+    for (const r of this.rooms) {
+      const conversation = this.pool?.get(r.room);
+      if (conversation && !conversation.getState().closed) this.search?.watch(r.room, conversation.doc);
+    }
     // Muted rooms keep their count in the list (greyed) but do not ask for attention in the tab title.
     const unread = this.rooms.reduce((sum, r) => sum + (this.isMuted(r.room) ? 0 : r.unread), 0);
     document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
@@ -435,6 +468,47 @@ export class ChatApp extends LitElement {
     this.permission = this.notifier?.permission ?? 'unsupported';
   }
 
+  // ---- search ----
+
+  private openSearch(): void {
+    this.searching = true;
+    void this.updateComplete.then(() => this.renderRoot.querySelector('chat-search')?.focus());
+  }
+
+  /** Opens the result's conversation scrolled to the message, highlighted (waiting for a cold room to load). */
+  private async showResult(event: CustomEvent<ChatSearchSelectDetail>): Promise<void> {
+    const { room, messageId } = event.detail;
+    this.searching = false;
+    this.select(room);
+    const deadline = Date.now() + SHOW_RESULT_MS;
+    while (Date.now() < deadline && this.active === room) {
+      await this.updateComplete;
+      const element = this.renderRoot.querySelector('chat-room');
+      if (element && (await element.scrollToMessage(messageId))) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** A display name from any open conversation's profiles. */
+  private nameOf(userId: string): string {
+    for (const r of this.rooms) {
+      const name = this.pool?.get(r.room)?.getState().profiles.get(userId)?.name;
+      if (name) return name;
+    }
+    return userId === this.session?.userId ? this.session.name : userId;
+  }
+
+  /** `from:` names (as shown) to user ids. */
+  private resolveAuthor(name: string): string | undefined {
+    const wanted = name.toLowerCase();
+    for (const r of this.rooms) {
+      for (const [id, profile] of this.pool?.get(r.room)?.getState().profiles ?? []) {
+        if (profile.name.toLowerCase() === wanted || profile.name.toLowerCase().split(/\s+/)[0] === wanted) return id;
+      }
+    }
+    return undefined;
+  }
+
   // ---- profile ----
 
   private setPresence(event: Event): void {
@@ -500,6 +574,9 @@ export class ChatApp extends LitElement {
           </div>
           ${offline ? html`<span class="offline" role="status">Offline</span>` : nothing}
         </div>
+        <button type="button" class="search-open" aria-keyshortcuts="Control+K Meta+K /" @click=${this.openSearch}>
+          ${icon('search')} Search messages <kbd>Ctrl K</kbd>
+        </button>
         <form class="join" @submit=${this.join}>
           <input name="room" aria-label="Room name to join or create" placeholder="Room name" autocomplete="off" />
           <button type="submit">Join</button>
@@ -507,7 +584,19 @@ export class ChatApp extends LitElement {
         </form>
         ${this.newOpen ? renderNewConversation(this.knownPeople(), (r) => void this.createConversation(r), () => (this.newOpen = false), this.busy) : nothing}
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-        <nav aria-label="Conversations">
+        ${this.searching && this.search
+          ? html`<chat-search
+              class="app-search"
+              .search=${this.search}
+              theme=${this.theme}
+              .nameOf=${(id: string) => this.nameOf(id)}
+              .roomTitle=${(room: string) => this.rooms.find((r) => r.room === room)?.title ?? room}
+              .resolveAuthor=${(name: string) => this.resolveAuthor(name)}
+              @chat-search-select=${this.showResult}
+              @chat-search-close=${() => (this.searching = false)}
+            ></chat-search>`
+          : nothing}
+        <nav aria-label="Conversations" ?hidden=${this.searching}>
           ${this.rooms.length === 0 ? html`<p class="empty">No conversations yet. Join a room or create one.</p>` : nothing}
           <ul class="rooms">
             ${this.listed().map((r) => this.renderRoomItem(r))}
@@ -531,7 +620,7 @@ export class ChatApp extends LitElement {
       </aside>
       <main class="main">
         ${this.active && conversation
-          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
+          ? html`<chat-room .conversation=${conversation} .search=${this.search} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 ${this.renderRoomTitle(conversation, activeSummary?.title ?? this.active)}
@@ -663,6 +752,12 @@ function publicFromHash(): string | undefined {
 function inviteFromHash(): string | undefined {
   const match = /^#\/invite\/([A-Za-z0-9_.-]{1,400})$/.exec(location.hash);
   return match?.[1];
+}
+
+/** Whether a key press is going into a text field (then `/` is just a character). */
+function isTyping(event: KeyboardEvent): boolean {
+  const target = event.composedPath()[0];
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
 
 function roomFromHash(): string | undefined {
