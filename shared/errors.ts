@@ -42,7 +42,7 @@ export const RULE_MESSAGES = {
   'direct-fixed': 'the members of a direct conversation never change',
   'direct-pair': 'a direct conversation is between exactly two different users',
   'channel-admins-only': 'only admins post in a channel',
-  'kind-fixed': 'a conversation\u2019s kind is set once, and only the relay makes a conversation direct',
+  'kind-fixed': 'a conversation\u2019s kind is set once, and a conversation with a roster is made direct only by the relay',
   'relay-only': 'only the relay writes this',
   'bad-preferences': 'conversation preferences are not well-formed',
   'too-many-copies': 'a message may have only a few live records (an identical re-send or concurrent versions)',

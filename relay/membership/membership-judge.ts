@@ -4,7 +4,7 @@ import { ensure } from '../../shared/errors.js';
 import type { Role } from '../../shared/protocol.js';
 import { conversationKind } from '../../shared/membership.js';
 import {
-  ROSTER, checkCanPost, checkRosterChanges, effectiveRole, rosterRole, writeRoleOf,
+  ROSTER, checkCanPost, checkRosterChanges, effectiveRole, getRoster, rosterRole, writeRoleOf,
   type RosterChange, type RosterEntry, type RosterRole,
 } from '../../shared/roster.js';
 import { EVENTS } from '../../shared/system-events.js';
@@ -34,7 +34,7 @@ export interface MembershipVerdict {
  * the grant and their roster role, `banned` refusing them whatever the grant; it is read from the room as it is
  * now, so a removal or a demotion applies to the very next update. Refuses: any write to `events` or `invites`
  * (only the relay writes them), roster changes the roster rules forbid, a change of the conversation's kind once
- * set (or to `direct`, which only the relay makes), and posts in a channel by non-admins. Returns the rest of the
+ * set (and `direct` where a roster manages the room), and posts in a channel by non-admins. Returns the rest of the
  * update for the message rules. Throws a RuleError.
  */
 export function judgeMembership(structure: UpdateStructure, doc: Y.Doc, userId: string, grant: Role | undefined): MembershipVerdict {
@@ -65,7 +65,8 @@ export function judgeMembership(structure: UpdateStructure, doc: Y.Doc, userId: 
     }
     if (root === 'meta' && sub === 'kind' && item.content instanceof Y.ContentAny) {
       for (const value of item.content.arr.slice(offset)) {
-        ensure(value !== 'direct' && (kind === undefined || value === kind), 'kind-fixed');
+        // Set once. `direct` (a fixed pair) only where no roster manages the room: sites that grant access by token.
+        ensure(kind === undefined ? value !== 'direct' || getRoster(doc).size === 0 : value === kind, 'kind-fixed');
       }
     }
     if (root === 'messages' && item.content instanceof Y.ContentAny) posts = true;
