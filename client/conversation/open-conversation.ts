@@ -8,6 +8,8 @@ import {
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
+import { conversationKind } from '../../shared/membership.js';
+import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
 import { relayBases } from '../connection/relay-url.js';
@@ -136,8 +138,10 @@ class ConversationImpl implements Conversation {
   }
 
   private get writer(): Writer {
-    // Until a token is seen the role is unknown: assume `write` and let the relay be the judge.
-    return { userId: this.user.id, role: this.role ?? 'write' };
+    // The token's grant or the roster, the higher one (banned: read only). With neither known (no token seen
+    // yet, no roster entry): assume `write` and let the relay be the judge.
+    const role = effectiveRole(this.role, rosterRole(this.doc, this.user.id));
+    return { userId: this.user.id, role: role === 'banned' ? 'read' : writeRoleOf(role) ?? this.role ?? 'write' };
   }
 
   /** Reads the cache, then connects: connecting first would make the relay send the whole history again. */
@@ -224,6 +228,7 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
+    checkCanPost(conversationKind(this.doc), effectiveRole(this.role, rosterRole(this.doc, this.user.id)) ?? 'member');
     // Files may be sent without a caption.
     if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
