@@ -10,7 +10,7 @@ import type { Room } from './room.js';
 import type { RoomManager } from './room-manager.js';
 import type { RelaySocket } from './relay-socket.js';
 import { SendQueue } from './send-queue.js';
-import { catchUpFrames } from './catch-up.js';
+import { catchUpFrames, wholeCatchUpBytes } from './catch-up.js';
 import { refill } from './token-bucket.js';
 import { RoomSession, type SessionShared, type SessionUser } from './room-session.js';
 import {
@@ -125,8 +125,9 @@ class Attachment extends RoomSession {
     const { doc } = this.room;
     const { prefix } = this;
     const pieceBytes = this.shared.limits.maxSyncFrameBytes;
+    const whole = wholeCatchUpBytes(this.shared.limits);
     this.mux.queue.catchUp(function* () {
-      for (const piece of catchUpFrames(doc, stateVector, pieceBytes)) yield withPrefix(prefix, piece);
+      for (const piece of catchUpFrames(doc, stateVector, pieceBytes, whole)) yield withPrefix(prefix, piece);
     }, this.doc);
   }
 }
