@@ -440,7 +440,8 @@ export class ChatRoom extends LitElement {
   }
 
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
-    if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
+    // While the document loads, the tail the client saved last time is shown (state.preview), then the live view.
+    if (!state || (!state.loaded && !state.preview)) return html`<div class="placeholder">Loading…</div>`;
     const messages = this.mainMessages(state);
     if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
     const threads = new Map<string, ThreadSummary>(this.threadsOn ? state.threads.map((t) => [t.root, t]) : []);
