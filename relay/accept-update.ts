@@ -47,6 +47,15 @@ export function acceptUpdate(room: Room, sender: UpdateSender, update: Uint8Arra
     return { accepted: true, empty: true };
   }
 
+  // Cluster mode: the shared log orders every instance's writes. The update goes there as it is and takes
+  // steps 2–7 when read back, in log order, on every instance alike (Room.applyEntry, storage/room-replica.ts).
+  // It is not checked here first: against this instance's copy, which may lag the log, a check could refuse
+  // what the log order accepts (a reply to a message still in flight), and the instances would disagree.
+  if (room.replica) {
+    room.submit(sender, update);
+    return { accepted: true, empty: false };
+  }
+
   // 2. Check (must not write).
   let newClients: ReadonlySet<number> | undefined;
   try {

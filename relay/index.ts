@@ -5,31 +5,33 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { createTokenVerifier } from './auth.js';
-import { createDiskStore } from './disk-store.js';
+import { createDiskBackend } from './storage/disk-backend.js';
+import { createClusterBackend } from './storage/cluster-backend.js';
+import { startInstanceTracker } from './storage/instance-tracker.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createClientIdBudget } from './client-id-budget.js';
 import { resolveOptions, type RelayOptions } from './options.js';
-import { createLocalBus } from './room-bus.js';
 import { createRoomManager } from './room-manager.js';
 import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
+import type { CheckUpdate } from './write-check.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
 import { blobPaths, createBlobService } from './blobs/blob-service.js';
 import { createDiskBlobStore } from './blobs/disk-blob-store.js';
 import { roomReferences } from './blobs/room-references.js';
 
-export type { RelayOptions, RelayLimits, JwtOptions } from './options.js';
+export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
 export type { CheckUpdate, CheckUpdateInput, CheckVerdict, WriteUser } from './write-check.js';
 export { WriteRefusedError, readOnlyCheck } from './write-check.js';
 export { createConversationGuard } from './update-guard.js';
-export type { RoomStore, LoadedRoom } from './room-store.js';
-export type { RoomBus, BusListener, BusMessageKind } from './room-bus.js';
+export type { StorageBackend, RoomLog, SnapshotStore, EphemeralBus, CompactionLease, LogPosition } from './storage/seams.js';
+export { createDiskBackend } from './storage/disk-backend.js';
 export { createDiskStore } from './disk-store.js';
-export { createLocalBus } from './room-bus.js';
+export { createClusterBackend } from './storage/cluster-backend.js';
 export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
 export type { BlobLimits } from './blobs/blob-limits.js';
 export { createDiskBlobStore } from './blobs/disk-blob-store.js';
@@ -74,15 +76,29 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const verifyToken = createTokenVerifier(jwt);
 
   let releaseLock: (() => void) | undefined;
-  if (options.store === undefined) {
+  if (options.backend === undefined && options.cluster === undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     releaseLock = acquireDataDirLock(options.dataDir);
   }
-  const store = options.store ?? createDiskStore(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds));
-  const bus = options.bus ?? createLocalBus();
+  // Cluster mode (docs/cluster.md) when Redis and PostgreSQL are configured; else one process on local disk.
+  const backend =
+    options.backend ??
+    (options.cluster
+      ? await createClusterBackend({
+          redisUrl: options.cluster.redisUrl,
+          postgresUrl: options.cluster.postgresUrl,
+          prefix: options.cluster.prefix,
+          minLifetimeMs: options.cluster.trimGraceMs,
+          log,
+        })
+      : createDiskBackend(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds)));
+  const tracker = backend.kind === 'cluster' ? startInstanceTracker({ bus: backend.bus, instanceId: backend.instanceId }) : undefined;
+  // The guard consults the blob service, which needs the rooms: it is made once both exist.
+  let checkUpdate: CheckUpdate | undefined;
   const rooms = createRoomManager({
-    store,
-    bus,
+    backend,
+    tracker,
+    check: (input) => checkUpdate!(input),
     metrics,
     log,
     maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
@@ -102,6 +118,9 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   });
   await blobs.init();
   blobs.start();
+  // Cluster mode: blobs are still stored per relay (a PostgreSQL blob store is missing), so the guard must not
+  // consult them: every relay has to judge every log entry alike. Attachments' blob ids go unchecked there.
+  checkUpdate = options.checkUpdate ?? createConversationGuard(backend.kind === 'cluster' ? {} : { blobs });
 
   let accepting = true;
   const upgrades = createUpgradeHandler({
@@ -110,7 +129,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     limits: options.limits,
     metrics,
     log,
-    checkUpdate: options.checkUpdate ?? createConversationGuard({ blobs }),
+    checkUpdate,
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -127,7 +146,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     devSecret,
     blobs,
     staticDir: options.staticDir,
-    ready: () => accepting,
+    // Not ready while writes cannot be made durable (cluster mode: Redis or PostgreSQL unreachable).
+    ready: () => accepting && backend.healthy(),
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
   const gate = gateConnections(server, options.limits, metrics);
@@ -145,12 +165,14 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     });
   } catch (error) {
     releaseLock?.();
+    tracker?.stop();
+    await backend.close().catch(() => {});
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${hostForUrl}:${port}`;
-  log.info({ url, dataDir: options.dataDir, devMode: options.devMode }, 'relay listening');
+  log.info({ url, storage: backend.kind, dataDir: backend.kind === 'disk' ? options.dataDir : undefined, devMode: options.devMode }, 'relay listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -162,8 +184,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
       upgrades.closeMultiplexed();
-      await store.close();
-      await bus.close();
+      tracker?.stop();
+      await backend.close();
       // Give clients a moment to answer the close frame, then cut whatever is left.
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (upgrades.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

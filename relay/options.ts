@@ -1,8 +1,7 @@
 // Relay configuration: option types, embedded defaults, and validation that fails at start with a clear message.
 import type { Logger } from 'pino';
 import type { CheckUpdate } from './write-check.js';
-import type { RoomStore } from './room-store.js';
-import type { RoomBus } from './room-bus.js';
+import type { StorageBackend } from './storage/seams.js';
 import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
 import type { BlobStore } from './blobs/blob-store.js';
 
@@ -116,10 +115,8 @@ export interface RelayOptions {
   staticDir?: string;
   /** Write-check hook called before any incoming update is applied, stored or forwarded (see write-check.ts). Default: the conversation guard (update-guard.ts); `readOnlyCheck` for rooms that are not Parley conversations. */
   checkUpdate?: CheckUpdate;
-  /** Room storage backend. Default: the crash-safe disk store in dataDir. */
-  store?: RoomStore;
-  /** Fan-out across relay instances. Default: none (single instance). */
-  bus?: RoomBus;
+  /** A ready storage backend (storage/seams.ts) to use instead of the disk one or `cluster`. */
+  backend?: StorageBackend;
   /** Compact a room (snapshot + empty log) once its log exceeds this many bytes. Default 4 MiB. */
   compactLogBytes: number;
   /** Attachment limits (per file, per user, per room, URL lifetime, collection); missing fields take defaults (blobs/blob-limits.ts). */
@@ -171,8 +168,7 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
   staticDir: string | undefined;
   checkUpdate: CheckUpdate | undefined;
-  store: RoomStore | undefined;
-  bus: RoomBus | undefined;
+  backend: StorageBackend | undefined;
   compactLogBytes: number;
   blobs: BlobLimits;
   blobStore: BlobStore | undefined;
@@ -262,8 +258,7 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     logger: input.logger,
     staticDir: input.staticDir,
     checkUpdate: input.checkUpdate,
-    store: input.store,
-    bus: input.bus,
+    backend: input.backend,
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
     ...resolveBlobOptions(input),
     cluster: resolveCluster(input.cluster),

@@ -2,10 +2,12 @@
 import type { Logger } from 'pino';
 import { CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import { Room } from './room.js';
-import type { RoomStore } from './room-store.js';
-import type { RoomBus } from './room-bus.js';
 import type { Metrics } from './metrics.js';
 import type { ClientIdBudget } from './client-id-budget.js';
+import type { CheckUpdate } from './write-check.js';
+import { loadRoomState, type StorageBackend } from './storage/seams.js';
+import type { InstanceTracker } from './storage/instance-tracker.js';
+import { RoomReplica, deleteReplicatedRoom, loadReplicaState } from './storage/room-replica.js';
 
 interface Entry {
   /** Resolves to the room once loaded; rejects if loading failed (the entry is then removed). */
@@ -19,8 +21,11 @@ interface Entry {
 }
 
 export interface RoomManagerDeps {
-  store: RoomStore;
-  bus: RoomBus;
+  backend: StorageBackend;
+  /** Cluster mode: heartbeats of the other instances (their awareness states go when they do). */
+  tracker: InstanceTracker | undefined;
+  /** The write check (cluster mode runs it again on every log entry, in log order). */
+  check: CheckUpdate;
   metrics: Metrics;
   log: Logger;
   maxSyncFrameBytes: number;
@@ -61,29 +66,68 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     if (entry?.room === room) evict(room.name, entry);
     // Nothing more is written for this room; clients reconnect and get a fresh load from disk.
     room.destroy(CloseEvents.storageFailure);
-    void deps.store.release(room.name).catch(() => {});
+    void deps.backend.log.release(room.name).catch(() => {});
+  };
+
+  /** Cluster mode: the room was deleted through some instance (a tombstone in its log), or cannot follow its log. */
+  const drop = (room: Room, event: CloseEvent) => {
+    // A room already unloading or deleted here is closed by that.
+    if (room.closing) return;
+    const entry = entries.get(room.name);
+    if (entry?.room === room && !entry.leaving) evict(room.name, entry);
+    room.closing = true;
+    room.destroy(event);
+  };
+  const onDeleted = (room: Room) => drop(room, CloseEvents.roomDeleted);
+  const onLost = (room: Room, error: Error) => {
+    deps.log.warn({ err: error, room: room.name }, 'room fell behind its log; closing it so that clients reload it');
+    drop(room, CloseEvents.roomUnloaded);
+  };
+
+  /** Reads a room from the backend: disk = snapshot + log updates; cluster = snapshot + log entries, replayed through the check. */
+  const create = async (name: string): Promise<Room> => {
+    const { backend } = deps;
+    const roomDeps = {
+      name,
+      backend,
+      check: deps.check,
+      metrics: deps.metrics,
+      log: deps.log,
+      maxSyncFrameBytes: deps.maxSyncFrameBytes,
+      compactLogBytes: deps.compactLogBytes,
+      clientIds: deps.clientIds,
+      onFailure,
+      onDeleted,
+      onLost,
+    };
+    if (backend.kind === 'cluster' && deps.tracker) {
+      const state = await loadReplicaState(backend, name, deps.log);
+      const room = new Room(roomDeps, { updates: [], logBytes: 0 });
+      room.replay(state);
+      room.replica = new RoomReplica(room, { backend, tracker: deps.tracker, log: deps.log, compactLogBytes: deps.compactLogBytes }, state);
+      room.replica.start();
+      return room;
+    }
+    const state = await loadRoomState(backend.log, backend.snapshots, name);
+    const updates = state.entries.map((entry) => entry.data);
+    if (state.snapshot) updates.unshift(state.snapshot.state);
+    const logBytes = state.entries.reduce((sum, entry) => sum + entry.data.byteLength + 8, 0);
+    return new Room(roomDeps, { updates, logBytes, position: state.position });
+  };
+
+  /** Removes a room from storage: in cluster mode a tombstone in its log, which every instance reads. */
+  const remove = async (name: string): Promise<void> => {
+    if (deps.backend.kind === 'cluster') return deleteReplicatedRoom(deps.backend, name, deps.log);
+    await deps.backend.log.drop(name);
+    await deps.backend.snapshots.delete(name);
   };
 
   const load = (name: string): Entry => {
     const entry: Entry = { ready: undefined as never, room: undefined, refs: 0, idleTimer: undefined, leaving: undefined };
     entry.ready = (async () => {
       const started = performance.now();
-      const stored = await deps.store.load(name);
-      const room = new Room(
-        {
-          name,
-          store: deps.store,
-          bus: deps.bus,
-          metrics: deps.metrics,
-          log: deps.log,
-          maxSyncFrameBytes: deps.maxSyncFrameBytes,
-          compactLogBytes: deps.compactLogBytes,
-          clientIds: deps.clientIds,
-          onFailure,
-        },
-        stored,
-      );
-      deps.log.debug({ room: name, ms: Math.round(performance.now() - started), updates: stored.updates.length }, 'room loaded');
+      const room = await create(name);
+      deps.log.debug({ room: name, ms: Math.round(performance.now() - started) }, 'room loaded');
       entry.room = room;
       return room;
     })();
@@ -107,7 +151,7 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
       deps.log.error({ err: error, room: name }, 'flushing the room failed while unloading');
     }
     room.destroy(event);
-    await deps.store.release(name).catch(() => {});
+    await deps.backend.log.release(name).catch(() => {});
   };
 
   const startIdleTimer = (name: string, entry: Entry) => {
@@ -171,11 +215,11 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
               room.closing = true;
               room.destroy(CloseEvents.roomDeleted);
             }
-            await deps.store.delete(name);
+            await remove(name);
           })().finally(() => evict(name, entry));
           return entry.leaving;
         }
-        return deps.store.delete(name);
+        return remove(name);
       }
     },
     async closeAll() {

@@ -2,21 +2,24 @@
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { Logger } from 'pino';
-import type { RoomStore } from './room-store.js';
-import type { RoomBus } from './room-bus.js';
 import type { Metrics } from './metrics.js';
-import type { CloseEvent } from '../shared/close-codes.js';
+import { CloseEvents, closeReason, type CloseEvent } from '../shared/close-codes.js';
+import { bindClients } from './client-identity.js';
+import { isEmptyDecoded } from './update-structure.js';
+import { refusalCloseOf, ruleOf, type CheckUpdate } from './write-check.js';
+import type { UpdateSender } from './accept-update.js';
+import { LOG_START, type LogPosition, type StorageBackend } from './storage/seams.js';
+import { NotDurableError, REMOTE_ORIGIN, replayInto, type ReplicaHost, type ReplicaState, type RoomReplica, type UpdateEntry } from './storage/room-replica.js';
 import {
   SyncStep,
   encodeAwarenessEntries,
   encodeAwarenessMessage,
   encodeDurableAck,
   encodeSyncStep1,
-  encodeSyncStep2Frames,
   encodeSyncUpdate,
   type AwarenessEntry,
 } from './protocol-messages.js';
-import { BUS_ORIGIN, LOAD_ORIGIN, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
+import { BUS_ORIGIN, LOAD_ORIGIN, RELAY_ORIGIN, connectionOrigin, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
 import { clientIdentityOf } from './client-identity.js';
 import type { ClientIdBudget } from './client-id-budget.js';
 
@@ -27,8 +30,9 @@ export interface RoomPeer {
   /** Whether the client asked for durable acks (`acks=1`). */
   readonly wantsAcks: boolean;
   /**
-   * Sends a frame; `kind` is for metrics and the slow-consumer check, which a `catch-up` (sync step 2 frames)
-   * skips. Returns false if the peer is gone or was closed as a slow consumer.
+   * Sends a frame through the peer's bounded send queue (send-queue.ts); `kind` is for metrics. Catch-ups do not
+   * come through here: the peer streams them itself (catch-up.ts). Returns false if the peer is gone or was
+   * closed as a slow consumer.
    */
   send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean;
   close(code: number, reason: string): void;
@@ -52,8 +56,10 @@ export type AwarenessRefusal = 'awareness-foreign-client' | 'awareness-identity'
 
 export interface RoomDeps {
   name: string;
-  store: RoomStore;
-  bus: RoomBus;
+  /** Where the room's log and snapshots live (storage/seams.ts): local disk, or Redis + PostgreSQL. */
+  backend: StorageBackend;
+  /** The write check, run again in log order on every entry of the shared log (cluster mode). */
+  check: CheckUpdate;
   metrics: Metrics;
   log: Logger;
   maxSyncFrameBytes: number;
@@ -62,6 +68,10 @@ export interface RoomDeps {
   clientIds: ClientIdBudget;
   /** Called once when persisting fails; the room is then unusable and must be evicted. */
   onFailure: (room: Room, error: unknown) => void;
+  /** Cluster mode: the shared log says the room was deleted (through any instance). */
+  onDeleted: (room: Room) => void;
+  /** Cluster mode: the room can no longer follow its log; it must be evicted and reloaded. */
+  onLost: (room: Room, error: Error) => void;
 }
 
 /** A document built from stored updates, applied in one transaction as a load (never persisted or broadcast). */
@@ -74,7 +84,7 @@ const loadDoc = (updates: readonly Uint8Array[]): Y.Doc => {
 };
 
 /** One room in memory. Created by the room manager from stored updates. */
-export class Room {
+export class Room implements ReplicaHost {
   readonly name: string;
   readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
@@ -94,25 +104,41 @@ export class Room {
   private failed = false;
   /** Set while shutting down or deleting: incoming writes are ignored. */
   closing = false;
+  /**
+   * Cluster mode: the room's link to the shared log (storage/room-replica.ts), set by the room manager. Then
+   * writes go to the log first and are applied when read back, in log order, on every instance alike.
+   */
+  replica: RoomReplica | undefined;
+  /** Disk mode: the position of the latest completed append, and the latest append (for `flush`). */
+  private lastPosition: LogPosition = LOG_START;
+  private appending: Promise<void> = Promise.resolve();
+  /** Set while a loaded state is replayed: nothing is broadcast. */
+  private replaying = false;
 
-  constructor(deps: RoomDeps, stored: { updates: Uint8Array[]; logBytes: number }) {
+  constructor(deps: RoomDeps, stored: { updates: Uint8Array[]; logBytes: number; position?: LogPosition }) {
     this.deps = deps;
     this.name = deps.name;
     // Loaded by a module function: a closure here would share the constructor's context with the class-field
     // arrows below and keep the stored bytes alive as long as the room (5.6 MB for a 50k-message room).
     this.doc = loadDoc(stored.updates);
     this.logBytes = stored.logBytes;
+    this.lastPosition = stored.position ?? LOG_START;
     this.durableSV = Y.decodeStateVector(Y.encodeStateVector(this.doc));
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     // The relay itself is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessUpdate);
-    deps.bus.join(this.name, (kind, payload) => {
-      if (kind === 'update') {
-        // Another instance accepted (and stores) it: apply and fan out here.
-        this.broadcast(this.apply(BUS_ORIGIN, (doc) => Y.applyUpdate(doc, payload, BUS_ORIGIN)), BUS_ORIGIN);
-      } else awarenessProtocol.applyAwarenessUpdate(this.awareness, payload, BUS_ORIGIN);
-    });
+  }
+
+  /** Cluster mode: replays a state read from the shared log into the fresh document (see replayInto). */
+  replay(state: ReplicaState): void {
+    this.replaying = true;
+    try {
+      replayInto(this, state);
+    } finally {
+      this.replaying = false;
+    }
+    for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
   }
 
   /** Adds a peer and greets it: our state vector (so it sends what we lack) and the current awareness. */
@@ -132,13 +158,6 @@ export class Room {
     const owned = [...peer.ownedClients].filter((id) => this.owners.get(id) === peer);
     for (const id of owned) this.owners.delete(id);
     if (owned.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, owned, peer);
-  }
-
-  /** Answers a sync step 1 with what the peer is missing, split to respect the frame limit. */
-  sendMissing(peer: RoomPeer, stateVector: Uint8Array): void {
-    for (const frame of encodeSyncStep2Frames(this.doc, stateVector, this.deps.maxSyncFrameBytes)) {
-      if (!peer.send(frame, 'catch-up')) return;
-    }
   }
 
   /** Sends every awareness state (answer to query-awareness). */
@@ -163,7 +182,8 @@ export class Room {
    * persists and broadcasts the changes (see accept-update.ts).
    */
   apply(origin: TransactionOrigin, write: (doc: Y.Doc) => void): RoomChange[] {
-    if (effectsOf(origin).persist && !this.writable) return [];
+    // Cluster mode applies every entry of the shared log, closing or not: a skipped entry would differ from other instances.
+    if (effectsOf(origin).persist && !this.writable && !this.replica) return [];
     const changes: RoomChange[] = [];
     const collect = (update: Uint8Array) => changes.push(update);
     this.doc.on('update', collect);
@@ -180,14 +200,18 @@ export class Room {
    * (effectsOf). Appends complete in order; acks follow them (see `acknowledge`).
    */
   persist(changes: readonly RoomChange[], origin: TransactionOrigin): void {
-    const effects = effectsOf(origin);
+    // Cluster mode: every change was read from the shared log (or derived from it, bindings), which holds it.
+    if (this.replica) return;
+    if (!effectsOf(origin).persist) return;
     for (const update of changes) {
-      if (effects.publish) this.deps.bus.publish(this.name, 'update', update);
-      if (!effects.persist) continue;
       const seq = ++this.appendSeq;
       this.logBytes += update.byteLength + 8;
-      this.deps.store.append(this.name, update).then(
-        () => this.onDurable(seq, update),
+      // Appends complete in order, so the last completed one holds the highest position.
+      this.appending = this.deps.backend.log.append(this.name, update).then(
+        (position) => {
+          this.lastPosition = position;
+          this.onDurable(seq, update);
+        },
         (error: unknown) => this.fail(error),
       );
       if (this.logBytes > this.deps.compactLogBytes) {
@@ -259,14 +283,84 @@ export class Room {
 
   /** Resolves once everything appended so far is durable. */
   flush(): Promise<void> {
-    return this.deps.store.flush(this.name);
+    return this.appending;
   }
 
-  /** Writes a snapshot of the whole document if the log holds anything, so the next load is one read. */
+  /**
+   * Writes a snapshot of the whole document if the log holds anything, so the next load is one read: the
+   * snapshot covers at least the position of the last completed append (it may hold more, whose records stay
+   * in the log: replaying them is a no-op in Yjs), and the log is trimmed only once it is durable. The state
+   * is taken at once: the room may be destroyed while the snapshot is written.
+   */
   async compactIfNeeded(): Promise<void> {
+    if (this.replica) return this.replica.compactIfNeeded(true);
     if (this.failed || this.logBytes === 0) return;
     this.logBytes = 0;
-    await this.deps.store.compact(this.name, Y.encodeStateAsUpdate(this.doc));
+    const position = this.lastPosition;
+    const state = Y.encodeStateAsUpdate(this.doc);
+    await this.deps.backend.snapshots.store(this.name, state, position);
+    await this.deps.backend.log.trim(this.name, position);
+  }
+
+  /**
+   * Cluster mode: hands an update the write check accepted against this instance's copy to the shared log.
+   * It is checked again and applied when read back in log order (`applyEntry`), and acked then (`settled`).
+   */
+  submit(sender: UpdateSender, update: Uint8Array): void {
+    if (!this.writable || !this.replica) return;
+    this.appendSeq = this.replica.submit(update, sender.user, sender.role, sender.peer);
+    this.acknowledge(sender.peer);
+  }
+
+  /** Cluster mode (ReplicaHost): one log entry, in log order — check as of the log → bind → apply → broadcast. */
+  applyEntry(entry: UpdateEntry, sender: unknown): void {
+    const decoded = Y.decodeUpdate(entry.update);
+    if (isEmptyDecoded(decoded)) return;
+    const user = { id: entry.userId, name: entry.userName };
+    const verdict = this.deps.check({ room: this.name, doc: this.doc, update: entry.update, decoded, user, role: entry.role });
+    const peer = this.peers.has(sender as RoomPeer) ? (sender as RoomPeer) : undefined;
+    const bindOrigin = this.replaying ? LOAD_ORIGIN : RELAY_ORIGIN;
+    const origin = this.replaying ? LOAD_ORIGIN : peer ? connectionOrigin(peer) : BUS_ORIGIN;
+    const newClients = verdict?.newClients;
+    if (newClients !== undefined && newClients.size > 0) {
+      this.broadcast(this.apply(bindOrigin, (doc) => bindClients(doc, newClients, user.id)), bindOrigin);
+    }
+    this.broadcast(this.apply(origin, (doc) => Y.applyUpdate(doc, entry.update, origin)), origin);
+  }
+
+  /** Cluster mode (ReplicaHost): this instance's append `seq` was applied (durable) or refused. */
+  settled(seq: number, sender: unknown, error: unknown): void {
+    const peer = sender as RoomPeer | undefined;
+    if (error !== undefined && peer !== undefined && this.peers.has(peer)) {
+      if (error instanceof NotDurableError) {
+        peer.close(CloseEvents.storageFailure.code, CloseEvents.storageFailure.reason);
+      } else {
+        this.deps.metrics.writeRefusals.inc({ rule: ruleOf(error) });
+        const { event, detail } = refusalCloseOf(error);
+        peer.close(event.code, closeReason(event, detail));
+      }
+    }
+    if (seq > this.durableSeq) this.durableSeq = seq;
+    // Everything in the document was read from the shared log (or derived from it): all of it is durable.
+    for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
+    if (this.awaitingAck.size > 0) this.scheduleAcks();
+  }
+
+  /** Cluster mode (ReplicaHost). */
+  deleted(): void {
+    this.deps.onDeleted(this);
+  }
+
+  /** Cluster mode (ReplicaHost). */
+  lost(error: Error): void {
+    this.deps.onLost(this, error);
+  }
+
+  /** Cluster mode (ReplicaHost): a member was removed through some instance; cut off their connections here. */
+  memberRemoved(user: string): void {
+    for (const peer of [...this.peers]) {
+      if (peer.userId === user) peer.close(CloseEvents.forbidden.code, CloseEvents.forbidden.reason);
+    }
   }
 
   /** Closes every peer (with `event`) and frees the document. The caller flushes first when it should. */
@@ -276,7 +370,7 @@ export class Room {
       this.removePeer(peer);
       peer.close(event.code, event.reason);
     }
-    this.deps.bus.leave(this.name);
+    void this.replica?.stop(false);
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();
@@ -324,7 +418,8 @@ export class Room {
     const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
     const frame = encodeAwarenessMessage(update);
     for (const peer of this.peers) peer.send(frame, 'other');
-    if (origin !== BUS_ORIGIN) this.deps.bus.publish(this.name, 'awareness', update);
+    // Cluster mode: local changes go to the other instances (theirs arrive with REMOTE_ORIGIN).
+    if (this.replica && origin !== REMOTE_ORIGIN) this.replica.publishAwareness(update);
   };
 
   /**

@@ -114,7 +114,14 @@ try {
   console.log('docs/app-light.png, docs/app-dark.png');
 
   // ---- mobile, 375 px wide: the room view alone, with ← back to the list ----
+  // A mobile viewport reloads the page (puppeteer sets isMobile that way): wait until Grace sees Ada again.
   await grace.setViewport({ width: 375, height: 740, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await ada.bringToFront();
+  await appWait(grace, () => {
+    const room = document.querySelector('chat-app')?.shadowRoot?.querySelector('chat-room');
+    return room?.status === 'synced' && room.shadowRoot.querySelectorAll('[part="presence"] .avatar').length >= 2;
+  });
+  await grace.bringToFront();
   await sleepFrames(grace);
   await grace.screenshot({ path: join(docs, 'app-mobile.png') });
   console.log('docs/app-mobile.png');

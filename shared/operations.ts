@@ -133,7 +133,13 @@ function moveReceipt(doc: Y.Doc, writer: Writer, id: string, fields: Array<'deli
   checkCanWrite(writer);
   const { resolved, log } = locate(doc, id);
   ensure(resolved.current.record.author !== writer.userId, 'receipt-own-message');
-  const current = furthestReceipt(userEntries<ReceiptEntry>(doc, 'receipts', writer.userId), log);
+  const entries = userEntries<ReceiptEntry>(doc, 'receipts', writer.userId);
+  // A mark this replica cannot place yet (its message's records are still on the way: an edit's delete can
+  // arrive before its insert while a catch-up is in pieces) cannot be compared: writing now could move it
+  // backwards, which the relay refuses. Wait until the replica has caught up.
+  const unplaced = (mark: string | undefined) => mark !== undefined && log.get(mark) === undefined;
+  if (entries.some((entry) => unplaced(entry.delivered) || unplaced(entry.read))) return false;
+  const current = furthestReceipt(entries, log);
   const next: ReceiptEntry = { ...current };
   let moved = false;
   for (const field of fields) {

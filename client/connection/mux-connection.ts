@@ -13,9 +13,11 @@ import { muxSocketFor, type MuxAttachment, type MuxSocket, type MuxSocketState }
 import { isCaughtUp } from './room-connection.js';
 import { browserOffline } from './network-signals.js';
 import { syncTabs } from './tab-sync.js';
+import type { RelayUrls } from './relay-url.js';
 
 export interface MuxConnectionOptions extends ConnectionEvents {
-  relayUrl: string;
+  /** The relay, or several relays of one cluster (the shared socket moves to the next when it is lost). */
+  relayUrl: RelayUrls;
   room: string;
   /** Channel name for live sync with the user's other tabs; scoped by user so two accounts in one browser never mix. */
   broadcastChannel: string;

@@ -8,7 +8,7 @@ import {
 import { watchNetwork } from './network-signals.js';
 import { Reconnector } from './reconnector.js';
 import { DEFAULT_HEARTBEAT, type Heartbeat } from './room-connection.js';
-import { syncUrl } from './relay-url.js';
+import { syncUrl, relayBases, type RelayUrls } from './relay-url.js';
 import type * as decoding from 'lib0/decoding';
 
 /** The socket's own state (documents add theirs on top: attached, synced, refused). */
@@ -38,7 +38,8 @@ export interface MuxAttachment {
 }
 
 export interface MuxSocketOptions {
-  relayUrl: string;
+  /** The relay, or several relays of one cluster: a lost socket moves to the next (docs/cluster.md). */
+  relayUrl: RelayUrls;
   userId: string;
   /** Shared by every conversation on this socket: one token must grant all their rooms. */
   getToken: GetToken;
@@ -58,6 +59,8 @@ export class MuxSocket {
   private readonly options: MuxSocketOptions;
   private readonly link: Reconnector;
   private readonly attachments = new Map<string, MuxAttachment>();
+  /** Which relay of the list the next socket goes to. */
+  private relayIndex = 0;
   /** Documents attached on the current socket (attach sent, no refusal since). */
   private readonly live = new Set<string>();
   private ws: WebSocket | undefined;
@@ -158,7 +161,8 @@ export class MuxSocket {
   }
 
   private open(token: string): void {
-    const ws = new WebSocket(syncUrl(this.options.relayUrl));
+    const relays = relayBases(this.options.relayUrl);
+    const ws = new WebSocket(syncUrl(relays[this.relayIndex % relays.length]!));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.socketSince = Date.now();
@@ -232,6 +236,9 @@ export class MuxSocket {
     if (this.closed) return;
     const code = event?.code;
     const reason = event?.reason || undefined;
+    // A lost socket (no close frame, or the relay going away or unable to store) moves to the next relay of a list;
+    // answers about this client (4401, 4403, 4429…) are the same from every relay.
+    if (code === undefined || code < 4000) this.relayIndex++;
     // A socket-level 4403 on this endpoint means "token for another user": final, as the policy says.
     this.link.closed({ cause: 'socket', ...(code !== undefined ? { code } : {}) }, { ...(code !== undefined ? { code } : {}), ...(reason ? { reason } : {}) });
   }
@@ -289,8 +296,8 @@ const sockets = new WeakMap<GetToken, Map<string, MuxSocket[]>>();
  * one unless it already carries `doc` (the same room opened twice in one page gets a second socket: one
  * attachment per document and socket).
  */
-export function muxSocketFor(relayUrl: string, userId: string, doc: string, getToken: GetToken, backoff?: BackoffOptions): MuxSocket {
-  const key = `${syncUrl(relayUrl)}\u0000${userId}`;
+export function muxSocketFor(relayUrl: RelayUrls, userId: string, doc: string, getToken: GetToken, backoff?: BackoffOptions): MuxSocket {
+  const key = `${relayBases(relayUrl).map(syncUrl).join(' ')}\u0000${userId}`;
   let bySource = sockets.get(getToken);
   if (!bySource) sockets.set(getToken, (bySource = new Map()));
   const list = bySource.get(key) ?? [];

@@ -185,8 +185,7 @@ class ConversationImpl implements Conversation {
     };
     const broadcastChannel = `${userDbPrefix(this.user.id)}:${this.room}`;
     this.connection = (this.options.transport ?? DEFAULT_TRANSPORT) === 'mux'
-      ? // The multiplexed socket is shared per relay: it uses the first relay of a list (no failover yet).
-        new MuxConnection({ ...common, relayUrl: relayBases(this.options.relayUrl)[0]!, broadcastChannel })
+      ? new MuxConnection({ ...common, broadcastChannel })
       : new RoomConnection({ ...common, broadcastChannel });
     this.cleanup.push(
       this.connection.onState((state) => {

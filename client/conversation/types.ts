@@ -18,8 +18,8 @@ export interface ConversationUser {
 export interface OpenConversationOptions {
   /**
    * Base URL of the relay: `ws(s)://host:port` or `http(s)://host:port` (the endpoint path is added). Several
-   * relays of one cluster may be given as a list: the client uses the first and, with the per-room transport,
-   * moves to the next whenever a connection is lost (docs/cluster.md; the multiplexed transport stays on the first).
+   * relays of one cluster may be given as a list: the client uses the first and moves to the next whenever a
+   * connection is lost (docs/cluster.md).
    */
   relayUrl: string | readonly string[];
   /** Room name: 1–128 characters of `[A-Za-z0-9._~-]`. */

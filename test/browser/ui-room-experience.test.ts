@@ -108,7 +108,10 @@ describe('ui: <chat-room> experience', () => {
     const tickOf = (): HTMLElement | null | undefined => messageWith(ada, 'tick me')?.querySelector<HTMLElement>('[part~="tick"]');
     await waitFor(() => tickOf()?.dataset.status === 'delivered', { what: 'delivered tick', timeoutMs: 20_000 });
     const emoji = /\p{Extended_Pictographic}/u;
-    for (const button of $$(ada, '.actions button')) expect(button.textContent ?? '', 'no emoji in the actions').to.not.match(emoji);
+    // Every control's glyph is an SVG (emoji stay for reactions and their picker only).
+    const controls = $$(ada, 'button').filter((b) => !b.closest('.reactions, .picker'));
+    expect(controls.some((b) => b.matches('[part="attach-button"]')), 'the attach button is among them').to.equal(true);
+    for (const button of controls) expect(button.textContent ?? '', `no emoji in ${button.getAttribute('aria-label') ?? button.className}`).to.not.match(emoji);
     expect(tickOf()!.querySelector('svg')).to.not.equal(null);
     expect(tickOf()!.getAttribute('aria-label')).to.equal('Delivered');
     const look = (): { color: string; background: string; bubble: string } => {

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { Awareness } from 'y-protocols/awareness';
 import { RoomConnection } from '../../client/connection/room-connection.js';
+import { MuxConnection } from '../../client/connection/mux-connection.js';
 import type { RunningRelay } from '../../relay/index.js';
 import { redisKeys } from '../../relay/storage/redis-keys.js';
 import { getMessages, newMessageId, sendMessage, type MessageRecord } from '../../shared/conversation.js';
@@ -69,8 +70,7 @@ const everywhere = async (room: string, check: (texts: string[]) => boolean, mes
     return true;
   }, timeoutMs, message);
 
-// Skipped until the relay is wired to the cluster backend (this branch, part B).
-describe.skip('cluster: three relays over Redis and PostgreSQL', () => {
+describe('cluster: three relays over Redis and PostgreSQL', () => {
   it('stock clients on different instances converge', async () => {
     const room = 'cl-converge';
     const providers = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `user-${i}` }))));
@@ -168,7 +168,8 @@ describe.skip('cluster: three relays over Redis and PostgreSQL', () => {
 
   it('shares awareness across instances and drops an instance\'s states within seconds of its death', async () => {
     const room = 'cl-presence';
-    const [a, b, c] = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `p${i}` }))));
+    // Awareness names must match the token's (relay/awareness-check.ts).
+    const [a, b, c] = await Promise.all(relays.map(async (relay, i) => connectProvider(at(relay), room, await mintToken({ sub: `p${i}`, name: ['A', 'B', 'C'][i] }))));
     await Promise.all([a, b, c].map((p) => synced(p!)));
     a!.awareness.setLocalStateField('user', { id: 'p0', name: 'A' });
     c!.awareness.setLocalStateField('user', { id: 'p2', name: 'C' });
@@ -183,38 +184,41 @@ describe.skip('cluster: three relays over Redis and PostgreSQL', () => {
     await relays[2]!.start();
   });
 
-  it('a client given several relays moves to another when its relay dies, and its writes arrive', async () => {
-    const room = 'cl-failover';
-    // The client library's connection, in Node: it opens sockets through the global WebSocket.
-    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-    const doc = new Y.Doc();
-    const awareness = new Awareness(doc);
-    const token = await mintToken({ sub: 'ada' });
-    const connection = new RoomConnection({
-      relayUrl: [relays[1]!.url, relays[2]!.url],
-      room,
-      doc,
-      awareness,
-      getToken: async () => token,
-      userId: 'ada',
-      broadcastChannel: `parley-test-${room}`,
-      onDurable: () => {},
-      backoff: { baseMs: 50, maxMs: 200 },
-    });
-    try {
-      await waitFor(() => connection.state.synced, 15_000, 'connected through the first relay');
-      sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'before' });
-      await everywhere(room, (texts) => texts.join() === 'before', 'the first message everywhere');
-      await relays[1]!.kill();
-      sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'after' });
-      await waitFor(async () => textsOf(await exportDoc(at(relays[2]!), room)).join() === 'before,after', 20_000, 'the second message, through the other relay');
-      expect(connection.state.synced).toBe(true);
-    } finally {
-      connection.close();
-      awareness.destroy();
-      await relays[1]!.start();
-    }
-  }, 60_000);
+  for (const transport of ['room', 'mux'] as const) {
+    it(`a client given several relays moves to another when its relay dies, and its writes arrive (${transport} transport)`, async () => {
+      const room = `cl-failover-${transport}`;
+      // The client library's connections, in Node: they open sockets through the global WebSocket.
+      (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+      const doc = new Y.Doc();
+      const awareness = new Awareness(doc);
+      const token = await mintToken({ sub: 'ada' });
+      const options = {
+        relayUrl: [relays[1]!.url, relays[2]!.url],
+        room,
+        doc,
+        awareness,
+        getToken: async () => token,
+        userId: 'ada',
+        broadcastChannel: `parley-test-${room}`,
+        onDurable: () => {},
+        backoff: { baseMs: 50, maxMs: 200 },
+      };
+      const connection = transport === 'room' ? new RoomConnection(options) : new MuxConnection(options);
+      try {
+        await waitFor(() => connection.state.synced, 15_000, 'connected through the first relay');
+        sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'before' });
+        await everywhere(room, (texts) => texts.join() === 'before', 'the first message everywhere');
+        await relays[1]!.kill();
+        sendMessage(doc, { userId: 'ada', role: 'write' }, { text: 'after' });
+        await waitFor(async () => textsOf(await exportDoc(at(relays[2]!), room)).join() === 'before,after', 20_000, 'the second message, through the other relay');
+        await waitFor(() => connection.state.synced, 15_000, 'synced again');
+      } finally {
+        connection.close();
+        awareness.destroy();
+        await relays[1]!.start();
+      }
+    }, 60_000);
+  }
 
   it('loses no acknowledged update when an instance is killed mid-burst: once on every instance, and after a full restart', async () => {
     const room = 'cl-crash';

@@ -38,7 +38,7 @@ describe('catch-ups under the send budget (issue 11, items 2 and 5)', () => {
     hugeCount = count(huge);
     relay = await startTestRelay({
       dataDir: data.dir,
-      store: memoryStore({ big, huge }),
+      backend: memoryStore({ big, huge }),
       // Pings every 200 ms; two missed pongs close the socket (a reader that does not read cannot answer).
       limits: { heartbeatIntervalMs: 200, heartbeatMisses: 2 },
     });

@@ -3,7 +3,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as Y from 'yjs';
 import { sendMessage } from '../../shared/conversation.js';
-import type { RoomStore } from '../../relay/index.js';
+import { randomUUID } from 'node:crypto';
+import type { StorageBackend } from '../../relay/index.js';
+import { createLocalBus, createLocalLease } from '../../relay/storage/disk-backend.js';
+import { comparePositions, type LogEntry } from '../../relay/storage/seams.js';
 
 /**
  * A Parley conversation of about `bytes` bytes written by `writers` interleaved sessions (one Yjs client id each,
@@ -26,24 +29,40 @@ export const bigConversation = (bytes: number, writers = 3): Uint8Array => {
   return Y.encodeStateAsUpdate(docs[0]!);
 };
 
-/** A room store in memory whose rooms start with the given updates; appends are durable at once. */
-export const memoryStore = (initial: Record<string, Uint8Array>): RoomStore => {
-  const rooms = new Map<string, Uint8Array[]>(Object.entries(initial).map(([name, update]) => [name, [update]]));
+/** A storage backend in memory whose rooms start with the given state as a snapshot; appends are durable at once. */
+export const memoryStore = (initial: Record<string, Uint8Array>): StorageBackend => {
+  const snapshots = new Map(Object.entries(initial).map(([name, state]) => [name, { state, position: '0-0' }]));
+  const logs = new Map<string, LogEntry[]>();
+  let counter = 0;
   return {
-    load: async (room) => ({ updates: [...(rooms.get(room) ?? [])], logBytes: 0 }),
-    append: async (room, update) => {
-      const list = rooms.get(room) ?? [];
-      list.push(update);
-      rooms.set(room, list);
+    kind: 'disk',
+    instanceId: randomUUID(),
+    log: {
+      append: async (room, data) => {
+        const position = `0-${++counter}`;
+        logs.set(room, [...(logs.get(room) ?? []), { position, data }]);
+        return position;
+      },
+      read: async (room, after) => (logs.get(room) ?? []).filter((e) => comparePositions(e.position, after) > 0),
+      follow: () => ({ stop() {} }),
+      trim: async (room, upTo) => {
+        logs.set(room, (logs.get(room) ?? []).filter((e) => comparePositions(e.position, upTo) > 0));
+      },
+      drop: async (room) => void logs.delete(room),
+      release: async () => {},
+      healthy: () => true,
+      close: async () => {},
     },
-    compact: async (room, state) => {
-      rooms.set(room, [state]);
+    snapshots: {
+      store: async (room, state, position) => void snapshots.set(room, { state, position }),
+      load: async (room) => snapshots.get(room),
+      delete: async (room) => void snapshots.delete(room),
+      healthy: () => true,
+      close: async () => {},
     },
-    flush: async () => {},
-    release: async () => {},
-    delete: async (room) => {
-      rooms.delete(room);
-    },
+    bus: createLocalBus(),
+    lease: createLocalLease(),
+    healthy: () => true,
     close: async () => {},
   };
 };

@@ -2,6 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { isInlineImage, type Attachment } from '../../../shared/attachments.js';
 import type { MessageView } from '../../index.js';
+import { icon, type IconName } from '../shared/icons.js';
 
 /** What the list needs from the element: links, local previews, progress, and what a click does. */
 export interface AttachmentListContext {
@@ -32,16 +33,8 @@ export const fileSize = (bytes: number): string => {
   return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 };
 
-/** A glyph for a file type (decorative: the chip names the file and its type). */
-export const typeIcon = (type: string): string => {
-  if (type === 'application/pdf') return '📄';
-  if (type.startsWith('image/')) return '🖼';
-  if (type.startsWith('audio/')) return '🎵';
-  if (type.startsWith('video/')) return '🎞';
-  if (/zip|compressed|tar|gzip|x-7z|rar/.test(type)) return '🗜';
-  if (type.startsWith('text/') || /document|sheet|presentation|msword|rtf/.test(type)) return '📝';
-  return '📎';
-};
+/** An icon for a file type (decorative: the chip names the file and its type; SVG, so no emoji font is needed). */
+export const typeIcon = (type: string): IconName => (type.startsWith('image/') ? 'image' : 'file');
 
 /** Short type label for a chip: "PDF", "PNG", or the subtype. */
 const typeLabel = (attachment: Attachment): string => {
@@ -82,7 +75,7 @@ export function renderAttachments(message: MessageView, ctx: AttachmentListConte
       if (isShownAsImage(a)) return nothing;
       const href = message.queued ? undefined : ctx.link(a.blob, a.name);
       // The visible text is the accessible name (name, type, size); "Download" is added for screen readers only.
-      const body = html`<span class="file-icon" aria-hidden="true">${typeIcon(a.type)}</span><span class="file-name"
+      const body = html`<span class="file-icon" aria-hidden="true">${icon(typeIcon(a.type))}</span><span class="file-name"
           >${href ? html`<span class="visually-hidden">Download </span>` : nothing}${a.name}</span
         ><span class="file-meta">${typeLabel(a)} · ${fileSize(a.size)}</span>`;
       return href

@@ -1,6 +1,7 @@
 // The image viewer of <chat-room>: one message's images full size, Esc to close, ← → to move between them.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Attachment } from '../../../shared/attachments.js';
+import { icon } from '../shared/icons.js';
 import { isShownAsImage } from './attachment-list.js';
 
 /** Which image is open: a message and the index of one of its attachments. */
@@ -89,7 +90,7 @@ export function renderViewer(ctx: ViewerContext): TemplateResult | typeof nothin
             <button type="button" aria-label="Next image" @click=${() => ctx.move(stepImage(ctx.attachments, ctx.state.index, 1) ?? ctx.state.index)}>›</button>`
         : nothing}
       ${download ? html`<a href=${download} download=${attachment.name} target="_blank" rel="noopener noreferrer">Download</a>` : nothing}
-      <button type="button" class="viewer-close" aria-label="Close" @click=${() => ctx.close()}>✕</button>
+      <button type="button" class="viewer-close" aria-label="Close" @click=${() => ctx.close()}>${icon('close')}</button>
     </div>
   </div>`;
 }

@@ -94,7 +94,7 @@ export class Composer {
       ${staged.map(
         (file, index) => html`<span class="staged-file" role="listitem"
           ><span>${file.name}</span> <small>${fileSize(file.size)}</small
-          ><button type="button" aria-label=${`Remove ${file.name}`} @click=${() => this.deps.attachments.unstage(index)}>✕</button></span
+          ><button type="button" aria-label=${`Remove ${file.name}`} @click=${() => this.deps.attachments.unstage(index)}>${icon('close')}</button></span
         >`,
       )}
     </div>`;
@@ -116,7 +116,7 @@ export class Composer {
       <form class="composer" part="composer" @submit=${this.onSubmit}>
       ${files.enabled && !this.editing
         ? html`<button type="button" class="attach" part="attach-button" aria-label="Attach files" title="Attach files" ?disabled=${!canWrite}
-              @click=${(event: Event) => ((event.currentTarget as HTMLElement).nextElementSibling as HTMLInputElement | null)?.click()}>📎</button
+              @click=${(event: Event) => ((event.currentTarget as HTMLElement).nextElementSibling as HTMLInputElement | null)?.click()}>${icon('paperclip')}</button
             ><input class="file-input" type="file" multiple tabindex="-1" aria-hidden="true" @change=${this.onFilesChosen} />`
         : nothing}
       <textarea
