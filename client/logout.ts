@@ -11,9 +11,10 @@ export { logoutChannel };
 
 /**
  * Wipes everything this device keeps for `userId`: each conversation's document database, the outbox, the
- * inbox, the durable-ack records, the tail cache of first screens and the search index. Open conversations of the user are closed first, in
- * this page and (by message) in other tabs; their databases also close themselves when asked to by the deletion. Messages
- * still in the outbox are lost: that is what logging out on a shared computer is for.
+ * inbox, the durable-ack records, the tail cache of first screens and the search index. Open conversations
+ * of the user are closed first, in this page and (by message) in other tabs; their databases also close
+ * themselves when asked to by the deletion. Messages still in the outbox are lost: that is what logging out
+ * on a shared computer is for.
  */
 export async function logout(userId: string): Promise<void> {
   const channel = openChannel<'logout'>(logoutChannel(userId), () => undefined);
