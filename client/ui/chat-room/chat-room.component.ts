@@ -447,7 +447,8 @@ export class ChatRoom extends LitElement {
   private rows: readonly MessageView[] = [];
 
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
-    if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
+    // While the document loads, the tail the client saved last time is shown (state.preview), then the live view.
+    if (!state || (!state.loaded && !state.preview)) return html`<div class="placeholder">Loading…</div>`;
     // Messages with the conversation's system entries (joined, left, renamed…) placed among them by time.
     const messages = withSystemRows(this.mainMessages(state), this.controller.conversation, (id) => this.nameOf(id, state));
     this.rows = messages;
