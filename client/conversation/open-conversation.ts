@@ -184,6 +184,7 @@ class ConversationImpl implements Conversation {
       onDurable: (sv: Map<number, number>) => this.onDurable(sv),
       onToken: (claims: TokenClaims | undefined) => {
         this.role = claims ? roleFor(claims, this.room) : undefined;
+        if (claims) this.presenceTracker.setName(claims.name ?? claims.sub);
         this.changed(false);
       },
     };
