@@ -160,20 +160,22 @@ export class SendQueue {
     }
   }
 
-  /** Frames written in one loop turn leave in one write instead of one syscall each. */
+  /** Frames written in one task leave in one write instead of one syscall each. */
   private write(frame: Uint8Array): void {
     const { ws } = this;
     const socket = netSocketOf(ws);
     if (!this.corked && socket) {
       this.corked = true;
       socket.cork();
-      setImmediate(SendQueue.uncork, this);
+      // Uncorked once the current task is done (all frames of one broadcast or ack batch), not a loop turn later:
+      // a setImmediate here added a whole loop iteration to every delivery.
+      process.nextTick(SendQueue.uncork, this);
     }
     ws.send(frame, this.drained);
     this.onWrite(frame.byteLength);
   }
 
-  /** Static (the queue is passed to setImmediate) so that corking allocates no closure. */
+  /** Static (the queue is passed to nextTick) so that corking allocates no closure. */
   private static uncork(queue: SendQueue): void {
     queue.corked = false;
     netSocketOf(queue.ws)?.uncork();
