@@ -1,4 +1,4 @@
-// Parley's client library: offline-first conversations over Yjs, the inbox and logout. No UI code here.
+// Parley's client library: offline-first conversations over Yjs, the inbox, local search and logout. No UI code here.
 export { openConversation } from './conversation/open-conversation.js';
 export type {
   Conversation, ConversationState, ConversationUser, MessageStatusName, MessageView, OpenConversationOptions, SendOptions,
@@ -15,3 +15,7 @@ export { decodeToken, type TokenClaims } from './token.js';
 export { RuleError, type RuleCode } from '../shared/errors.js';
 export { groupReactions, reactionsSummary, type ReactionGroup } from '../shared/reactions.js';
 export * from './attachments/index.js';
+export { LocalSearch, openLocalSearch, type LiveSearch, type LocalSearchOptions } from './search/local-search.js';
+export type { IndexStats, SearchHit, SearchRequest, SearchResponse } from './search/search-types.js';
+export { parseSearchInput } from './search/query-syntax.js';
+export type { PinnedMessage, ThreadSummary } from '../shared/conversation.js';

@@ -9,6 +9,8 @@ export interface OutboxEntry {
   text: string;
   createdAt: number;
   replyTo?: string;
+  threadRoot?: string;
+  alsoInMain?: true;
   attachments?: Attachment[];
   /** Its files are still being uploaded (client/attachments/): it is not written until they are stored. */
   awaitingFiles?: true;

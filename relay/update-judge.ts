@@ -2,11 +2,13 @@
 import * as Y from 'yjs';
 import { ensure } from '../shared/errors.js';
 import {
-  checkCanWrite, checkClientOwner, checkReceiptCount, checkRecordCount, checkEntriesReplaced, checkMeta, checkRecordId, checkPlace, checkReactionTarget,
-  checkReceiptEntry, checkReceiptProgress, checkRecordRemoval, checkRecordsReplaced, checkRemoval, checkRevision,
-  checkProfile, checkUnseenRecord, checkWriteAccess, type MessageLookup,
+  checkCanWrite, checkClientOwner, checkReceiptCount, checkRecordCount, checkEntriesReplaced, checkMeta, checkPin, checkPinCount,
+  checkRecordId, checkPlace, checkReactionTarget, checkReceiptEntry, checkReceiptProgress, checkRecordRemoval,
+  checkRecordsReplaced, checkRemoval, checkRevision, checkProfile, checkThreadReads, checkUnseenRecord, checkWriteAccess,
+  type MessageLookup,
 } from '../shared/rules.js';
-import { LIMITS, type MessageRecord, type ReceiptEntry, type Writer } from '../shared/schema.js';
+import { getMeta } from '../shared/queries.js';
+import { LIMITS, type MessageRecord, type ReceiptEntry, type RoomKind, type Writer } from '../shared/schema.js';
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
 import { supersedes } from '../shared/message-log.js';
 import { checkAttachmentBlobs, type BlobLookup } from '../shared/attachments.js';
@@ -80,7 +82,11 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   const receiptChange = (user: string) =>
     receiptChanges.get(user) ?? receiptChanges.set(user, { removed: new Set(), added: [] }).get(user)!;
   const refilledRoots = new Set<string>();
-  for (const insert of structure.inserts) judgeInsert(insert, writer, lookup, refilledRoots, receiptChange, receipts);
+  // Pins are judged against the room's kind as it stands (only admins change it); their number is bounded.
+  const kind = getMeta(doc).kind;
+  const pins = { added: new Set<string>(), removed: new Set<string>() };
+  const context: InsertContext = { writer, lookup, kind, refilledRoots, receiptChange, receipts, pinsAdded: pins.added };
+  for (const insert of structure.inserts) judgeInsert(insert, context);
 
   // The delete set: each removed item must be the writer's to remove, and messages are only ever replaced.
   const removedRecords = new Map<string, number>();
@@ -96,7 +102,8 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
       }
       continue;
     }
-    checkRemoval(root, sub, writer, lookup);
+    checkRemoval(root, sub, writer, lookup, kind);
+    if (root === 'pins' && sub !== null) pins.removed.add(sub);
     if (!perUser) continue;
     emptiedRoots.add(root);
     if (perUser.kind === 'receipts' && item.content instanceof Y.ContentAny) {
@@ -106,6 +113,12 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   for (const [id, count] of removedRecords) checkRecordsReplaced(id, insertedIds.has(id), index.recordCount(id), count);
   for (const [id, inserted] of insertedIds) checkRecordCount(id, index.recordCount(id), inserted, removedRecords.get(id) ?? 0);
   for (const root of emptiedRoots) checkEntriesReplaced(root, refilledRoots.has(root));
+  if (pins.added.size > 0) {
+    const live = new Set(doc.share.has('pins') ? doc.getMap('pins').keys() : []);
+    for (const id of pins.removed) live.delete(id);
+    for (const id of pins.added) live.add(id);
+    checkPinCount(live.size);
+  }
   for (const [user, { removed, added }] of receiptChanges) {
     checkReceiptCount(user, receipts.liveCount(user), added.length, removed.size);
     // Judge the user's marks as they will stand: a device lagging behind another may add a lower entry
@@ -118,19 +131,24 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
   return { newClients };
 }
 
+/** What judging an insert reads and where it records what later checks need. */
+interface InsertContext {
+  writer: Writer;
+  lookup: MessageLookup;
+  kind: RoomKind;
+  refilledRoots: Set<string>;
+  receiptChange: (user: string) => { added: ReceiptEntry[] };
+  receipts: ReceiptMarks;
+  pinsAdded: Set<string>;
+}
+
 /** One inserted struct other than message records: who may write there, and what. */
-function judgeInsert(
-  { item, offset, root, sub }: StructInsert,
-  writer: Writer,
-  lookup: MessageLookup,
-  refilledRoots: Set<string>,
-  receiptChange: (user: string) => { added: ReceiptEntry[] },
-  receipts: ReceiptMarks,
-): void {
+function judgeInsert({ item, offset, root, sub }: StructInsert, context: InsertContext): void {
+  const { writer, lookup, kind, refilledRoots, receiptChange, receipts } = context;
   const content = item.content;
   if (content instanceof Y.ContentDeleted) {
     // Inserted and deleted before it was sent: only who may write there matters.
-    checkWriteAccess(root, sub, writer, lookup);
+    checkWriteAccess(root, sub, writer, lookup, kind);
     return;
   }
   ensure(content instanceof Y.ContentAny, 'bad-record', `content of type ${content.constructor.name}`);
@@ -146,13 +164,17 @@ function judgeInsert(
         const live = receipts.liveCount(perUser.user);
         if (added.length > live + LIMITS.receiptEntries) checkReceiptCount(perUser.user, live, added.length, live);
         checkReceiptEntry(perUser.user, entry, writer, lookup);
-      } else checkProfile(perUser.user, entry, writer);
+      } else if (perUser.kind === 'members') checkProfile(perUser.user, entry, writer);
+      else checkThreadReads(perUser.user, entry, writer);
     }
     refilledRoots.add(root);
     return;
   }
   for (const value of values) {
     if (root === 'reactions') checkReactionTarget(sub!, value, writer, lookup);
-    else checkMeta(sub!, value, writer);
+    else if (root === 'pins') {
+      checkPin(sub!, value, writer, kind, lookup);
+      context.pinsAdded.add(sub!);
+    } else checkMeta(sub!, value, writer);
   }
 }

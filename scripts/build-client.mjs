@@ -34,6 +34,12 @@ await mkdir(web, { recursive: true });
 
 await build({ ...common, entryPoints: [join(root, 'client/ui/chat-room/chat-room.ts')], outfile: join(dist, 'chat-room.js') });
 await build({ ...common, entryPoints: [join(root, 'client/ui/chat-app/app-main.ts')], outfile: join(web, 'app.js') });
+// The search and thread panels for <chat-room> embeds, loaded by pages that want them (the app bundles them).
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-search/chat-search.ts')], outfile: join(dist, 'chat-search.js') });
+await build({ ...common, entryPoints: [join(root, 'client/ui/chat-thread/chat-thread.ts')], outfile: join(dist, 'chat-thread.js') });
+// The search worker, beside each bundle that starts it (`new URL('./search-worker.js', import.meta.url)`).
+await build({ ...common, entryPoints: [join(root, 'client/search/search-worker.ts')], outfile: join(dist, 'search-worker.js') });
+await copyFile(join(dist, 'search-worker.js'), join(web, 'search-worker.js'));
 // The service worker is a classic script at the root of the app, so its scope covers the whole app.
 await build({ ...common, format: 'iife', entryPoints: [join(root, 'client/ui/chat-app/sw.ts')], outfile: join(web, 'sw.js'), sourcemap: false });
 
@@ -45,6 +51,7 @@ await mkdir(join(web, 'examples'), { recursive: true });
 await mkdir(join(web, 'dist'), { recursive: true });
 await copyFile(join(root, 'examples/embed.html'), join(web, 'examples/embed.html'));
 await copyFile(join(dist, 'chat-room.js'), join(web, 'dist/chat-room.js'));
+for (const file of ['search-worker.js', 'chat-search.js', 'chat-thread.js']) await copyFile(join(dist, file), join(web, 'dist', file));
 
 // The service worker caches the shell under a version derived from the app's content, so a new build replaces it.
 const app = await readFile(join(web, 'app.js'));
@@ -55,7 +62,9 @@ await writeFile(join(web, 'sw.js'), sw.replaceAll('__SHELL_VERSION__', version))
 
 const element = await size(join(dist, 'chat-room.js'));
 const appSize = await size(join(web, 'app.js'));
+const workerSize = await size(join(dist, 'search-worker.js'));
 const over = element.gzip > BUDGET_GZIP;
 console.log(`dist/chat-room.js  ${kb(element.raw)}  gzip ${kb(element.gzip)}  (budget ${kb(BUDGET_GZIP)}${over ? ': OVER BUDGET' : ''})`);
 console.log(`dist/web/app.js    ${kb(appSize.raw)}  gzip ${kb(appSize.gzip)}`);
+console.log(`dist/search-worker.js  ${kb(workerSize.raw)}  gzip ${kb(workerSize.gzip)}`);
 if (over) process.exit(1);

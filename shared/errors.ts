@@ -15,7 +15,7 @@ export const RULE_MESSAGES = {
   'not-author': 'only the author may change this message',
   'not-author-or-admin': 'only the author or a room admin may delete this message',
   'author-mismatch': 'a message must be written by its author',
-  'immutable-field': 'the id, author, creation time and reply target of a message never change',
+  'immutable-field': 'the id, author, creation time, reply target and thread of a message never change',
   'message-deleted': 'this message was deleted',
   'bad-attachments': 'attachments are not well-formed',
   'unknown-blob': 'an attachment refers to a file not stored for this conversation',
@@ -36,6 +36,12 @@ export const RULE_MESSAGES = {
   'too-many-copies': 'a message may have only a few live records (an identical re-send or concurrent versions)',
   'too-many-receipts': 'a user may have only a few live receipt entries',
   'too-many-client-ids': 'too many new Yjs client ids for this connection or user',
+  'thread-root-unknown': 'a thread reply must hang under a message of this conversation',
+  'thread-nested': 'threads are one level deep: a thread reply cannot start a thread',
+  'bad-thread-reads': 'thread read marks are not well-formed',
+  'pin-not-allowed': 'only admins (and both people of a direct conversation) pin and unpin messages',
+  'bad-pin': 'a pin is not well-formed',
+  'too-many-pins': 'a conversation holds a limited number of pins',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

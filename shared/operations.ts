@@ -12,10 +12,15 @@ import {
   type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind, type Writer,
 } from './schema.js';
 import { furthestReceipt, replaceUserEntry, userEntries } from './user-entries.js';
+import { dropPinOf } from './pins.js';
 
 export interface SendInput {
   text: string;
   replyTo?: string;
+  /** Reply in the thread under this message (a top-level message of the conversation). */
+  threadRoot?: string;
+  /** With `threadRoot`: also show the reply in the main flow. */
+  alsoInMain?: boolean;
   attachments?: Attachment[];
   /** Supply to make a re-send idempotent (an outbox flushed twice); generated when absent. */
   id?: string;
@@ -34,6 +39,8 @@ export function sendMessage(doc: Y.Doc, writer: Writer, input: SendInput): Messa
     createdAt: input.createdAt ?? Date.now(),
   };
   if (input.replyTo !== undefined) record.replyTo = input.replyTo;
+  if (input.threadRoot !== undefined) record.threadRoot = input.threadRoot;
+  if (input.alsoInMain === true) record.alsoInMain = true;
   if (input.attachments !== undefined) record.attachments = input.attachments;
   const log = readMessageLog(doc);
   const existing = log.get(record.id);
@@ -84,7 +91,8 @@ export function editMessage(doc: Y.Doc, writer: Writer, id: string, text: string
 
 /**
  * Deletes a message (its author, or an admin as moderation): the record becomes a tombstone with no
- * text, keeping id, author, time and reply target so replies still resolve. Deleting twice is a no-op.
+ * text, keeping id, author, time, reply target and thread so replies still resolve; its pin goes too.
+ * Deleting twice is a no-op.
  */
 export function deleteMessage(doc: Y.Doc, writer: Writer, id: string): void {
   checkCanWrite(writer);
@@ -93,9 +101,13 @@ export function deleteMessage(doc: Y.Doc, writer: Writer, id: string): void {
   if (current.deleted) return;
   const tombstone: MessageRecord = { id: current.id, author: current.author, text: '', createdAt: current.createdAt, deleted: true, deletedBy: writer.userId };
   if (current.replyTo !== undefined) tombstone.replyTo = current.replyTo;
+  if (current.threadRoot !== undefined) tombstone.threadRoot = current.threadRoot;
   checkRevision(current, tombstone, writer);
   for (const { record: old } of resolved.records) checkRecordRemoval(old, writer);
-  replaceRecords(doc, resolved.records.map((r) => r.index), tombstone);
+  doc.transact(() => {
+    replaceRecords(doc, resolved.records.map((r) => r.index), tombstone);
+    dropPinOf(doc, id);
+  });
 }
 
 /** Adds the writer's reaction `emoji` to a message (a no-op when already there). */

@@ -6,6 +6,7 @@ import {
   type MessageRecord, type ProfileEntry, type ReceiptEntry, type RoomKind,
 } from './schema.js';
 import { furthestReceipt, userEntries, usersWithEntries } from './user-entries.js';
+import { inMainFlow } from './threads.js';
 
 // Statuses and reactions have their own modules; re-exported so `shared/conversation.ts` stays the one entry.
 export { messageStatus, messageStatuses, statusOf, type MessageState, type MessageStatus } from './message-status.js';
@@ -64,7 +65,8 @@ export function unreadCount(doc: Y.Doc, userId: string, log: MessageLog = readMe
   let count = 0;
   for (let i = from; i < log.list.length; i++) {
     const record = log.list[i]!.current.record;
-    if (record.author !== userId && !record.deleted) count++;
+    // Thread replies count in their thread (threadUnread), not in the conversation.
+    if (record.author !== userId && !record.deleted && inMainFlow(record)) count++;
   }
   return count;
 }

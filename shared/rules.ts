@@ -5,7 +5,7 @@ import { checkAttachmentList } from './attachments.js';
 import {
   LIMITS, MESSAGE_FIELDS, META_KEYS, PROFILE_FIELDS, RECEIPT_FIELDS, ROOM_KINDS, TYPES,
   parseReactionKey,
-  type Attachment, type MessageRecord, type ProfileEntry, type ReceiptEntry, type Writer,
+  type Attachment, type MessageRecord, type PinEntry, type ProfileEntry, type ReceiptEntry, type RoomKind, type ThreadReadsEntry, type Writer,
 } from './schema.js';
 import { parseUserArrayName } from './user-entries.js';
 
@@ -95,6 +95,8 @@ export function checkMessageRecord(value: unknown): asserts value is MessageReco
   checkUserId(value.author);
   checkTimestamp(value.createdAt);
   if (value.replyTo !== undefined) checkMessageId(value.replyTo);
+  if (value.threadRoot !== undefined) checkMessageId(value.threadRoot);
+  ensure(value.alsoInMain === undefined || value.alsoInMain === true, 'bad-record', 'alsoInMain must be true');
   if (value.attachments !== undefined) checkAttachments(value.attachments);
   if (value.deleted !== undefined) {
     ensure(value.deleted === true, 'bad-record', 'deleted must be true');
@@ -122,6 +124,7 @@ export function checkNewMessage(record: unknown, writer: Writer, messages: Messa
   ensure(record.author === writer.userId, 'author-mismatch', `author ${record.author} is not ${writer.userId}`);
   ensure(record.deleted === undefined && record.editedAt === undefined, 'bad-record', 'a new message is neither edited nor deleted');
   if (record.replyTo !== undefined) ensure(messages.get(record.replyTo) !== undefined, 'bad-reply', record.replyTo);
+  checkThreadRoot(record, messages);
 }
 
 /**
@@ -134,6 +137,33 @@ export function checkUnseenRecord(record: unknown, writer: Writer, messages: Mes
   ensure(record.author === writer.userId, 'author-mismatch', `author ${record.author} is not ${writer.userId}`);
   if (record.deleted) ensure(record.deletedBy === writer.userId, 'bad-record', 'deletedBy must be the writer');
   if (record.replyTo !== undefined) ensure(messages.get(record.replyTo) !== undefined, 'bad-reply', record.replyTo);
+  checkThreadRoot(record, messages);
+}
+
+/**
+ * A thread reply (`threadRoot` set) hangs under a message of this conversation (a root in another
+ * conversation is unknown here) that is not itself a thread reply: threads are one level deep. A root
+ * deleted meanwhile still counts (its tombstone keeps `threadRoot`), as for `replyTo`, so that a reply
+ * written offline is not lost to a race. `alsoInMain` is for thread replies only.
+ */
+export function checkThreadRoot(record: MessageRecord, messages: MessageLookup): void {
+  if (record.threadRoot === undefined) {
+    ensure(record.alsoInMain === undefined, 'bad-record', 'alsoInMain is for thread replies');
+    return;
+  }
+  ensure(record.threadRoot !== record.id, 'thread-nested', 'a message cannot be its own thread root');
+  const root = messages.get(record.threadRoot);
+  ensure(root !== undefined, 'thread-root-unknown', record.threadRoot);
+  ensure(root.threadRoot === undefined, 'thread-nested', `${record.threadRoot} is itself a reply in the thread of ${root.threadRoot}`);
+}
+
+/** The shape of a user's thread read marks: at most LIMITS.threadReads entries `rootId: replyId`. */
+export function checkThreadReads(owner: string, value: unknown, writer: Writer): asserts value is ThreadReadsEntry {
+  checkOwnEntry(owner, writer);
+  ensure(isPlainObject(value), 'bad-thread-reads', 'must be an object');
+  const entries = Object.entries(value);
+  ensure(entries.length <= LIMITS.threadReads, 'bad-thread-reads', `at most ${LIMITS.threadReads} threads`);
+  for (const [root, mark] of entries) ensure(isMessageId(root) && isMessageId(mark), 'bad-thread-reads', 'rootId: replyId, both message ids');
 }
 
 /**
@@ -148,7 +178,8 @@ export function checkRevision(current: MessageRecord, record: unknown, writer: W
   checkMessageRecord(record);
   ensure(
     record.id === current.id && record.author === current.author &&
-      record.createdAt === current.createdAt && record.replyTo === current.replyTo,
+      record.createdAt === current.createdAt && record.replyTo === current.replyTo &&
+      record.threadRoot === current.threadRoot && (record.deleted === true || record.alsoInMain === current.alsoInMain),
     'immutable-field',
   );
   if (record.deleted) {
@@ -271,19 +302,62 @@ export function checkPlace(root: string, sub: string | null): void {
   else ensure(sub !== null, 'bad-record', `${root} is a map`);
 }
 
-/** Whether the writer may write (or remove) anything at `root`/`sub` of a room, whatever the value. Messages are judged by record. */
-export function checkWriteAccess(root: string, sub: string | null, writer: Writer, messages: MessageLookup): void {
+/**
+ * Whether the writer may write (or remove) anything at `root`/`sub` of a room of `kind`, whatever the value.
+ * Messages are judged by record.
+ */
+export function checkWriteAccess(root: string, sub: string | null, writer: Writer, messages: MessageLookup, kind: RoomKind = 'group'): void {
   checkCanWrite(writer);
   const perUser = parseUserArrayName(root);
   if (perUser) checkOwnEntry(perUser.user, writer);
   else if (root === 'meta') ensure(writer.role === 'admin', 'not-admin');
   else if (root === 'reactions') checkReactionKey(sub ?? '', writer, messages, false);
+  else if (root === 'pins') checkPinner(writer, kind);
 }
 
 /** Removing an item other than a message record: only where the writer may write; unknown places never. */
-export function checkRemoval(root: string, sub: string | null, writer: Writer, messages: MessageLookup): void {
-  ensure(root === 'meta' || root === 'reactions' || parseUserArrayName(root) !== undefined, 'forbidden-delete', root);
-  checkWriteAccess(root, sub, writer, messages);
+export function checkRemoval(root: string, sub: string | null, writer: Writer, messages: MessageLookup, kind: RoomKind = 'group'): void {
+  ensure(root === 'meta' || root === 'reactions' || root === 'pins' || parseUserArrayName(root) !== undefined, 'forbidden-delete', root);
+  if (root === 'pins') checkUnpin(sub ?? '', writer, kind, messages);
+  else checkWriteAccess(root, sub, writer, messages, kind);
+}
+
+/** Who may pin and unpin: admins, and in a direct conversation both people (any writer). */
+export const canPin = (writer: Writer, kind: RoomKind): boolean =>
+  writer.role === 'admin' || (kind === 'direct' && writer.role === 'write');
+
+/** Pinning or unpinning as `writer` in a room of `kind`. */
+export function checkPinner(writer: Writer, kind: RoomKind): void {
+  checkCanWrite(writer);
+  ensure(canPin(writer, kind), 'pin-not-allowed', kind === 'direct' ? undefined : `members of a ${kind} do not pin`);
+}
+
+/** A new pin under key `messageId`: by whoever may pin, of a message that exists and is not deleted, `{ by: writer, at }`. */
+export function checkPin(messageId: string, value: unknown, writer: Writer, kind: RoomKind, messages: MessageLookup): asserts value is PinEntry {
+  checkPinner(writer, kind);
+  checkMessageId(messageId);
+  const message = messages.get(messageId);
+  ensure(message !== undefined, 'unknown-message', messageId);
+  ensure(!message.deleted, 'message-deleted');
+  ensure(isPlainObject(value), 'bad-pin', 'a pin is { by, at }');
+  for (const key of Object.keys(value)) ensure(key === 'by' || key === 'at', 'bad-pin', `unknown field ${key.slice(0, 40)}`);
+  ensure(value.by === writer.userId, 'bad-pin', 'by must be the writer');
+  ensure(typeof value.at === 'number' && Number.isInteger(value.at) && value.at > 0 && value.at < 253402300800000, 'bad-pin', 'at must be a time');
+}
+
+/**
+ * Removing a pin: by whoever may pin, or, once the message is deleted, by anyone who may write (deleting a
+ * message takes it out of the pins, whoever deletes it).
+ */
+export function checkUnpin(messageId: string, writer: Writer, kind: RoomKind, messages: MessageLookup): void {
+  checkCanWrite(writer);
+  if (messages.get(messageId)?.deleted === true) return;
+  checkPinner(writer, kind);
+}
+
+/** The pins a room may hold at once. */
+export function checkPinCount(count: number): void {
+  ensure(count <= LIMITS.pins, 'too-many-pins', `${count} > ${LIMITS.pins}`);
 }
 
 /**

@@ -12,11 +12,14 @@ import type { Attachment } from './attachments.js';
  * | `receipts:<userId>` | Y.Array<object> | that user's marks `{ delivered?, read? }` (one live entry) | that user              |
  * | `members:<userId>`  | Y.Array<object> | that user's profile `{ name, avatar?, lastSeen? }`         | that user              |
  * | `meta`      | Y.Map<string>      | `title`, `kind` (`direct` / `group` / `channel`)          | admins                     |
+ * | `pins`      | Y.Map<object>      | key `messageId` → `{ by, at }`, at most LIMITS.pins live   | admins (direct: both people) |
+ * | `threads:<userId>`  | Y.Array<object> | that user's thread read marks `{ rootId: replyId }` (one live entry) | that user  |
  *
  * Message records are plain (immutable) objects: cheaper to store and open than a Y.Map per message.
  * Editing or deleting a message replaces its record in place (delete + insert at the same position,
  * one transaction) so the old text really leaves the document; a tombstone keeps id, author,
- * creation time and reply target so replies still resolve. Receipts and profiles live in per-user
+ * creation time, reply target and thread so replies still resolve. A thread reply names its root in
+ * `threadRoot` (one level: a root is never itself a thread reply). Receipts and profiles live in per-user
  * top-level arrays holding one live entry (a write appends the new one and deletes the old), because
  * an overwritten Y.Map key keeps metadata for every past value while a user's deleted entries merge.
  */
@@ -24,10 +27,11 @@ export const TYPES = {
   messages: 'array',
   reactions: 'map',
   meta: 'map',
+  pins: 'map',
 } as const;
 
 /** Families of per-user top-level arrays, named `<family>:<userId>`. */
-export const USER_TYPES = ['receipts', 'members'] as const;
+export const USER_TYPES = ['receipts', 'members', 'threads'] as const;
 
 export const LIMITS = {
   /** Longest message text, in Unicode code points. */
@@ -44,6 +48,10 @@ export const LIMITS = {
   recordsPerMessage: 16,
   /** Live receipt entries one user may have at once: one normally, one per device after concurrent writes. */
   receiptEntries: 16,
+  /** Live pins per conversation. */
+  pins: 50,
+  /** Thread read marks a user keeps (the most recently read threads). */
+  threadReads: 200,
 } as const;
 
 export const ROOM_KINDS = ['direct', 'group', 'channel'] as const;
@@ -59,6 +67,10 @@ export interface MessageRecord {
   text: string;
   createdAt: number;
   replyTo?: string;
+  /** The root message of the thread this reply is in (never itself a thread reply). */
+  threadRoot?: string;
+  /** A thread reply also shown in the main flow ("also send to the conversation"). */
+  alsoInMain?: true;
   attachments?: Attachment[];
   editedAt?: number;
   deleted?: true;
@@ -66,7 +78,7 @@ export interface MessageRecord {
 }
 
 export const MESSAGE_FIELDS: ReadonlySet<string> = new Set([
-  'id', 'author', 'text', 'createdAt', 'replyTo', 'attachments', 'editedAt', 'deleted', 'deletedBy',
+  'id', 'author', 'text', 'createdAt', 'replyTo', 'threadRoot', 'alsoInMain', 'attachments', 'editedAt', 'deleted', 'deletedBy',
 ]);
 
 /** One entry in a user's `receipts` array: how far they have received and read, as message ids. */
@@ -87,6 +99,15 @@ export interface ProfileEntry {
 export const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'avatar', 'lastSeen']);
 
 export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind']);
+
+/** One pin in `pins`: who pinned the message and when. */
+export interface PinEntry {
+  by: string;
+  at: number;
+}
+
+/** A user's thread read marks: thread root id → the furthest reply read. */
+export type ThreadReadsEntry = Record<string, string>;
 
 /** Who is writing: the authenticated user and their role in the room. */
 export interface Writer {

@@ -1,10 +1,10 @@
-// Per-user entries (receipts, profiles): each user has their own top-level Y.Array holding one live entry.
+// Per-user entries (receipts, profiles, thread read marks): each user has their own top-level Y.Array holding one live entry.
 import * as Y from 'yjs';
 import type { MessageLookup } from './rules.js';
-import type { ReceiptEntry } from './schema.js';
+import { USER_TYPES, type ReceiptEntry } from './schema.js';
 
-/** The families of per-user top-level arrays: `receipts:<userId>` and `members:<userId>`. */
-export type UserEntryKind = 'receipts' | 'members';
+/** The families of per-user top-level arrays: `receipts:<userId>`, `members:<userId>`, `threads:<userId>`. */
+export type UserEntryKind = (typeof USER_TYPES)[number];
 
 /** The top-level name of `user`'s array of `kind`. */
 export const userArrayName = (kind: UserEntryKind, user: string): string => `${kind}:${user}`;
@@ -13,8 +13,8 @@ export const userArrayName = (kind: UserEntryKind, user: string): string => `${k
 export function parseUserArrayName(name: string): { kind: UserEntryKind; user: string } | undefined {
   const colon = name.indexOf(':');
   const kind = name.slice(0, colon);
-  if (colon < 0 || (kind !== 'receipts' && kind !== 'members')) return undefined;
-  return { kind, user: name.slice(colon + 1) };
+  if (colon < 0 || !(USER_TYPES as readonly string[]).includes(kind)) return undefined;
+  return { kind: kind as UserEntryKind, user: name.slice(colon + 1) };
 }
 
 /**

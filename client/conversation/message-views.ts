@@ -62,6 +62,8 @@ export function outboxView(entry: OutboxEntry, userId: string, failure?: string)
     text: entry.text,
     createdAt: entry.createdAt,
     ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
+    ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot } : {}),
+    ...(entry.alsoInMain === true ? { alsoInMain: true as const } : {}),
     ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
     deleted: false,
     mine: true,

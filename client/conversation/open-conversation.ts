@@ -2,8 +2,9 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
-  checkAttachments, checkCanWrite, checkText, deleteMessage, editMessage, getMeta, getProfiles, newMessageId, react,
-  readMessageLog, RuleError, sendMessage, setMeta, setProfile, unreact, type Attachment, type RoomKind, type Writer,
+  canPin, checkAttachments, checkCanWrite, checkText, checkThreadRoot, deleteMessage, editMessage, getMeta, getPins,
+  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, RuleError, sendMessage,
+  setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageRecord, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
@@ -189,6 +190,8 @@ class ConversationImpl implements Conversation {
     const rank = { ready: 0, loading: 1, unavailable: 2, failed: 3 } as const;
     const storage = rank[docState.status] >= rank[storeState.status] ? docState : storeState;
     const connection = this.connection?.state ?? this.idleConnection;
+    const log = readMessageLog(this.doc);
+    const meta = getMeta(this.doc);
     this.snapshot = {
       room: this.room,
       userId: this.user.id,
@@ -201,7 +204,10 @@ class ConversationImpl implements Conversation {
       typing: this.presenceTracker.typing,
       presence: this.presenceTracker.presence,
       profiles: getProfiles(this.doc),
-      meta: getMeta(this.doc),
+      meta,
+      pins: getPins(this.doc, log),
+      threads: getThreads(this.doc, this.user.id, log),
+      canPin: this.role !== undefined && canPin(this.writer, meta.kind),
       closed: this.closed,
     };
     return this.snapshot;
@@ -222,6 +228,15 @@ class ConversationImpl implements Conversation {
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
       throw new RuleError('bad-reply', options.replyTo);
     }
+    if (options.threadRoot !== undefined || options.alsoInMain !== undefined) {
+      // The model's rule, with roots still in the outbox counting as known.
+      const draft = { id: '', threadRoot: options.threadRoot, ...(options.alsoInMain ? { alsoInMain: true } : {}) } as MessageRecord;
+      const queued = (id: string): MessageRecord | undefined => {
+        const entry = this.outbox.queuedOnly(id);
+        return entry && { id: entry.id, author: this.user.id, text: entry.text, createdAt: entry.createdAt, ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot } : {}) };
+      };
+      checkThreadRoot(draft, { get: (id) => log.get(id) ?? queued(id), compare: log.compare });
+    }
     this.presenceTracker.setTyping(false);
     const entry: OutboxEntry = {
       room: this.room,
@@ -229,6 +244,8 @@ class ConversationImpl implements Conversation {
       text,
       createdAt: Date.now(),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+      ...(options.threadRoot !== undefined ? { threadRoot: options.threadRoot } : {}),
+      ...(options.threadRoot !== undefined && options.alsoInMain === true ? { alsoInMain: true as const } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
       ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
@@ -253,6 +270,26 @@ class ConversationImpl implements Conversation {
 
   reply(replyTo: string, text: string, options: Omit<SendOptions, 'replyTo'> = {}): Promise<MessageView> {
     return this.send(text, { ...options, replyTo });
+  }
+
+  replyInThread(root: string, text: string, options: Omit<SendOptions, 'threadRoot'> = {}): Promise<MessageView> {
+    return this.send(text, { ...options, threadRoot: root });
+  }
+
+  markThreadRead(root: string, upTo?: string): boolean {
+    this.assertOpen();
+    return markThreadRead(this.doc, this.writer, root, upTo);
+  }
+
+  pin(id: string): void {
+    this.assertOpen();
+    if (this.outbox.queuedOnly(id)) throw new ClientError('pending-message', 'this message is not sent yet: pin it once it is');
+    pinMessage(this.doc, this.writer, id);
+  }
+
+  unpin(id: string): void {
+    this.assertOpen();
+    unpinMessage(this.doc, this.writer, id);
   }
 
   async edit(id: string, text: string): Promise<void> {

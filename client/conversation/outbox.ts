@@ -140,6 +140,7 @@ export class Outbox {
                 text: entry.text,
                 createdAt: entry.createdAt,
                 ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
+                ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot, alsoInMain: entry.alsoInMain === true } : {}),
                 ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
               });
             } catch (error) {

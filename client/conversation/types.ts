@@ -1,7 +1,7 @@
 // The public shapes of a conversation: options, state, message views and the handle `openConversation` returns.
 import type * as Y from 'yjs';
 import type {
-  Attachment, Message, MessageState, ProfileEntry, RoomKind,
+  Attachment, Message, MessageState, PinnedMessage, ProfileEntry, RoomKind, ThreadSummary,
 } from '../../shared/conversation.js';
 import type { Role } from '../../shared/protocol.js';
 import type { BackoffOptions } from '../backoff.js';
@@ -78,11 +78,21 @@ export interface ConversationState {
   presence: readonly PresenceEntry[];
   profiles: ReadonlyMap<string, ProfileEntry>;
   meta: { title: string; kind: RoomKind };
+  /** Pinned messages, most recently pinned first (deleted ones leave). */
+  pins: readonly PinnedMessage[];
+  /** Threads with at least one reply, most recent reply first, with this user's unread count in each. */
+  threads: readonly ThreadSummary[];
+  /** Whether this user may pin and unpin here (admins; both people of a direct conversation). */
+  canPin: boolean;
   closed: boolean;
 }
 
 export interface SendOptions {
   replyTo?: string;
+  /** Reply in the thread under this (top-level) message. */
+  threadRoot?: string;
+  /** With `threadRoot`: also show the reply in the main flow. */
+  alsoInMain?: boolean;
   attachments?: Attachment[];
   /** The message id (default: a new one); the attachment sender picks it before storing the files. */
   id?: string;
@@ -107,6 +117,13 @@ export interface Conversation {
   send(text: string, options?: SendOptions): Promise<MessageView>;
   /** Sends a reply to message `replyTo`. */
   reply(replyTo: string, text: string, options?: Omit<SendOptions, 'replyTo'>): Promise<MessageView>;
+  /** Sends a reply in the thread under `root` (`alsoInMain`: show it in the main flow too). */
+  replyInThread(root: string, text: string, options?: Omit<SendOptions, 'threadRoot'>): Promise<MessageView>;
+  /** Marks the thread under `root` read up to `upTo` (default: its latest reply). Returns whether the mark moved. */
+  markThreadRead(root: string, upTo?: string): boolean;
+  /** Pins a message (admins; both people of a direct conversation). */
+  pin(id: string): void;
+  unpin(id: string): void;
   edit(id: string, text: string): Promise<void>;
   /** Deletes (tombstones) a message; a queued one just leaves the outbox. */
   delete(id: string): Promise<void>;

@@ -3,6 +3,10 @@ import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { logout, type GetToken, type MessageView, type Presence } from '../../index.js';
 import '../chat-room/chat-room.js';
+import '../chat-search/chat-search.js';
+import '../chat-thread/chat-thread.js';
+import type { ChatSearchSelectDetail } from '../chat-search/chat-search.events.js';
+import { openLocalSearch, type LocalSearch } from '../../search/local-search.js';
 import { avatarStyles } from '../shared/avatar.styles.js';
 import { dayKey, excerpt, initials, timeLabel } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
@@ -17,6 +21,8 @@ import { Notifier } from './notifier.js';
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
 const activeKey = (userId: string): string => `parley:active:${userId}`;
+/** How long a search result waits for its conversation to show the message (a room opened cold loads first). */
+const SHOW_RESULT_MS = 10_000;
 
 /**
  * The app served at `/` by `npm start`. Everything it shows comes from IndexedDB first, so it opens with
@@ -45,6 +51,18 @@ export class ChatApp extends LitElement {
   @state() private permission: NotificationPermission | 'unsupported' = 'unsupported';
   /** Messages still unsent when the user asked to sign out (the warning is showing). */
   @state() private unsentWarning = 0;
+  /** The search over every conversation on this device is showing (Ctrl/Cmd+K or `/`). */
+  @state() private searching = false;
+
+  private search: LocalSearch | undefined;
+  private readonly onShortcut = (event: KeyboardEvent): void => {
+    if (!this.session || event.defaultPrevented) return;
+    const typing = isTyping(event);
+    if (((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k') || (event.key === '/' && !typing)) {
+      event.preventDefault();
+      this.openSearch();
+    }
+  };
 
   private pool: ConversationPool | undefined;
   /** The session's token source, shared by the pool and the room shown (its attachments upload with it). */
@@ -71,6 +89,7 @@ export class ChatApp extends LitElement {
     window.addEventListener('popstate', this.onHash);
     window.addEventListener('focus', this.onReturn);
     document.addEventListener('visibilitychange', this.onReturn);
+    window.addEventListener('keydown', this.onShortcut);
     if (this.session) this.start(this.session);
   }
 
@@ -82,8 +101,11 @@ export class ChatApp extends LitElement {
     window.removeEventListener('popstate', this.onHash);
     window.removeEventListener('focus', this.onReturn);
     document.removeEventListener('visibilitychange', this.onReturn);
+    window.removeEventListener('keydown', this.onShortcut);
     void this.pool?.close();
     this.pool = undefined;
+    void this.search?.close();
+    this.search = undefined;
   }
 
   /** The relay's base URL as the app uses it. */
@@ -129,6 +151,9 @@ export class ChatApp extends LitElement {
     this.permission = this.notifier.permission;
     void watchPermission(() => this.onReturn());
     this.tokens = sessionTokens(session, this.minter());
+    // The local search index: every conversation cached here is (re)indexed in a worker, open ones followed live.
+    this.search = openLocalSearch({ userId: session.userId });
+    this.search.ready.then(() => this.search?.indexCached()).catch(() => undefined);
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
@@ -161,6 +186,9 @@ export class ChatApp extends LitElement {
     this.busy = true;
     await this.pool?.close();
     this.pool = undefined;
+    // logout() stops the search worker and deletes the index with everything else.
+    this.search = undefined;
+    this.searching = false;
     // Logging out wipes this device's copy of the user's conversations (shared computers).
     await logout(session.userId).catch(() => undefined);
     clearSession(session.userId);
@@ -176,6 +204,11 @@ export class ChatApp extends LitElement {
 
   private refresh(): void {
     this.rooms = this.pool?.summaries() ?? [];
+    // Follow every open conversation in the search index (watching the same document again does nothing).
+    for (const r of this.rooms) {
+      const conversation = this.pool?.get(r.room);
+      if (conversation && !conversation.getState().closed) this.search?.watch(r.room, conversation.doc);
+    }
     // Muted rooms keep their count in the list (greyed) but do not ask for attention in the tab title.
     const unread = this.rooms.reduce((sum, r) => sum + (this.notifier?.isMuted(r.room) ? 0 : r.unread), 0);
     document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
@@ -252,6 +285,47 @@ export class ChatApp extends LitElement {
     this.permission = this.notifier?.permission ?? 'unsupported';
   }
 
+  // ---- search ----
+
+  private openSearch(): void {
+    this.searching = true;
+    void this.updateComplete.then(() => this.renderRoot.querySelector('chat-search')?.focus());
+  }
+
+  /** Opens the result's conversation scrolled to the message, highlighted (waiting for a cold room to load). */
+  private async showResult(event: CustomEvent<ChatSearchSelectDetail>): Promise<void> {
+    const { room, messageId } = event.detail;
+    this.searching = false;
+    this.select(room);
+    const deadline = Date.now() + SHOW_RESULT_MS;
+    while (Date.now() < deadline && this.active === room) {
+      await this.updateComplete;
+      const element = this.renderRoot.querySelector('chat-room');
+      if (element && (await element.scrollToMessage(messageId))) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** A display name from any open conversation's profiles. */
+  private nameOf(userId: string): string {
+    for (const r of this.rooms) {
+      const name = this.pool?.get(r.room)?.getState().profiles.get(userId)?.name;
+      if (name) return name;
+    }
+    return userId === this.session?.userId ? this.session.name : userId;
+  }
+
+  /** `from:` names (as shown) to user ids. */
+  private resolveAuthor(name: string): string | undefined {
+    const wanted = name.toLowerCase();
+    for (const r of this.rooms) {
+      for (const [id, profile] of this.pool?.get(r.room)?.getState().profiles ?? []) {
+        if (profile.name.toLowerCase() === wanted || profile.name.toLowerCase().split(/\s+/)[0] === wanted) return id;
+      }
+    }
+    return undefined;
+  }
+
   // ---- profile ----
 
   private setPresence(event: Event): void {
@@ -317,13 +391,28 @@ export class ChatApp extends LitElement {
           </div>
           ${offline ? html`<span class="offline" role="status">Offline</span>` : nothing}
         </div>
+        <button type="button" class="search-open" aria-keyshortcuts="Control+K Meta+K /" @click=${this.openSearch}>
+          ${icon('search')} Search messages <kbd>Ctrl K</kbd>
+        </button>
         <form class="join" @submit=${this.join}>
           <input name="room" aria-label="Room name to join or create" placeholder="Room name" autocomplete="off" />
           <button type="submit">Join</button>
           <button type="button" class="secondary" @click=${this.createRoom}>New</button>
         </form>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-        <nav aria-label="Conversations">
+        ${this.searching && this.search
+          ? html`<chat-search
+              class="app-search"
+              .search=${this.search}
+              theme=${this.theme}
+              .nameOf=${(id: string) => this.nameOf(id)}
+              .roomTitle=${(room: string) => this.rooms.find((r) => r.room === room)?.title ?? room}
+              .resolveAuthor=${(name: string) => this.resolveAuthor(name)}
+              @chat-search-select=${this.showResult}
+              @chat-search-close=${() => (this.searching = false)}
+            ></chat-search>`
+          : nothing}
+        <nav aria-label="Conversations" ?hidden=${this.searching}>
           ${this.rooms.length === 0 ? html`<p class="empty">No conversations yet. Join a room or create one.</p>` : nothing}
           <ul class="rooms">
             ${this.rooms.map((r) => this.renderRoomItem(r))}
@@ -342,7 +431,7 @@ export class ChatApp extends LitElement {
       </aside>
       <main class="main">
         ${this.active && conversation
-          ? html`<chat-room .conversation=${conversation} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
+          ? html`<chat-room .conversation=${conversation} .search=${this.search} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 <span class="room-name">${activeSummary?.title ?? this.active}</span>
@@ -410,6 +499,12 @@ async function watchPermission(onChange: () => void): Promise<void> {
   } catch {
     // Not supported: focus and visibility changes still refresh it.
   }
+}
+
+/** Whether a key press is going into a text field (then `/` is just a character). */
+function isTyping(event: KeyboardEvent): boolean {
+  const target = event.composedPath()[0];
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
 
 function roomFromHash(): string | undefined {

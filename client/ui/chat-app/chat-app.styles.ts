@@ -179,6 +179,30 @@ export const chatAppStyles = css`
     min-height: 0;
     overflow-y: auto;
   }
+  nav[hidden] {
+    display: none;
+  }
+  .search-open {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    margin: 0.7em 0.8em 0;
+    padding: 0.45em 0.8em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+    background: var(--_bg);
+    color: var(--_muted);
+    cursor: pointer;
+    text-align: left;
+  }
+  .search-open kbd {
+    margin-left: auto;
+    font-size: 0.8em;
+  }
+  .app-search {
+    flex: 1;
+    min-height: 0;
+  }
   .empty {
     color: var(--_muted);
     padding: 0 1em;

@@ -1,7 +1,7 @@
 // Which requests the app's service worker answers: only the app's own shell files inside its scope (never other pages of the origin).
 
 /** The shell files, relative to the worker's scope (the app's folder). */
-export const SHELL = ['./', './index.html', './app.js', './manifest.webmanifest', './icon.svg'] as const;
+export const SHELL = ['./', './index.html', './app.js', './search-worker.js', './manifest.webmanifest', './icon.svg'] as const;
 
 /**
  * The cache key (a shell file's URL) for a request the worker should answer, or undefined to leave it to the

@@ -25,6 +25,20 @@ import { HistoryController } from './history-controller.js';
 import { navigate } from './message-navigation.js';
 import { renderRow, type RowActions } from './message-row.js';
 import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
+import { inMainFlow, type ThreadSummary } from '../../../shared/conversation.js';
+import type { LocalSearch } from '../../search/local-search.js';
+import { renderPinnedBar } from './pinned-bar.js';
+import { renderThreadList } from './thread-list.js';
+import { threadsPinsStyles } from './threads-pins.styles.js';
+
+/** How long a message shown from search or a pin stays highlighted. */
+const HIGHLIGHT_MS = 3_000;
+
+/**
+ * The search and thread panels are separate elements (`dist/chat-search.js`, `dist/chat-thread.js`), kept out of
+ * this bundle's size budget: the element offers them when the page has loaded them (the app always does).
+ */
+const defined = (tag: string): boolean => typeof customElements !== 'undefined' && customElements.get(tag) !== undefined;
 
 /**
  * A conversation for any page: `<chat-room relay="wss://…" room="team" token="…"></chat-room>`.
@@ -42,7 +56,7 @@ import { bannerStatus, roomStatus, type RoomStatus } from './room-status.js';
  * @slot empty - shown when the room has no messages yet
  */
 export class ChatRoom extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatRoomStyles, attachmentStyles];
+  static override styles = [themeStyles, avatarStyles, chatRoomStyles, attachmentStyles, threadsPinsStyles];
 
   static {
     // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
@@ -72,6 +86,23 @@ export class ChatRoom extends LitElement {
 
   /** A conversation opened by the page with `openConversation`: shown as is and left open on disconnect. */
   @property({ attribute: false }) conversation?: Conversation;
+
+  /** Turns off in-conversation search (the header's search button), for embeds. */
+  @property({ type: Boolean, attribute: 'no-search' }) noSearch = false;
+
+  /** Turns off threads: every reply shows in the main flow and no thread can be started. */
+  @property({ type: Boolean, attribute: 'no-threads' }) noThreads = false;
+
+  /** The local search to use (default: the user's, from `openLocalSearch`, fed with this conversation). */
+  @property({ attribute: false }) search?: LocalSearch;
+
+  @state() private searchOpen = false;
+  @state() private threadRoot: string | undefined;
+  @state() private threadListOpen = false;
+  @state() private pinIndex = 0;
+  @state() private highlightId: string | undefined;
+  private highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  private mainFlow: { of: ConversationState; messages: MessageView[] } | undefined;
 
   @state() private pickerFor: string | undefined;
   @state() private activeId: string | undefined;
@@ -140,6 +171,37 @@ export class ChatRoom extends LitElement {
     this.history.scrollToLatest();
   }
 
+  /**
+   * Shows message `id`, scrolled into view and highlighted, however far back it is; a thread reply opens its
+   * thread. Resolves false when the conversation has no such message (yet).
+   */
+  async scrollToMessage(id: string): Promise<boolean> {
+    const state = this.controller.state;
+    const message = state?.messages.find((m) => m.id === id);
+    if (!state || !message) return false;
+    this.highlight(id);
+    if (message.threadRoot !== undefined && this.threadsOn && !inMainFlow(message)) {
+      this.threadRoot = message.threadRoot;
+      await this.updateComplete;
+      return true;
+    }
+    const index = this.mainMessages(state).findIndex((m) => m.id === id);
+    if (index < 0) return false;
+    await this.updateComplete;
+    await this.focusMessage(index);
+    return true;
+  }
+
+  /** Opens the thread panel of `root` (undefined closes it). */
+  openThread(root: string | undefined): void {
+    this.threadRoot = this.threadsOn ? root : undefined;
+  }
+
+  /** Threads are shown as threads: not turned off, and `<chat-thread>` is there to show them. */
+  private get threadsOn(): boolean {
+    return !this.noThreads && defined('chat-thread');
+  }
+
   /** Moves keyboard focus to the composer. */
   override focus(options?: FocusOptions): void {
     this.input?.focus(options);
@@ -180,7 +242,7 @@ export class ChatRoom extends LitElement {
     if (!next.loaded) return;
     if (!this.dividerSet) {
       this.dividerSet = true;
-      this.dividerId = firstUnread(next.messages, next.unread);
+      this.dividerId = firstUnread(this.mainMessages(next), next.unread);
     }
     this.noticeNewMessages(next);
   }
@@ -215,7 +277,7 @@ export class ChatRoom extends LitElement {
     const conversation = this.controller.conversation;
     const state = this.controller.state;
     if (!conversation || !state?.loaded || state.unread === 0 || state.closed) return;
-    const messages = state.messages;
+    const messages = this.mainMessages(state);
     let index = this.history.lastVisibleIndex();
     while (index >= 0 && (messages[index]!.mine || messages[index]!.queued)) index--;
     const id = messages[index]?.id;
@@ -240,7 +302,23 @@ export class ChatRoom extends LitElement {
     const members = people(state, nameOf);
     return html`
       <div class="visually-hidden"><slot name="announcer"></slot></div>
-      ${renderHeader({ state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf })}
+      ${renderHeader({
+        state, room: this.room, status, members, membersOpen: this.membersOpen, toggleMembers: () => (this.membersOpen = !this.membersOpen), nameOf,
+        actions: html`${this.renderThreadsToggle(state)}${this.noSearch || !defined('chat-search')
+          ? nothing
+          : html`<button type="button" class="search-toggle" part="search-toggle" aria-label="Search this conversation" aria-pressed=${this.searchOpen ? 'true' : 'false'} @click=${this.toggleSearch}>${icon('search')}</button>`}`,
+      })}
+      ${state
+        ? renderPinnedBar({
+            pins: state.pins,
+            index: this.pinIndex,
+            canUnpin: state.canPin && canWrite,
+            nameOf,
+            open: (id) => void this.scrollToMessage(id),
+            next: () => this.pinIndex++,
+            unpin: (id) => void this.run(() => this.controller.conversation?.unpin(id)),
+          })
+        : nothing}
       ${this.membersOpen ? renderMembers(members) : nothing}
       ${renderBanner(state, this.banner ?? status, () => this.controller.conversation?.reconnect())}
       <div
@@ -268,6 +346,7 @@ export class ChatRoom extends LitElement {
         ? html`<div class="error" role="alert">${icon('warning')}<span>${this.errorText}</span><button type="button" aria-label="Dismiss" @click=${() => (this.errorText = '')}>${icon('close')}</button></div>`
         : nothing}
       ${this.composer.renderForm(canWrite)}
+      ${this.renderSidePanels()}
       ${this.renderViewer(state)}
     `;
   }
@@ -287,10 +366,85 @@ export class ChatRoom extends LitElement {
     return renderViewer(ctx);
   }
 
+  /** The header's thread-list button: how many threads, and whether any has unread replies. */
+  private renderThreadsToggle(state: ConversationState | undefined): unknown {
+    if (!this.threadsOn || !state || state.threads.length === 0) return nothing;
+    const unread = state.threads.reduce((sum, t) => sum + t.unread, 0);
+    return html`<button
+      type="button"
+      class="search-toggle threads-toggle"
+      part="threads-toggle"
+      aria-label=${`Threads: ${state.threads.length}${unread > 0 ? `, ${unread} new replies` : ''}`}
+      aria-pressed=${this.threadListOpen ? 'true' : 'false'}
+      data-unread=${unread}
+      @click=${() => (this.threadListOpen = !this.threadListOpen)}
+    >${icon('thread')} ${state.threads.length}</button>`;
+  }
+
+  private renderSidePanels(): unknown {
+    const conversation = this.controller.conversation;
+    const state = this.controller.state;
+    return html`${this.threadListOpen && this.threadsOn && state && this.threadRoot === undefined
+      ? html`<div class="side">${renderThreadList({
+          threads: state.threads,
+          rootOf: (id) => state.messages.find((m) => m.id === id),
+          nameOf: (id) => this.nameOf(id, state),
+          open: (root) => this.openThread(root),
+          close: () => (this.threadListOpen = false),
+        })}</div>`
+      : nothing}
+    ${this.searchOpen && !this.noSearch && conversation
+      ? html`<div class="side side-search"><chat-search
+          part="search"
+          .search=${this.search}
+          .conversation=${conversation}
+          room=${conversation.room}
+          theme=${this.theme}
+          placeholder="Search this conversation"
+          .nameOf=${(id: string) => this.nameOf(id)}
+          @chat-search-select=${(e: CustomEvent<{ messageId: string }>) => {
+            e.stopPropagation();
+            void this.scrollToMessage(e.detail.messageId);
+          }}
+          @chat-search-close=${this.toggleSearch}
+        ></chat-search></div>`
+      : nothing}
+    ${this.threadRoot !== undefined && this.threadsOn && conversation
+      ? html`<div class="side"><chat-thread
+          part="thread"
+          .conversation=${conversation}
+          root=${this.threadRoot}
+          theme=${this.theme}
+          @chat-thread-close=${() => (this.threadRoot = undefined)}
+        ></chat-thread></div>`
+      : nothing}`;
+  }
+
+  private toggleSearch(): void {
+    this.searchOpen = !this.searchOpen;
+    if (this.searchOpen) void this.updateComplete.then(() => this.renderRoot.querySelector('chat-search')?.focus());
+  }
+
+  private highlight(id: string): void {
+    clearTimeout(this.highlightTimer);
+    this.highlightId = id;
+    this.highlightTimer = setTimeout(() => (this.highlightId = undefined), HIGHLIGHT_MS);
+  }
+
+  /** The messages of the main flow (thread-only replies live in their thread), computed once per state. */
+  private mainMessages(state: ConversationState): MessageView[] {
+    if (this.mainFlow?.of !== state) {
+      this.mainFlow = { of: state, messages: this.threadsOn ? state.messages.filter((m) => inMainFlow(m)) : [...state.messages] };
+    }
+    return this.mainFlow.messages;
+  }
+
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
     if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
-    const messages = state.messages;
+    const messages = this.mainMessages(state);
     if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
+    const threads = new Map<string, ThreadSummary>(this.threadsOn ? state.threads.map((t) => [t.root, t]) : []);
+    const pinned = new Set(state.pins.map((p) => p.message.id));
     if (this.reactionsOf !== state && this.controller.conversation) {
       this.reactionsOf = state;
       this.reactions = groupReactions(this.controller.conversation.doc, state.userId);
@@ -320,6 +474,11 @@ export class ChatRoom extends LitElement {
         picker: m.id === this.pickerFor,
         canWrite,
         actions,
+        thread: threads.get(m.id),
+        threads: this.threadsOn,
+        pinned: pinned.has(m.id),
+        canPin: state.canPin && canWrite,
+        highlight: m.id === this.highlightId,
         ...(this.attachments.enabled ? { attachments: this.attachmentList } : {}),
       });
     });
@@ -397,6 +556,8 @@ export class ChatRoom extends LitElement {
       void this.run(() => (mine ? this.controller.conversation?.unreact(m.id, emoji) : this.controller.conversation?.react(m.id, emoji)));
     },
     retry: (m) => void this.retry(m),
+    openThread: (m) => this.openThread(m.id),
+    togglePin: (m, pinned) => void this.run(() => (pinned ? this.controller.conversation?.unpin(m.id) : this.controller.conversation?.pin(m.id))),
   };
 
   private async retry(m: MessageView): Promise<void> {
@@ -418,7 +579,8 @@ export class ChatRoom extends LitElement {
 
   /** Moves through messages with the arrow keys; the focused message's actions join the tab order. */
   private onLogKeydown(event: KeyboardEvent): void {
-    const messages = this.controller.state?.messages ?? [];
+    const state = this.controller.state;
+    const messages = state ? this.mainMessages(state) : [];
     if (event.key === 'Escape') {
       if (this.pickerFor) this.pickerFor = undefined;
       else this.input?.focus();

@@ -3,6 +3,8 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { MessageView, ReactionGroup } from '../../index.js';
 import { dayKey, dayLabel, excerpt, linkify, timeLabel } from '../shared/format.js';
 import { icon, type IconName } from '../shared/icons.js';
+import type { ThreadSummary } from '../../../shared/conversation.js';
+import { renderThreadSummary } from './thread-summary.js';
 import { renderAttachments, type AttachmentListContext } from './attachment-list.js';
 
 export interface RowActions {
@@ -13,6 +15,9 @@ export interface RowActions {
   togglePicker(message: MessageView): void;
   toggleReaction(message: MessageView, emoji: string, mine: boolean): void;
   retry(message: MessageView): void;
+  /** Opens the thread under `message` (its panel; replying there starts the thread). */
+  openThread?(message: MessageView): void;
+  togglePin?(message: MessageView, pinned: boolean): void;
 }
 
 export interface RowContext {
@@ -41,6 +46,14 @@ export interface RowContext {
   deleting: boolean;
   canWrite: boolean;
   actions: RowActions;
+  /** The thread under this message, when it has replies. */
+  thread?: ThreadSummary | undefined;
+  /** Threads are offered (top-level messages, when the host shows threads). */
+  threads?: boolean;
+  pinned?: boolean;
+  canPin?: boolean;
+  /** Briefly highlighted (a search result or a pinned message being shown). */
+  highlight?: boolean;
   /** Links, local previews and the viewer for the message's files (attachment-list.ts). */
   attachments?: Omit<AttachmentListContext, 'tab'>;
 }
@@ -118,6 +131,12 @@ function renderActions(ctx: RowContext, tab: number): TemplateResult | typeof no
     ${m.queued
       ? nothing
       : html`<button type="button" data-action="react" tabindex=${tab} aria-label="Add reaction" title="Add reaction" aria-expanded=${ctx.picker ? 'true' : 'false'} @click=${() => actions.togglePicker(m)}>${icon('smile')}</button>`}
+    ${ctx.threads && !m.queued && m.threadRoot === undefined && actions.openThread
+      ? html`<button type="button" data-action="thread" tabindex=${tab} aria-label="Reply in thread" title="Reply in thread" @click=${() => actions.openThread!(m)}>${icon('thread')}</button>`
+      : nothing}
+    ${ctx.canPin && !m.queued && actions.togglePin
+      ? html`<button type="button" data-action="pin" tabindex=${tab} aria-pressed=${ctx.pinned ? 'true' : 'false'} aria-label=${ctx.pinned ? 'Unpin' : 'Pin'} title=${ctx.pinned ? 'Unpin' : 'Pin'} @click=${() => actions.togglePin!(m, ctx.pinned === true)}>${icon('pin')}</button>`
+      : nothing}
     ${editable ? html`<button type="button" data-action="edit" tabindex=${tab} aria-label="Edit" title="Edit" @click=${() => actions.edit(m)}>${icon('edit')}</button>` : nothing}
     ${editable
       ? html`<span class="separator" aria-hidden="true"></span
@@ -139,7 +158,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
     ${newDay ? html`<div class="day" part="day">${dayLabel(ctx.day)}</div>` : nothing}
     ${ctx.unreadDivider ? html`<div class="divider" part="unread-divider">New messages</div>` : nothing}
     <div
-      class="msg ${m.mine ? 'mine' : ''}"
+      class="msg ${m.mine ? 'mine' : ''} ${ctx.highlight ? 'highlight' : ''}"
       part="message ${m.mine ? 'message-mine' : 'message-other'}"
       data-id=${m.id}
       data-status=${m.status ?? nothing}
@@ -177,6 +196,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
           </div>`
         : nothing}
       ${renderReactions(ctx, tab)}
+      ${ctx.thread && actions.openThread ? renderThreadSummary(ctx.thread, () => actions.openThread!(m), tab) : nothing}
       ${ctx.picker
         ? html`<div class="picker" role="group" aria-label="Pick a reaction">
             ${QUICK_REACTIONS.map(

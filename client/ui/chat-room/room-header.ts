@@ -15,6 +15,8 @@ export interface HeaderContext {
   membersOpen: boolean;
   toggleMembers(): void;
   nameOf(userId: string): string;
+  /** Extra header buttons (the search toggle), before the presence button. */
+  actions?: TemplateResult | typeof nothing;
 }
 
 /** Title (or the `header` slot), the line about the other people, the presence button, the status for screen readers. */
@@ -25,6 +27,7 @@ export function renderHeader(ctx: HeaderContext): TemplateResult {
       <slot name="header"><div class="title">${state?.meta.title || ctx.room || ''}</div></slot>
       ${state?.loaded ? html`<div class="subtitle" part="subtitle">${peopleSummary(ctx.members)}</div>` : nothing}
     </div>
+    ${ctx.actions ?? nothing}
     ${renderPresence(ctx)}
     <span class="visually-hidden" part="status" data-status=${ctx.status} role="status">${STATUS_LABEL[ctx.status]}</span>
   </div>`;

@@ -18,6 +18,12 @@ const PATHS = {
   people: svg`<circle cx="9" cy="8.5" r="3.5" fill="none" stroke="currentColor" stroke-width="2"/><path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 5.2a3.5 3.5 0 0 1 0 6.6M18 14.2a6.5 6.5 0 0 1 3.5 5.8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>`,
   down: svg`<path d="M12 5v14M6 13l6 6 6-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>`,
   logo: svg`<path d="M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v9a2.5 2.5 0 0 1-2.5 2.5H10l-4.5 4v-4A1.5 1.5 0 0 1 4 15.5z" fill="currentColor"/><path d="M8 8.5h8M8 12h5" stroke="var(--_accent-fg, #fff)" stroke-width="1.8" stroke-linecap="round"/>`,
+  /** Search: a magnifying glass. */
+  search: svg`<circle cx="10.5" cy="10.5" r="6" fill="none" stroke="currentColor" stroke-width="2.2"/><path d="M15 15l5 5" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>`,
+  /** A thread: lines of a message with a reply branching off. */
+  thread: svg`<path d="M5 5h14M5 10h9M9 14v2a3 3 0 0 0 3 3h7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>`,
+  /** A pin. */
+  pin: svg`<path d="M9 3.5h6l-1 6 3.5 3.5h-11L10 9.5zM12 13v7.5" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>`,
 } satisfies Record<string, SVGTemplateResult>;
 
 export type IconName = keyof typeof PATHS;
