@@ -21,7 +21,7 @@ export const openRoom = async (running: RunningTarget, room: string, receivers: 
   const writer = await running.connect(room, `${room}-writer`);
   await ready(running, writer);
   const clients = await inBatches(receivers, 25, async (i) => {
-    const client = await running.connect(room, `${room}-r${i}`);
+    const client = await running.connect(room, `${room}-r${i}`, undefined, true);
     await ready(running, client);
     return client;
   });
