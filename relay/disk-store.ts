@@ -100,6 +100,8 @@ export interface DiskStore {
 export const createDiskStore = (dataDir: string, observe: PersistObserver = () => {}): DiskStore => {
   const root = join(dataDir, 'rooms');
   const rooms = new Map<string, RoomFiles>();
+  /** Whether `root` is known to exist (a delete re-creates it; nothing else removes it while the relay runs). */
+  let rootReady = false;
 
   const filesOf = (room: string): RoomFiles => {
     let files = rooms.get(room);
@@ -113,13 +115,23 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   /** Opens (creating if needed, durably) the room's log for appending. */
   const openLog = async (files: RoomFiles): Promise<FileHandle> => {
     if (files.log) return files.log;
-    await fs.mkdir(root, { recursive: true });
+    // Once per store, not once per room: a recursive mkdir of an existing path still walks it in the pool.
+    if (!rootReady) {
+      await fs.mkdir(root, { recursive: true });
+      rootReady = true;
+    }
     let createdDir = false;
     try {
       await fs.mkdir(files.dir);
       createdDir = true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        // The root went away under us after all: make it again, then the room's directory.
+        await fs.mkdir(root, { recursive: true });
+        await fs.mkdir(files.dir);
+        createdDir = true;
+      } else if (code !== 'EEXIST') throw error;
     }
     if (createdDir) await syncDir(root);
     const path = join(files.dir, LOG_FILE);
