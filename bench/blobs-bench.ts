@@ -1,6 +1,7 @@
 // Blob benchmark (npm run bench:blobs): upload and download throughput of a 25 MB file, and relay RSS while 20 uploads run at once.
 // Prints figures only; nothing here asserts a timing. The relay runs as a child process so its RSS is its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from './child-reaper.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,11 +59,11 @@ const startRelayChild = async (): Promise<{ proc: ChildProcess; url: string; dat
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-blobs-bench-'));
   const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info', '--user-quota-bytes', String(4 * 1024 * MB),
     '--room-quota-bytes', String(8 * 1024 * MB)];
-  const proc = spawn(
+  const proc = reapOnExit(spawn(
     process.execPath,
     ['--import', TSX, '--input-type=module', '-e', `process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  ));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   // The relay logs the URL it bound (port 0) at info level.

@@ -1,6 +1,7 @@
 // /sync benchmark (npm run bench:relay): relay memory per attached document and per socket, attach+sync time, fan-out /sync vs /rooms.
 // Prints figures only; nothing here asserts a timing. The relay runs as a child process so its CPU and RSS are its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from './child-reaper.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,11 +47,11 @@ const startRelayChild = async (): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-mux-bench-'));
   const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
     '--connections-per-user', '5000', '--messages-per-second', '100000', '--idle-unload-seconds', '600'];
-  const proc = spawn(
+  const proc = reapOnExit(spawn(
     process.execPath,
     ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  ));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /"url":"http:\/\/127\.0\.0\.1:\d+"/.test(out), 20_000, 'relay start');

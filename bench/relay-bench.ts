@@ -1,6 +1,7 @@
 // Relay benchmark (npm run bench:relay): CPU per chat update, fan-out latency, memory per connection and room, durable throughput.
 // Prints figures only; nothing here asserts a timing. The relay runs as a child process so its CPU and RSS are its own.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from './child-reaper.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,11 +52,11 @@ const startRelayChild = async (extra: string[] = []): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
     '--connections-per-user', '5000', '--messages-per-second', '100000', ...extra];
-  const proc = spawn(
+  const proc = reapOnExit(spawn(
     process.execPath,
     ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  ));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /"url":"http:\/\/127\.0\.0\.1:\d+"/.test(out), 20_000, 'relay start');
@@ -236,7 +237,7 @@ const bareWsFloor = async (count: number): Promise<{ rss: number; heap: number }
     const { WebSocketServer } = require('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 }, () => console.log('port ' + wss.address().port));
   `;
-  const proc = spawn(process.execPath, ['--expose-gc', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+  const proc = reapOnExit(spawn(process.execPath, ['--expose-gc', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() }));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   await waitFor(() => /port \d+/.test(out), 10_000, 'bare ws');

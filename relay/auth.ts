@@ -5,6 +5,7 @@ import { parseRoomGrants, type RoomGrants } from '../shared/grants.js';
 import type { Role } from '../shared/protocol.js';
 import { ConfigError, type JwtOptions } from './options.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
+import { Hs256Error, createHs256Verifier } from './hs256-verify.js';
 
 /** A verified identity and its room grants. */
 export interface Identity {
@@ -88,10 +89,25 @@ export const createTokenVerifier = (jwt: JwtOptions): VerifyToken => {
     ...(jwt.audience !== undefined ? { audience: jwt.audience } : {}),
   };
   const verified = new VerifiedTokenCache();
+  // A shared secret is verified in place (hs256-verify.ts): WebCrypto would make every connect a pool job.
+  const verifyHs256 =
+    key instanceof Uint8Array
+      ? createHs256Verifier(key, { clockTolerance: options.clockTolerance, issuer: jwt.issuer, audience: jwt.audience })
+      : undefined;
   return async function verifyToken(token) {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError('token missing or too long');
     const known = verified.get(token);
     if (known !== undefined) return known;
+    if (verifyHs256 !== undefined) {
+      let payload: JWTPayload;
+      try {
+        payload = verifyHs256(token);
+      } catch (error) {
+        if (error instanceof Hs256Error) throw new TokenError(error.code === 'ERR_JWT_EXPIRED' ? 'token expired' : `invalid token (${error.code})`);
+        throw new TokenError('invalid token');
+      }
+      return verified.set(token, identityFrom(payload));
+    }
     try {
       // The overloads differ for a key and a JWKS getter; both are valid here.
       const { payload } =

@@ -2,11 +2,29 @@
 
 type Labels = Record<string, string>;
 
-const labelKey = (labels: Labels): string => {
-  const keys = Object.keys(labels).sort();
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+/** Series keys of one-label sets, by name and value: counters are bumped per message, their labels come from fixed sets. */
+const singleLabelKeys = new Map<string, Map<string, string>>();
+const MAX_CACHED_VALUES = 256;
+
+const labelKey = (labels: Labels | undefined): string => {
+  if (labels === undefined) return '';
+  const keys = Object.keys(labels);
   if (keys.length === 0) return '';
-  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-  return `{${keys.map((k) => `${k}="${escape(labels[k]!)}"`).join(',')}}`;
+  if (keys.length === 1) {
+    const name = keys[0]!;
+    const value = labels[name]!;
+    let byValue = singleLabelKeys.get(name);
+    if (byValue === undefined) singleLabelKeys.set(name, (byValue = new Map()));
+    let key = byValue.get(value);
+    if (key === undefined) {
+      key = `{${name}="${escape(value)}"}`;
+      if (byValue.size < MAX_CACHED_VALUES) byValue.set(value, key);
+    }
+    return key;
+  }
+  return `{${keys.sort().map((k) => `${k}="${escape(labels[k]!)}"`).join(',')}}`;
 };
 
 /** A monotonically increasing count, optionally split by labels. */
@@ -44,11 +62,11 @@ const counter = (): Counter & { series: Map<string, number> } => {
   const series = new Map<string, number>();
   return {
     series,
-    inc(labels = {}, by = 1) {
+    inc(labels, by = 1) {
       const key = labelKey(labels);
       series.set(key, (series.get(key) ?? 0) + by);
     },
-    get(labels = {}) {
+    get(labels) {
       return series.get(labelKey(labels)) ?? 0;
     },
   };

@@ -75,8 +75,9 @@ export interface RoomDeps {
 }
 
 /** A document built from stored updates, applied in one transaction as a load (never persisted or broadcast). */
-const loadDoc = (updates: readonly Uint8Array[]): Y.Doc => {
-  const doc = new Y.Doc();
+const loadDoc = (name: string, updates: readonly Uint8Array[]): Y.Doc => {
+  // The room name is the guid: Yjs would otherwise draw a random uuid (≈30 WebCrypto calls) for every room loaded.
+  const doc = new Y.Doc({ guid: name });
   doc.transact(() => {
     for (const update of updates) Y.applyUpdate(doc, update, LOAD_ORIGIN);
   }, LOAD_ORIGIN);
@@ -120,7 +121,7 @@ export class Room implements ReplicaHost {
     this.name = deps.name;
     // Loaded by a module function: a closure here would share the constructor's context with the class-field
     // arrows below and keep the stored bytes alive as long as the room (5.6 MB for a 50k-message room).
-    this.doc = loadDoc(stored.updates);
+    this.doc = loadDoc(deps.name, stored.updates);
     this.logBytes = stored.logBytes;
     this.lastPosition = stored.position ?? LOG_START;
     this.durableSV = Y.decodeStateVector(Y.encodeStateVector(this.doc));

@@ -35,6 +35,14 @@ export type OnWrite = (bytes: number) => void;
 /** The net socket under a ws socket (ws keeps it in a private field), for corking. */
 const netSocketOf = (ws: WebSocket) => (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
 
+/** Queues corked during the current task; `uncorkAll` runs once after it (process.nextTick). */
+const corkedQueues: SendQueue[] = [];
+const uncorkAll = (): void => {
+  // Uncorking writes to the socket, which can call back into a queue: take the list first.
+  const queues = corkedQueues.splice(0);
+  for (const queue of queues) queue.uncork();
+};
+
 /** The bounded send queue of one socket. Allocates its queue only once the socket falls behind. */
 export class SendQueue {
   private readonly ws: WebSocket;
@@ -160,22 +168,24 @@ export class SendQueue {
     }
   }
 
-  /** Frames written in one loop turn leave in one write instead of one syscall each. */
+  /** Frames written in one task leave in one write instead of one syscall each. */
   private write(frame: Uint8Array): void {
     const { ws } = this;
     const socket = netSocketOf(ws);
     if (!this.corked && socket) {
       this.corked = true;
       socket.cork();
-      setImmediate(SendQueue.uncork, this);
+      // Uncorked once the current task is done (all frames of one broadcast or ack batch), not a loop turn later
+      // (a setImmediate here added a whole loop iteration to every delivery); one tick for all corked queues.
+      if (corkedQueues.push(this) === 1) process.nextTick(uncorkAll);
     }
     ws.send(frame, this.drained);
     this.onWrite(frame.byteLength);
   }
 
-  /** Static (the queue is passed to setImmediate) so that corking allocates no closure. */
-  private static uncork(queue: SendQueue): void {
-    queue.corked = false;
-    netSocketOf(queue.ws)?.uncork();
+  /** Ends this task's cork (see `write`). */
+  uncork(): void {
+    this.corked = false;
+    netSocketOf(this.ws)?.uncork();
   }
 }

@@ -1,11 +1,12 @@
-// Command-line options of `npm run bench` and the two presets: --quick (< 3 min) and full (< 15 min).
+// Command-line options of `npm run bench` and the two presets: --quick (< 4 min) and full (< 15 min).
 import { parseArgs } from 'node:util';
 import type { BurstParams } from './scenarios/burst.js';
+import type { ConnectionsParams } from './scenarios/connections.js';
 import type { FanOutParams } from './scenarios/fan-out.js';
 import type { ManyRoomsParams } from './scenarios/many-rooms.js';
 import type { TargetId } from './targets.js';
 
-export const SCENARIOS = ['fan-out', 'many-rooms', 'join', 'burst'] as const;
+export const SCENARIOS = ['fan-out', 'connections', 'many-rooms', 'join', 'burst'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,14 +17,16 @@ export interface BenchOptions {
   write: boolean;
   /** Directory for a CPU profile of each Parley child (--cpu-prof). */
   cpuProfDir: string | undefined;
-  runs: { fanOut: number; manyRooms: number; join: number; burst: number };
-  fanOut: FanOutParams;
+  runs: { fanOut: number; connections: number; manyRooms: number; join: number; burst: number };
+  /** Fan-out is measured once per entry (receivers and messages per run). */
+  fanOut: FanOutParams[];
+  connections: ConnectionsParams;
   manyRooms: ManyRoomsParams;
   historyMessages: number;
   burst: BurstParams;
 }
 
-export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,many-rooms,join,burst] [--targets parley,raw-ws]
+export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,connections,many-rooms,join,burst] [--targets parley,raw-ws]
                         [--runs N] [--no-write] [--cpu-prof DIR]
 
 Compares Parley's relay with y-websocket 1.5.4, Hocuspocus 4 and a raw ws floor; prints a table of medians
@@ -51,8 +54,8 @@ export const parseOptions = (argv: string[]): BenchOptions | undefined => {
   const targets = values.targets ? (values.targets.split(',') as TargetId[]) : undefined;
   const forced = values.runs ? Number.parseInt(values.runs, 10) : undefined;
   const runs = quick
-    ? { fanOut: 3, manyRooms: 1, join: 3, burst: 1 }
-    : { fanOut: 5, manyRooms: 3, join: 5, burst: 3 };
+    ? { fanOut: 3, connections: 1, manyRooms: 1, join: 3, burst: 1 }
+    : { fanOut: 5, connections: 3, manyRooms: 3, join: 5, burst: 3 };
   if (forced !== undefined) for (const key of Object.keys(runs) as Array<keyof typeof runs>) runs[key] = forced;
   return {
     quick,
@@ -62,7 +65,13 @@ export const parseOptions = (argv: string[]): BenchOptions | undefined => {
     write: values['no-write'] !== true && values.only === undefined && values.targets === undefined,
     cpuProfDir: values['cpu-prof'],
     runs,
-    fanOut: { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 50 },
+    fanOut: [
+      { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 50 },
+      // 500 receivers: 5× the deliveries per message, and all 500 replicas apply each one in this process; so
+      // fewer messages at a wider gap, or the client side (not the server) sets the latency.
+      { receivers: 500, messages: quick ? 50 : 100, gapMs: 40, warmupMessages: 10 },
+    ],
+    connections: { connections: 10_000, rooms: 1_000, messagesPerRoom: quick ? 1 : 2, gapMs: 1 },
     manyRooms: { connections: 2000, rooms: 200, settleMs: quick ? 1000 : 2000 },
     historyMessages: 50_000,
     burst: {

@@ -72,6 +72,24 @@ export const goalChecks = (metrics: readonly Metric[]): string[] => {
       `Fan-out p99 within 1.5× of the raw floor: ${okFloor ? 'met' : 'MISSED'} (Parley ${fmt(parley)} ms, floor ${fmt(floor)} ms, ${ratio(parley, floor)}).`,
     );
   }
+  // Issue 13: relay CPU per delivered message ≤ y-websocket's; CPU to accept a connection ≤ 1.2× y-websocket's.
+  for (const [key, what] of [
+    ['fanout-cpu', 'fan-out to 100'],
+    ['fanout500-cpu', 'fan-out to 500'],
+    ['many-conn-cpu', '10,000 connections / 1,000 rooms'],
+  ] as const) {
+    const m = find(key);
+    if (!m || !has(m, ['parley', 'y-websocket'])) continue;
+    const parley = medianOf(m, 'parley');
+    const peer = medianOf(m, 'y-websocket');
+    lines.push(`CPU per message, ${what}, ≤ y-websocket's: ${parley <= peer ? 'met' : 'MISSED'} (Parley ${fmt(parley)} ms, y-websocket ${fmt(peer)} ms, ${ratio(parley, peer)}).`);
+  }
+  const connect = find('connect-cpu');
+  if (connect && has(connect, ['parley', 'y-websocket'])) {
+    const parley = medianOf(connect, 'parley');
+    const peer = medianOf(connect, 'y-websocket');
+    lines.push(`CPU per connection ≤ 1.2× y-websocket's: ${parley <= 1.2 * peer ? 'met' : 'MISSED'} (Parley ${fmt(parley)} µs, y-websocket ${fmt(peer)} µs, ${ratio(parley, peer)}).`);
+  }
   const rss = find('rss-per-connection');
   if (rss && has(rss, ['parley', 'y-websocket', 'hocuspocus'])) {
     const parley = medianOf(rss, 'parley');

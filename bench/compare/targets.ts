@@ -62,8 +62,8 @@ const SCRIPTS: Record<TargetId, string> = {
 export interface RunningTarget {
   target: Target;
   server: ServerHandle;
-  /** Opens a client on `room` as user `user` (only Parley checks who the user is). */
-  connect(room: string, user: string, doc?: Y.Doc): Promise<BenchClient>;
+  /** Opens a client on `room` as user `user` (only Parley checks who the user is); `receiveOnly` makes a floor client passive. */
+  connect(room: string, user: string, doc?: Y.Doc, receiveOnly?: boolean): Promise<BenchClient>;
   stop(): Promise<void>;
 }
 
@@ -88,12 +88,14 @@ export const launch = async (target: Target, options: LaunchOptions = {}): Promi
   const dataDir = target.id === 'parley' ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : undefined;
   const server = await startServer(SCRIPTS[target.id], { secret: SECRET, seed: options.seed, dataDir }, options);
   const base = `ws://127.0.0.1:${server.port}`;
-  const connect = async (room: string, user: string, doc?: Y.Doc): Promise<BenchClient> => {
+  const connect = async (room: string, user: string, doc?: Y.Doc, receiveOnly = false): Promise<BenchClient> => {
     switch (target.id) {
       case 'parley':
         return openSyncClient(`${base}/rooms/${room}?token=${await mintToken(user)}`, doc);
       case 'hocuspocus':
         return openHocuspocusClient(base, room, doc);
+      case 'raw-ws':
+        return openSyncClient(`${base}/rooms/${room}`, doc, { passive: receiveOnly });
       default:
         return openSyncClient(`${base}/rooms/${room}`, doc);
     }

@@ -9,6 +9,9 @@ const countingSocket = (traffic: Traffic) =>
   class CountingWebSocket extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols, { perMessageDeflate: false });
+      // The provider detaches its handlers on destroy; closing a still-connecting socket then emits an 'error'
+      // with no listener, which crashed the benchmark and hid why it was closing. The provider sees errors anyway.
+      this.on('error', () => {});
       this.on('message', (data: Buffer) => {
         traffic.bytesIn += data.byteLength;
         traffic.framesIn++;

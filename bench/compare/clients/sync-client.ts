@@ -10,9 +10,9 @@ const MESSAGE_SYNC = 0;
 
 /**
  * Connects to `url`, sends sync step 1, answers the server's step 1, applies step 2 and updates, and
- * sends every local document change as an update. Awareness and other message types are counted and ignored.
+ * sends every local document change as an update (a passive client only applies what it receives). Awareness and other message types are counted and ignored.
  */
-export const openSyncClient = (url: string, doc: Y.Doc = new Y.Doc()): BenchClient => {
+export const openSyncClient = (url: string, doc: Y.Doc = new Y.Doc(), options: { passive?: boolean } = {}): BenchClient => {
   const traffic = newTraffic();
   const origin = Symbol('remote');
   const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -46,6 +46,9 @@ export const openSyncClient = (url: string, doc: Y.Doc = new Y.Doc()): BenchClie
   doc.on('update', onUpdate);
 
   ws.on('open', () => {
+    // A passive client (a receiver on the raw floor) neither asks nor answers: there every step 1 reaches every
+    // member, and answering each would make a 500-member room's joins cubic in the benchmark process.
+    if (options.passive === true) return;
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
     syncProtocol.writeSyncStep1(encoder, doc);
@@ -59,7 +62,7 @@ export const openSyncClient = (url: string, doc: Y.Doc = new Y.Doc()): BenchClie
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
     const kind = syncProtocol.readSyncMessage(decoder, encoder, doc, origin);
-    if (encoding.length(encoder) > 1) send(encoding.toUint8Array(encoder));
+    if (encoding.length(encoder) > 1 && options.passive !== true) send(encoding.toUint8Array(encoder));
     if (kind === syncProtocol.messageYjsSyncStep2) resolveSynced();
   });
   const closed = new Promise<void>((resolve) =>

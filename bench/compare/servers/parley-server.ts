@@ -5,7 +5,7 @@ import { failStart, readChildConfig, serveParent } from './child-ipc.js';
 
 /**
  * Rate limits are raised so the burst and seeding are not cut off by the per-connection token buckets
- * (the output says so); everything else is the relay's default. Each benchmark connection uses its own
+ * (the output says so) and the relay-wide socket ceiling is raised for the 10,000-connection scenario; everything else is the relay's default. Each benchmark connection uses its own
  * user, so the per-user connection limit stays at its default.
  */
 export const BENCH_LIMITS = {
@@ -13,6 +13,8 @@ export const BENCH_LIMITS = {
   messageBurst: 1_000_000,
   bytesPerSecond: 1024 * 1024 * 1024,
   byteBurst: 1024 * 1024 * 1024,
+  // The 10,000-connection scenario needs more than the default ceiling of 4,096 sockets per relay.
+  maxConnections: 20_000,
 } as const;
 
 const main = async () => {
