@@ -373,6 +373,21 @@ describe('cluster: attachments in PostgreSQL, announced in the room log', () => 
     const claimed = await call(at(c), 'POST', `/blobs/${room}/uploads`, token, { size: PNG.length, sha256: photo.id });
     expect(claimed.status).toBe(200);
     expect(claimed.json.blob.id).toBe(photo.id);
+    // Compaction trims the announcement from the stream; the snapshot carries the index, so a relay that
+    // loads the room afresh (C, restarted) still accepts the blob, like A and B that kept it in memory.
+    for (let n = 0; n < 30; n++) sendMessage(provider.doc, { userId: 'ada', role: 'write' }, { text: `filler ${n} ${'x'.repeat(200)}` });
+    await everywhere(room, (texts) => texts.length === 31, 'the filler everywhere');
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    await waitFor(async () => (await db.query('SELECT 1 FROM parley_snapshots WHERE room = $1', [room])).rowCount! > 0, 20_000, 'a snapshot of the room');
+    await db.end();
+    await c.stop();
+    await c.start();
+    const later = connectProvider(at(c), room, token);
+    await synced(later);
+    sendMessage(later.doc, { userId: 'ada', role: 'write' }, { text: 'again', attachments: [attachmentOf(photo, 'again.png')] });
+    await everywhere(room, (texts) => texts.length === 32 && texts.includes('again'), 'the later message everywhere');
+    later.destroy();
     provider.destroy();
   });
 
