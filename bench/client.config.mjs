@@ -21,5 +21,6 @@ export default {
   testsFinishTimeout: 600_000,
   plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), relayPlugin(), printPlugin()],
   browsers,
-  testFramework: { config: { timeout: 300_000 } },
+  // BENCH_GREP=… runs only the matching benchmarks (mocha's grep).
+  testFramework: { config: { timeout: 600_000, ...(process.env.BENCH_GREP ? { grep: process.env.BENCH_GREP } : {}) } },
 };

@@ -18,9 +18,15 @@ export interface DocStore {
  * y-indexeddb reports nothing when opening fails (its promise rejects unobserved and `whenSynced` never
  * resolves) nor when a write fails (quota). So the database is first opened here (same name and stores)
  * to learn whether it can be; a timeout covers a load that never ends; errors bubbling from y-indexeddb's
- * write transactions to the database, or the database closing, turn into `failed`.
+ * write transactions to the database, or the database closing, turn into `failed`. The document is read only
+ * once `startAfter` settles (the conversation shows its tail first: see tail-cache.ts).
  */
-export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs = 5_000 } = {}): DocStore {
+export function persistDoc(
+  doc: Y.Doc,
+  userId: string,
+  room: string,
+  { timeoutMs = 5_000, startAfter }: { timeoutMs?: number; startAfter?: Promise<unknown> } = {},
+): DocStore {
   const listeners = new Set<(state: StorageState) => void>();
   let persistence: IndexeddbPersistence | undefined;
   let destroyed = false;
@@ -69,6 +75,7 @@ export function persistDoc(doc: Y.Doc, userId: string, room: string, { timeoutMs
       giveUp('unavailable', describe(error));
       return;
     }
+    await startAfter?.catch(() => undefined);
     if (destroyed) return;
     const p = new IndexeddbPersistence(name, doc);
     persistence = p;

@@ -20,3 +20,4 @@ export { LocalSearch, openLocalSearch, type LiveSearch, type LocalSearchOptions 
 export type { IndexStats, SearchHit, SearchRequest, SearchResponse } from './search/search-types.js';
 export { parseSearchInput } from './search/query-syntax.js';
 export type { PinnedMessage, ThreadSummary } from '../shared/conversation.js';
+export * from './membership/index.js';

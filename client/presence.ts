@@ -62,7 +62,7 @@ export class PresenceTracker {
 
   constructor(awareness: Awareness, user: { id: string; name: string }, options: PresenceOptions = {}) {
     this.awareness = awareness;
-    this.user = user;
+    this.user = { ...user };
     this.opts = { typingIdleMs: 3_000, typingThrottleMs: 1_000, typingExpireMs: 5_000, idleMs: 5 * 60_000, ...options };
     this.publish();
     const onChange = (): void => this.read();
@@ -139,6 +139,16 @@ export class PresenceTracker {
     clearInterval(this.idleTimer);
     for (const fn of this.cleanup) fn();
     this.listeners.clear();
+  }
+
+  /**
+   * The name published in presence and typing. The relay only forwards awareness whose `user.name` equals the
+   * token's `name` claim (else its `sub`), so the connection sets it from every token it gets.
+   */
+  setName(name: string): void {
+    if (name === this.user.name) return;
+    this.user.name = name;
+    this.publish();
   }
 
   private isIdle(): boolean {

@@ -14,7 +14,8 @@ import { RULE_MESSAGES } from '../shared/errors.js';
 export interface UpdateSender {
   peer: RoomPeer;
   user: WriteUser;
-  role: Role;
+  /** The token's grant on the room (undefined: let in by the roster). */
+  role: Role | undefined;
 }
 
 /** How an update fared: accepted (`empty` when it carried nothing to check or store), or refused with what the check threw. */

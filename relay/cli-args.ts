@@ -21,6 +21,7 @@ Every option can also be given as an environment variable (flags win).
   --audience <aud>            PARLEY_JWT_AUDIENCE      required "aud" claim
   --static-dir <dir>          PARLEY_STATIC_DIR        web app to serve at / (default: dist/web of the package)
   --idle-unload-seconds <n>   PARLEY_IDLE_UNLOAD_SECONDS  unload rooms idle this long (default 30)
+  --creation <open|claims>    PARLEY_CREATION          who may create conversations (default: open in dev mode, else claims)
   --max-frame-bytes <n>       PARLEY_MAX_FRAME_BYTES   largest accepted frame (default 1048576)
   --connections-per-user <n>  PARLEY_CONNECTIONS_PER_USER  simultaneous connections per user (default 32)
   --messages-per-second <n>   PARLEY_MESSAGES_PER_SECOND   sustained messages/s per connection (default 100)
@@ -64,6 +65,7 @@ const FLAGS = {
   audience: { type: 'string', env: 'PARLEY_JWT_AUDIENCE' },
   'static-dir': { type: 'string', env: 'PARLEY_STATIC_DIR' },
   'idle-unload-seconds': { type: 'string', env: 'PARLEY_IDLE_UNLOAD_SECONDS' },
+  creation: { type: 'string', env: 'PARLEY_CREATION' },
   'max-frame-bytes': { type: 'string', env: 'PARLEY_MAX_FRAME_BYTES' },
   'connections-per-user': { type: 'string', env: 'PARLEY_CONNECTIONS_PER_USER' },
   'messages-per-second': { type: 'string', env: 'PARLEY_MESSAGES_PER_SECOND' },
@@ -156,6 +158,11 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
 
   const staticDir = value('static-dir') ?? defaults.staticDir;
   if (staticDir !== undefined) options.staticDir = staticDir;
+  const creation = value('creation');
+  if (creation !== undefined) {
+    if (creation !== 'open' && creation !== 'claims') throw new ConfigError('--creation must be open or claims');
+    options.membership = { creation };
+  }
   const idle = value('idle-unload-seconds');
   if (idle !== undefined) options.idleUnloadMs = integer('idle-unload-seconds', idle) * 1000;
   const limits: RelayOptions['limits'] = {};

@@ -5,7 +5,7 @@ import { MessageType } from '../shared/protocol.js';
 import type { Room } from './room.js';
 import type { RelaySocket } from './relay-socket.js';
 import { SendQueue } from './send-queue.js';
-import { catchUpFrames } from './catch-up.js';
+import { catchUpFrames, wholeCatchUpBytes } from './catch-up.js';
 import { RoomSession, type SessionShared, type SessionUser } from './room-session.js';
 
 /** What every connection of one relay shares: created once per relay, so each connection holds one reference. */
@@ -107,7 +107,8 @@ export class Connection extends RoomSession {
   protected catchUp(stateVector: Uint8Array): void {
     const { doc } = this.room;
     const pieceBytes = this.shared.limits.maxSyncFrameBytes;
-    this.queue.catchUp(() => catchUpFrames(doc, stateVector, pieceBytes));
+    const whole = wholeCatchUpBytes(this.shared.limits);
+    this.queue.catchUp(() => catchUpFrames(doc, stateVector, pieceBytes, whole));
   }
 
   private closeSocket(code: number, reason: string, refusal?: string): void {

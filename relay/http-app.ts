@@ -31,6 +31,10 @@ export interface HttpAppDeps {
   blobs?: BlobService;
   staticDir: string | undefined;
   ready: () => boolean;
+  /** Deletes a room (default: `rooms.delete`); membership's version also updates its members' conversation lists. */
+  deleteRoom?: (name: string) => Promise<void>;
+  /** Membership endpoints (`/conversations…`, `/invites/accept`), mounted before the web app. */
+  membershipRoutes?: Hono;
 }
 
 /** A JSON error body: `{ "error": { "code": "...", "message": "..." } }`. */
@@ -185,11 +189,14 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     const denied = await requireAdmin(c);
     if (denied) return denied;
     const name = c.req.param('room');
-    await rooms.delete(name);
+    // With membership, also takes the room off its members' conversation lists.
+    await (deps.deleteRoom ?? rooms.delete)(name);
     await deps.blobs?.deleteRoom(name);
     log.warn({ room: name }, 'room deleted');
     return c.json({ deleted: name });
   });
+
+  if (deps.membershipRoutes !== undefined) app.route('/', deps.membershipRoutes);
 
   if (deps.staticDir !== undefined) {
     const root = deps.staticDir;

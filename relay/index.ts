@@ -18,6 +18,7 @@ import { createUpgradeHandler } from './upgrade.js';
 import { createConversationGuard } from './update-guard.js';
 import type { CheckUpdate } from './write-check.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { createMembership, loadInviteSecret } from './membership/index.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
 import { blobPaths, createBlobService } from './blobs/blob-service.js';
 import { createDiskBlobStore } from './blobs/disk-blob-store.js';
@@ -38,6 +39,7 @@ export { createClusterBackend } from './storage/cluster-backend.js';
 export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
 export type { BlobLimits } from './blobs/blob-limits.js';
 export { createDiskBlobStore } from './blobs/disk-blob-store.js';
+export type { MembershipOptions, CreationPolicy } from './membership/index.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -128,6 +130,18 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const clusterBlobs = { describe: (_room: string, id: string, doc: Y.Doc) => blobIndexOf(doc)?.get(id) };
   checkUpdate = options.checkUpdate ?? createConversationGuard({ blobs: backend.kind === 'cluster' ? clusterBlobs : blobs });
 
+  const inviteSecret = options.membership.inviteSecret;
+  const membership = createMembership({
+    rooms,
+    verifyToken,
+    log,
+    creation: options.membership.creation ?? 'claims',
+    inviteSecret:
+      inviteSecret === undefined
+        ? options.backend === undefined ? loadInviteSecret(options.dataDir) : new Uint8Array(randomBytes(32))
+        : typeof inviteSecret === 'string' ? new TextEncoder().encode(inviteSecret) : inviteSecret,
+  });
+
   let accepting = true;
   const upgrades = createUpgradeHandler({
     verifyToken,
@@ -136,6 +150,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     metrics,
     log,
     checkUpdate,
+    membership,
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -154,6 +169,8 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     staticDir: options.staticDir,
     // Not ready while writes cannot be made durable (cluster mode: Redis or PostgreSQL unreachable).
     ready: () => accepting && backend.healthy(),
+    membershipRoutes: membership.routes,
+    deleteRoom: (name) => membership.deleteRoom(name),
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
   const gate = gateConnections(server, options.limits, metrics);

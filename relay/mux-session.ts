@@ -2,13 +2,15 @@
 import type { RawData, WebSocket } from 'ws';
 import { CloseEvents, closeReason, type CloseEvent } from '../shared/close-codes.js';
 import { isValidRoomName, MessageType } from '../shared/protocol.js';
-import { roleForRoom, type RoomGrants } from '../shared/grants.js';
+import type { RoomGrants } from '../shared/grants.js';
+import { ACCOUNT_ALIAS } from '../shared/account.js';
+import { effectiveRole, resolveRoomName, type Membership } from './membership/index.js';
 import { TokenError, type VerifyToken } from './auth.js';
 import type { Room } from './room.js';
 import type { RoomManager } from './room-manager.js';
 import type { RelaySocket } from './relay-socket.js';
 import { SendQueue } from './send-queue.js';
-import { catchUpFrames } from './catch-up.js';
+import { catchUpFrames, wholeCatchUpBytes } from './catch-up.js';
 import { refill } from './token-bucket.js';
 import { RoomSession, type SessionShared, type SessionUser } from './room-session.js';
 import {
@@ -51,6 +53,8 @@ export interface MuxShared extends SessionShared {
   onClosed(mux: MuxSocket, userId: string | undefined): void;
   /** Watches the socket's token expiry (again after a refresh). */
   watchExpiry(expiresAt: number): void;
+  /** Membership: told of every attachment (roster watch, conversation lists). */
+  membership?: Membership;
 }
 
 /** In-band auth frames (each a signature check): a burst, then some per minute; more close the socket 4429. */
@@ -95,14 +99,17 @@ class Attachment extends RoomSession {
     this.handleMessage(message);
   }
 
-  /** Takes a refreshed identity; returns false when the token no longer grants the room. */
-  reauthorize(name: string, grants: RoomGrants): boolean {
-    const role = roleForRoom(grants, this.doc);
-    if (role === undefined) return false;
-    this.role = role;
-    this.userName = name;
+  /** Takes a refreshed identity; returns false when neither the token nor the room's roster lets the user in any more. */
+  reauthorize(identity: MuxIdentity): boolean {
+    const access = effectiveRole({ id: identity.id, rooms: identity.grants }, this.room, this.accountRoom);
+    if (access.role === undefined || access.role === 'banned') return false;
+    this.role = access.grant;
+    this.userName = identity.name;
     return true;
   }
+
+  /** The stored name of the caller's account document when this attachment is `~account`. */
+  accountRoom: string | undefined;
 
   /** Marks the session ended (the socket has already taken it off the room). */
   end(): void {
@@ -118,8 +125,9 @@ class Attachment extends RoomSession {
     const { doc } = this.room;
     const { prefix } = this;
     const pieceBytes = this.shared.limits.maxSyncFrameBytes;
+    const whole = wholeCatchUpBytes(this.shared.limits);
     this.mux.queue.catchUp(function* () {
-      for (const piece of catchUpFrames(doc, stateVector, pieceBytes)) yield withPrefix(prefix, piece);
+      for (const piece of catchUpFrames(doc, stateVector, pieceBytes, whole)) yield withPrefix(prefix, piece);
     }, this.doc);
   }
 }
@@ -414,10 +422,9 @@ export class MuxSocket {
   private recheck(identity: MuxIdentity): void {
     for (const [doc, entry] of [...this.docs]) {
       if (entry instanceof Attachment) {
-        if (!entry.reauthorize(identity.name, identity.grants)) this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
-      } else if (roleForRoom(identity.grants, doc) === undefined) {
-        this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
+        if (!entry.reauthorize(identity)) this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
       }
+      // A document still loading is checked against the new identity once its room is in (attached_).
     }
   }
 
@@ -440,19 +447,23 @@ export class MuxSocket {
       this.refuseDoc(doc, CloseEvents.tooManyDocuments, 'too-many-documents');
       return;
     }
-    if (roleForRoom(identity.grants, doc) === undefined) {
-      this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
-      return;
-    }
+    // Access is the token's grant or the room's roster (relay/membership/access.ts): decided once the room is in.
+    // `~account` is the caller's account document; stored account names are never reachable.
     const loading: Loading = { wantsAcks, waiting: [], waitingBytes: 0, cancelled: false };
     this.docs.set(doc, loading);
-    this.shared.rooms.acquire(doc).then(
-      (room) => this.attached_(doc, loading, room),
-      () => {
-        if (loading.cancelled || this.closed) return;
-        this.refuseDoc(doc, CloseEvents.roomUnavailable, 'room-unavailable');
-      },
-    );
+    resolveRoomName(doc, identity).then((name) => {
+      if (name === undefined) {
+        if (!loading.cancelled && !this.closed) this.refuseDoc(doc, CloseEvents.notYourAccount, 'not-your-account');
+        return;
+      }
+      return this.shared.rooms.acquire(name).then(
+        (room) => this.attached_(doc, loading, room),
+        () => {
+          if (loading.cancelled || this.closed) return;
+          this.refuseDoc(doc, CloseEvents.roomUnavailable, 'room-unavailable');
+        },
+      );
+    }).catch(() => undefined);
   }
 
   /** The room of a loading document is ready: join it and handle what waited. */
@@ -462,16 +473,20 @@ export class MuxSocket {
       this.shared.rooms.release(room);
       return;
     }
-    const role = roleForRoom(identity.grants, doc);
-    if (role === undefined) {
-      // A refresh while loading took the grant away.
+    const accountRoom = doc === ACCOUNT_ALIAS ? room.name : undefined;
+    const access = effectiveRole({ id: identity.id, rooms: identity.grants }, room, accountRoom);
+    if (access.role === undefined || access.role === 'banned') {
+      // No grant and no roster entry (or a refresh while loading took the grant away), or banned.
       this.shared.rooms.release(room);
-      this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
+      if (access.role === 'banned') this.refuseDoc(doc, CloseEvents.banned, 'banned');
+      else this.refuseDoc(doc, CloseEvents.forbidden, 'no-access');
       return;
     }
-    const attachment = new Attachment(this, doc, room, { id: identity.id, name: identity.name, role }, loading.wantsAcks, this.shared);
+    const attachment = new Attachment(this, doc, room, { id: identity.id, name: identity.name, role: access.grant }, loading.wantsAcks, this.shared);
+    attachment.accountRoom = accountRoom;
     this.docs.set(doc, attachment);
     room.addPeer(attachment);
+    this.shared.membership?.connected(room, attachment, access.grant, access.role);
     for (const message of loading.waiting) {
       if (this.docs.get(doc) !== attachment) return;
       attachment.receive(message);

@@ -4,6 +4,7 @@ import type { CheckUpdate } from './write-check.js';
 import type { StorageBackend } from './storage/seams.js';
 import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
 import type { BlobStore } from './blobs/blob-store.js';
+import type { MembershipOptions } from './membership/index.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
 export interface JwtOptions {
@@ -127,6 +128,8 @@ export interface RelayOptions {
   blobUrlSecret?: Uint8Array;
   /** Cluster mode (Redis + PostgreSQL) instead of one process on local disk. Default: off. */
   cluster?: ClusterOptions;
+  /** Conversation creation policy and invite-link secret (see docs/membership.md). */
+  membership: MembershipOptions;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -174,6 +177,7 @@ export interface ResolvedOptions {
   blobStore: BlobStore | undefined;
   blobUrlSecret: Uint8Array | undefined;
   cluster: ClusterOptions | undefined;
+  membership: MembershipOptions;
 }
 
 /** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
@@ -262,6 +266,7 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     compactLogBytes: positiveInt('compactLogBytes', input.compactLogBytes ?? 4 * 1024 * 1024),
     ...resolveBlobOptions(input),
     cluster: resolveCluster(input.cluster),
+    membership: resolveMembership(input.membership ?? {}, devMode),
   };
 };
 
@@ -297,3 +302,14 @@ const resolveCluster = (cluster: ClusterOptions | undefined): ClusterOptions | u
   if (cluster.trimGraceMs !== undefined) positiveInt('cluster.trimGraceMs', cluster.trimGraceMs, 0);
   return cluster;
 };
+
+/** Membership defaults: creation open in dev mode, limited to token claims otherwise; an invite secret of ≥ 32 bytes. */
+function resolveMembership(input: MembershipOptions, devMode: boolean): MembershipOptions {
+  const creation = input.creation ?? (devMode ? 'open' : 'claims');
+  if (creation !== 'open' && creation !== 'claims') throw new ConfigError(`membership.creation must be open or claims (got ${String(creation)})`);
+  if (input.inviteSecret !== undefined) {
+    const length = typeof input.inviteSecret === 'string' ? Buffer.byteLength(input.inviteSecret) : input.inviteSecret.byteLength;
+    if (length < 32) throw new ConfigError('membership.inviteSecret must be at least 32 bytes long');
+  }
+  return { ...input, creation };
+}

@@ -24,8 +24,8 @@ export interface SessionUser {
   /** `sub`. */
   id: string;
   name: string;
-  /** The role the token grants on this room. */
-  role: Role;
+  /** The role the token grants on this room; undefined when the room's roster let the user in (shared/roster.ts). */
+  role: Role | undefined;
 }
 
 /** The sync-request bucket's burst (its rate is `syncRequestsPerMinute`). */
@@ -44,7 +44,7 @@ export abstract class RoomSession implements RoomPeer {
   readonly wantsAcks: boolean;
   readonly userId: string;
   protected userName: string;
-  protected role: Role;
+  protected role: Role | undefined;
   protected closed = false;
   protected readonly shared: SessionShared;
   // The three rate-limit buckets (token-bucket.ts), refilled together from one clock reading.

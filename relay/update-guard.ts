@@ -7,6 +7,10 @@ import { clientIdentityOf, type ClientIdentity } from './client-identity.js';
 import { createReceiptMarks, type ReceiptMarks } from './receipt-marks.js';
 import { MissingDependencyError, decodeStructure } from './update-structure.js';
 import { judgeUpdate } from './update-judge.js';
+import { isAccountRoom } from '../shared/account.js';
+import { checkClientOwner } from '../shared/rules.js';
+import { judgeMembership } from './membership/membership-judge.js';
+import { judgeAccountUpdate } from './membership/account-judge.js';
 import { WriteRefusedError, type CheckUpdate, type CheckUpdateInput, type CheckVerdict } from './write-check.js';
 
 /** What the guard keeps per room document: built once (O(n)), then kept current by observing the document. */
@@ -44,7 +48,20 @@ export function createConversationGuard(options: GuardOptions = {}): CheckUpdate
     const { index, identity, receipts } = guardFor(doc);
     try {
       const structure = decodeStructure(doc, decoded);
-      return judgeUpdate(structure, { userId: user.id, role }, {
+      // Per document type: a user's account document, or a conversation (membership first, then messages).
+      if (isAccountRoom(room)) return judgeAccountUpdate(structure, user.id, identity.ownerOf);
+      const { rest, writer } = judgeMembership(structure, doc, user.id, role);
+      if (rest.inserts.length === 0 && rest.deletions.length === 0) {
+        // Only roster changes (a reader leaving, say): the message rules have nothing to judge but identities.
+        const newClients = new Set<number>();
+        for (const client of structure.writers) {
+          const owner = identity.ownerOf(client);
+          checkClientOwner(client, owner, writer);
+          if (owner === undefined) newClients.add(client);
+        }
+        return { newClients };
+      }
+      return judgeUpdate(rest, writer, {
         doc, index, receipts, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { describe: (id: string) => blobs.describe(room, id, doc) } } : {}),
       });
     } catch (error) {

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import { CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import { isValidRoomName } from '../shared/ids.js';
 import { type Role } from '../shared/protocol.js';
-import { roleForRoom } from '../shared/grants.js';
+import { ACCOUNT_ALIAS } from '../shared/account.js';
+import type { RosterRole } from '../shared/roster.js';
+import { effectiveRole, resolveRoomName, type Membership } from './membership/index.js';
 import { TokenError, type Identity, type VerifyToken } from './auth.js';
 import type { RoomManager } from './room-manager.js';
 import type { Metrics } from './metrics.js';
@@ -26,6 +28,8 @@ export interface UpgradeDeps {
   metrics: Metrics;
   log: Logger;
   checkUpdate: CheckUpdate;
+  /** Membership: told of every connection (roster watch, conversation lists). */
+  membership?: Membership;
   /** False once shutdown began. */
   accepting: () => boolean;
 }
@@ -44,7 +48,7 @@ export interface UpgradeHandler {
 }
 
 type Outcome =
-  | { ok: true; identity: Identity; role: Role; room: Room; wantsAcks: boolean }
+  | { ok: true; identity: Identity; role: Role | undefined; effective: RosterRole; room: Room; wantsAcks: boolean }
   | { ok: false; code: number; reason: string; refusal: string };
 
 /** A refused upgrade: closed with `event` once upgraded, counted as `refusal`. */
@@ -117,16 +121,23 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       // The verifier's message says what is wrong (`token expired`, `signature verification failed`).
       return { ...refuse(CloseEvents.unauthorized, 'bad-token'), ...(error instanceof TokenError ? { reason: error.message } : {}) };
     }
-    const role = roleForRoom(identity.rooms, room);
-    if (role === undefined) return refuse(CloseEvents.forbidden, 'no-access');
+    // Access = the token's grant or the room's roster (relay/membership/access.ts): the room is loaded to read it.
+    const name = await resolveRoomName(room, identity);
+    if (name === undefined) return refuse(CloseEvents.notYourAccount, 'not-your-account');
     const count = perUser.get(identity.id) ?? 0;
     if (count >= limits.connectionsPerUser) {
       return refuse(CloseEvents.tooManyConnections, 'too-many-connections');
     }
     perUser.set(identity.id, count + 1);
     try {
-      const loaded = await deps.rooms.acquire(room);
-      return { ok: true, identity, role, room: loaded, wantsAcks: query.get('acks') === '1' };
+      const loaded = await deps.rooms.acquire(name);
+      const access = effectiveRole(identity, loaded, room === ACCOUNT_ALIAS ? name : undefined);
+      if (access.role === undefined || access.role === 'banned') {
+        deps.rooms.release(loaded);
+        releaseUser(identity.id);
+        return access.role === 'banned' ? refuse(CloseEvents.banned, 'banned') : refuse(CloseEvents.forbidden, 'no-access');
+      }
+      return { ok: true, identity, role: access.grant, effective: access.role, room: loaded, wantsAcks: query.get('acks') === '1' };
     } catch {
       releaseUser(identity.id);
       if (!deps.accepting()) return refuse(CloseEvents.shuttingDown, 'shutting-down');
@@ -165,6 +176,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     checkUpdate: deps.checkUpdate,
     verifyToken: deps.verifyToken,
     rooms: deps.rooms,
+    ...(deps.membership ? { membership: deps.membership } : {}),
     onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
     acquireUser: (mux, userId) => {
       if (unauthenticated.delete(mux)) pending--;
@@ -220,6 +232,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     // Only what the connection needs from the token: not the claims, nor the room grants.
     const user = { id: identity.id, name: identity.name, role: result.role, expiresAt: identity.expiresAt };
     const connection = attachConnection(ws, result.room, user, result.wantsAcks, shared);
+    deps.membership?.connected(result.room, connection, result.role, result.effective);
     if (connection.open) expiry.add(connection.expiresAt);
   };
 

@@ -21,7 +21,8 @@ export interface CheckUpdateInput {
   /** The same update decoded once by the relay (`Y.decodeUpdate`): read it rather than decoding again. */
   decoded: DecodedUpdate;
   user: WriteUser;
-  role: Role;
+  /** What the token grants on the room; undefined when the user was let in by the room's roster alone. */
+  role: Role | undefined;
 }
 
 /**
@@ -62,7 +63,7 @@ export class WriteRefusedError extends Error {
  * (arbitrary Yjs documents). The relay's default is the conversation guard (update-guard.ts).
  */
 export const readOnlyCheck: CheckUpdate = ({ role }) => {
-  if (role === 'read') throw new WriteRefusedError('read-only', 'this token may only read the room');
+  if (role !== 'write' && role !== 'admin') throw new WriteRefusedError('read-only', 'this token may only read the room');
 };
 
 /** The close code for an error thrown from a hook: 1013 when it asks the client to resync, 4429 for a rate limit, else 4403. */

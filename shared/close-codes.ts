@@ -40,6 +40,12 @@ export const CloseEvents = {
   forbidden: event(4403, 'no access to this room'),
   /** A write the token's role or the room's rules forbid; the reason names the rule (`write refused: read-only`). */
   writeRefused: event(4403, 'write refused'),
+  /** The user was removed from the conversation's roster (and their token grants nothing): do not retry. */
+  removed: event(4403, 'removed from this conversation'),
+  /** The user is banned from the conversation, whatever their token grants: do not retry. */
+  banned: event(4403, 'banned from this conversation'),
+  /** Another user's account document (`~account.…`) was asked for: a client opens its own as `~account`. */
+  notYourAccount: event(4403, 'account documents are reachable only as ~account'),
   /** The room was deleted. */
   roomDeleted: event(4404, 'room deleted'),
   /** A frame was larger than the relay accepts. */

@@ -285,6 +285,8 @@ export function checkMeta(key: string, value: unknown, writer: Writer): void {
   ensure(META_KEYS.has(key), 'unknown-field', key);
   if (key === 'title') {
     ensure(typeof value === 'string' && codePoints(value) <= LIMITS.title && !/\p{Cc}/u.test(value), 'bad-meta', `title: at most ${LIMITS.title} characters`);
+  } else if (key === 'public') {
+    ensure(typeof value === 'boolean', 'bad-meta', 'public: true or false');
   } else {
     ensure((ROOM_KINDS as readonly unknown[]).includes(value), 'bad-meta', `kind: one of ${ROOM_KINDS.join(', ')}`);
   }

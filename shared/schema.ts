@@ -30,6 +30,17 @@ export const TYPES = {
   pins: 'map',
 } as const;
 
+/**
+ * Membership types (shared/roster.ts, shared/system-events.ts, shared/invites.ts), judged by the relay's
+ * membership judge rather than the message rules: `roster` (user id → role, owners and admins write),
+ * `events` (system entries, relay only) and `invites` (relay only).
+ */
+export const MEMBERSHIP_TYPES = {
+  roster: 'map',
+  events: 'array',
+  invites: 'map',
+} as const;
+
 /** Families of per-user top-level arrays, named `<family>:<userId>`. */
 export const USER_TYPES = ['receipts', 'members', 'threads'] as const;
 
@@ -98,7 +109,7 @@ export interface ProfileEntry {
 
 export const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'avatar', 'lastSeen']);
 
-export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind']);
+export const META_KEYS: ReadonlySet<string> = new Set(['title', 'kind', 'public']);
 
 /** One pin in `pins`: who pinned the message and when. */
 export interface PinEntry {

@@ -8,6 +8,8 @@ import {
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
+import { conversationKind } from '../../shared/membership.js';
+import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
 import type { ConnectionState, ConnectionStats, SyncConnection } from '../connection/connection-state.js';
 import { watchNetwork } from '../connection/network-signals.js';
 import { relayBases } from '../connection/relay-url.js';
@@ -26,6 +28,7 @@ import { Outbox } from './outbox.js';
 import { ProfileUpkeep } from './profile-upkeep.js';
 import { Receipts } from './receipts.js';
 import { registerConversation } from './registry.js';
+import { readTail, tailOf, TailWriter, type Tail } from './tail-cache.js';
 import type { Conversation, ConversationState, ConversationUser, MessageView, OpenConversationOptions, SendOptions } from './types.js';
 
 /**
@@ -71,6 +74,9 @@ class ConversationImpl implements Conversation {
   private receiptsDue = false;
   private snapshot: ConversationState | undefined;
   private views: MessageViews | undefined;
+  /** The latest messages as this device last showed them: the state's messages until the document is loaded. */
+  private tail: Tail | undefined;
+  private readonly tailWriter: TailWriter;
   private readonly cleanup: (() => void)[] = [];
   private readonly idleConnection: ConnectionState = { status: 'connecting', synced: false, attempt: 0 };
 
@@ -96,7 +102,16 @@ class ConversationImpl implements Conversation {
     this.user = { id: user.id, name: user.name };
     this.awareness = new Awareness(this.doc);
     this.store = localStoreFor(user.id);
-    this.docStore = persistDoc(this.doc, user.id, room, { timeoutMs: options.storageTimeoutMs ?? 5_000 });
+    this.tailWriter = new TailWriter(user.id, room, () => tailOf(this.getState()));
+    // The tail is read first and shown, and only then is the document loaded: applying a long history blocks the
+    // main thread, and the first screen must be painted before that (see docs/client.md, "First screen").
+    const tailShown = readTail(user.id, room).then(async (tail) => {
+      if (!tail || this.isLoaded || this.closed) return;
+      this.tail = tail;
+      this.changed(false);
+      await afterPaint();
+    });
+    this.docStore = persistDoc(this.doc, user.id, room, { timeoutMs: options.storageTimeoutMs ?? 5_000, startAfter: tailShown });
     this.presenceTracker = new PresenceTracker(this.awareness, this.user, options.presence);
     this.outbox = new Outbox({
       room,
@@ -125,8 +140,8 @@ class ConversationImpl implements Conversation {
       this.docStore.onState(() => this.changed(false)),
       this.store.onState(() => this.changed(false)),
       watchNetwork({ online: () => undefined, offline: () => undefined, visible: () => this.receipts.onVisible() }),
-      // Another tab logged this user out: let go of the databases it is deleting.
-      registerConversation(user.id, this, () => dropLocalStore(user.id)),
+      // Logout (here or in another tab) closes it before deleting its data: no tail may be written then.
+      registerConversation(user.id, { close: () => (this.tailWriter.stop(), this.close()) }, () => dropLocalStore(user.id)),
     );
     this.loaded = this.load();
   }
@@ -136,8 +151,10 @@ class ConversationImpl implements Conversation {
   }
 
   private get writer(): Writer {
-    // Until a token is seen the role is unknown: assume `write` and let the relay be the judge.
-    return { userId: this.user.id, role: this.role ?? 'write' };
+    // The token's grant or the roster, the higher one (banned: read only). With neither known (no token seen
+    // yet, no roster entry): assume `write` and let the relay be the judge.
+    const role = effectiveRole(this.role, rosterRole(this.doc, this.user.id));
+    return { userId: this.user.id, role: role === 'banned' ? 'read' : writeRoleOf(role) ?? this.role ?? 'write' };
   }
 
   /** Reads the cache, then connects: connecting first would make the relay send the whole history again. */
@@ -148,9 +165,13 @@ class ConversationImpl implements Conversation {
       this.store.durable(this.room),
     ]);
     if (this.closed) return;
+    // Building the views of a long history is the next long task: let the browser paint and handle input between.
+    await nextTask();
+    if (this.closed) return;
     this.outbox.load(outbox);
     if (durable) this.durable.mergeEncoded(durable);
     this.isLoaded = true;
+    this.tail = undefined;
     this.changed(true);
     const common = {
       relayUrl: this.options.relayUrl,
@@ -163,6 +184,7 @@ class ConversationImpl implements Conversation {
       onDurable: (sv: Map<number, number>) => this.onDurable(sv),
       onToken: (claims: TokenClaims | undefined) => {
         this.role = claims ? roleFor(claims, this.room) : undefined;
+        if (claims) this.presenceTracker.setName(claims.name ?? claims.sub);
         this.changed(false);
       },
     };
@@ -187,6 +209,7 @@ class ConversationImpl implements Conversation {
 
   getState(): ConversationState {
     if (this.snapshot) return this.snapshot;
+    if (!this.isLoaded) return (this.snapshot = this.loadingState());
     const computed = this.computeViews();
     const docState = this.docStore.state;
     const storeState = this.store.state;
@@ -211,9 +234,41 @@ class ConversationImpl implements Conversation {
       pins: getPins(this.doc, log),
       threads: getThreads(this.doc, this.user.id, log),
       canPin: this.role !== undefined && canPin(this.writer, meta.kind),
+      preview: false,
       closed: this.closed,
     };
     return this.snapshot;
+  }
+
+  /**
+   * The state until the cache is read: the tail's messages (or none), never the document's. The document may be
+   * half-way through loading, and reading a long one here would add its cost to the task that applies it.
+   */
+  private loadingState(): ConversationState {
+    const connection = this.connection?.state ?? this.idleConnection;
+    const docState = this.docStore.state;
+    const storeState = this.store.state;
+    const rank = { ready: 0, loading: 1, unavailable: 2, failed: 3 } as const;
+    const tail = this.tail;
+    return {
+      room: this.room,
+      userId: this.user.id,
+      connection: this.closed ? { ...connection, status: 'closed', synced: false } : connection,
+      storage: rank[docState.status] >= rank[storeState.status] ? docState : storeState,
+      loaded: false,
+      role: this.role,
+      messages: tail?.messages ?? [],
+      unread: tail?.unread ?? 0,
+      typing: this.presenceTracker.typing,
+      presence: this.presenceTracker.presence,
+      profiles: tail?.profiles ?? new Map(),
+      meta: tail?.meta ?? { title: '', kind: 'group' },
+      pins: [],
+      threads: [],
+      canPin: false,
+      preview: tail !== undefined,
+      closed: this.closed,
+    };
   }
 
   subscribe(listener: (state: ConversationState) => void): () => void {
@@ -224,6 +279,7 @@ class ConversationImpl implements Conversation {
   async send(text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkCanWrite(this.writer);
+    checkCanPost(conversationKind(this.doc), effectiveRole(this.role, rosterRole(this.doc, this.user.id)) ?? 'member');
     // Files may be sent without a caption.
     if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
@@ -360,7 +416,8 @@ class ConversationImpl implements Conversation {
     if (this.closed) return;
     this.closed = true;
     this.profile?.stop();
-    if (this.isLoaded) await this.inbox.flush();
+    if (this.isLoaded) await Promise.all([this.inbox.flush(), this.tailWriter.close()]);
+    else this.tailWriter.stop();
     this.presenceTracker.destroy();
     this.connection?.close();
     for (const fn of this.cleanup) fn();
@@ -383,7 +440,10 @@ class ConversationImpl implements Conversation {
     if (messages) {
       this.views = undefined;
       this.receiptsDue = true;
-      if (this.isLoaded && !this.closed) this.inbox.schedule();
+      if (this.isLoaded && !this.closed) {
+        this.inbox.schedule();
+        this.tailWriter.schedule();
+      }
     }
     if (this.notifyScheduled || (this.listeners.size === 0 && !this.receiptsDue)) return;
     this.notifyScheduled = true;
@@ -432,5 +492,19 @@ class ConversationImpl implements Conversation {
     if (this.role !== 'read') this.profile?.onSynced();
   }
 }
+
+/** Resolves after the next macrotask (the browser may paint and handle input before it). */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Resolves once what was rendered now is painted: after the next frame, or soon in a hidden page (no frames there). */
+const afterPaint = (): Promise<void> =>
+  new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, 100);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(done, 0));
+  });
 
 export type { ConversationImpl };

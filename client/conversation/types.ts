@@ -75,6 +75,11 @@ export interface ConversationState {
   storage: StorageState;
   /** The local cache has been read (or found unusable): `messages` now shows what this device knows. */
   loaded: boolean;
+  /**
+   * Not loaded yet, and `messages` are the latest ones as this device last showed them (its tail cache), shown
+   * while the document loads; `loaded` then replaces them with the live view (same ids, same order at the end).
+   */
+  preview: boolean;
   /** The role the current token grants in the room (undefined until a token was seen). */
   role: Role | undefined;
   messages: readonly MessageView[];

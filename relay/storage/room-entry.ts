@@ -21,7 +21,7 @@ import { ROLES, type Role } from '../../shared/protocol.js';
  */
 
 export type RoomEntry =
-  | { kind: 'update'; instance: string; seq: number; userId: string; userName: string; role: Role; update: Uint8Array }
+  | { kind: 'update'; instance: string; seq: number; userId: string; userName: string; role: Role | undefined; update: Uint8Array }
   | { kind: 'tombstone'; instance: string }
   | { kind: 'blob'; instance: string; id: string; size: number; type: string }
   | { kind: 'blob-gone'; instance: string; id: string };
@@ -45,7 +45,8 @@ export const encodeRoomEntry = (entry: RoomEntry): Uint8Array => {
     encoding.writeVarUint(e, entry.seq);
     encoding.writeVarString(e, entry.userId);
     encoding.writeVarString(e, entry.userName);
-    encoding.writeVarString(e, entry.role);
+    // '' = no token grant: the writer was let in by the room's roster (the guard reads it from the document).
+    encoding.writeVarString(e, entry.role ?? '');
     encoding.writeVarUint8Array(e, entry.update);
   } else if (entry.kind === 'tombstone') {
     encoding.writeVarUint(e, TOMBSTONE);
@@ -76,9 +77,9 @@ export const decodeRoomEntry = (data: Uint8Array): RoomEntry => {
       const userId = decoding.readVarString(d);
       const userName = decoding.readVarString(d);
       const role = decoding.readVarString(d);
-      if (!(ROLES as readonly string[]).includes(role)) throw new BadEntryError(`unknown role ${role}`);
+      if (role !== '' && !(ROLES as readonly string[]).includes(role)) throw new BadEntryError(`unknown role ${role}`);
       const update = decoding.readVarUint8Array(d);
-      entry = { kind: 'update', instance, seq, userId, userName, role: role as Role, update };
+      entry = { kind: 'update', instance, seq, userId, userName, role: role === '' ? undefined : (role as Role), update };
     } else if (kind === TOMBSTONE) {
       entry = { kind: 'tombstone', instance: decoding.readVarString(d) };
     } else if (kind === BLOB) {

@@ -222,7 +222,7 @@ export class RoomReplica {
   }
 
   /** Appends a peer's update; its outcome comes through `host.settled`. Returns its sequence number. */
-  submit(update: Uint8Array, user: { id: string; name: string }, role: Role, sender: unknown): number {
+  submit(update: Uint8Array, user: { id: string; name: string }, role: Role | undefined, sender: unknown): number {
     const seq = ++this.seq;
     this.pending.set(seq, sender);
     const data = encodeRoomEntry({ kind: 'update', instance: this.instanceId, seq, userId: user.id, userName: user.name, role, update });

@@ -1,7 +1,7 @@
 // Two clients chat through a real relay: messages, statuses sending → sent → delivered → read, typing, presence, inbox.
 import { expect } from '@esm-bundle/chai';
 import { listInbox, watchInbox, type InboxEntry } from '../../client/index.js';
-import { closeAll, open, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
+import { closeAll, mintToken, open, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
 
 describe('client: two clients chat', () => {
   afterEach(closeAll);
@@ -106,6 +106,17 @@ describe('client: two clients chat', () => {
     await ada1.close();
     await ada2.close();
     await until(bob, (s) => s.presence.length === 1, 'ada leaves at once');
+  });
+
+  it('publishes presence under the token\'s name when the page gives another (the relay drops mismatched names)', async () => {
+    const room = uniqueRoom('presence-name');
+    const adaUser = { ...uniqueUser('Ada'), name: 'Ada from the host page' };
+    const getToken = () => mintToken({ sub: adaUser.id, name: 'Ada', rooms: { [room]: 'write' } });
+    const ada = await open(room, adaUser, { getToken });
+    const bob = await open(room, uniqueUser('Bob'));
+    await until(ada, (s) => s.connection.synced, 'ada synced');
+    await until(bob, (s) => s.presence.some((p) => p.id === adaUser.id), 'ada present for bob');
+    expect(bob.getState().presence.find((p) => p.id === adaUser.id)!.name).to.equal('Ada');
   });
 
   it('turns idle users away, back online on input, and keeps lastSeen in the profile', async () => {

@@ -69,6 +69,8 @@ describe('catch-up pieces', () => {
     const frames = [...catchUpFrames(source, new Uint8Array([0]), 4096)];
     // A piece stops before the struct that would pass the budget.
     for (const frame of frames.slice(0, -1)) expect(frame.byteLength).toBeLessThan(4096 + 64);
+    // Within `wholeBytes` the same catch-up goes as one step 2.
+    expect([...catchUpFrames(source, new Uint8Array([0]), 4096, 1 << 24)].map(payloadOf).map((p) => p.step)).toEqual([1]);
     const small = editedDoc(8, 2, 20);
     expect([...catchUpFrames(small, new Uint8Array([0]), 1 << 20)].map(payloadOf).map((p) => p.step)).toEqual([1]);
     // An up-to-date peer gets one empty step 2.

@@ -1,7 +1,11 @@
 // The <chat-app> class (registered by chat-app.ts): the full Parley web app (dev sign-in, conversation list, room view, profile, notifications, offline indicator).
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { logout, type GetToken, type MessageView, type Presence } from '../../index.js';
+import {
+  addMember, leave, logout, membershipApi, openAccount, openDirect, remove, rename, setRole,
+  type Account, type ConversationListItem, type GetToken, type InviteView, type MembershipApi, type MessageView, type Presence, type RosterRole,
+} from '../../index.js';
+import { directHeader, renderMembersPanel, renderNewConversation, type NewConversationRequest } from './membership-views.js';
 import '../chat-room/chat-room.js';
 import '../chat-search/chat-search.js';
 import '../chat-thread/chat-thread.js';
@@ -18,6 +22,8 @@ import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sess
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
 
+/** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
+const OPEN_ROOMS = 12;
 /** Marks the history entries the app pushed, so its ← can go back instead of adding an entry. */
 const ROOM_ENTRY = 'parley-room';
 const activeKey = (userId: string): string => `parley:active:${userId}`;
@@ -49,6 +55,12 @@ export class ChatApp extends LitElement {
   @state() private presence: Presence = 'online';
   @state() private statusText = '';
   @state() private permission: NotificationPermission | 'unsupported' = 'unsupported';
+  /** The user's conversations from their account document (every device), with preferences. */
+  @state() private accountItems: ConversationListItem[] = [];
+  @state() private showArchived = false;
+  @state() private newOpen = false;
+  @state() private membersOpen = false;
+  @state() private invites: InviteView[] = [];
   /** Messages still unsent when the user asked to sign out (the warning is showing). */
   @state() private unsentWarning = 0;
   /** The search over every conversation on this device is showing (Ctrl/Cmd+K or `/`). */
@@ -65,6 +77,12 @@ export class ChatApp extends LitElement {
   };
 
   private pool: ConversationPool | undefined;
+  /** Whether this tab keeps the background rooms open (holds the pool lock). */
+  private leader = false;
+  private releaseLead: (() => void) | undefined;
+  private account: Account | undefined;
+  private api: MembershipApi | undefined;
+  private stopAccount: (() => void) | undefined;
   /** The session's token source, shared by the pool and the room shown (its attachments upload with it). */
   private tokens: GetToken | undefined;
   private notifier: Notifier | undefined;
@@ -72,6 +90,16 @@ export class ChatApp extends LitElement {
     this.online = navigator.onLine;
   };
   private readonly onHash = (): void => {
+    const code = inviteFromHash();
+    if (code) {
+      void this.acceptInvite(code);
+      return;
+    }
+    const channel = publicFromHash();
+    if (channel) {
+      void this.joinPublic(channel);
+      return;
+    }
     const room = roomFromHash();
     if (room && room !== this.active) this.select(room, 'keep');
     else if (!room && this.active) this.closeRoom('keep');
@@ -104,6 +132,11 @@ export class ChatApp extends LitElement {
     window.removeEventListener('keydown', this.onShortcut);
     void this.pool?.close();
     this.pool = undefined;
+    this.releaseLead?.();
+    this.leader = false;
+    this.stopAccount?.();
+    void this.account?.close();
+    this.account = undefined;
     void this.search?.close();
     this.search = undefined;
   }
@@ -150,17 +183,38 @@ export class ChatApp extends LitElement {
     this.notifier = new Notifier(session.userId);
     this.permission = this.notifier.permission;
     void watchPermission(() => this.onReturn());
-    this.tokens = sessionTokens(session, this.minter());
+    const getToken = sessionTokens(session, this.minter());
+    this.tokens = getToken;
     // The local search index: every conversation cached here is (re)indexed in a worker, open ones followed live.
     this.search = openLocalSearch({ userId: session.userId });
     this.search.ready.then(() => this.search?.indexCached()).catch(() => undefined);
     this.pool = new ConversationPool({
       relayUrl: this.relayUrl,
       user: { id: session.userId, name: session.name },
-      getToken: this.tokens,
+      getToken,
       onChange: () => this.refresh(),
       onArrival: (room, message, authorName) => this.onArrival(room, message, authorName),
+      // Background rooms only once this tab holds the user's pool lock (see `leadBackground`).
+      maxOpen: 0,
     });
+    this.leadBackground(session.userId);
+    this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
+    this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken, socketScope: 'browser' });
+    this.stopAccount = this.account.watch((items) => {
+      this.accountItems = items;
+      for (const item of items.filter((i) => !i.preferences.archived).slice(0, this.leader ? OPEN_ROOMS : 0)) {
+        try {
+          this.pool?.open(item.room);
+        } catch {
+          // An invalid name cannot come from the relay; skip it.
+        }
+      }
+      this.refresh();
+    }, { includeArchived: true });
+    const code = inviteFromHash();
+    if (code) void this.acceptInvite(code);
+    const channel = publicFromHash();
+    if (channel) void this.joinPublic(channel);
     const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
     if (remembered && isValidRoomName(remembered)) {
       // Opened straight into a room (a reload, a link): put the list below it, so Back returns to the list.
@@ -186,6 +240,12 @@ export class ChatApp extends LitElement {
     this.busy = true;
     await this.pool?.close();
     this.pool = undefined;
+    this.releaseLead?.();
+    this.leader = false;
+    this.stopAccount?.();
+    await this.account?.close();
+    this.account = undefined;
+    this.accountItems = [];
     // logout() stops the search worker and deletes the index with everything else.
     this.search = undefined;
     this.searching = false;
@@ -210,7 +270,7 @@ export class ChatApp extends LitElement {
       if (conversation && !conversation.getState().closed) this.search?.watch(r.room, conversation.doc);
     }
     // Muted rooms keep their count in the list (greyed) but do not ask for attention in the tab title.
-    const unread = this.rooms.reduce((sum, r) => sum + (this.notifier?.isMuted(r.room) ? 0 : r.unread), 0);
+    const unread = this.rooms.reduce((sum, r) => sum + (this.isMuted(r.room) ? 0 : r.unread), 0);
     document.title = unread > 0 ? `(${unread}) Parley` : 'Parley';
   }
 
@@ -264,20 +324,143 @@ export class ChatApp extends LitElement {
     this.select(room);
   }
 
-  private createRoom(): void {
-    const words = ['amber', 'brook', 'cedar', 'dune', 'ember', 'fern', 'grove', 'harbor', 'isle', 'juniper'];
-    const word = words[Math.floor(Math.random() * words.length)]!;
-    this.select(`${word}-${Math.random().toString(36).slice(2, 7)}`);
-  }
-
   private onArrival(room: string, message: MessageView, authorName: string): void {
     this.notifier?.notify(room, `${authorName} in ${room}`, message.text.slice(0, 200), room === this.active, () => this.select(room));
   }
 
+  /**
+   * One tab per browser keeps the background rooms open (live badges, presence, notifications): the one holding
+   * the Web Lock `parley:<user>:pool`. Other tabs open only the room on screen and the account document, and show
+   * the other rooms' badges from the device inbox, which the leading tab keeps current. So N tabs hold at most
+   * 2 × OPEN_ROOMS + 2 + 2 × (N − 1) sockets (the account document and the room on screen in each): within the
+   * relay's 32 per user for 4 tabs at worst (more when, as usual, inbox and account rooms overlap). When the
+   * leading tab closes, another takes over.
+   */
+  private leadBackground(userId: string): void {
+    const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+    if (!locks) {
+      this.becomeLeader();
+      return;
+    }
+    const released = new Promise<void>((resolve) => (this.releaseLead = resolve));
+    void locks.request(`parley:${userId}:pool`, async () => {
+      if (!this.pool) return;
+      this.becomeLeader();
+      await released;
+    }).catch(() => undefined);
+  }
+
+  private becomeLeader(): void {
+    this.leader = true;
+    this.pool?.setBackground(OPEN_ROOMS);
+    for (const item of this.accountItems.filter((i) => !i.preferences.archived).slice(0, OPEN_ROOMS)) {
+      try {
+        this.pool?.open(item.room);
+      } catch {
+        // skip invalid names
+      }
+    }
+  }
+
+  /** Muted on this device (notifications) or in the account (every device). */
+  private isMuted(room: string): boolean {
+    return (this.notifier?.isMuted(room) ?? false) || (this.accountItems.find((i) => i.room === room)?.muted ?? false);
+  }
+
   private toggleMute(room: string): void {
     if (!this.notifier) return;
-    this.notifier.setMuted(room, !this.notifier.isMuted(room));
+    const muted = !this.isMuted(room);
+    this.notifier.setMuted(room, muted);
+    if (this.accountItems.some((i) => i.room === room)) this.account?.setPreferences(room, { mutedUntil: muted ? 253402300799000 : 0 });
     this.refresh();
+  }
+
+  private setPreference(room: string, change: { pinned?: boolean; archived?: boolean }): void {
+    try {
+      this.account?.setPreferences(room, change);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  }
+
+  // ---- membership ----
+
+  private async createConversation(request: NewConversationRequest): Promise<void> {
+    if (!this.api || !this.session) return;
+    this.busy = true;
+    this.error = '';
+    try {
+      let room: string;
+      if (request.kind === 'direct') {
+        if (request.members.length !== 1) throw new Error('A direct message is with exactly one other person: give one user id.');
+        const direct = await openDirect(this.api, this.session.userId, request.members[0]!);
+        await direct.ready;
+        room = direct.room;
+      } else {
+        room = (await this.api.createConversation({ kind: request.kind, title: request.title, members: request.members, ...(request.kind === 'channel' ? { public: request.public } : {}) })).room;
+      }
+      this.newOpen = false;
+      this.select(room);
+    } catch (error) {
+      this.error = (error as Error).message;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async acceptInvite(code: string): Promise<void> {
+    if (!this.api) return;
+    history.replaceState(null, '', location.pathname + location.search + '#/');
+    try {
+      const { room } = await this.api.acceptInvite(code);
+      this.select(room);
+    } catch (error) {
+      this.error = `This invite cannot be used: ${(error as Error).message}.`;
+    }
+  }
+
+  /** `#/join/<room>`: joins a public channel as a member. */
+  private async joinPublic(room: string): Promise<void> {
+    if (!this.api) return;
+    history.replaceState(null, '', location.pathname + location.search + '#/');
+    try {
+      await this.api.joinPublic(room);
+      this.select(room);
+    } catch (error) {
+      this.error = `Could not join: ${(error as Error).message}.`;
+    }
+  }
+
+  private async loadInvites(): Promise<void> {
+    if (!this.api || !this.active) return;
+    this.invites = await this.api.listInvites(this.active).catch(() => []);
+  }
+
+  private toggleMembers(): void {
+    this.membersOpen = !this.membersOpen;
+    if (this.membersOpen) void this.loadInvites();
+  }
+
+  /** Runs a membership action on the open conversation; a refusal by the rules shows as the app's error. */
+  private member(action: (conversation: NonNullable<ReturnType<ConversationPool['get']>>) => void | Promise<void>): void {
+    const conversation = this.active ? this.pool?.get(this.active) : undefined;
+    if (!conversation) return;
+    this.error = '';
+    Promise.resolve()
+      .then(() => action(conversation))
+      .then(() => this.requestUpdate(), (error: unknown) => {
+        this.error = (error as Error).message;
+      });
+  }
+
+  /** People from the user's conversations, for the New conversation dialog. */
+  private knownPeople(): Array<{ id: string; name: string }> {
+    const people = new Map<string, string>();
+    for (const r of this.rooms) {
+      const state = this.pool?.get(r.room)?.getState();
+      for (const [id, profile] of state?.profiles ?? []) if (id !== this.session?.userId) people.set(id, profile.name);
+    }
+    return [...people].map(([id, name]) => ({ id, name }));
   }
 
   private async enableNotifications(): Promise<void> {
@@ -397,8 +580,9 @@ export class ChatApp extends LitElement {
         <form class="join" @submit=${this.join}>
           <input name="room" aria-label="Room name to join or create" placeholder="Room name" autocomplete="off" />
           <button type="submit">Join</button>
-          <button type="button" class="secondary" @click=${this.createRoom}>New</button>
+          <button type="button" class="secondary" @click=${() => (this.newOpen = !this.newOpen)} aria-expanded=${this.newOpen ? 'true' : 'false'}>New</button>
         </form>
+        ${this.newOpen ? renderNewConversation(this.knownPeople(), (r) => void this.createConversation(r), () => (this.newOpen = false), this.busy) : nothing}
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
         ${this.searching && this.search
           ? html`<chat-search
@@ -415,8 +599,13 @@ export class ChatApp extends LitElement {
         <nav aria-label="Conversations" ?hidden=${this.searching}>
           ${this.rooms.length === 0 ? html`<p class="empty">No conversations yet. Join a room or create one.</p>` : nothing}
           <ul class="rooms">
-            ${this.rooms.map((r) => this.renderRoomItem(r))}
+            ${this.listed().map((r) => this.renderRoomItem(r))}
           </ul>
+          ${this.accountItems.some((i) => i.preferences.archived)
+            ? html`<button type="button" class="secondary archived-toggle" aria-pressed=${this.showArchived ? 'true' : 'false'} @click=${() => (this.showArchived = !this.showArchived)}>
+                ${this.showArchived ? 'Hide archived' : `Archived (${this.accountItems.filter((i) => i.preferences.archived).length})`}
+              </button>`
+            : nothing}
         </nav>
         <div class="foot">
           ${this.renderNotificationsControl()}
@@ -434,9 +623,31 @@ export class ChatApp extends LitElement {
           ? html`<chat-room .conversation=${conversation} .search=${this.search} room=${this.active} theme=${this.theme} relay=${this.relayUrl} .getToken=${this.tokens}>
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
-                <span class="room-name">${activeSummary?.title ?? this.active}</span>
+                ${this.renderRoomTitle(conversation, activeSummary?.title ?? this.active)}
+                <button type="button" class="secondary members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${this.toggleMembers}>Members</button>
               </span>
-            </chat-room>`
+            </chat-room>
+            ${this.membersOpen
+              ? renderMembersPanel(conversation, conversation.getState(), this.invites, (code) => `${location.origin}${location.pathname}#/invite/${code}`, {
+                  setRole: (id, role: RosterRole) => this.member((c) => setRole(c, id, role)),
+                  remove: (id) => this.member((c) => remove(c, id)),
+                  add: (id) => this.member((c) => addMember(c, id)),
+                  leave: () => this.member((c) => {
+                    leave(c);
+                    this.membersOpen = false;
+                  }),
+                  rename: (title) => this.member((c) => rename(c, title)),
+                  createInvite: () => this.member(async () => {
+                    await this.api?.createInvite(this.active!, { role: 'member', maxUses: 10 });
+                    await this.loadInvites();
+                  }),
+                  revokeInvite: (id) => this.member(async () => {
+                    await this.api?.revokeInvite(this.active!, id);
+                    await this.loadInvites();
+                  }),
+                  copy: (text) => void navigator.clipboard?.writeText(text).catch(() => undefined),
+                })
+              : nothing}`
           : html`<div class="welcome"><p>Pick a conversation, or join a room by name to start one.</p></div>`}
       </main>
     </div>`;
@@ -446,8 +657,28 @@ export class ChatApp extends LitElement {
     return notificationsControl(this.permission, () => void this.enableNotifications());
   }
 
+  /** The list: the account's conversations and this device's, pinned first, archived only when shown. */
+  private listed(): RoomSummary[] {
+    const prefs = new Map(this.accountItems.map((i) => [i.room, i]));
+    const rooms = new Map(this.rooms.map((r) => [r.room, r]));
+    for (const item of this.accountItems) {
+      if (!rooms.has(item.room) && this.pool) rooms.set(item.room, { ...this.pool.summary(item.room), title: item.title || item.room, activity: item.joinedAt });
+    }
+    return [...rooms.values()]
+      .filter((r) => this.showArchived || !prefs.get(r.room)?.preferences.archived)
+      .map((r) => ({ ...r, title: r.title === r.room && prefs.get(r.room)?.title ? prefs.get(r.room)!.title : r.title }))
+      .sort((a, b) => Number(Boolean(prefs.get(b.room)?.preferences.pinned)) - Number(Boolean(prefs.get(a.room)?.preferences.pinned)) || b.activity - a.activity);
+  }
+
+  private renderRoomTitle(conversation: NonNullable<ReturnType<ConversationPool['get']>>, fallback: string): TemplateResult {
+    const direct = directHeader(conversation, conversation.getState());
+    if (!direct) return html`<span class="room-name">${fallback}</span>`;
+    return html`<span class="room-name">${direct.title}${direct.detail ? html` <span class="room-detail">${direct.detail}</span>` : nothing}</span>`;
+  }
+
   private renderRoomItem(r: RoomSummary): TemplateResult {
-    const muted = this.notifier?.isMuted(r.room) ?? false;
+    const muted = this.isMuted(r.room);
+    const item = this.accountItems.find((i) => i.room === r.room);
     const preview = r.last ? `${r.last.mine ? 'You' : r.last.authorName}: ${r.last.deleted ? 'Message deleted' : excerpt(r.last.text, 70)}` : 'No messages yet';
     const when = r.last ? (dayKey(r.last.createdAt) === dayKey(Date.now()) ? timeLabel(r.last.createdAt) : new Date(r.last.createdAt).toLocaleDateString()) : '';
     return html`<li class="room-item">
@@ -462,6 +693,10 @@ export class ChatApp extends LitElement {
           ${r.unread > 0 ? html`<span class="badge" ?data-muted=${muted}><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread${muted ? ', muted' : ''}</span></span>` : nothing}
         </span>
       </button>
+      ${item
+        ? html`<button type="button" class="pin" aria-pressed=${item.preferences.pinned ? 'true' : 'false'} aria-label=${`Pin ${r.title}`} title=${item.preferences.pinned ? 'Unpin' : 'Pin'} @click=${() => this.setPreference(r.room, { pinned: !item.preferences.pinned })}>${item.preferences.pinned ? '★' : '☆'}</button>
+            <button type="button" class="archive" aria-pressed=${item.preferences.archived ? 'true' : 'false'} aria-label=${`Archive ${r.title}`} title=${item.preferences.archived ? 'Unarchive' : 'Archive'} @click=${() => this.setPreference(r.room, { archived: !item.preferences.archived })}>${item.preferences.archived ? '⇡' : '⇣'}</button>`
+        : nothing}
       <button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} aria-label=${`Mute notifications from ${r.title}`} title=${muted ? 'Muted' : 'Mute'} @click=${() => this.toggleMute(r.room)}>
         ${icon(muted ? 'bellOff' : 'bell')}
       </button>
@@ -499,6 +734,24 @@ async function watchPermission(onChange: () => void): Promise<void> {
   } catch {
     // Not supported: focus and visibility changes still refresh it.
   }
+}
+
+/** The room of a `#/join/<room>` link to a public channel. */
+function publicFromHash(): string | undefined {
+  const match = /^#\/join\/(.+)$/.exec(location.hash);
+  if (!match) return undefined;
+  try {
+    const room = decodeURIComponent(match[1]!);
+    return isValidRoomName(room) ? room : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The invite code of a `#/invite/<code>` link. */
+function inviteFromHash(): string | undefined {
+  const match = /^#\/invite\/([A-Za-z0-9_.-]{1,400})$/.exec(location.hash);
+  return match?.[1];
 }
 
 /** Whether a key press is going into a text field (then `/` is just a character). */

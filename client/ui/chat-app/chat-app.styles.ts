@@ -297,7 +297,9 @@ export const chatAppStyles = css`
     color: var(--_muted);
     box-shadow: inset 0 0 0 1px var(--_muted);
   }
-  .mute {
+  .mute,
+  .pin,
+  .archive {
     background: transparent;
     color: var(--_fg);
     padding: 0 0.4em;
@@ -317,6 +319,85 @@ export const chatAppStyles = css`
     min-width: 0;
     min-height: 0;
     display: flex;
+    position: relative;
+  }
+  .panel {
+    display: flex;
+    flex-direction: column;
+    gap: 0.5em;
+    padding: 0.8em;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_surface);
+  }
+  .panel h2 {
+    margin: 0;
+    font-size: 1.05em;
+  }
+  .panel label {
+    display: flex;
+    flex-direction: column;
+    gap: 0.2em;
+  }
+  .panel label.inline {
+    flex-direction: row;
+    align-items: center;
+  }
+  .panel .actions,
+  .panel .rename,
+  .panel .add-member {
+    display: flex;
+    gap: 0.4em;
+  }
+  .new-conversation {
+    margin: 0 0.8em 0.6em;
+  }
+  .new-conversation fieldset {
+    border: 0;
+    padding: 0;
+    margin: 0;
+    display: flex;
+    gap: 0.8em;
+    flex-wrap: wrap;
+  }
+  .members.panel {
+    position: absolute;
+    top: 3.2em;
+    right: 0.5em;
+    width: min(24em, calc(100% - 1em));
+    max-height: calc(100% - 4em);
+    overflow: auto;
+    z-index: 5;
+    box-shadow: 0 4px 18px rgb(0 0 0 / 0.18);
+  }
+  .member-list,
+  .invites ul {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: flex;
+    flex-direction: column;
+    gap: 0.4em;
+  }
+  .member {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+  }
+  .member-who {
+    display: flex;
+    flex-direction: column;
+    flex: 1;
+    min-width: 0;
+  }
+  .member-meta,
+  .room-detail {
+    color: var(--_muted);
+    font-size: 0.85em;
+    font-weight: 400;
+  }
+  .archived-toggle {
+    margin: 0.4em 0.8em;
   }
   .main chat-room {
     flex: 1;

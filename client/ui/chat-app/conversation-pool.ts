@@ -54,11 +54,21 @@ export class ConversationPool {
 
   constructor(private readonly options: PoolOptions) {
     this.joined = loadJoined(options.user.id);
+    this.background = options.maxOpen ?? 30;
     this.stopInbox = watchInbox(options.user.id, (entries) => {
       this.inbox = entries;
-      for (const entry of entries.slice(0, options.maxOpen ?? 30)) this.open(entry.room);
+      for (const entry of entries.slice(0, this.background)) this.open(entry.room);
       this.changed();
     });
+  }
+
+  /** How many inbox rooms are kept open in the background (the rest show the inbox's cached summary). */
+  private background: number;
+
+  /** Changes how many inbox rooms are kept open (e.g. 0 in a tab that leaves live badges to another tab). */
+  setBackground(count: number): void {
+    this.background = count;
+    for (const entry of this.inbox.slice(0, count)) this.open(entry.room);
   }
 
   /** The conversation of `room`, opening it if needed (throws a ClientError for an invalid room name). */
@@ -66,7 +76,8 @@ export class ConversationPool {
     const existing = this.entries.get(room);
     if (existing) return existing.conversation;
     this.noteJoined(room);
-    const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken });
+    // One socket per browser: the app's session token grants the same rooms in every tab (see socketScope).
+    const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken, socketScope: 'browser' });
     const tracker = new NewMessageTracker();
     const unsubscribe = conversation.subscribe((state) => {
       for (const message of tracker.update(state)) this.options.onArrival(room, message, displayName(state, message.author));

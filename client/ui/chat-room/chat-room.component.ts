@@ -17,6 +17,7 @@ import { chatRoomStyles } from './chat-room.styles.js';
 import { emit, type ChatRoomEvents } from './chat-room.events.js';
 import { Composer } from './composer.js';
 import { separatorTimes } from './day-order.js';
+import { isSystemRow, withSystemRows } from './system-rows.js';
 import { people } from './people.js';
 import { renderBanner, renderHeader, renderMembers } from './room-header.js';
 import { UndoDelete } from './undo-delete.js';
@@ -185,7 +186,9 @@ export class ChatRoom extends LitElement {
       await this.updateComplete;
       return true;
     }
-    const index = this.mainMessages(state).findIndex((m) => m.id === id);
+    // Indexes are the history's rows (messages and system entries).
+    if (!this.mainMessages(state).some((m) => m.id === id)) return false;
+    const index = this.history.indexOf(id);
     if (index < 0) return false;
     await this.updateComplete;
     await this.focusMessage(index);
@@ -277,9 +280,10 @@ export class ChatRoom extends LitElement {
     const conversation = this.controller.conversation;
     const state = this.controller.state;
     if (!conversation || !state?.loaded || state.unread === 0 || state.closed) return;
-    const messages = this.mainMessages(state);
-    let index = this.history.lastVisibleIndex();
-    while (index >= 0 && (messages[index]!.mine || messages[index]!.queued)) index--;
+    // The history's rows: messages and system entries (which are never read).
+    const messages = this.rows;
+    let index = Math.min(this.history.lastVisibleIndex(), messages.length - 1);
+    while (index >= 0 && (isSystemRow(messages[index]!) || messages[index]!.mine || messages[index]!.queued)) index--;
     const id = messages[index]?.id;
     if (!id || id === this.lastRead) return;
     this.lastRead = id;
@@ -439,9 +443,15 @@ export class ChatRoom extends LitElement {
     return this.mainFlow.messages;
   }
 
+  /** The rows the history shows now: main-flow messages with system entries among them (indexes of `history`). */
+  private rows: readonly MessageView[] = [];
+
   private renderHistory(state: ConversationState | undefined, canWrite: boolean): unknown {
-    if (!state || !state.loaded) return html`<div class="placeholder">Loading…</div>`;
-    const messages = this.mainMessages(state);
+    // While the document loads, the tail the client saved last time is shown (state.preview), then the live view.
+    if (!state || (!state.loaded && !state.preview)) return html`<div class="placeholder">Loading…</div>`;
+    // Messages with the conversation's system entries (joined, left, renamed…) placed among them by time.
+    const messages = withSystemRows(this.mainMessages(state), this.controller.conversation, (id) => this.nameOf(id, state));
+    this.rows = messages;
     if (messages.length === 0) return html`<div class="placeholder"><slot name="empty">No messages yet. Say hello!</slot></div>`;
     const threads = new Map<string, ThreadSummary>(this.threadsOn ? state.threads.map((t) => [t.root, t]) : []);
     const pinned = new Set(state.pins.map((p) => p.message.id));
@@ -457,6 +467,7 @@ export class ChatRoom extends LitElement {
     const actions = this.rowActions;
     const nameOf = (id: string): string => (id === state.userId ? 'you' : this.nameOf(id, state));
     return this.history.render(messages, (m, previous, index) => {
+      if (isSystemRow(m)) return html`<div class="row system" part="system-entry" data-id=${m.id} role="note">${m.text}</div>`;
       const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
       return renderRow({
         message: m,
@@ -579,8 +590,7 @@ export class ChatRoom extends LitElement {
 
   /** Moves through messages with the arrow keys; the focused message's actions join the tab order. */
   private onLogKeydown(event: KeyboardEvent): void {
-    const state = this.controller.state;
-    const messages = state ? this.mainMessages(state) : [];
+    const messages = this.rows;
     if (event.key === 'Escape') {
       if (this.pickerFor) this.pickerFor = undefined;
       else this.input?.focus();

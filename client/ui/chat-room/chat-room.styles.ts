@@ -166,6 +166,12 @@ export const chatRoomStyles = css`
     color: var(--_muted);
     text-align: center;
   }
+  .row.system {
+    text-align: center;
+    font-size: 0.8em;
+    color: var(--_muted);
+    padding: 4px 12px;
+  }
   .row {
     display: flow-root;
     padding: 0.15em 0;

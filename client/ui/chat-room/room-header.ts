@@ -1,5 +1,6 @@
 // The top of <chat-room>: the header (title, people line, presence button), the members panel and the connection banner.
 import { html, nothing, type TemplateResult } from 'lit';
+import { removalOf } from '../../membership/roster.js';
 import type { ConversationState } from '../../index.js';
 import { initials } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
@@ -72,7 +73,8 @@ export function renderMembers(members: readonly Person[]): TemplateResult {
 
 /** The banner, only when something is wrong (or the device cannot store messages). */
 export function renderBanner(state: ConversationState | undefined, status: RoomStatus, reconnect: () => void): TemplateResult | typeof nothing {
-  let text = BANNER_TEXT[status];
+  // Removed or banned: the relay closed the room for this user; the history stays, read-only.
+  let text = (state && removalOf(state)?.message) ?? BANNER_TEXT[status];
   const storage = state?.storage.status;
   if (!text && (storage === 'unavailable' || storage === 'failed')) text = 'This device cannot store messages right now: they are kept in memory only.';
   if (!text || status === 'loading') return nothing;

@@ -26,7 +26,7 @@ export function relayPlugin() {
   let network;
 
   const start = async () => {
-    relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent' });
+    relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent', membership: { creation: 'open' } });
     port = relay.port;
   };
 
