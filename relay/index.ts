@@ -23,6 +23,9 @@ import { gateConnections, serverTimeouts } from './connection-gate.js';
 import { blobPaths, createBlobService } from './blobs/blob-service.js';
 import { createDiskBlobStore } from './blobs/disk-blob-store.js';
 import { roomReferences } from './blobs/room-references.js';
+import { announceBlob } from './storage/room-replica.js';
+import { blobIndexOf } from './storage/room-blob-index.js';
+import type * as Y from 'yjs';
 
 export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -111,18 +114,21 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
 
   const blobDirs = blobPaths(options.dataDir);
   const blobs = createBlobService({
-    store: options.blobStore ?? createDiskBlobStore(blobDirs.root),
+    // Cluster mode: the shared PostgreSQL store, so a file uploaded through one relay is read through any.
+    store: options.blobStore ?? backend.blobStore ?? createDiskBlobStore(blobDirs.root),
     limits: options.blobs,
     stagingDir: blobDirs.staging,
     urlSecret: options.blobUrlSecret ?? new Uint8Array(randomBytes(32)),
     references: roomReferences(rooms),
+    ...(backend.kind === 'cluster' ? { announce: (room: string, change: Parameters<typeof announceBlob>[2]) => announceBlob(backend, room, change) } : {}),
     log,
   });
   await blobs.init();
   blobs.start();
-  // Cluster mode: blobs are still stored per relay (a PostgreSQL blob store is missing), so the guard must not
-  // consult them: every relay has to judge every log entry alike. Attachments' blob ids go unchecked there.
-  checkUpdate = options.checkUpdate ?? createConversationGuard(backend.kind === 'cluster' ? {} : { blobs });
+  // Cluster mode: the guard asks the room's blob index, kept from the announcements in its log, never the store:
+  // every relay then judges every log entry alike, in log order (storage/room-blob-index.ts).
+  const clusterBlobs = { describe: (_room: string, id: string, doc: Y.Doc) => blobIndexOf(doc)?.get(id) };
+  checkUpdate = options.checkUpdate ?? createConversationGuard({ blobs: backend.kind === 'cluster' ? clusterBlobs : blobs });
 
   const inviteSecret = options.membership.inviteSecret;
   const membership = createMembership({

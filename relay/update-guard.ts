@@ -29,7 +29,7 @@ interface RoomGuard {
 /** What the guard consults beyond the document. */
 export interface GuardOptions {
   /** The blob store: attachments must describe blobs stored for the room being written. Without it, blob ids are not checked. */
-  blobs?: { describe(room: string, id: string): { size: number; type: string } | undefined };
+  blobs?: { describe(room: string, id: string, doc: Y.Doc): { size: number; type: string } | undefined };
 }
 
 export function createConversationGuard(options: GuardOptions = {}): CheckUpdate {
@@ -62,7 +62,7 @@ export function createConversationGuard(options: GuardOptions = {}): CheckUpdate
         return { newClients };
       }
       return judgeUpdate(rest, writer, {
-        doc, index, receipts, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { describe: (id: string) => blobs.describe(room, id) } } : {}),
+        doc, index, receipts, ownerOf: identity.ownerOf, ...(blobs ? { blobs: { describe: (id: string) => blobs.describe(room, id, doc) } } : {}),
       });
     } catch (error) {
       if (error instanceof RuleError) throw new WriteRefusedError(error.code, error.message);

@@ -240,7 +240,9 @@ const main = async () => {
   }
 };
 
-main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
+// `npm run bench -- --cluster [--quick]`: the cluster benchmark (the same as `npm run bench:cluster`), which runs itself on import.
+if (process.argv.includes('--cluster')) void import('../cluster-bench.js');
+else main().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   // Exit explicitly: a failed run may leave sockets and timers behind (children are killed on exit).
   process.exit(1);

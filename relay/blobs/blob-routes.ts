@@ -173,7 +173,7 @@ export const createBlobRoutes = (deps: BlobRoutesDeps): Hono => {
         throw new BlobHttpError(400, 'bad-request', 'name must be 1 to 256 characters');
       }
       // A blob the room does not have (collected, or never here) is left out: the others still get links.
-      if (!blobs.has(room, id)) continue;
+      if (!(await blobs.exists(room, id))) continue;
       const signed = blobs.signedPath(room, id, (name as string | undefined) ?? '');
       urls[id] = signed.path;
       expiresAt = signed.expiresAt;

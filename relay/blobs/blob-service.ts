@@ -23,6 +23,11 @@ export interface BlobServiceDeps {
   urlSecret: Uint8Array;
   /** The blob ids a room's messages refer to (loads the room). */
   references: (room: string) => Promise<Set<string>>;
+  /**
+   * Cluster mode: records in the room's log that a blob was stored for it (after its bytes are committed) or
+   * removed, and resolves once that is durable; every relay's guard follows these (storage/room-blob-index.ts).
+   */
+  announce?: (room: string, change: { stored: { id: string; size: number; type: string } } | { removed: string }) => Promise<void>;
   log: Logger;
 }
 
@@ -79,7 +84,21 @@ export const createBlobService = (deps: BlobServiceDeps) => {
     referenced.delete(key(room, id));
   };
 
+  /** Announces (cluster mode) before answering: a message written after the answer comes after it in the log. */
+  const announceStored = async (room: string, info: BlobInfo) => {
+    if (!deps.announce) return;
+    try {
+      await deps.announce(room, { stored: { id: info.id, size: info.size, type: info.type } });
+    } catch (error) {
+      log.warn({ err: error, room }, 'announcing a stored blob failed');
+      // The bytes are stored; claiming the same sha256 again announces it then.
+      throw new BlobHttpError(503, 'storage-unavailable', 'the file is stored but could not be announced yet; retry', { 'Retry-After': '1' });
+    }
+  };
+
   const removeBlob = async (room: string, info: BlobInfo) => {
+    // Announced first: from that log position on, every relay's guard refuses the blob.
+    await deps.announce?.(room, { removed: info.id });
     await store.remove(room, info.id);
     quota.refund(room, info.uploader, info.size);
     referenced.delete(key(room, info.id));
@@ -118,9 +137,11 @@ export const createBlobService = (deps: BlobServiceDeps) => {
      * it (nothing to send; its grace period restarts). Limits: 413 for the file size, 429 for quotas.
      */
     async createUpload(room: string, user: string, size: number, sha256: string | undefined): Promise<{ upload: UploadSession } | { blob: StoredBlob }> {
-      if (sha256 !== undefined && store.peek(room, sha256)) {
+      // `stat`, not `peek`: with a shared store another relay may have stored it.
+      if (sha256 !== undefined && isBlobId(sha256)) {
         const info = await store.stat(room, sha256);
         if (info && info.size === size) {
+          await announceStored(room, info);
           claim(room, sha256);
           return { blob: stored(info) };
         }
@@ -163,7 +184,7 @@ export const createBlobService = (deps: BlobServiceDeps) => {
         const k = key(room, id);
         // The same bytes finishing twice at once: the second waits, then finds them stored (and is not charged).
         while (storing.has(k)) await storing.get(k)!.catch(() => {});
-        const existed = store.peek(room, id) !== undefined;
+        const existed = (await store.stat(room, id)) !== undefined;
         const info: BlobInfo = { id, size: session.size, type, createdAt: Date.now(), uploader: user };
         const putting = store.put(room, info, createReadStream(session.path) as Readable);
         storing.set(k, putting);
@@ -175,9 +196,11 @@ export const createBlobService = (deps: BlobServiceDeps) => {
         } finally {
           storing.delete(k);
         }
-        claim(room, id);
+        const result = existed ? ((await store.stat(room, id)) ?? info) : info;
         keepCharge = !existed;
-        return stored(existed ? ((await store.stat(room, id)) ?? info) : info);
+        await announceStored(room, result);
+        claim(room, id);
+        return stored(result);
       } finally {
         await uploads.drop(session);
         if (!keepCharge) quota.refund(room, user, session.size);
@@ -205,6 +228,8 @@ export const createBlobService = (deps: BlobServiceDeps) => {
     checkSigned: (room: string, id: string, params: { exp: string | undefined; sig: string | undefined; name: string | undefined }) =>
       checkSignature(deps.urlSecret, room, id, params),
 
+    /** Whether the room has the blob, also when another relay stored it (a shared store: `peek` knows only this one's). */
+    exists: async (room: string, id: string): Promise<boolean> => store.peek(room, id) !== undefined || (await store.stat(room, id)) !== undefined,
     /** Whether the room has the blob (synchronous). */
     has: (room: string, id: string): boolean => store.peek(room, id) !== undefined,
     /** Size and sniffed type of a blob the room has (for the write guard: synchronous). */

@@ -8,6 +8,7 @@ import { createRedisLog } from './redis-log.js';
 import { createRedisBus } from './redis-bus.js';
 import { createRedisLease } from './redis-lease.js';
 import { createPostgresSnapshots, ensureSnapshotSchema } from './postgres-snapshots.js';
+import { createPostgresBlobStore, ensureBlobSchema } from '../blobs/postgres-blob-store.js';
 import type { StorageBackend } from './seams.js';
 
 export interface ClusterBackendOptions {
@@ -58,7 +59,8 @@ export const createClusterBackend = async (options: ClusterBackendOptions): Prom
   }
   const pool = new pg.Pool({
     connectionString: options.postgresUrl,
-    max: 4,
+    // Snapshots, the readiness probe, and blob reads and uploads (one connection per streaming put).
+    max: 8,
     connectionTimeoutMillis: 2000,
     query_timeout: 10_000,
   });
@@ -78,6 +80,7 @@ export const createClusterBackend = async (options: ClusterBackendOptions): Prom
   }
   try {
     await ensureSnapshotSchema(pool);
+    await ensureBlobSchema(pool);
   } catch (error) {
     await closeAll();
     throw new BackendUnavailableError(`cannot reach PostgreSQL at the configured URL: ${(error as Error).message}`);
@@ -112,6 +115,7 @@ export const createClusterBackend = async (options: ClusterBackendOptions): Prom
     snapshots,
     bus,
     lease: createRedisLease(commands, keys),
+    blobStore: createPostgresBlobStore(pool),
     healthy: () => roomLog.healthy() && postgresUp,
     async close() {
       clearInterval(probe);

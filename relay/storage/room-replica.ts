@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Role } from '../../shared/protocol.js';
 import { BadEntryError, decodeRoomEntry, encodeRoomEntry, type RoomEntry } from './room-entry.js';
 import type { InstanceTracker } from './instance-tracker.js';
+import { attachBlobIndex, decodeClusterSnapshot, encodeClusterSnapshot, type BlobIndex } from './room-blob-index.js';
 import { LogGapError, loadRoomState, positionBefore, type BusMessage, type LogEntry, type LogFollow, type LogPosition, type StorageBackend } from './seams.js';
 
 /*
@@ -30,6 +31,8 @@ export const CLUSTER_RELAY_CLIENT = 0x50524c59;
 export const REMOTE_ORIGIN = Symbol('remote-instance');
 
 export type UpdateEntry = Extract<RoomEntry, { kind: 'update' }>;
+/** A blob announcement or removal (room-blob-index.ts). */
+export type BlobEntry = Extract<RoomEntry, { kind: 'blob' | 'blob-gone' }>;
 
 /** What a replica needs from its room. */
 export interface ReplicaHost {
@@ -67,7 +70,9 @@ export interface ReplicaDeps {
 /** A room's state read from the log, ready to replay into a fresh document. */
 export interface ReplicaState {
   snapshot: Uint8Array | undefined;
-  entries: UpdateEntry[];
+  /** The room's blob index as of the snapshot (room-blob-index.ts); the entries' announcements follow. */
+  blobs: BlobIndex;
+  entries: Array<UpdateEntry | BlobEntry>;
   /** Follow from here. */
   position: LogPosition;
   /** Bytes of log entries after the snapshot. */
@@ -77,8 +82,10 @@ export interface ReplicaState {
 /** Reads a room: the latest snapshot and the log after it, starting afresh after the last tombstone. */
 export const loadReplicaState = async (backend: StorageBackend, room: string, log?: Logger): Promise<ReplicaState> => {
   const state = await loadRoomState(backend.log, backend.snapshots, room);
-  let snapshot = state.snapshot?.state;
-  let entries: UpdateEntry[] = [];
+  const decoded = state.snapshot ? decodeClusterSnapshot(state.snapshot.state) : undefined;
+  let snapshot = decoded?.state;
+  let blobs: BlobIndex = decoded?.index ?? new Map();
+  let entries: Array<UpdateEntry | BlobEntry> = [];
   let bytes = 0;
   for (const raw of state.entries) {
     bytes += raw.data.byteLength;
@@ -91,12 +98,13 @@ export const loadReplicaState = async (backend: StorageBackend, room: string, lo
     }
     if (entry.kind === 'tombstone') {
       snapshot = undefined;
+      blobs = new Map();
       entries = [];
       continue;
     }
     entries.push(entry);
   }
-  return { snapshot, entries, position: state.position, bytes };
+  return { snapshot, blobs, entries, position: state.position, bytes };
 };
 
 /**
@@ -107,13 +115,32 @@ export const replayInto = (host: ReplicaHost, state: ReplicaState): void => {
   if (state.snapshot) Y.applyUpdate(host.doc, state.snapshot);
   // Set only now: Yjs would pick a new client id if it saw structs of its own id arrive from outside.
   host.doc.clientID = CLUSTER_RELAY_CLIENT;
+  // The guard finds the index through the document; announcements are applied in log order with the updates.
+  attachBlobIndex(host.doc, state.blobs);
   for (const entry of state.entries) {
+    if (applyBlobEntry(state.blobs, entry)) continue;
     try {
       host.applyEntry(entry, undefined);
     } catch {
       // Refused when it was first applied, too: every instance skips it.
     }
   }
+};
+
+/** Applies a blob announcement or removal to the index; false for any other entry. */
+const applyBlobEntry = (index: BlobIndex, entry: RoomEntry): entry is BlobEntry => {
+  if (entry.kind === 'blob') index.set(entry.id, { size: entry.size, type: entry.type });
+  else if (entry.kind === 'blob-gone') index.delete(entry.id);
+  else return false;
+  return true;
+};
+
+/** Announces in the room's log that a blob was stored for it (after the bytes are committed) or removed; resolves once durable. */
+export const announceBlob = async (backend: StorageBackend, room: string, change: { stored: { id: string; size: number; type: string } } | { removed: string }): Promise<void> => {
+  const entry: RoomEntry = 'stored' in change
+    ? { kind: 'blob', instance: backend.instanceId, ...change.stored }
+    : { kind: 'blob-gone', instance: backend.instanceId, id: change.removed };
+  await backend.log.append(room, encodeRoomEntry(entry));
 };
 
 /** Appends a tombstone (the deletion, in log order), then removes the room's snapshots and older entries. */
@@ -155,6 +182,8 @@ export class RoomReplica {
   private readonly pending = new Map<number, unknown>();
   private position: LogPosition;
   private bytesSinceSnapshot: number;
+  /** The room's blob index, kept in step with `position` (room-blob-index.ts). */
+  private readonly blobs: BlobIndex;
   private follow: LogFollow | undefined;
   private unsubscribe: Array<() => void> = [];
   /** Awareness client ids published through other instances, by instance. */
@@ -169,6 +198,7 @@ export class RoomReplica {
     this.deps = deps;
     this.position = state.position;
     this.bytesSinceSnapshot = state.bytes;
+    this.blobs = state.blobs;
   }
 
   private get instanceId(): string {
@@ -260,6 +290,7 @@ export class RoomReplica {
         this.host.deleted();
         return;
       }
+      if (applyBlobEntry(this.blobs, entry)) continue;
       const own = entry.instance === this.instanceId;
       const sender = own ? this.pending.get(entry.seq) : undefined;
       if (own) this.pending.delete(entry.seq);
@@ -322,7 +353,7 @@ export class RoomReplica {
     // Taken at once, together: the room may be destroyed while the lease is sought or the snapshot stored.
     const position = this.position;
     const counted = this.bytesSinceSnapshot;
-    const state = Y.encodeStateAsUpdate(this.host.doc);
+    const state = encodeClusterSnapshot(Y.encodeStateAsUpdate(this.host.doc), this.blobs);
     let lease;
     try {
       lease = await backend.lease.acquire(name, LEASE_MS);

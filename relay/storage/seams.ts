@@ -102,6 +102,8 @@ export class LogGapError extends Error {
   override name = 'LogGapError';
 }
 
+import type { BlobStore } from '../blobs/blob-store.js';
+
 /** A stored full document state and the log position it covers. */
 export interface Snapshot {
   state: Uint8Array;
@@ -171,6 +173,8 @@ export interface StorageBackend {
   readonly snapshots: SnapshotStore;
   readonly bus: EphemeralBus;
   readonly lease: CompactionLease;
+  /** Cluster mode: the shared blob store (PostgreSQL) for attachments; the disk backend leaves blobs to the relay's data directory. */
+  readonly blobStore?: BlobStore;
   /** Whether writes can currently be made durable (Redis and PostgreSQL reachable). */
   healthy(): boolean;
   close(): Promise<void>;

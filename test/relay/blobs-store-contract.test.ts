@@ -1,17 +1,38 @@
-// The contract every BlobStore backend meets (run here against the disk store; a PostgreSQL or object-store backend adds itself to BACKENDS).
+// The contract every BlobStore backend meets: the disk store and the PostgreSQL store (one real PostgreSQL for the file).
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDiskBlobStore } from '../../relay/blobs/disk-blob-store.js';
+import { CHUNK_BYTES, createPostgresBlobStore, ensureBlobSchema } from '../../relay/blobs/postgres-blob-store.js';
+import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
 import { BlobStoreError, type BlobInfo, type BlobStore } from '../../relay/blobs/blob-store.js';
 import { randomBytesOf, sha256 } from './blob-helpers.js';
 import { tempDir } from './helpers.js';
 
-const BACKENDS: Record<string, () => { store: BlobStore; cleanup: () => void }> = {
-  disk: () => {
+let postgres: TestPostgres | undefined;
+let pool: pg.Pool | undefined;
+
+const BACKENDS: Record<string, () => Promise<{ store: BlobStore; cleanup: () => void }>> = {
+  disk: async () => {
     const dir = tempDir();
     return { store: createDiskBlobStore(dir.dir), cleanup: dir.cleanup };
   },
+  postgres: async () => {
+    if (!pool) {
+      postgres = await startTestPostgres();
+      pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
+      await ensureBlobSchema(pool);
+    }
+    // One server for the file; every test starts from empty tables.
+    await pool.query('TRUNCATE parley_blobs, parley_blob_chunks');
+    return { store: createPostgresBlobStore(pool), cleanup: () => {} };
+  },
 };
+
+afterAll(async () => {
+  await pool?.end();
+  await postgres?.destroy();
+}, 60_000);
 
 const infoOf = (bytes: Buffer, extra: Partial<BlobInfo> = {}): BlobInfo => ({ id: sha256(bytes), size: bytes.length, type: 'application/octet-stream', createdAt: 1000, uploader: 'ada', ...extra });
 const readAll = async (stream: Readable | undefined): Promise<Buffer> => {
@@ -28,7 +49,7 @@ const chunked = (bytes: Buffer) => Readable.from((function* () {
 for (const [name, make] of Object.entries(BACKENDS)) {
   describe(`BlobStore contract: ${name}`, () => {
     it('put, has, stat, get (whole and ranged), list, remove', async () => {
-      const { store, cleanup } = make();
+      const { store, cleanup } = await make();
       try {
         const bytes = randomBytesOf(10_000, 1);
         const info = infoOf(bytes);
@@ -57,7 +78,7 @@ for (const [name, make] of Object.entries(BACKENDS)) {
     });
 
     it('stores nothing when the bytes do not hash to the id or have another size', async () => {
-      const { store, cleanup } = make();
+      const { store, cleanup } = await make();
       try {
         const bytes = randomBytesOf(5000, 3);
         const wrong = infoOf(randomBytesOf(5000, 4));
@@ -75,8 +96,28 @@ for (const [name, make] of Object.entries(BACKENDS)) {
       }
     });
 
+    it('streams a multi-chunk blob and serves ranges across chunk boundaries', async () => {
+      const { store, cleanup } = await make();
+      try {
+        const bytes = randomBytesOf(2 * CHUNK_BYTES + 12_345, 6);
+        const info = infoOf(bytes);
+        await store.put('big', info, chunked(bytes));
+        expect((await readAll(await store.get('big', info.id))).equals(bytes)).toBe(true);
+        const a = CHUNK_BYTES - 10;
+        const b = 2 * CHUNK_BYTES + 5;
+        expect((await readAll(await store.get('big', info.id, { start: a, end: b }))).equals(bytes.subarray(a, b + 1))).toBe(true);
+        const tail = bytes.length - 1;
+        expect((await readAll(await store.get('big', info.id, { start: tail, end: tail }))).equals(bytes.subarray(tail))).toBe(true);
+        const empty = Buffer.alloc(0);
+        await store.put('big', infoOf(empty), chunked(empty));
+        expect((await readAll(await store.get('big', sha256(empty)))).length).toBe(0);
+      } finally {
+        cleanup();
+      }
+    });
+
     it('never builds a path from an invalid id or room name', async () => {
-      const { store, cleanup } = make();
+      const { store, cleanup } = await make();
       try {
         expect(!!store.peek('r', '../../etc/passwd')).toBe(false);
         expect(!!store.peek('..', 'a'.repeat(64))).toBe(false);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../relay/cli-args.js';
 import { ConfigError, resolveOptions } from '../../relay/options.js';
+import { decodeClusterSnapshot, encodeClusterSnapshot } from '../../relay/storage/room-blob-index.js';
 import { BadEntryError, decodeRoomEntry, encodeRoomEntry, type RoomEntry } from '../../relay/storage/room-entry.js';
 import { comparePositions, positionBefore } from '../../relay/storage/seams.js';
 
@@ -34,8 +35,17 @@ describe('room log entries', () => {
     const entries: RoomEntry[] = [
       { kind: 'update', instance: 'i-1', seq: 42, userId: 'ada', userName: 'Ada', role: 'write', update: new Uint8Array([1, 2, 3]) },
       { kind: 'tombstone', instance: 'i-2' },
+      { kind: 'blob', instance: 'i-3', id: 'a'.repeat(64), size: 123456, type: 'image/png' },
+      { kind: 'blob-gone', instance: 'i-3', id: 'b'.repeat(64) },
     ];
     for (const entry of entries) expect(decodeRoomEntry(encodeRoomEntry(entry))).toEqual(entry);
+  });
+
+  it('cluster snapshots carry the blob index; a bare Yjs state reads with an empty one', () => {
+    const index = new Map([['c'.repeat(64), { size: 10, type: 'application/pdf' }], ['d'.repeat(64), { size: 0, type: 'image/webp' }]]);
+    const state = new Uint8Array([0, 0]);
+    expect(decodeClusterSnapshot(encodeClusterSnapshot(state, index))).toEqual({ state, index });
+    expect(decodeClusterSnapshot(state)).toEqual({ state, index: new Map() });
   });
 
   it('refuses what a relay did not write: unknown kinds, roles, truncation, trailing bytes', () => {

@@ -10,6 +10,8 @@ import { MuxConnection } from '../../client/connection/mux-connection.js';
 import type { RunningRelay } from '../../relay/index.js';
 import { redisKeys } from '../../relay/storage/redis-keys.js';
 import { getMessages, newMessageId, sendMessage, type MessageRecord } from '../../shared/conversation.js';
+import type { Attachment } from '../../shared/attachments.js';
+import { PDF, PNG, call, randomBytesOf, upload } from './blob-helpers.js';
 import { startTestRedis, type TestRedis } from '../support/redis-server.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres-server.js';
 import { buildRelay, startRelayProcess, type RelayProcess } from '../support/relay-process.js';
@@ -329,4 +331,82 @@ describe('cluster: three relays over Redis and PostgreSQL', () => {
     const texts = textsOf(await exportDoc(at(relays[1]!), room));
     expect(texts.map((t) => t.split(' ')[0])).toEqual(numbered(count));
   }, 120_000);
+});
+
+describe('cluster: attachments in PostgreSQL, announced in the room log', () => {
+  const attachmentOf = (blob: { id: string; size: number; type: string }, name: string): Attachment => ({ blob: blob.id, name, type: blob.type, size: blob.size });
+
+  /** Sends a message with `attachments` from a raw client on `relay`; returns the client (closed with the refusal, if any). */
+  const sendRaw = async (relay: RelayProcess, room: string, user: string, attachments: Attachment[]) => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(await exportDoc(at(relay), room)));
+    const client = rawClient(at(relay), room, { token: await mintToken({ sub: user }) });
+    await client.opened;
+    await waitFor(() => client.frames.length > 0, 10_000, 'greeting');
+    const before = Y.encodeStateVector(doc);
+    sendMessage(doc, { userId: user, role: 'write' }, { text: 'look', attachments });
+    client.send(frames.update(Y.encodeStateAsUpdate(doc, before), 2));
+    return client;
+  };
+
+  it('a file uploaded through A is accepted in a message through B and read through C', async () => {
+    const [a, b, c] = relays as [RelayProcess, RelayProcess, RelayProcess];
+    const room = 'cl-blobs';
+    const token = await mintToken({ sub: 'ada' });
+    const photo = await upload(at(a), room, token, PNG);
+    expect(photo.type).toBe('image/png');
+    // The upload went through A; the message goes through B: B's guard knows the blob from the log.
+    const provider = connectProvider(at(b), room, token);
+    await synced(provider);
+    sendMessage(provider.doc, { userId: 'ada', role: 'write' }, { text: 'beach', attachments: [{ ...attachmentOf(photo, 'beach.png'), width: 1, height: 1 }] });
+    await everywhere(room, (texts) => texts.join() === 'beach', 'the message with its attachment everywhere');
+    // Read through C (signed link and bearer): the same bytes.
+    const links = await call(at(c), 'POST', `/blobs/${room}/urls`, token, { blobs: [{ id: photo.id }] });
+    expect(links.status).toBe(200);
+    const signed = await fetch(`${c.url}${links.json.urls[photo.id] as string}`);
+    expect(signed.status).toBe(200);
+    expect(Buffer.from(await signed.arrayBuffer()).equals(PNG)).toBe(true);
+    const ranged = await fetch(`${c.url}/blobs/${room}/${photo.id}`, { headers: { authorization: `Bearer ${token}`, range: 'bytes=1-3' } });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(PNG.subarray(1, 4))).toBe(true);
+    // A claim of the same bytes through C finds them (no bytes sent).
+    const claimed = await call(at(c), 'POST', `/blobs/${room}/uploads`, token, { size: PNG.length, sha256: photo.id });
+    expect(claimed.status).toBe(200);
+    expect(claimed.json.blob.id).toBe(photo.id);
+    // Compaction trims the announcement from the stream; the snapshot carries the index, so a relay that
+    // loads the room afresh (C, restarted) still accepts the blob, like A and B that kept it in memory.
+    for (let n = 0; n < 30; n++) sendMessage(provider.doc, { userId: 'ada', role: 'write' }, { text: `filler ${n} ${'x'.repeat(200)}` });
+    await everywhere(room, (texts) => texts.length === 31, 'the filler everywhere');
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    await waitFor(async () => (await db.query('SELECT 1 FROM parley_snapshots WHERE room = $1', [room])).rowCount! > 0, 20_000, 'a snapshot of the room');
+    await db.end();
+    await c.stop();
+    await c.start();
+    const later = connectProvider(at(c), room, token);
+    await synced(later);
+    sendMessage(later.doc, { userId: 'ada', role: 'write' }, { text: 'again', attachments: [attachmentOf(photo, 'again.png')] });
+    await everywhere(room, (texts) => texts.length === 32 && texts.includes('again'), 'the later message everywhere');
+    later.destroy();
+    provider.destroy();
+  });
+
+  it('a message naming a blob of another room, or none, is refused on every relay', async () => {
+    const room = 'cl-blobs-guard';
+    const token = await mintToken({ sub: 'ada' });
+    const foreign = await upload(at(relays[2]!), 'cl-blobs-elsewhere', token, randomBytesOf(3000, 77));
+    const own = await upload(at(relays[0]!), room, token, PDF);
+    const ghost: Attachment = { blob: 'e'.repeat(64), name: 'ghost.png', type: 'image/png', size: 10 };
+    const attempts = [...relays.map((relay) => [relay, attachmentOf(foreign, 'stolen.bin')] as const), [relays[1]!, ghost] as const];
+    const clients = await Promise.all(attempts.map(([relay, attachment]) => sendRaw(relay, room, 'ada', [attachment])));
+    for (const client of clients) {
+      const closed = await client.closedWith(15_000);
+      expect(closed.code).toBe(4403);
+      expect(closed.reason).toContain('unknown-blob');
+    }
+    // Honest ones are still accepted, through any relay, and only they are stored everywhere.
+    const honest = await sendRaw(relays[1]!, room, 'ada', [attachmentOf(own, 'tickets.pdf')]);
+    await everywhere(room, (texts) => texts.join() === 'look', 'only the honest message, everywhere');
+    honest.ws.close();
+  });
 });
