@@ -1,6 +1,7 @@
 // The PostgreSQL blob store (cluster mode): each blob's info in one row and its bytes in 256 KiB bytea chunk rows, streamed both ways.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { ensureSchema } from '../storage/postgres-schema.js';
 import type { Pool, PoolClient } from 'pg';
 import { isBlobId } from '../../shared/attachments.js';
 import { isValidRoomName } from '../../shared/protocol.js';
@@ -57,20 +58,7 @@ interface InfoRow {
 const infoOf = (row: InfoRow): BlobInfo => ({ id: row.id, size: Number(row.size), type: row.type, createdAt: Number(row.created_at), uploader: row.uploader });
 
 /** Creates the two tables if needed. */
-export const ensureBlobSchema = async (pool: Pool): Promise<void> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    await client.query(SCHEMA);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-};
+export const ensureBlobSchema = (pool: Pool): Promise<void> => ensureSchema(pool, SCHEMA_LOCK, SCHEMA);
 
 /**
  * A BlobStore over `pool` (call `ensureBlobSchema` first). `peek` answers from what this instance has seen

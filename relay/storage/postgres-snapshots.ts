@@ -1,4 +1,5 @@
 // The cluster snapshot store: one table in PostgreSQL holding each room's latest snapshot and the stream position it covers.
+import { ensureSchema } from './postgres-schema.js';
 import type { Pool } from 'pg';
 import { isValidRoomName } from '../../shared/protocol.js';
 import { comparePositions, isPosition, type SnapshotStore } from './seams.js';
@@ -35,20 +36,7 @@ const split = (position: string): [string, string] => {
 };
 
 /** Creates the table if needed. */
-export const ensureSnapshotSchema = async (pool: Pool): Promise<void> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    await client.query(SCHEMA);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
-};
+export const ensureSnapshotSchema = (pool: Pool): Promise<void> => ensureSchema(pool, SCHEMA_LOCK, SCHEMA);
 
 /** Creates the store over `pool`; `healthy` reports the last health probe (see cluster-backend.ts). */
 export const createPostgresSnapshots = (pool: Pool, healthy: () => boolean): SnapshotStore => ({
