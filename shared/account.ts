@@ -13,6 +13,7 @@ import { ROOM_KINDS, type RoomKind } from './schema.js';
  * |-----------------|---------------------------------------------|-------------------------------|
  * | `conversations` | `{ kind, title, role, joinedAt }`           | the relay only                |
  * | `preferences`   | `{ mutedUntil?, pinned?, archived?, notify? }` | the user                   |
+ * | `settings`      | global settings, key → value (`hideMessageText`: boolean) | the user            |
  *
  * Clients reach their own account document through the alias room name `~account` (per-room endpoint
  * `/rooms/~account`, doc name `~account` on `/sync`); the relay maps it to the stored name `accountRoomName(sub)`.
@@ -22,6 +23,7 @@ export const ACCOUNT_ALIAS = '~account';
 export const ACCOUNT_PREFIX = '~account.';
 export const CONVERSATIONS = 'conversations';
 export const PREFERENCES = 'preferences';
+export const SETTINGS = 'settings';
 
 /** The stored room name of `userId`'s account document: `~account.` + 40 hex digits of SHA-256(user id). */
 export async function accountRoomName(userId: string): Promise<string> {
@@ -50,6 +52,12 @@ export interface ConversationPreferences {
   archived?: boolean;
   notify?: NotifyLevel;
 }
+
+/**
+ * A conversation's notification level when the user chose none: every message of a direct conversation,
+ * mentions only in groups and channels (as Slack and Matrix do for large rooms).
+ */
+export const defaultNotifyLevel = (kind: RoomKind): NotifyLevel => (kind === 'direct' ? 'all' : 'mentions');
 
 const PREFERENCE_FIELDS = new Set(['mutedUntil', 'pinned', 'archived', 'notify']);
 
@@ -109,4 +117,37 @@ export function setPreferences(doc: Y.Doc, room: string, change: ConversationPre
   checkPreferences(room, next);
   preferences.set(room, next);
   return next;
+}
+
+/** The user's global settings (the `settings` map of the account document). */
+export interface AccountSettings {
+  /** Notifications show only the conversation's title, never the sender or a preview of the text. */
+  hideMessageText?: boolean;
+}
+
+const SETTING_CHECKS: Record<keyof AccountSettings, (value: unknown) => boolean> = {
+  hideMessageText: (value) => typeof value === 'boolean',
+};
+
+/** A settings entry: a known key with a value of its type. */
+export function checkSetting(key: string, value: unknown): void {
+  ensure(Object.hasOwn(SETTING_CHECKS, key), 'unknown-field', `setting ${JSON.stringify(key.slice(0, 80))}`);
+  ensure(SETTING_CHECKS[key as keyof AccountSettings](value), 'bad-preferences', `setting ${key} has the wrong type`);
+}
+
+/** The user's settings from their account document (well-formed entries only). */
+export function readSettings(doc: Y.Doc): AccountSettings {
+  const settings: AccountSettings = {};
+  for (const [key, value] of doc.getMap<unknown>(SETTINGS).entries()) {
+    if (Object.hasOwn(SETTING_CHECKS, key) && SETTING_CHECKS[key as keyof AccountSettings](value)) {
+      (settings as Record<string, unknown>)[key] = value;
+    }
+  }
+  return settings;
+}
+
+/** Sets one global setting, after checking it. */
+export function setSetting<K extends keyof AccountSettings>(doc: Y.Doc, key: K, value: NonNullable<AccountSettings[K]>): void {
+  checkSetting(key, value);
+  doc.getMap<unknown>(SETTINGS).set(key, value);
 }

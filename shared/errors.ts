@@ -54,6 +54,7 @@ export const RULE_MESSAGES = {
   'pin-not-allowed': 'only admins (and both people of a direct conversation) pin and unpin messages',
   'bad-pin': 'a pin is not well-formed',
   'too-many-pins': 'a conversation holds a limited number of pins',
+  'bad-subscription': 'not a valid push subscription',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

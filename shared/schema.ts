@@ -63,6 +63,8 @@ export const LIMITS = {
   pins: 50,
   /** Thread read marks a user keeps (the most recently read threads). */
   threadReads: 200,
+  /** Distinct people one message may mention. */
+  mentions: 50,
 } as const;
 
 export const ROOM_KINDS = ['direct', 'group', 'channel'] as const;
@@ -83,6 +85,8 @@ export interface MessageRecord {
   /** A thread reply also shown in the main flow ("also send to the conversation"). */
   alsoInMain?: true;
   attachments?: Attachment[];
+  /** User ids this message mentions (`@name`): members of the conversation, unique, at most LIMITS.mentions. */
+  mentions?: string[];
   editedAt?: number;
   deleted?: true;
   deletedBy?: string;

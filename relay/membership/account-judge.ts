@@ -1,7 +1,7 @@
-// Judges an update to a user's account document: only its owner writes, and only their preferences.
+// Judges an update to a user's account document: only its owner writes, and only their preferences and settings.
 import * as Y from 'yjs';
 import { ensure } from '../../shared/errors.js';
-import { CONVERSATIONS, PREFERENCES, checkPreferences } from '../../shared/account.js';
+import { CONVERSATIONS, PREFERENCES, SETTINGS, checkPreferences, checkSetting } from '../../shared/account.js';
 import { checkClientOwner } from '../../shared/rules.js';
 import type { UpdateStructure } from '../update-structure.js';
 import type { Judgement } from '../update-judge.js';
@@ -21,15 +21,18 @@ export function judgeAccountUpdate(structure: UpdateStructure, userId: string, o
   }
   for (const { root, sub, item, offset } of structure.inserts) {
     ensure(root !== CONVERSATIONS, 'relay-only', 'the conversation list is written by the relay');
-    ensure(root === PREFERENCES, 'unknown-type', JSON.stringify(root.slice(0, 80)));
-    ensure(sub !== null, 'bad-record', 'preferences form a map');
+    ensure(root === PREFERENCES || root === SETTINGS, 'unknown-type', JSON.stringify(root.slice(0, 80)));
+    ensure(sub !== null, 'bad-record', `${root} form a map`);
     if (item.content instanceof Y.ContentDeleted) continue;
     ensure(item.content instanceof Y.ContentAny, 'bad-record', `content of type ${item.content.constructor.name}`);
-    for (const value of item.content.arr.slice(offset)) checkPreferences(sub, value);
+    for (const value of item.content.arr.slice(offset)) {
+      if (root === PREFERENCES) checkPreferences(sub, value);
+      else checkSetting(sub, value);
+    }
   }
   for (const { root } of structure.deletions) {
     ensure(root !== CONVERSATIONS, 'relay-only', 'the conversation list is written by the relay');
-    ensure(root === PREFERENCES, 'forbidden-delete', root);
+    ensure(root === PREFERENCES || root === SETTINGS, 'forbidden-delete', root);
   }
   return { newClients };
 }
