@@ -1,5 +1,6 @@
-// The app's service worker: caches the app shell so a reload with the relay down still opens the app (data comes from IndexedDB).
+// The app's service worker: caches the app shell so a reload with the relay down still opens the app (data comes from IndexedDB), and shows push notifications.
 import { SHELL, shellKey } from './sw-routes.js';
+import { installPushHandlers, type PushWorkerScope } from './sw-push.js';
 
 /** The subset of the service worker scope used here (the DOM lib of this project has no WebWorker types). */
 interface WorkerScope {
@@ -19,6 +20,7 @@ interface FetchEvent extends ExtendableEvent {
 }
 
 const scope = self as unknown as WorkerScope;
+installPushHandlers(self as unknown as PushWorkerScope);
 // Replaced at build time by a hash of the shell, so each build caches under a new name.
 const VERSION = '__SHELL_VERSION__';
 const CACHE = `parley-shell-${VERSION}`;
