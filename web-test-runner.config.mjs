@@ -2,6 +2,7 @@
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { relayPlugin } from './test/browser/support/relay-plugin.mjs';
+import { pushPlugin } from './test/browser/support/push-plugin.mjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -48,7 +49,7 @@ export default {
   concurrency: 1,
   middleware: [workerScripts],
   testsFinishTimeout: 600_000,
-  plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), relayPlugin()],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), relayPlugin(), pushPlugin()],
   browsers,
   testFramework: { config: { timeout: 20_000 } },
 };
