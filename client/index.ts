@@ -21,3 +21,4 @@ export type { IndexStats, SearchHit, SearchRequest, SearchResponse } from './sea
 export { parseSearchInput } from './search/query-syntax.js';
 export type { PinnedMessage, ThreadSummary } from '../shared/conversation.js';
 export * from './membership/index.js';
+export * from './push/index.js';

@@ -2,8 +2,8 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
-  ACCOUNT_ALIAS, CONVERSATIONS, PREFERENCES, listConversations, setPreferences as writePreferences,
-  type ConversationListItem, type ConversationPreferences,
+  ACCOUNT_ALIAS, CONVERSATIONS, PREFERENCES, SETTINGS, listConversations, readSettings, setPreferences as writePreferences,
+  setSetting as writeSetting, type AccountSettings, type ConversationListItem, type ConversationPreferences,
 } from '../../shared/account.js';
 import type { BackoffOptions } from '../backoff.js';
 import type { ConnectionState, GetToken, SyncConnection } from '../connection/connection-state.js';
@@ -44,6 +44,12 @@ export interface Account {
   watch(listener: (items: ConversationListItem[], info: { source: 'cache' | 'live'; synced: boolean }) => void, options?: ListOptions): () => void;
   /** Sets this user's preferences for one conversation (merged with what is there; synced to every device). */
   setPreferences(room: string, preferences: ConversationPreferences): ConversationPreferences;
+  /** The user's global settings now (e.g. `hideMessageText`). */
+  settings(): AccountSettings;
+  /** Sets one global setting (checked by the shared rules; synced to every device, read by the relay's push). */
+  setSetting<K extends keyof AccountSettings>(key: K, value: NonNullable<AccountSettings[K]>): void;
+  /** Calls `listener` with the settings once the cache is read, then after every change. Returns the unsubscribe function. */
+  watchSettings(listener: (settings: AccountSettings) => void): () => void;
   /** Disconnects; the cached copy stays. */
   close(): Promise<void>;
 }
@@ -106,6 +112,23 @@ export function openAccount(options: OpenAccountOptions): Account {
       };
     },
     setPreferences: (room, preferences) => writePreferences(doc, room, preferences),
+    settings: () => readSettings(doc),
+    setSetting: (key, value) => writeSetting(doc, key, value),
+    watchSettings(listener) {
+      let stopped = false;
+      const onChange = () => {
+        if (!stopped) listener(readSettings(doc));
+      };
+      void loaded.then(() => {
+        if (stopped) return;
+        doc.getMap(SETTINGS).observe(onChange);
+        onChange();
+      });
+      return () => {
+        stopped = true;
+        doc.getMap(SETTINGS).unobserve(onChange);
+      };
+    },
     async close() {
       closed = true;
       connection?.close();

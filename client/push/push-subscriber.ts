@@ -23,13 +23,23 @@ export interface PushDeviceOptions {
   pushManager?: () => Promise<PushManagerLike>;
 }
 
-/** The browser's push manager, or `PushError('unsupported')`. */
-export async function browserPushManager(): Promise<PushManagerLike> {
+/** How long subscribing waits for the app's service worker to be active (it registers on page load). */
+const WORKER_WAIT_MS = 10_000;
+
+/**
+ * The push manager of the service worker registration of this page: when `wait`, the one that becomes active
+ * (a first visit may still be installing it), else the one registered now. `PushError('unsupported')` when
+ * there is no Push API, or no worker (it needs a secure context).
+ */
+export async function browserPushManager(wait = true): Promise<PushManagerLike> {
   if (typeof navigator === 'undefined' || !('serviceWorker' in navigator) || typeof PushManager === 'undefined') {
     throw new PushError('unsupported', 'this browser has no Push API');
   }
-  // The app's worker may still be installing on a first visit: wait for it (it registers on page load).
-  const registration = await navigator.serviceWorker.ready;
+  const container = navigator.serviceWorker;
+  const registration = wait
+    ? await Promise.race([container.ready, new Promise<undefined>((resolve) => setTimeout(resolve, WORKER_WAIT_MS, undefined))])
+    : await container.getRegistration();
+  if (!registration) throw new PushError('unsupported', "the app's service worker is not running (it needs https or localhost)");
   return registration.pushManager as unknown as PushManagerLike;
 }
 
@@ -52,7 +62,7 @@ const sameBytes = (a: ArrayBuffer | null | undefined, b: Uint8Array): boolean =>
  * and on every app start: subscriptions rotate, and the relay forgets the ones its push service answered 410.
  * Resolves with the subscription the relay now has; rejects with a `PushError`.
  */
-export async function registerPush({ api, pushManager = browserPushManager }: PushDeviceOptions): Promise<PushSubscriptionJson> {
+export async function registerPush({ api, pushManager = () => browserPushManager(true) }: PushDeviceOptions): Promise<PushSubscriptionJson> {
   if (typeof Notification !== 'undefined' && Notification.permission === 'denied') {
     throw new PushError('permission-denied', 'notifications are blocked for this site');
   }
@@ -89,8 +99,13 @@ export async function registerPush({ api, pushManager = browserPushManager }: Pu
  * prunes it). Resolves with the endpoint removed, or undefined when the device had none; rejects with the
  * relay's `PushError` after unsubscribing (except `not-found`: already gone is what was wanted).
  */
-export async function unregisterPush({ api, pushManager = browserPushManager }: PushDeviceOptions): Promise<string | undefined> {
-  const manager = await pushManager();
+export async function unregisterPush({ api, pushManager = () => browserPushManager(false) }: PushDeviceOptions): Promise<string | undefined> {
+  const manager = await pushManager().catch((error: unknown) => {
+    // No push here at all: nothing to undo.
+    if (error instanceof PushError && error.code === 'unsupported') return undefined;
+    throw error;
+  });
+  if (!manager) return undefined;
   const subscription = await manager.getSubscription();
   if (!subscription) return undefined;
   let failure: unknown;

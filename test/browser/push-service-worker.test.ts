@@ -36,7 +36,7 @@ describe('push: service worker', () => {
     expect(notification!.title).to.equal('Bob Builder');
     expect(notification!.body).to.equal('Bob: lunch at noon?');
     expect(notification!.tag).to.equal(`parley:${room}`);
-    expect(notification!.renotify).to.equal(true);
+    expect((notification as Notification & { renotify?: boolean }).renotify).to.equal(true);
     expect(notification!.data).to.deep.equal({ room, messageId: push.messageId });
 
     // A newer push for the same conversation replaces it (one notification per conversation).

@@ -21,6 +21,11 @@ import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
+import { AppPush } from './app-push.js';
+import { notificationSettingsStyles, renderConversationNotifications, renderGlobalNotifications } from './notification-settings.js';
+import { parseRoomLink } from '../../push/app-link.js';
+import { shouldNotify } from '../../../shared/push.js';
+import { defaultNotifyLevel, type AccountSettings } from '../../../shared/account.js';
 
 /** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
 const OPEN_ROOMS = 12;
@@ -35,7 +40,7 @@ const SHOW_RESULT_MS = 10_000;
  * the relay down (the service worker caches the shell); the relay only syncs.
  */
 export class ChatApp extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatAppStyles];
+  static override styles = [themeStyles, avatarStyles, chatAppStyles, notificationSettingsStyles];
 
   /** Base URL of the relay (default: the server the app came from). */
   @property() relay?: string;
@@ -65,6 +70,10 @@ export class ChatApp extends LitElement {
   @state() private unsentWarning = 0;
   /** The search over every conversation on this device is showing (Ctrl/Cmd+K or `/`). */
   @state() private searching = false;
+  /** The notification settings of the open conversation are showing. */
+  @state() private notifyOpen = false;
+  /** The account's global settings (hide message text in notifications). */
+  @state() private accountSettings: AccountSettings = {};
 
   private search: LocalSearch | undefined;
   private readonly onShortcut = (event: KeyboardEvent): void => {
@@ -86,6 +95,9 @@ export class ChatApp extends LitElement {
   /** The session's token source, shared by the pool and the room shown (its attachments upload with it). */
   private tokens: GetToken | undefined;
   private notifier: Notifier | undefined;
+  /** This device's Web Push registration and the answers to the service worker (client/push). */
+  private push: AppPush | undefined;
+  private stopSettings: (() => void) | undefined;
   private readonly onOnline = (): void => {
     this.online = navigator.onLine;
   };
@@ -100,9 +112,10 @@ export class ChatApp extends LitElement {
       void this.joinPublic(channel);
       return;
     }
-    const room = roomFromHash();
-    if (room && room !== this.active) this.select(room, 'keep');
-    else if (!room && this.active) this.closeRoom('keep');
+    const link = parseRoomLink(location.hash);
+    if (link && link.room !== this.active) this.select(link.room, 'keep');
+    else if (!link && this.active) this.closeRoom('keep');
+    if (link?.messageId) void this.openAt(link.room, link.messageId);
   };
   /** Permission may be granted or revoked in another tab or the site settings: look again when the user comes back. */
   private readonly onReturn = (): void => {
@@ -139,6 +152,9 @@ export class ChatApp extends LitElement {
     this.account = undefined;
     void this.search?.close();
     this.search = undefined;
+    this.push?.stop();
+    this.push = undefined;
+    this.stopSettings?.();
   }
 
   /** The relay's base URL as the app uses it. */
@@ -200,6 +216,16 @@ export class ChatApp extends LitElement {
     this.leadBackground(session.userId);
     this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
     this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken });
+    this.stopSettings = this.account.watchSettings((settings) => (this.accountSettings = settings));
+    this.push = new AppPush({
+      relayUrl: this.relayUrl,
+      getToken,
+      shownRoom: () => this.active,
+      openRoom: (room, messageId) => void this.openAt(room, messageId),
+      onChange: () => this.requestUpdate(),
+    });
+    // Subscriptions rotate and the relay prunes dead ones: register again on every start once allowed.
+    void this.push.resume();
     this.stopAccount = this.account.watch((items) => {
       this.accountItems = items;
       for (const item of items.filter((i) => !i.preferences.archived).slice(0, this.leader ? OPEN_ROOMS : 0)) {
@@ -215,11 +241,14 @@ export class ChatApp extends LitElement {
     if (code) void this.acceptInvite(code);
     const channel = publicFromHash();
     if (channel) void this.joinPublic(channel);
-    const remembered = roomFromHash() ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
+    const link = parseRoomLink(location.hash);
+    const remembered = link?.room ?? localStorage.getItem(activeKey(session.userId)) ?? undefined;
     if (remembered && isValidRoomName(remembered)) {
       // Opened straight into a room (a reload, a link): put the list below it, so Back returns to the list.
       if (history.state?.[ROOM_ENTRY] === undefined) history.replaceState(null, '', location.pathname + location.search + '#/');
       this.select(remembered, 'push');
+      // A notification opened the app at a message (`#/room/<room>/message/<id>`).
+      if (link?.messageId) void this.openAt(remembered, link.messageId);
     }
   }
 
@@ -238,6 +267,13 @@ export class ChatApp extends LitElement {
     if (!session) return;
     this.unsentWarning = 0;
     this.busy = true;
+    // First, while a token can still be had: the relay forgets this device's push subscription, the browser ends it.
+    await this.push?.unregister();
+    this.push?.stop();
+    this.push = undefined;
+    this.stopSettings?.();
+    this.stopSettings = undefined;
+    this.notifyOpen = false;
     await this.pool?.close();
     this.pool = undefined;
     this.releaseLead?.();
@@ -324,8 +360,20 @@ export class ChatApp extends LitElement {
     this.select(room);
   }
 
+  /**
+   * A message from someone else reached a background room of this tab: notify by the same rule the relay's push
+   * uses (the account's level and mute for the conversation; rooms outside the account: every message).
+   */
   private onArrival(room: string, message: MessageView, authorName: string): void {
-    this.notifier?.notify(room, `${authorName} in ${room}`, message.text.slice(0, 200), room === this.active, () => this.select(room));
+    const item = this.accountItems.find((i) => i.room === room);
+    if (item) {
+      const mentioned = this.session !== undefined && (message.mentions ?? []).includes(this.session.userId);
+      const settings = { level: item.preferences.notify ?? defaultNotifyLevel(item.kind), mutedUntil: item.preferences.mutedUntil ?? 0 };
+      if (!shouldNotify(settings, item.kind, mentioned, Date.now())) return;
+    }
+    const title = item?.title || room;
+    const body = this.accountSettings.hideMessageText ? 'New message' : `${authorName}: ${message.text.slice(0, 200)}`;
+    this.notifier?.notify(room, title, body, room === this.active, () => void this.openAt(room, message.id));
   }
 
   /**
@@ -463,9 +511,31 @@ export class ChatApp extends LitElement {
     return [...people].map(([id, name]) => ({ id, name }));
   }
 
+  /** Asks for the permission, then subscribes this device to push (notifications with no tab open). */
   private async enableNotifications(): Promise<void> {
     await this.notifier?.enable().catch(() => undefined);
     this.permission = this.notifier?.permission ?? 'unsupported';
+    if (this.permission === 'granted') await this.push?.register();
+  }
+
+  /** Writes a notification preference of the open conversation; a refusal shows as the app's error. */
+  private setNotify(room: string, change: { notify?: 'all' | 'mentions' | 'none'; mutedUntil?: number }): void {
+    try {
+      this.account?.setPreferences(room, change);
+      // The device-local mute of the list's bell follows an unmute here, so the room is not still silenced.
+      if (change.mutedUntil === 0) this.notifier?.setMuted(room, false);
+      this.refresh();
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  }
+
+  private setHideMessageText(hide: boolean): void {
+    try {
+      this.account?.setSetting('hideMessageText', hide);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
   }
 
   // ---- search ----
@@ -479,7 +549,13 @@ export class ChatApp extends LitElement {
   private async showResult(event: CustomEvent<ChatSearchSelectDetail>): Promise<void> {
     const { room, messageId } = event.detail;
     this.searching = false;
+    await this.openAt(room, messageId);
+  }
+
+  /** Opens `room` scrolled to `messageId` when given, highlighted (a search result, a clicked notification). */
+  private async openAt(room: string, messageId?: string): Promise<void> {
     this.select(room);
+    if (!messageId) return;
     const deadline = Date.now() + SHOW_RESULT_MS;
     while (Date.now() < deadline && this.active === room) {
       await this.updateComplete;
@@ -557,6 +633,7 @@ export class ChatApp extends LitElement {
     const activeSummary = this.rooms.find((r) => r.room === this.active);
     const offline = !this.online || activeSummary?.status === 'offline';
     const conversation = this.active ? this.pool?.get(this.active) : undefined;
+    const activeItem = this.accountItems.find((i) => i.room === this.active);
     return html`<div class="app" ?data-room-open=${Boolean(this.active)}>
       <aside class="sidebar" aria-label="Profile and conversations">
         <div class="me">
@@ -624,9 +701,22 @@ export class ChatApp extends LitElement {
               <span slot="header" class="room-header">
                 <button type="button" class="back" aria-label="Back to conversations" @click=${() => this.closeRoom()}>${icon('back')}</button>
                 ${this.renderRoomTitle(conversation, activeSummary?.title ?? this.active)}
+                ${activeItem
+                  ? html`<button type="button" class="secondary notify-toggle" aria-expanded=${this.notifyOpen ? 'true' : 'false'} @click=${() => (this.notifyOpen = !this.notifyOpen)}>Notifications</button>`
+                  : nothing}
                 <button type="button" class="secondary members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'} @click=${this.toggleMembers}>Members</button>
               </span>
             </chat-room>
+            ${this.notifyOpen && activeItem
+              ? renderConversationNotifications(activeItem, {
+                  setLevel: (notify) => this.setNotify(activeItem.room, { notify }),
+                  muteUntil: (mutedUntil) => this.setNotify(activeItem.room, { mutedUntil }),
+                  close: () => {
+                    this.notifyOpen = false;
+                    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('.notify-toggle')?.focus());
+                  },
+                })
+              : nothing}
             ${this.membersOpen
               ? renderMembersPanel(conversation, conversation.getState(), this.invites, (code) => `${location.origin}${location.pathname}#/invite/${code}`, {
                   setRole: (id, role: RosterRole) => this.member((c) => setRole(c, id, role)),
@@ -653,8 +743,11 @@ export class ChatApp extends LitElement {
     </div>`;
   }
 
-  private renderNotificationsControl(): TemplateResult | typeof nothing {
-    return notificationsControl(this.permission, () => void this.enableNotifications());
+  private renderNotificationsControl(): TemplateResult {
+    return renderGlobalNotifications(
+      { permission: this.permission, push: this.push?.status ?? 'off', pushError: this.push?.error ?? '', hideMessageText: this.accountSettings.hideMessageText === true },
+      { enable: () => void this.enableNotifications(), setHideMessageText: (hide) => this.setHideMessageText(hide) },
+    );
   }
 
   /** The list: the account's conversations and this device's, pinned first, archived only when shown. */
@@ -704,18 +797,6 @@ export class ChatApp extends LitElement {
   }
 }
 
-/** The notifications control: a button while the browser may still ask, how to re-enable when blocked. */
-function notificationsControl(permission: NotificationPermission | 'unsupported', enable: () => void): TemplateResult | typeof nothing {
-  if (permission === 'default') return html`<button type="button" class="secondary" @click=${enable}>Enable notifications</button>`;
-  if (permission === 'denied') {
-    return html`<p class="notice" role="status">
-      Notifications are blocked for this site. To get them, allow notifications in the browser's site settings (the icon left of the
-      address), then come back to this tab.
-    </p>`;
-  }
-  return nothing;
-}
-
 /** A sign-in failure in words a person can act on. */
 function signInError(error: unknown, relayUrl: string): string {
   // fetch() rejects with a TypeError when the request never got an answer (relay down, offline, blocked).
@@ -760,14 +841,8 @@ function isTyping(event: KeyboardEvent): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 }
 
+/** The room of a `#/room/<room>` link (also `#/room/<room>/message/<id>`, see client/push/app-link.ts). */
 function roomFromHash(): string | undefined {
-  const match = /^#\/room\/(.+)$/.exec(location.hash);
-  if (!match) return undefined;
-  try {
-    const room = decodeURIComponent(match[1]!);
-    return isValidRoomName(room) ? room : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseRoomLink(location.hash)?.room;
 }
 
