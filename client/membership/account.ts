@@ -116,17 +116,20 @@ export function openAccount(options: OpenAccountOptions): Account {
     setSetting: (key, value) => writeSetting(doc, key, value),
     watchSettings(listener) {
       let stopped = false;
+      let observing = false;
       const onChange = () => {
         if (!stopped) listener(readSettings(doc));
       };
       void loaded.then(() => {
         if (stopped) return;
         doc.getMap(SETTINGS).observe(onChange);
+        observing = true;
         onChange();
       });
       return () => {
         stopped = true;
-        doc.getMap(SETTINGS).unobserve(onChange);
+        if (observing) doc.getMap(SETTINGS).unobserve(onChange);
+        observing = false;
       };
     },
     async close() {

@@ -38,7 +38,12 @@ export function pushApi({ relayUrl, getToken }: { relayUrl: string; getToken: Ge
   };
   return {
     async vapidPublicKey() {
-      const body = (await (await request('GET', '/push/vapid-public-key', undefined, false)).json().catch(() => ({}))) as { publicKey?: unknown };
+      const res = await request('GET', '/push/vapid-public-key', undefined, false).catch((error: unknown) => {
+        // Push switched off, or a relay from before push (no such route): either way this relay sends none.
+        if (error instanceof PushError && error.status === 404) throw new PushError('push-disabled', error.message, 404);
+        throw error;
+      });
+      const body = (await res.json().catch(() => ({}))) as { publicKey?: unknown };
       if (typeof body.publicKey !== 'string' || !/^[A-Za-z0-9_-]+=*$/.test(body.publicKey)) throw new PushError('bad-response', 'the relay answered without a VAPID public key');
       return body.publicKey;
     },

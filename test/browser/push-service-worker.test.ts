@@ -2,7 +2,7 @@
 import { expect } from '@esm-bundle/chai';
 import { connectPushBridge } from '../../client/push/page-bridge.js';
 import { notificationTag } from '../../shared/push.js';
-import { click, clearNotifications, deliver, fromWorker, payload, pushWorker } from './support/push-helpers.js';
+import { click, clearNotifications, deliver, fromWorker, payload, pushWorker, resetPermissions } from './support/push-helpers.js';
 import { uniqueRoom, waitFor } from './support/helpers.js';
 
 describe('push: service worker', () => {
@@ -25,6 +25,7 @@ describe('push: service worker', () => {
   });
   after(async () => {
     await registration.unregister();
+    await resetPermissions();
   });
 
   it('shows a push as its conversation\'s notification: title, "Sender: preview", tag per conversation, data for the click', async () => {

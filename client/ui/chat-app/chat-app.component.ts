@@ -22,6 +22,7 @@ import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sess
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
 import { AppPush } from './app-push.js';
+import type { PushManagerLike } from '../../push/push-subscriber.js';
 import { notificationSettingsStyles, renderConversationNotifications, renderGlobalNotifications } from './notification-settings.js';
 import { parseRoomLink } from '../../push/app-link.js';
 import { shouldNotify } from '../../../shared/push.js';
@@ -50,6 +51,9 @@ export class ChatApp extends LitElement {
 
   /** Mints relay tokens at sign-in and refresh (default: the relay's dev endpoint `POST /dev/token`). */
   @property({ attribute: false }) mintToken?: MintToken;
+
+  /** The push manager this device subscribes with (default: the app's service worker's `registration.pushManager`). */
+  @property({ attribute: false }) pushManager?: () => Promise<PushManagerLike>;
 
   @state() private session: Session | undefined = loadSession();
   @state() private active: string | undefined;
@@ -223,6 +227,7 @@ export class ChatApp extends LitElement {
       shownRoom: () => this.active,
       openRoom: (room, messageId) => void this.openAt(room, messageId),
       onChange: () => this.requestUpdate(),
+      ...(this.pushManager ? { pushManager: this.pushManager } : {}),
     });
     // Subscriptions rotate and the relay prunes dead ones: register again on every start once allowed.
     void this.push.resume();

@@ -49,6 +49,7 @@ const defined = (tag: string): boolean => typeof customElements !== 'undefined' 
  *
  * @fires chat-send - the user sends or saves a message (cancelable)
  * @fires chat-message - a new message from someone else arrived
+ * @fires chat-message-received - the same, as plain facts for a host's own notifications (room, id, author, mentions me, visible)
  * @fires chat-status - the connection status changed
  * @fires chat-unread - the unread count changed
  * @fires chat-error - an operation failed
@@ -258,7 +259,21 @@ export class ChatRoom extends LitElement {
     const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
     if ((!stick || hidden) && this.dividerId === undefined) this.dividerId = fresh[0]!.id;
     if (!stick) this.newBelow += fresh.length;
-    for (const message of fresh) this.emit('chat-message', { message, authorName: this.nameOf(message.author, state) });
+    const visible = !hidden && this.isConnected && (this.checkVisibility?.() ?? true);
+    for (const message of fresh) {
+      const authorName = this.nameOf(message.author, state);
+      this.emit('chat-message', { message, authorName });
+      this.emit('chat-message-received', {
+        room: state.room,
+        messageId: message.id,
+        author: message.author,
+        authorName,
+        text: message.text,
+        mentionsMe: (message.mentions ?? []).includes(state.userId),
+        visible,
+        ...(message.threadRoot ? { threadRoot: message.threadRoot } : {}),
+      });
+    }
     const last = fresh.at(-1)!;
     this.announcer.say(fresh.length === 1 ? `${this.nameOf(last.author, state)}: ${excerpt(last.text, 200)}` : `${fresh.length} new messages`);
   }

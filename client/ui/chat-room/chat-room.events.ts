@@ -16,6 +16,24 @@ export interface ChatMessageDetail {
   message: MessageView;
   authorName: string;
 }
+/**
+ * `detail` of `chat-message-received`: the facts a host page needs to notify on its own (the same moment as
+ * `chat-message`, without the view object). `mentionsMe`: the message's `mentions` include the signed-in user;
+ * `visible`: the page is visible and the element is rendered, so the user can see the message now (a host
+ * typically notifies only when false). Distinct from the mentions feature's own event, which is about a mention.
+ */
+export interface ChatMessageReceivedDetail {
+  room: string;
+  messageId: string;
+  author: string;
+  authorName: string;
+  /** Plain text of the message (the host decides whether to show it). */
+  text: string;
+  mentionsMe: boolean;
+  visible: boolean;
+  /** A thread reply (not in the main flow): the root message's id. */
+  threadRoot?: string;
+}
 /** `detail` of `chat-status`: the connection changed (`synced` = caught up with the relay). */
 export interface ChatStatusDetail {
   status: ConversationState['connection']['status'];
@@ -48,6 +66,7 @@ export interface ChatAttachmentOpenDetail {
 export interface ChatRoomEvents {
   'chat-send': ChatSendDetail;
   'chat-message': ChatMessageDetail;
+  'chat-message-received': ChatMessageReceivedDetail;
   'chat-status': ChatStatusDetail;
   'chat-unread': ChatUnreadDetail;
   'chat-error': ChatErrorDetail;
@@ -58,6 +77,7 @@ export interface ChatRoomEvents {
 const CANCELABLE: Record<keyof ChatRoomEvents, boolean> = {
   'chat-send': true,
   'chat-message': false,
+  'chat-message-received': false,
   'chat-status': false,
   'chat-unread': false,
   'chat-error': false,

@@ -22,6 +22,9 @@ export async function pushWorker(): Promise<ServiceWorkerRegistration> {
   return registration;
 }
 
+/** Takes back the notification permission (so later test files start without it). */
+export const resetPermissions = (): Promise<boolean> => executeServerCommand('push-reset-permissions');
+
 /** Delivers `data` to the worker as a push (a `PushPayload` is sent as JSON) and waits for what it did. */
 export async function deliver(registration: ServiceWorkerRegistration, data: PushPayload | string): Promise<{ shown: string; room?: string }> {
   const seen = fromWorker.length;
@@ -49,3 +52,54 @@ export const payload = (room: string, change: Partial<PushPayload> = {}): PushPa
   v: 1, room, messageId: `m-${Math.random().toString(36).slice(2, 10)}`, title: 'Bob', kind: 'direct', mention: false, count: 1,
   at: Date.now(), sender: 'bob', senderName: 'Bob', preview: 'lunch at noon?', ...change,
 });
+
+const base64url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** A subscription as a browser's push service would give one (well-formed keys, an endpoint of a made-up push service). */
+export function fakeSubscriptionJson(): { endpoint: string; expirationTime: null; keys: { p256dh: string; auth: string } } {
+  const key = crypto.getRandomValues(new Uint8Array(65));
+  key[0] = 4;
+  return {
+    endpoint: `https://push.example.test/send/${Math.random().toString(36).slice(2)}`,
+    expirationTime: null,
+    keys: { p256dh: base64url(key), auth: base64url(crypto.getRandomValues(new Uint8Array(16))) },
+  };
+}
+
+/** A push manager that hands out fake subscriptions (headless Chromium has no push service) and records what was done. */
+export class FakePushManager {
+  subscription: (PushSubscriptionLikeFake & { json: ReturnType<typeof fakeSubscriptionJson> }) | null = null;
+  readonly log: string[] = [];
+  /** Runs when a subscription is ended (to see what the page still had at that moment). */
+  onUnsubscribe: (() => Promise<void>) | undefined;
+
+  async getSubscription(): Promise<PushSubscriptionLikeFake | null> {
+    return this.subscription;
+  }
+
+  async subscribe(options: { userVisibleOnly: true; applicationServerKey: Uint8Array }): Promise<PushSubscriptionLikeFake> {
+    const json = fakeSubscriptionJson();
+    const key = options.applicationServerKey;
+    this.log.push('subscribe');
+    const subscription = {
+      json,
+      endpoint: json.endpoint,
+      options: { applicationServerKey: key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength) as ArrayBuffer },
+      toJSON: () => json,
+      unsubscribe: async () => {
+        await this.onUnsubscribe?.();
+        this.log.push('unsubscribe');
+        if (this.subscription === subscription) this.subscription = null;
+        return true;
+      },
+    };
+    this.subscription = subscription;
+    return subscription;
+  }
+}
+interface PushSubscriptionLikeFake {
+  endpoint: string;
+  options: { applicationServerKey: ArrayBuffer | null };
+  toJSON(): unknown;
+  unsubscribe(): Promise<boolean>;
+}

@@ -4,6 +4,7 @@
  * Commands (from the browser: `executeServerCommand(name, payload)`):
  * - `push-grant-notifications` `{ origin }`: grants the notifications permission to `origin` (CDP
  *   `Browser.grantPermissions`), as a user answering "Allow" would;
+ * - `push-reset-permissions`: takes back every permission granted so (later test files start as a fresh profile);
  * - `push-deliver` `{ scope, data }`: delivers a push message with `data` (a string) to the service worker
  *   registered for `scope` (CDP `ServiceWorker.deliverPushMessage`): the worker gets a real `push` event, as
  *   if a push service had sent it. Resolves once Chromium accepted it (the worker handles it afterwards).
@@ -48,6 +49,11 @@ export function pushPlugin() {
         case 'push-grant-notifications': {
           const { page } = await devtools(session);
           await page.browserContext().overridePermissions(payload.origin, ['notifications']);
+          return true;
+        }
+        case 'push-reset-permissions': {
+          const { page } = await devtools(session);
+          await page.browserContext().clearPermissionOverrides();
           return true;
         }
         case 'push-deliver': {

@@ -1,0 +1,177 @@
+// <chat-app> and push in real Chromium: notification settings in the account document, the worker's click opening a room, registration and sign-out.
+import { expect } from '@esm-bundle/chai';
+import '../../client/ui/chat-app/chat-app.js';
+import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
+import { membershipApi, openAccount, type Account } from '../../client/index.js';
+import { httpBase } from '../../client/membership/api.js';
+import { notificationTag } from '../../shared/push.js';
+import { closeAll, mintToken, open, relayInfo, uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
+import { FakePushManager, click, clearNotifications, deliver, payload, pushWorker, resetPermissions } from './support/push-helpers.js';
+import { appRoom, listItem, submitForm, whenSynced } from './ui-helpers.js';
+
+const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
+const $ = <T extends Element = HTMLElement>(app: ChatApp, selector: string): T | null => shadow(app).querySelector<T>(selector);
+
+/** An app whose tokens grant `rooms` (default none: access comes from rosters), with a fake push manager. */
+async function mountApp(push: FakePushManager, rooms: Record<string, string> = {}): Promise<ChatApp> {
+  const { url } = await relayInfo();
+  const app = document.createElement('chat-app');
+  app.relay = url;
+  app.mintToken = ({ name, sub }) => mintToken({ sub, name, rooms });
+  app.pushManager = async () => push;
+  app.style.cssText = 'display: block; height: 600px; width: 900px;';
+  document.body.append(app);
+  await app.updateComplete;
+  return app;
+}
+
+async function signIn(app: ChatApp, name: string): Promise<void> {
+  const form = await waitFor(() => $<HTMLFormElement>(app, '.signin form'), { what: 'sign-in form' });
+  form.querySelector<HTMLInputElement>('[name="name"]')!.value = name;
+  form.requestSubmit();
+  await waitFor(() => $(app, '.join'), { what: 'signed in' });
+}
+
+const level = (app: ChatApp): string | undefined => [...shadow(app).querySelectorAll<HTMLInputElement>('input[name="notify-level"]')].find((i) => i.checked)?.value;
+
+describe('push: <chat-app>', () => {
+  let app: ChatApp | undefined;
+  let second: Account | undefined;
+  afterEach(async () => {
+    app?.remove();
+    app = undefined;
+    await second?.close();
+    second = undefined;
+    location.hash = '';
+    await closeAll();
+  });
+  after(() => resetPermissions());
+
+  it('writes the level, mutes and "hide message text" to the account document, synced with a second tab both ways', async () => {
+    localStorage.removeItem('parley:session');
+    const tag = Math.random().toString(36).slice(2, 7);
+    const anaId = `dev-ana-${tag}`;
+    const { url } = await relayInfo();
+    const bob = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: `bob-${tag}`, rooms: {} }) });
+    const { room } = await bob.createConversation({ kind: 'group', title: `Team ${tag}`, members: [anaId] });
+
+    app = await mountApp(new FakePushManager());
+    await signIn(app, `Ana ${tag}`);
+    await waitFor(() => listItem(app!, `Team ${tag}`), { what: 'the group in the list' });
+    listItem(app, `Team ${tag}`)!.querySelector<HTMLButtonElement>('button.room')!.click();
+    const toggle = await waitFor(() => $<HTMLButtonElement>(app!, '.notify-toggle'), { what: 'the Notifications button' });
+    toggle.click();
+    await waitFor(() => $(app!, '.notify-settings'), { what: 'the settings panel' });
+    expect(toggle.getAttribute('aria-expanded')).to.equal('true');
+    // A group's default is mentions, shown checked and marked while the user chose nothing.
+    expect(level(app)).to.equal('mentions');
+    expect($(app, 'input[value="mentions"]')!.closest('label')!.textContent).to.include('(default)');
+    expect($(app, '.notify-levels legend')!.textContent).to.equal('Notify me about');
+
+    second = openAccount({ relayUrl: url, user: { id: anaId }, getToken: () => mintToken({ sub: anaId, rooms: {} }) });
+    const prefs = () => second!.conversations({ includeArchived: true }).find((i) => i.room === room)?.preferences;
+    await waitFor(() => prefs(), { what: 'the second tab has the conversation' });
+
+    $<HTMLInputElement>(app, 'input[value="all"]')!.click();
+    await waitFor(() => prefs()?.notify === 'all', { what: 'level all in the second tab' });
+
+    const before = Date.now();
+    $<HTMLButtonElement>(app, 'button[data-mute="3600000"]')!.click();
+    await waitFor(() => (prefs()?.mutedUntil ?? 0) > 0, { what: 'muted for an hour in the second tab' });
+    expect(prefs()!.mutedUntil).to.be.within(before + 3_600_000, Date.now() + 3_600_000);
+    await waitFor(() => $(app!, '.notify-settings .unmute'), { what: 'Unmute offered' });
+    expect($(app, '.notify-mute [role="status"]')!.textContent).to.match(/^Muted until /);
+    $<HTMLButtonElement>(app, '.notify-settings .unmute')!.click();
+    await waitFor(() => prefs()?.mutedUntil === 0, { what: 'unmuted in the second tab' });
+    await waitFor(() => $(app!, 'button[data-mute="forever"]'), { what: 'mute choices back' });
+    $<HTMLButtonElement>(app, 'button[data-mute="forever"]')!.click();
+    await waitFor(() => prefs()?.mutedUntil === 253402300799000, { what: 'muted until turned back on' });
+    await waitFor(() => $(app!, '.notify-mute [role="status"]')?.textContent?.includes('until you turn'), { what: 'said so' });
+
+    // The other way: the second tab changes the level and unmutes; the panel follows.
+    second.setPreferences(room, { notify: 'none', mutedUntil: 0 });
+    await waitFor(() => level(app!) === 'none' && $(app!, 'button[data-mute="3600000"]'), { what: 'the panel shows the second tab\'s change' });
+
+    // Global: hide message text.
+    const hide = $<HTMLInputElement>(app, '.hide-text input')!;
+    expect(hide.checked).to.equal(false);
+    hide.click();
+    await waitFor(() => second!.settings().hideMessageText === true, { what: 'hide text in the second tab' });
+    second.setSetting('hideMessageText', false);
+    await waitFor(() => !$<HTMLInputElement>(app!, '.hide-text input')!.checked, { what: 'the checkbox follows the second tab' });
+
+    // Escape closes the panel and gives focus back to its button.
+    $(app, '.notify-settings')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
+    await waitFor(() => !$(app!, '.notify-settings'), { what: 'panel closed' });
+    await waitFor(() => shadow(app!).activeElement === $(app!, '.notify-toggle'), { what: 'focus back on the button' });
+  });
+
+  it('the worker shows nothing for the room on screen; a click focuses the app and opens the clicked room at the message', async () => {
+    const registration = await pushWorker();
+    try {
+      localStorage.removeItem('parley:session');
+      app = await mountApp(new FakePushManager(), { '*': 'write' });
+      await signIn(app, `Ada ${Math.random().toString(36).slice(2, 7)}`);
+      const first = uniqueRoom('push-a');
+      const other = uniqueRoom('push-b');
+      const bob = await open(first, uniqueUser('Bob'));
+      await bob.send('the message to show');
+      const { id: messageId } = await waitFor(() => bob.getState().messages.find((m) => m.text === 'the message to show'), { what: 'bob\'s message' });
+      await submitForm(app, '.join', 'room', first);
+      await waitFor(() => appRoom(app!)?.getAttribute('room') === first, { what: 'first room open' });
+      await whenSynced(appRoom(app)!);
+      await submitForm(app, '.join', 'room', other);
+      await waitFor(() => app!.activeRoom === other && appRoom(app!)?.getAttribute('room') === other, { what: 'other room open' });
+
+      expect(await deliver(registration, payload(other))).to.deep.equal({ shown: 'nothing', room: other });
+      expect(await deliver(registration, payload(first, { messageId }))).to.deep.equal({ shown: 'notification', room: first });
+      expect(await click(registration, notificationTag(first))).to.equal('focused');
+      await waitFor(() => app!.activeRoom === first, { what: 'the clicked room open' });
+      await waitFor(() => appRoom(app!)?.shadowRoot?.querySelector(`.msg.highlight[data-id="${messageId}"]`), { what: 'the message shown highlighted' });
+      expect(location.hash).to.equal(`#/room/${first}`);
+    } finally {
+      await clearNotifications(registration);
+      await registration.unregister();
+    }
+  });
+
+  it('registers this device on start once notifications are allowed, shows a refusal, and on sign-out removes it before the wipe', async () => {
+    const { url } = await relayInfo();
+    const routes = (await fetch(`${httpBase(url)}/push/vapid-public-key`)).status !== 404;
+    localStorage.removeItem('parley:session');
+    const push = new FakePushManager();
+    app = await mountApp(push, { '*': 'write' });
+    // Allowed before start: the app registers by itself (as on every start after "Enable notifications").
+    await executeGrant();
+    await signIn(app, `Eve ${Math.random().toString(36).slice(2, 7)}`);
+    const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
+    if (!routes) {
+      // This relay has no push routes: the refusal is shown, in words, and nothing was subscribed.
+      const error = await waitFor(() => $(app!, '.push-error'), { what: 'the refusal shown' });
+      expect(error.getAttribute('role')).to.equal('alert');
+      expect(error.textContent).to.include('does not send push notifications');
+      expect(push.log).to.deep.equal([]);
+      // A subscription made earlier (another session) must still be ended on sign-out.
+      await push.subscribe({ userVisibleOnly: true, applicationServerKey: new Uint8Array(65) });
+    } else {
+      await waitFor(() => push.log.includes('subscribe') && !$(app!, '.notify-global [role="status"]'), { what: 'registration settled' });
+    }
+    expect($(app, '.notify-global button')).to.equal(null, 'no Enable button once allowed');
+
+    // Sign-out: the subscription ends while the user's databases still exist (unregistering comes before the wipe).
+    let databasesAtUnsubscribe: string[] = [];
+    push.onUnsubscribe = async () => {
+      databasesAtUnsubscribe = (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith(`parley:${encodeURIComponent(userId)}`));
+    };
+    [...shadow(app).querySelectorAll<HTMLButtonElement>('.foot button')].find((b) => b.textContent?.includes('Sign out'))!.click();
+    await waitFor(() => $(app!, '.signin form'), { what: 'signed out' });
+    expect(push.log.at(-1)).to.equal('unsubscribe');
+    expect(push.subscription).to.equal(null);
+    expect(databasesAtUnsubscribe.length).to.be.greaterThan(0);
+  });
+});
+
+async function executeGrant(): Promise<void> {
+  const { executeServerCommand } = await import('@web/test-runner-commands');
+  await executeServerCommand('push-grant-notifications', { origin: location.origin });
+}
