@@ -3,7 +3,7 @@ import { ChatRoom } from './chat-room.component.js';
 import type { ChatRoomEventMap } from './chat-room.events.js';
 
 export { ChatRoom } from './chat-room.component.js';
-export type { ChatAttachmentOpenDetail, ChatErrorDetail, ChatMessageDetail, ChatRoomEventMap, ChatRoomEvents, ChatSendDetail, ChatStatusDetail, ChatUnreadDetail } from './chat-room.events.js';
+export type { ChatAttachmentOpenDetail, ChatErrorDetail, ChatMessageDetail, ChatMessageReceivedDetail, ChatRoomEventMap, ChatRoomEvents, ChatSendDetail, ChatStatusDetail, ChatUnreadDetail } from './chat-room.events.js';
 export { roomStatus, type RoomStatus } from './room-status.js';
 export type { TokenProvider } from './conversation-controller.js';
 
