@@ -4,6 +4,9 @@ import { httpBase } from '../membership/api.js';
 import type { PushSubscriptionJson } from '../../shared/push.js';
 import { PushError } from './push-error.js';
 
+/** How long a request may take before it counts as a network failure (sign-out waits for the DELETE). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /** The HTTP side of push (docs/push.md), bound to a relay and a token source. */
 export interface PushApi {
   /** `GET /push/vapid-public-key`: the key to subscribe with (base64url); `PushError('push-disabled')` when the relay has push off. */
@@ -26,7 +29,12 @@ export function pushApi({ relayUrl, getToken }: { relayUrl: string; getToken: Ge
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
     } catch (error) {
       throw new PushError('network', `the relay could not be reached: ${(error as Error).message}`);
     }

@@ -6,7 +6,7 @@ import { membershipApi, openAccount, type Account } from '../../client/index.js'
 import { httpBase } from '../../client/membership/api.js';
 import { notificationTag } from '../../shared/push.js';
 import { closeAll, mintToken, open, relayInfo, uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
-import { FakePushManager, click, clearNotifications, deliver, payload, pushWorker, resetPermissions } from './support/push-helpers.js';
+import { FakePushManager, click, clearNotifications, deliver, grantNotifications, payload, pushWorker, resetPermissions } from './support/push-helpers.js';
 import { appRoom, listItem, submitForm, whenSynced } from './ui-helpers.js';
 
 const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
@@ -71,6 +71,8 @@ describe('push: <chat-app>', () => {
     second = openAccount({ relayUrl: url, user: { id: anaId }, getToken: () => mintToken({ sub: anaId, rooms: {} }) });
     const prefs = () => second!.conversations({ includeArchived: true }).find((i) => i.room === room)?.preferences;
     await waitFor(() => prefs(), { what: 'the second tab has the conversation' });
+
+    expect(await axeViolations(app)).to.deep.equal([]);
 
     $<HTMLInputElement>(app, 'input[value="all"]')!.click();
     await waitFor(() => prefs()?.notify === 'all', { what: 'level all in the second tab' });
@@ -142,7 +144,7 @@ describe('push: <chat-app>', () => {
     const push = new FakePushManager();
     app = await mountApp(push, { '*': 'write' });
     // Allowed before start: the app registers by itself (as on every start after "Enable notifications").
-    await executeGrant();
+    await grantNotifications();
     await signIn(app, `Eve ${Math.random().toString(36).slice(2, 7)}`);
     const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
     if (!routes) {
@@ -171,7 +173,16 @@ describe('push: <chat-app>', () => {
   });
 });
 
-async function executeGrant(): Promise<void> {
-  const { executeServerCommand } = await import('@web/test-runner-commands');
-  await executeServerCommand('push-grant-notifications', { origin: location.origin });
+/** axe-core's violations in the app (the settings panel open). */
+async function axeViolations(app: ChatApp): Promise<string[]> {
+  if (!window.axe) {
+    await new Promise<void>((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = '/node_modules/axe-core/axe.min.js';
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error('axe-core did not load'));
+      document.head.append(script);
+    });
+  }
+  return (await window.axe!.run(app)).violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
 }

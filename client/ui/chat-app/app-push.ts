@@ -5,6 +5,9 @@ import { pushApi, type PushApi } from '../../push/push-api.js';
 import { describePushError } from '../../push/push-error.js';
 import { registerPush, unregisterPush, type PushManagerLike } from '../../push/push-subscriber.js';
 
+/** How long sign-out waits for the relay to forget this device. */
+const UNREGISTER_WAIT_MS = 15_000;
+
 /** `off`: not set up (no permission yet); `registering`; `on`: the relay has this device; `error`: see `error`. */
 export type PushStatus = 'off' | 'registering' | 'on' | 'error';
 
@@ -67,13 +70,19 @@ export class AppPush {
    * and the browser ends the subscription. A failure is reported, never thrown (signing out goes on).
    */
   async unregister(): Promise<void> {
-    await this.running?.catch(() => undefined);
-    try {
-      await unregisterPush({ api: this.api, ...(this.options.pushManager ? { pushManager: this.options.pushManager } : {}) });
-      this.set('off', '');
-    } catch (error) {
-      this.set('off', describePushError(error));
-    }
+    const work = (async () => {
+      await this.running?.catch(() => undefined);
+      try {
+        await unregisterPush({ api: this.api, ...(this.options.pushManager ? { pushManager: this.options.pushManager } : {}) });
+        this.set('off', '');
+      } catch (error) {
+        this.set('off', describePushError(error));
+      }
+    })();
+    // A token source or relay that hangs must not hold sign-out: it goes on, and the unsubscribe still completes.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, UNREGISTER_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Stops answering the worker (the element left the page or signed out). */

@@ -9,9 +9,12 @@ export const PUSH_SW_URL = '/test/browser/support/push-test-sw.js';
 export const fromWorker: unknown[] = [];
 let listening = false;
 
+/** Grants this origin the notifications permission, as a user answering "Allow". */
+export const grantNotifications = (): Promise<boolean> => executeServerCommand('push-grant-notifications', { origin: location.origin });
+
 /** Registers the test worker (the app's push handlers) and waits until it is active; grants notifications first. */
 export async function pushWorker(): Promise<ServiceWorkerRegistration> {
-  await executeServerCommand('push-grant-notifications', { origin: location.origin });
+  await grantNotifications();
   if (!listening) {
     listening = true;
     navigator.serviceWorker.addEventListener('message', (event) => fromWorker.push(event.data));
