@@ -43,9 +43,13 @@ export class AppPush {
     });
   }
 
-  /** On start: re-registers when notifications are already allowed (subscriptions rotate; the relay prunes dead ones). */
+  /**
+   * On start, and when the permission may have changed (allowed in another tab or the site settings): registers
+   * once notifications are allowed and this session has not registered yet (subscriptions rotate; the relay
+   * prunes dead ones, so every start registers again).
+   */
   resume(): Promise<void> {
-    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return Promise.resolve();
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || this.status !== 'off') return Promise.resolve();
     return this.register();
   }
 

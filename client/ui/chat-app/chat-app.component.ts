@@ -124,6 +124,7 @@ export class ChatApp extends LitElement {
   /** Permission may be granted or revoked in another tab or the site settings: look again when the user comes back. */
   private readonly onReturn = (): void => {
     if (document.visibilityState !== 'hidden') this.permission = this.notifier?.permission ?? this.permission;
+    if (this.permission === 'granted') void this.push?.resume();
   };
 
   override connectedCallback(): void {
