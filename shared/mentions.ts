@@ -69,14 +69,14 @@ export const sameMentions = (a: readonly string[] | undefined, b: readonly strin
   (a ?? []).length === (b ?? []).length && (a ?? []).every((id, i) => b?.[i] === id);
 
 /** The user ids a message mentions (none for a deleted one). */
-export const mentionsOf = (record: Pick<MessageRecord, 'mentions' | 'deleted'>): readonly string[] =>
+export const mentionsOf = (record: { mentions?: readonly string[]; deleted?: boolean }): readonly string[] =>
   record.deleted === true ? [] : (record.mentions ?? []);
 
 /**
  * Whether `record` mentions `userId` in a way that should reach them: listed, not deleted, and not their own
  * message (a self-mention highlights but never notifies or counts as unread).
  */
-export const mentionsUser = (record: Pick<MessageRecord, 'mentions' | 'deleted' | 'author'>, userId: string): boolean =>
+export const mentionsUser = (record: { author: string; mentions?: readonly string[]; deleted?: boolean }, userId: string): boolean =>
   record.author !== userId && mentionsOf(record).includes(userId);
 
 /** A person one can mention: their id and the display name the text shows after `@`. */
