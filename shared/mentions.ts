@@ -144,7 +144,7 @@ export function mentionsInText(text: string, people: readonly Mentionable[]): st
 /**
  * The `@query` being typed just before `caret`, if any: `at` is the index of its `@`. It starts at the text's
  * start or after whitespace or an opening bracket, and runs to the caret without a line break (names may hold
- * spaces: up to LIMITS.displayName characters are taken).
+ * spaces, but the query neither starts nor ends with one; up to LIMITS.displayName characters are taken).
  */
 export function mentionQueryAt(text: string, caret: number): { at: number; query: string } | undefined {
   const from = Math.max(0, caret - LIMITS.displayName - 1);
@@ -152,7 +152,8 @@ export function mentionQueryAt(text: string, caret: number): { at: number; query
   if (at < from) return undefined;
   if (at > 0 && !/[\s([{"']/u.test(text[at - 1]!)) return undefined;
   const query = text.slice(at + 1, caret);
-  if (/[\n@]/u.test(query) || /^\s/u.test(query)) return undefined;
+  // A space right after the `@` is no mention; a trailing one ends the query (a name was just inserted).
+  if (/[\n@]/u.test(query) || /^\s|\s$/u.test(query)) return undefined;
   return { at, query };
 }
 
