@@ -131,10 +131,8 @@ export class Composer {
         class="input"
         part="input"
         rows="1"
-        role="combobox"
         aria-autocomplete="list"
         aria-haspopup="listbox"
-        aria-expanded=${this.mentions.aria.expanded}
         aria-controls=${this.mentions.listId}
         aria-activedescendant=${this.mentions.aria.activedescendant}
         aria-label=${this.editing ? 'Edit message' : 'Message'}

@@ -1,4 +1,4 @@
-// The composer's @mention picker: typing `@` offers the conversation's members (ARIA combobox + listbox), choosing inserts `@Name `.
+// The composer's @mention picker: typing `@` offers the conversation's members (ARIA listbox with active descendant), choosing inserts `@Name `.
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Conversation, ConversationState } from '../../index.js';
 import { filterMentionables, mentionableIn, mentionQueryAt, mentionsInText, mentionText, type Mentionable } from '../../../shared/mentions.js';
@@ -111,9 +111,13 @@ export class MentionPicker {
     this.active = 0;
   }
 
-  /** The textarea's combobox attributes. */
-  get aria(): { expanded: 'true' | 'false'; activedescendant: string | typeof nothing } {
-    return { expanded: this.open ? 'true' : 'false', activedescendant: this.open ? optionId(this.active) : nothing };
+  /**
+   * The textarea's `aria-activedescendant`. The textarea keeps its native textbox role (with `aria-autocomplete`,
+   * `aria-haspopup` and `aria-controls`): `role="combobox"` and `aria-expanded` are not allowed on a textarea
+   * (HTML-ARIA; axe flags both), so the open state is told by the live count and the active option.
+   */
+  get aria(): { activedescendant: string | typeof nothing } {
+    return { activedescendant: this.open ? optionId(this.active) : nothing };
   }
 
   readonly listId = LIST_ID;
