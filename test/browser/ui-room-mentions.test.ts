@@ -2,6 +2,8 @@
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import type { ChatRoom } from '../../client/ui/chat-room/chat-room.js';
+import '../../client/ui/chat-thread/chat-thread.js';
+import { closeAll, open, until } from './support/helpers.js';
 import type { ChatMentionDetail } from '../../client/ui/chat-room/chat-room.events.js';
 import { $, $$, messageWith, mountRoom, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
@@ -137,5 +139,40 @@ describe('ui: @mentions in <chat-room>', () => {
     await sendKeys({ type: '@' });
     await waitFor(() => options(ada).length === 2, { what: 'picker open' });
     expect(summary(await axe.run(ada))).to.deep.equal([]);
+  });
+
+  it('works the same in a thread: picker, the reply’s ids, the highlight, and an unread mention for the mentioned user', async () => {
+    const room = uniqueRoom('ui-mentions-thread');
+    const [adaUser, bobUser] = [uniqueUser('Ada'), uniqueUser('Bob')];
+    const ada = await open(room, adaUser);
+    const bob = await open(room, bobUser);
+    await until(ada, (s) => s.connection.synced && s.profiles.has(bobUser.id), 'Bob’s profile at Ada');
+    await until(bob, (s) => s.connection.synced, 'bob synced');
+    const root = await ada.send('thread root');
+    const panel = document.createElement('chat-thread');
+    panel.conversation = ada;
+    panel.root = root.id;
+    document.body.append(panel);
+    try {
+      await panel.updateComplete;
+      const shadow = panel.shadowRoot!;
+      const textarea = await waitFor(() => shadow.querySelector('textarea'), { what: 'thread composer' });
+      textarea.focus();
+      await sendKeys({ type: '@Bo' });
+      await waitFor(() => shadow.querySelectorAll('[role="option"]').length === 1, { what: 'Bob offered in the thread' });
+      expect(textarea.getAttribute('aria-activedescendant')).to.equal(shadow.querySelector('[role="option"]')!.id);
+      await sendKeys({ press: 'Enter' });
+      await sendKeys({ type: 'see this' });
+      await sendKeys({ press: 'Enter' });
+      await until(bob, (s) => s.messages.some((m) => m.threadRoot === root.id && m.mentions?.[0] === bobUser.id), 'the reply with Bob’s id at Bob');
+      // A thread reply Bob has not read counts as an unread mention for him (not for Ada, its author).
+      await until(bob, (s) => s.unreadMentions === 1, 'one unread mention for Bob');
+      expect(ada.getState().unreadMentions).to.equal(0);
+      const mark = await waitFor(() => shadow.querySelector<HTMLElement>('.msg.reply mark.mention'), { what: 'the highlight in the thread' });
+      expect(mark.textContent).to.equal('@Bob');
+    } finally {
+      panel.remove();
+      await closeAll();
+    }
   });
 });

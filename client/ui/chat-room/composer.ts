@@ -213,7 +213,7 @@ export class Composer {
     const files = editing ? [] : this.deps.attachments.staged;
     if (!conversation || (text.trim() === '' && files.length === 0) || codePoints(text) > LIMITS.textLength) return;
     const replyTo = this.replyTo;
-    // Only the people chosen in the picker whose `@Name` is still in the text.
+    // The people whose `@Name` is in the text (chosen in the picker, or typed in full).
     const mentions = this.mentions.mentionsFor(text);
     const detail: ChatSendDetail = { text, ...(mentions.length > 0 ? { mentions } : {}), ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}), ...(files.length > 0 ? { files } : {}) };
     if (!this.deps.announceSend(detail)) return;

@@ -3,6 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { Conversation, ConversationState } from '../../index.js';
 import { filterMentionables, mentionableIn, mentionQueryAt, mentionsInText, mentionText, type Mentionable } from '../../../shared/mentions.js';
 import { getRoster } from '../../../shared/roster.js';
+import { LIMITS } from '../../../shared/schema.js';
 
 /** The listbox's id, referenced by the textarea's `aria-controls`. */
 const LIST_ID = 'mention-options';
@@ -99,9 +100,15 @@ export class MentionPicker {
     for (const id of mentions ?? []) this.chosen.set(id, nameOf(id));
   }
 
-  /** The ids to send with `text`: the people chosen whose `@Name` is still in it. */
+  /**
+   * The ids to send with `text`: the people chosen whose `@Name` is still in it, then members whose `@Name` was
+   * typed in full without the picker (a name already chosen stands for the person chosen, not a namesake).
+   */
   mentionsFor(text: string): string[] {
-    return mentionsInText(text, [...this.chosen].map(([id, name]) => ({ id, name })));
+    const chosen = [...this.chosen].map(([id, name]) => ({ id, name }));
+    const names = new Set(chosen.map((p) => p.name.toLowerCase()));
+    const typed = this.candidates().filter((p) => !names.has(p.name.toLowerCase()));
+    return [...new Set([...mentionsInText(text, chosen), ...mentionsInText(text, typed)])].slice(0, LIMITS.mentions);
   }
 
   /** Forgets the chosen people (after sending). */
