@@ -10,6 +10,9 @@ import {
   mentionsOf, mentionsUser,
 } from '../../shared/mentions.js';
 import { ROSTER } from '../../shared/roster.js';
+import { unreadMentions } from '../../shared/mention-queries.js';
+import { markRead } from '../../shared/operations.js';
+import { markThreadRead } from '../../shared/threads.js';
 import { alice, bob, carol, expectRefused } from './helpers.js';
 
 const base = { id: 'msg-0000001', author: 'alice', text: 'hi @Bob', createdAt: 1_700_000_000_000 };
@@ -186,5 +189,26 @@ describe('mention helpers', () => {
     expect(filterMentionables(people, 'love').map((p) => p.id)).toEqual(['u2']);
     expect(filterMentionables(people, '').map((p) => p.id)).toEqual(['u1', 'u2', 'u3']);
     expect(filterMentionables(people, 'zz')).toEqual([]);
+  });
+});
+
+describe('unread mentions', () => {
+  it('counts messages mentioning the user after their read mark, thread replies after their thread mark; never their own', () => {
+    const doc = rosterRoom();
+    const root = sendMessage(doc, alice, { text: 'root' });
+    const first = sendMessage(doc, alice, { text: '@Bob one', mentions: ['bob'] });
+    sendMessage(doc, alice, { text: 'plain' });
+    const inThread = sendMessage(doc, alice, { text: '@Bob in the thread', threadRoot: root.id, mentions: ['bob'] });
+    sendMessage(doc, bob, { text: '@Bob talking to myself', mentions: ['bob'] });
+    expect(unreadMentions(doc, 'bob')).toEqual([first.id, inThread.id]);
+    expect(unreadMentions(doc, 'carol')).toEqual([]);
+    markRead(doc, bob, first.id);
+    expect(unreadMentions(doc, 'bob')).toEqual([inThread.id]);
+    markThreadRead(doc, bob, root.id);
+    expect(unreadMentions(doc, 'bob')).toEqual([]);
+    const later = sendMessage(doc, carol, { text: 'hey @Bob', mentions: ['bob'] });
+    expect(unreadMentions(doc, 'bob')).toEqual([later.id]);
+    deleteMessage(doc, carol, later.id);
+    expect(unreadMentions(doc, 'bob')).toEqual([]);
   });
 });
