@@ -55,8 +55,8 @@ export function checkMentionMembers(record: MessageRecord, members: MemberLookup
 export function mentionableIn(doc: Y.Doc): MemberLookup {
   return {
     isMember(userId: string): boolean {
-      const entry = doc.share.has(ROSTER) ? (doc.getMap<RosterEntry>(ROSTER).get(userId) as RosterEntry | undefined) : undefined;
-      if (entry !== undefined) return entry.role !== 'banned';
+      const entry: unknown = doc.share.has(ROSTER) ? doc.getMap<RosterEntry>(ROSTER).get(userId) : undefined;
+      if (typeof entry === 'object' && entry !== null) return (entry as RosterEntry).role !== 'banned';
       // Asking for a root type creates it locally: look before asking.
       const profiles = userArrayName('members', userId);
       return doc.share.has(profiles) && doc.getArray(profiles).length > 0;
