@@ -10,9 +10,11 @@ describe('ui: <chat-room> chat-message-received', () => {
     const room = uniqueRoom('ui-received');
     const adaUser = uniqueUser('Ada');
     const ada = await mountRoom({ room, user: adaUser });
-    const bob = await mountRoom({ room, user: uniqueUser('Bob') });
+    const bobUser = uniqueUser('Bob');
+    const bob = await mountRoom({ room, user: bobUser });
     await whenSynced(ada);
     await whenSynced(bob);
+    await waitFor(() => ada.activeConversation!.getState().profiles.size === 2, { what: 'both profiles (members to mention)' });
     const received: ChatMessageReceivedDetail[] = [];
     // Heard on the document: the event bubbles and is composed.
     const listener = (e: CustomEvent<ChatMessageReceivedDetail>) => {
@@ -25,12 +27,18 @@ describe('ui: <chat-room> chat-message-received', () => {
       const id = ada.activeConversation!.getState().messages.find((m) => m.text === 'first')!.id;
       expect(received[0]).to.deep.equal({ room, messageId: id, author: adaUser.id, authorName: 'Ada', text: 'first', mentionsMe: false, visible: true });
 
+      // A message that mentions Bob: mentionsMe (the same rule as `chat-mention`).
+      await ada.activeConversation!.send('@Bob look', { mentions: [bobUser.id] });
+      await waitFor(() => received.length === 2, { what: 'the event for a mention' });
+      expect([received[1]!.text, received[1]!.mentionsMe]).to.deep.equal(['@Bob look', true]);
+
       // The host hides the element: the user cannot see the message, so the host would notify.
       bob.style.display = 'none';
       await sendText(ada, 'second');
-      await waitFor(() => received.length === 2, { what: 'the event for a hidden room' });
-      expect(received[1]!.text).to.equal('second');
-      expect(received[1]!.visible).to.equal(false);
+      await waitFor(() => received.length === 3, { what: 'the event for a hidden room' });
+      expect(received[2]!.text).to.equal('second');
+      expect(received[2]!.visible).to.equal(false);
+      expect(received[2]!.mentionsMe).to.equal(false);
     } finally {
       document.removeEventListener('chat-message-received', listener);
     }

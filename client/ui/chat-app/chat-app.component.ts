@@ -27,6 +27,8 @@ import { notificationSettingsStyles, renderConversationNotifications, renderGlob
 import { parseRoomLink } from '../../push/app-link.js';
 import { shouldNotify } from '../../../shared/push.js';
 import { defaultNotifyLevel, type AccountSettings } from '../../../shared/account.js';
+import { mentionsUser } from '../../../shared/mentions.js';
+import { mentionBadgeStyles, renderMentionBadge } from './mention-badge.js';
 
 /** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
 const OPEN_ROOMS = 12;
@@ -41,7 +43,7 @@ const SHOW_RESULT_MS = 10_000;
  * the relay down (the service worker caches the shell); the relay only syncs.
  */
 export class ChatApp extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatAppStyles, notificationSettingsStyles];
+  static override styles = [themeStyles, avatarStyles, chatAppStyles, mentionBadgeStyles, notificationSettingsStyles];
 
   /** Base URL of the relay (default: the server the app came from). */
   @property() relay?: string;
@@ -373,7 +375,7 @@ export class ChatApp extends LitElement {
   private onArrival(room: string, message: MessageView, authorName: string): void {
     const item = this.accountItems.find((i) => i.room === room);
     if (item) {
-      const mentioned = this.session !== undefined && (message.mentions ?? []).includes(this.session.userId);
+      const mentioned = this.session !== undefined && mentionsUser(message, this.session.userId);
       const settings = { level: item.preferences.notify ?? defaultNotifyLevel(item.kind), mutedUntil: item.preferences.mutedUntil ?? 0 };
       if (!shouldNotify(settings, item.kind, mentioned, Date.now())) return;
     }
@@ -789,6 +791,7 @@ export class ChatApp extends LitElement {
         </span>
         <span class="room-line">
           <span class="preview">${preview}</span>
+          ${renderMentionBadge(r.mentions)}
           ${r.unread > 0 ? html`<span class="badge" ?data-muted=${muted}><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread${muted ? ', muted' : ''}</span></span>` : nothing}
         </span>
       </button>

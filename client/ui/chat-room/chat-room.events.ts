@@ -8,6 +8,8 @@ export interface ChatSendDetail {
   /** Files sent with the message (attach button, paste or drop). */
   files?: File[];
   replyTo?: string;
+  /** User ids the message mentions (chosen in the @ picker, their `@Name` still in the text). */
+  mentions?: string[];
   /** Set when the user saves an edit of this message instead of sending a new one. */
   edit?: string;
 }
@@ -17,10 +19,18 @@ export interface ChatMessageDetail {
   authorName: string;
 }
 /**
+ * `detail` of `chat-mention`: a new message from someone else that mentions the current user arrived (fired
+ * after its `chat-message`), so the page can notify in its own way. Thread replies count too.
+ */
+export interface ChatMentionDetail {
+  message: MessageView;
+  authorName: string;
+}
+/**
  * `detail` of `chat-message-received`: the facts a host page needs to notify on its own (the same moment as
  * `chat-message`, without the view object). `mentionsMe`: the message's `mentions` include the signed-in user;
  * `visible`: the page is visible and the element is rendered, so the user can see the message now (a host
- * typically notifies only when false). Distinct from the mentions feature's own event, which is about a mention.
+ * typically notifies only when false). `chat-mention` fires for mentions only; this one for every new message.
  */
 export interface ChatMessageReceivedDetail {
   room: string;
@@ -66,6 +76,7 @@ export interface ChatAttachmentOpenDetail {
 export interface ChatRoomEvents {
   'chat-send': ChatSendDetail;
   'chat-message': ChatMessageDetail;
+  'chat-mention': ChatMentionDetail;
   'chat-message-received': ChatMessageReceivedDetail;
   'chat-status': ChatStatusDetail;
   'chat-unread': ChatUnreadDetail;
@@ -77,6 +88,7 @@ export interface ChatRoomEvents {
 const CANCELABLE: Record<keyof ChatRoomEvents, boolean> = {
   'chat-send': true,
   'chat-message': false,
+  'chat-mention': false,
   'chat-message-received': false,
   'chat-status': false,
   'chat-unread': false,
