@@ -125,8 +125,9 @@ describe('push: <chat-app>', () => {
       await submitForm(app, '.join', 'room', other);
       await waitFor(() => app!.activeRoom === other && appRoom(app!)?.getAttribute('room') === other, { what: 'other room open' });
 
-      expect(await deliver(registration, payload(other))).to.deep.equal({ shown: 'nothing', room: other });
       expect(await deliver(registration, payload(first, { messageId }))).to.deep.equal({ shown: 'notification', room: first });
+      expect(await deliver(registration, payload(other))).to.deep.equal({ shown: 'nothing', room: other });
+      expect(await registration.getNotifications({ tag: notificationTag(other) })).to.have.length(0);
       expect(await click(registration, notificationTag(first))).to.equal('focused');
       await waitFor(() => app!.activeRoom === first, { what: 'the clicked room open' });
       await waitFor(() => appRoom(app!)?.shadowRoot?.querySelector(`.msg.highlight[data-id="${messageId}"]`), { what: 'the message shown highlighted' });

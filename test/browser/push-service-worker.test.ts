@@ -62,10 +62,13 @@ describe('push: service worker', () => {
     const visible = uniqueRoom('push-visible');
     const other = uniqueRoom('push-other');
     shown = visible;
-    expect(await deliver(registration, payload(visible))).to.deep.equal({ shown: 'nothing', room: visible });
-    expect(await registration.getNotifications({ tag: notificationTag(visible) })).to.have.length(0);
+    // The other room first: in headless Chromium a notification shown right after a push that showed none
+    // sometimes drops out of getNotifications() (also with the built app's sw.js; never in the other order),
+    // which looks like Chromium's handling of pushes that show nothing (docs/chat-room.md, Notifications).
     expect(await deliver(registration, payload(other))).to.deep.equal({ shown: 'notification', room: other });
     expect(await registration.getNotifications({ tag: notificationTag(other) })).to.have.length(1);
+    expect(await deliver(registration, payload(visible))).to.deep.equal({ shown: 'nothing', room: visible });
+    expect(await registration.getNotifications({ tag: notificationTag(visible) })).to.have.length(0);
     // The page moves on: the next push for that conversation shows.
     shown = undefined;
     expect((await deliver(registration, payload(visible))).shown).to.equal('notification');
