@@ -10,6 +10,7 @@ describe('push: service worker', () => {
   let shown: string | undefined;
   let opened: Array<{ room: string; messageId?: string }> = [];
   let disconnect: (() => void) | undefined;
+  let rotated = 0;
 
   before(async () => {
     registration = await pushWorker();
@@ -17,7 +18,11 @@ describe('push: service worker', () => {
   beforeEach(() => {
     shown = undefined;
     opened = [];
-    disconnect = connectPushBridge({ shownRoom: () => shown, openRoom: (room, messageId) => opened.push({ room, ...(messageId ? { messageId } : {}) }) });
+    disconnect = connectPushBridge({
+      shownRoom: () => shown,
+      openRoom: (room, messageId) => opened.push({ room, ...(messageId ? { messageId } : {}) }),
+      subscriptionChanged: () => rotated++,
+    });
   });
   afterEach(async () => {
     disconnect?.();
@@ -93,5 +98,11 @@ describe('push: service worker', () => {
     expect(opened).to.deep.equal([{ room, messageId: push.messageId }]);
     await waitFor(async () => (await registration.getNotifications({ tag: notificationTag(room) })).length === 0, { what: 'notification closed' });
     expect(fromWorker.length).to.be.greaterThan(0);
+  });
+
+  it('a rotated subscription (pushsubscriptionchange) asks the open app pages to register again', async () => {
+    const before = rotated;
+    registration.active!.postMessage({ type: 'test:rotate' });
+    await waitFor(() => rotated === before + 1, { what: 'the page told to register again' });
   });
 });

@@ -38,7 +38,7 @@ export interface NotificationLike {
   data: unknown;
   close(): void;
 }
-interface SubscriptionChangeEventLike extends ExtendableEventLike {
+export interface SubscriptionChangeEventLike extends ExtendableEventLike {
   oldSubscription?: { options?: { applicationServerKey: ArrayBuffer | null } } | null;
   newSubscription?: unknown;
 }
