@@ -200,7 +200,7 @@ export class ChatApp extends LitElement {
     });
     this.leadBackground(session.userId);
     this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
-    this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken });
+    this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken, socketScope: 'browser' });
     this.stopAccount = this.account.watch((items) => {
       this.accountItems = items;
       for (const item of items.filter((i) => !i.preferences.archived).slice(0, this.leader ? OPEN_ROOMS : 0)) {
