@@ -19,6 +19,8 @@ export interface ReceivedPush {
   /** The endpoint's device name (`/push/<device>`). */
   device: string;
   status: PushBehaviour;
+  /** When the request had been read (ms, Date.now()). */
+  at: number;
   headers: Record<string, string | string[] | undefined>;
   /** Why the VAPID header failed to verify (undefined: it verified: ES256 by `k`, aud = origin, exp in the future, sub). */
   vapidError: string | undefined;
@@ -96,9 +98,10 @@ export async function startPushService(): Promise<TestPushService> {
     req.on('end', () => {
       void (async () => {
         const device = decodeURIComponent((req.url ?? '').replace(/^\/push\//, ''));
+        const at = Date.now();
         const known = devices.get(device);
         const status: PushBehaviour = known ? (known.script.shift() ?? known.behaviour) : 404;
-        const entry: ReceivedPush = { device, status, headers: req.headers, vapidError: await checkVapid(req.headers.authorization, origin), payload: undefined, decryptError: undefined };
+        const entry: ReceivedPush = { device, status, at, headers: req.headers, vapidError: await checkVapid(req.headers.authorization, origin), payload: undefined, decryptError: undefined };
         if (known) {
           try {
             const plain: Buffer = ece.decrypt(Buffer.concat(chunks), { version: 'aes128gcm', privateKey: known.ecdh, authSecret: known.auth });
