@@ -26,7 +26,7 @@ import { roomReferences } from './blobs/room-references.js';
 import { announceBlob } from './storage/room-replica.js';
 import { blobIndexOf } from './storage/room-blob-index.js';
 import type * as Y from 'yjs';
-import { startPush } from './push/index.js';
+import { loadPushKeys, startPush } from './push/index.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -83,6 +83,9 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const verifyToken = createTokenVerifier(jwt);
 
   let releaseLock: (() => void) | undefined;
+  // Web Push keeps its keys and subscriptions in the relay's own data directory (none in cluster mode or with a custom backend).
+  const pushDataDir = options.backend === undefined && options.cluster === undefined ? options.dataDir : undefined;
+  const pushKeys = loadPushKeys(options.push, pushDataDir);
   if (options.backend === undefined && options.cluster === undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     releaseLock = acquireDataDirLock(options.dataDir);
@@ -144,10 +147,10 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
         : typeof inviteSecret === 'string' ? new TextEncoder().encode(inviteSecret) : inviteSecret,
   });
 
-  // Web Push (relay/push): needs the relay's own data directory for its keys and subscriptions.
   const push = startPush({
     options: options.push,
-    dataDir: options.backend === undefined && options.cluster === undefined ? options.dataDir : undefined,
+    keys: pushKeys,
+    dataDir: pushDataDir,
     rooms,
     verifyToken,
     metrics,

@@ -17,7 +17,8 @@ import { pushRoutes } from './push-routes.js';
 import { createPushSender } from './push-sender.js';
 import { openSubscriptionStore } from './subscription-store.js';
 import { createVapidHeaders } from './vapid-headers.js';
-import { loadOrCreateVapidKeys } from './vapid-keys.js';
+import { VapidKeyError, loadOrCreateVapidKeys, type VapidKeys } from './vapid-keys.js';
+import { ConfigError } from '../options.js';
 
 export type { PushOptions } from './push-options.js';
 export type { VapidKeys } from './vapid-keys.js';
@@ -33,9 +34,25 @@ export interface Push {
   close(): void;
 }
 
+/**
+ * The VAPID keys push will use: configured, or read from (created in) `<dataDir>/push/vapid-keys.json`.
+ * Undefined when push is off or the relay has no data directory of its own. Called before the relay starts
+ * anything, so that a bad key file stops the start cleanly (ConfigError).
+ */
+export function loadPushKeys(options: PushOptions, dataDir: string | undefined): VapidKeys | undefined {
+  if (!options.enabled || dataDir === undefined) return undefined;
+  try {
+    return options.vapidKeys ?? loadOrCreateVapidKeys(join(dataDir, 'push', 'vapid-keys.json'));
+  } catch (error) {
+    if (error instanceof VapidKeyError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 export interface PushDeps {
   options: PushOptions;
-  /** The relay's data directory; undefined when it has none of its own (custom backend, cluster mode): push is then off. */
+  /** From loadPushKeys; undefined: push is off (switched off, or no data directory of its own: cluster mode, custom backend). */
+  keys: VapidKeys | undefined;
   dataDir: string | undefined;
   rooms: RoomManager;
   verifyToken: VerifyToken;
@@ -46,12 +63,12 @@ export interface PushDeps {
 /** Starts Web Push (or only its routes, answering push-disabled, when it is off). */
 export function startPush(deps: PushDeps): Push {
   const { options, log, metrics } = deps;
-  if (!options.enabled || deps.dataDir === undefined) {
+  const { keys } = deps;
+  if (keys === undefined || deps.dataDir === undefined) {
     if (options.enabled) log.warn('push notifications are off: they need the relay\'s own data directory (not cluster mode or a custom backend; see docs/push.md)');
     return { routes: pushRoutes({ verifyToken: deps.verifyToken, push: undefined, log }), connected() {}, enabled: false, close() {} };
   }
   const dir = join(deps.dataDir, 'push');
-  const keys = options.vapidKeys ?? loadOrCreateVapidKeys(join(dir, 'vapid-keys.json'));
   const store = openSubscriptionStore(join(dir, 'subscriptions'), { maxPerUser: options.maxSubscriptionsPerUser, maxTotal: options.maxSubscriptions });
   const allowList = createEndpointAllowList(options.allowOrigins);
   const preferences = createNotifyPreferencesCache(deps.rooms, { maxUsers: options.preferencesCacheUsers });
