@@ -95,11 +95,23 @@ export function createPushSender(options: PushSenderOptions): PushSender {
 
   const pending = () => queue.length + inFlight.size + retries.size;
 
+  /**
+   * Starts at most one request per turn of the event loop: encrypting a payload and writing a request cost about
+   * a millisecond of CPU, and between two of them the loop reads sockets, so a burst of hundreds of pushes never
+   * holds up the fan-out of messages arriving meanwhile.
+   */
+  let scheduled = false;
   const pump = (): void => {
-    while (!closed && inFlight.size < options.concurrency && queue.length > 0) {
-      const next = queue.shift()!;
-      run(next);
-    }
+    if (scheduled || closed || queue.length === 0 || inFlight.size >= options.concurrency) return;
+    scheduled = true;
+    setImmediate(step);
+  };
+  const step = (): void => {
+    scheduled = false;
+    if (closed) return;
+    const next = queue.shift();
+    if (next !== undefined) run(next);
+    pump();
   };
 
   const retry = (item: Attempt, delayMs: number): void => {
@@ -188,7 +200,7 @@ export function createPushSender(options: PushSenderOptions): PushSender {
       }
       queue.push({ job, attempt: 1 });
       // Started on a later turn: whoever queued (a decision after a durable append) is never held up by encryption.
-      if (queue.length === 1) setImmediate(pump);
+      pump();
       return true;
     },
     get pending() {

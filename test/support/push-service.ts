@@ -85,8 +85,8 @@ async function checkVapid(header: string | undefined, origin: string): Promise<s
   }
 }
 
-/** Starts the service on a free port of 127.0.0.1. */
-export async function startPushService(): Promise<TestPushService> {
+/** Starts the service on a free port of 127.0.0.1. `verify: false` (benchmarks) records requests without checking or decrypting them. */
+export async function startPushService({ verify = true }: { verify?: boolean } = {}): Promise<TestPushService> {
   const { key, cert } = selfSigned();
   const devices = new Map<string, Device>();
   const received: ReceivedPush[] = [];
@@ -101,8 +101,9 @@ export async function startPushService(): Promise<TestPushService> {
         const at = Date.now();
         const known = devices.get(device);
         const status: PushBehaviour = known ? (known.script.shift() ?? known.behaviour) : 404;
-        const entry: ReceivedPush = { device, status, at, headers: req.headers, vapidError: await checkVapid(req.headers.authorization, origin), payload: undefined, decryptError: undefined };
-        if (known) {
+        const vapidError = verify ? await checkVapid(req.headers.authorization, origin) : undefined;
+        const entry: ReceivedPush = { device, status, at, headers: req.headers, vapidError, payload: undefined, decryptError: undefined };
+        if (known && verify) {
           try {
             const plain: Buffer = ece.decrypt(Buffer.concat(chunks), { version: 'aes128gcm', privateKey: known.ecdh, authSecret: known.auth });
             entry.payload = JSON.parse(plain.toString('utf8')) as PushPayload;
