@@ -23,6 +23,9 @@ import { ConfigError } from '../options.js';
 export type { PushOptions } from './push-options.js';
 export type { VapidKeys } from './vapid-keys.js';
 
+/** (user, room) burst windows open at once at most (a few hundred bytes each); more notifications are dropped. */
+const MAX_BURST_WINDOWS = 100_000;
+
 /** What the relay calls. */
 export interface Push {
   /** `/push/*` routes, mounted at `/` (they answer 404 push-disabled when push is off). */
@@ -90,7 +93,7 @@ export function startPush(deps: PushDeps): Push {
     },
     onOutcome: (outcome) => sent.inc({ outcome }),
   });
-  const notifier = createPushNotifier({ store, preferences, sender, collapseMs: options.collapseMs, maxPending: options.maxQueue, decisions, log });
+  const notifier = createPushNotifier({ store, preferences, sender, collapseMs: options.collapseMs, maxPending: MAX_BURST_WINDOWS, decisions, log });
   metrics.gauge('parley_push_subscriptions', 'Push subscriptions stored (devices).', () => store.total);
   metrics.gauge('parley_push_pending', 'Pushes waiting: open burst windows plus queued, in flight or waiting to retry.', () => notifier.pending + sender.pending);
   metrics.gauge('parley_push_preferences_cached', 'Users whose notification preferences are cached.', () => preferences.size);

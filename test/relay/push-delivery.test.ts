@@ -5,6 +5,8 @@ import { editMessage, react, sendMessage, setProfile } from '../../shared/operat
 import { startPushService, type TestPushService } from '../support/push-service.js';
 import { textsOf, useTestRelay, waitFor } from './helpers.js';
 import { create, userToken, call } from './membership-helpers.js';
+import { muxClient } from './mux-client.js';
+import { metric } from './helpers.js';
 import { considered, counter, gauge, online, setHideMessageText, setRoomPreferences, settled, subscribeDevice } from './push-helpers.js';
 
 let service: TestPushService;
@@ -112,6 +114,29 @@ describe('who gets a push', () => {
     expect(service.to('gil-1')).toEqual([]);
     ana.destroy();
     gil.destroy();
+  });
+
+  it('counts /sync connections as online too; once closed, the member gets pushes for messages written over /sync', async () => {
+    const room = await create(ctx.relay, await userToken('ana'), { kind: 'direct', members: ['nia'] });
+    await subscribeDevice(ctx.relay, service, 'nia', 'nia-1');
+    const ana = muxClient(ctx.relay, await userToken('ana'));
+    const nia = muxClient(ctx.relay, await userToken('nia'));
+    await Promise.all([ana.opened, nia.opened]);
+    const a = ana.attach(room);
+    const n = nia.attach(room);
+    await waitFor(() => a.synced && n.synced, 5000, 'both attached');
+    const before = await considered(ctx.relay);
+    sendMessage(a.doc, writer('ana'), { text: 'over sync' });
+    await settled(ctx.relay, before + 1);
+    await waitFor(() => textsOf(n.doc).includes('over sync'), 5000, 'nia got it live');
+    expect(service.to('nia-1')).toEqual([]);
+    const connections = await metric(ctx.relay, 'parley_connections');
+    nia.ws.close();
+    await waitFor(async () => (await metric(ctx.relay, 'parley_connections')) === connections - 1, 5000, 'nia’s socket gone');
+    const last = sendMessage(a.doc, writer('ana'), { text: 'now offline' });
+    await waitFor(() => service.to('nia-1').length === 1, 10_000, 'nia’s push');
+    expect(service.to('nia-1')[0]!.payload).toMatchObject({ messageId: last.id, count: 1, preview: 'now offline' });
+    ana.ws.close();
   });
 });
 
