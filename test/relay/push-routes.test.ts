@@ -1,5 +1,5 @@
 // Web Push HTTP API against a real relay: the public key, registering and removing subscriptions, and every bad input.
-import { statSync, readFileSync } from 'node:fs';
+import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startPushService, type TestPushService } from '../support/push-service.js';
@@ -47,6 +47,20 @@ describe('push routes', () => {
     expect(again).toEqual({ status: 200, body: { id: first.body.id } });
     expect(await unsubscribe(token, sub.endpoint)).toEqual({ status: 204, body: undefined });
     expect((await unsubscribe(token, sub.endpoint)).body.error.code).toBe('not-found');
+  });
+
+  it('keep subscriptions across restarts, in files named by a hash of the user id (mode 0600)', async () => {
+    const token = await userToken('olga/../../etc');
+    const sub = service.subscribe('olga-tablet');
+    expect((await subscribe(token, sub)).status).toBe(201);
+    const dir = join(ctx.dataDir, 'push', 'subscriptions');
+    const files = readdirSync(dir);
+    expect(files.every((f) => /^[0-9a-f]{40}\.json$/.test(f))).toBe(true);
+    for (const f of files) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+    await ctx.restart();
+    expect((await unsubscribe(token, sub.endpoint)).status).toBe(204);
+    await ctx.restart();
+    expect((await unsubscribe(token, sub.endpoint)).status).toBe(404);
   });
 
   it('bind a subscription to the token’s user only: another user cannot remove it; posting it moves it to the poster', async () => {
