@@ -57,6 +57,8 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
     const kind = conversationKind(room.doc) ?? 'group';
     for (const record of records) {
       decisions.inc({ outcome: 'considered' });
+      // No device subscribed on this relay at all: not even the roster is read.
+      if (store.total === 0) continue;
       const candidates = pushCandidates(room, record.author, store.has);
       if (candidates.length === 0) continue;
       // Read from the document now: it may be unloaded while preferences load.
