@@ -12,6 +12,8 @@ export interface OutboxEntry {
   threadRoot?: string;
   alsoInMain?: true;
   attachments?: Attachment[];
+  /** User ids the message mentions (shared/mentions.ts). */
+  mentions?: string[];
   /** Its files are still being uploaded (client/attachments/): it is not written until they are stored. */
   awaitingFiles?: true;
   /** Set when the model refused the message at flush time (it then stays here, shown as failed). */
@@ -23,6 +25,8 @@ export interface InboxEntry {
   room: string;
   title?: string;
   unread: number;
+  /** Unread messages mentioning the user (left out: none). */
+  mentions?: number;
   lastMessage?: { id: string; author: string; authorName?: string; text: string; createdAt: number; deleted?: boolean };
   /** When the user last opened it here (ms since epoch). */
   openedAt: number;

@@ -12,6 +12,7 @@ import { LIMITS, type MessageRecord, type ReceiptEntry, type RoomKind, type Writ
 import { furthestReceipt, parseUserArrayName, userEntries } from '../shared/user-entries.js';
 import { supersedes } from '../shared/message-log.js';
 import { checkAttachmentBlobs, type BlobLookup } from '../shared/attachments.js';
+import { checkMentionMembers, mentionableIn } from '../shared/mentions.js';
 import type { MessageIndex } from './message-index.js';
 import type { ReceiptMarks } from './receipt-marks.js';
 import type { StructInsert, UpdateStructure } from './update-structure.js';
@@ -69,12 +70,15 @@ export function judgeUpdate(structure: UpdateStructure, writer: Writer, { doc, i
       if (inserted > LIMITS.recordsPerMessage) checkRecordCount(record.id, 0, inserted, 0);
     }
   }
+  // Mentions name members of the room as it stands (roster and profiles): at most LIMITS.mentions O(1) lookups a record.
+  const members = mentionableIn(doc);
   for (const record of records) {
     const existing = index.get(record.id);
     if (existing) checkRevision(existing, record, writer, { concurrent: true });
     else checkUnseenRecord(record, writer, lookup);
     // Attachments may only name files stored for this conversation.
     if (blobs && record.attachments !== undefined) checkAttachmentBlobs(record.attachments, blobs);
+    checkMentionMembers(record, members);
   }
 
   // Per-user receipt entries this update removes and adds, to check that the user's furthest marks hold.

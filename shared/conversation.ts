@@ -8,3 +8,5 @@ export * from './schema.js';
 export * from './errors.js';
 export * from './ids.js';
 export { readMessageLog, locateRecords, type MessageLog, type ResolvedMessage, type LocatedRecord } from './message-log.js';
+export * from './mentions.js';
+export * from './mention-queries.js';

@@ -55,6 +55,9 @@ export const RULE_MESSAGES = {
   'bad-pin': 'a pin is not well-formed',
   'too-many-pins': 'a conversation holds a limited number of pins',
   'bad-subscription': 'not a valid push subscription',
+  'bad-mentions': 'mentions must be a non-empty list of distinct user ids',
+  'too-many-mentions': 'a message mentions a limited number of people',
+  'mention-not-member': 'only members of the conversation can be mentioned',
 } as const;
 
 export type RuleCode = keyof typeof RULE_MESSAGES;

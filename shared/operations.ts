@@ -13,6 +13,7 @@ import {
 } from './schema.js';
 import { furthestReceipt, replaceUserEntry, userEntries } from './user-entries.js';
 import { dropPinOf } from './pins.js';
+import { checkMentionMembers, mentionableIn } from './mentions.js';
 
 export interface SendInput {
   text: string;
@@ -22,6 +23,8 @@ export interface SendInput {
   /** With `threadRoot`: also show the reply in the main flow. */
   alsoInMain?: boolean;
   attachments?: Attachment[];
+  /** User ids this message mentions (members of the conversation; shared/mentions.ts). Empty = none. */
+  mentions?: readonly string[];
   /** Supply to make a re-send idempotent (an outbox flushed twice); generated when absent. */
   id?: string;
   createdAt?: number;
@@ -42,6 +45,7 @@ export function sendMessage(doc: Y.Doc, writer: Writer, input: SendInput): Messa
   if (input.threadRoot !== undefined) record.threadRoot = input.threadRoot;
   if (input.alsoInMain === true) record.alsoInMain = true;
   if (input.attachments !== undefined) record.attachments = input.attachments;
+  if (input.mentions !== undefined && input.mentions.length > 0) record.mentions = [...input.mentions];
   const log = readMessageLog(doc);
   const existing = log.get(record.id);
   if (existing) {
@@ -49,6 +53,7 @@ export function sendMessage(doc: Y.Doc, writer: Writer, input: SendInput): Messa
     return existing;
   }
   checkNewMessage(record, writer, log);
+  checkMentionMembers(record, mentionableIn(doc));
   messagesOf(doc).push([record]);
   return record;
 }
@@ -70,20 +75,26 @@ function locate(doc: Y.Doc, id: string): { resolved: ResolvedMessage; log: Messa
   return { resolved, log };
 }
 
-/** Edits the text of one's own message; the old text leaves the document. */
-export function editMessage(doc: Y.Doc, writer: Writer, id: string, text: string): MessageRecord {
+/**
+ * Edits the text of one's own message; the old text leaves the document. `mentions` replaces the message's
+ * mentions (empty: none); left out, the current ones stay.
+ */
+export function editMessage(doc: Y.Doc, writer: Writer, id: string, text: string, mentions?: readonly string[]): MessageRecord {
   checkCanWrite(writer);
   checkText(text);
   const { resolved } = locate(doc, id);
   const current = resolved.current.record;
   ensure(!current.deleted, 'message-deleted');
-  const { editedAt: _editedAt, ...identity } = current;
+  const { editedAt: _editedAt, mentions: currentMentions, ...identity } = current;
   const record: MessageRecord = {
     ...identity,
     text,
     editedAt: Math.max(Date.now(), (current.editedAt ?? current.createdAt) + 1),
   };
+  const nextMentions = mentions ?? currentMentions;
+  if (nextMentions !== undefined && nextMentions.length > 0) record.mentions = [...nextMentions];
   checkRevision(current, record, writer);
+  checkMentionMembers(record, mentionableIn(doc));
   for (const { record: old } of resolved.records) checkRecordRemoval(old, writer);
   replaceRecords(doc, resolved.records.map((r) => r.index), record);
   return record;

@@ -2,6 +2,7 @@
 import { ensure } from './errors.js';
 import { isMessageId, isUserId } from './ids.js';
 import { checkAttachmentList } from './attachments.js';
+import { checkMentionList, sameMentions } from './mentions.js';
 import {
   LIMITS, MESSAGE_FIELDS, META_KEYS, PROFILE_FIELDS, RECEIPT_FIELDS, ROOM_KINDS, TYPES,
   parseReactionKey,
@@ -98,10 +99,12 @@ export function checkMessageRecord(value: unknown): asserts value is MessageReco
   if (value.threadRoot !== undefined) checkMessageId(value.threadRoot);
   ensure(value.alsoInMain === undefined || value.alsoInMain === true, 'bad-record', 'alsoInMain must be true');
   if (value.attachments !== undefined) checkAttachments(value.attachments);
+  // Shape and bound only: membership needs the room (checkMentionMembers in mentions.ts).
+  if (value.mentions !== undefined) checkMentionList(value.mentions);
   if (value.deleted !== undefined) {
     ensure(value.deleted === true, 'bad-record', 'deleted must be true');
     ensure(value.text === '', 'bad-record', 'a deleted message has no text');
-    ensure(value.attachments === undefined && value.editedAt === undefined, 'bad-record', 'a deleted message keeps no content');
+    ensure(value.attachments === undefined && value.mentions === undefined && value.editedAt === undefined, 'bad-record', 'a deleted message keeps no content');
     checkUserId(value.deletedBy);
   } else {
     ensure(value.deletedBy === undefined, 'bad-record', 'deletedBy without deleted');
@@ -191,7 +194,7 @@ export function checkRevision(current: MessageRecord, record: unknown, writer: W
   if (concurrent) return;
   ensure(!current.deleted, 'message-deleted');
   if (record.editedAt === undefined) {
-    ensure(current.editedAt === undefined && record.text === current.text, 'duplicate-message', current.id);
+    ensure(current.editedAt === undefined && record.text === current.text && sameMentions(record.mentions, current.mentions), 'duplicate-message', current.id);
   }
 }
 

@@ -93,7 +93,7 @@ export interface MessageRecord {
 }
 
 export const MESSAGE_FIELDS: ReadonlySet<string> = new Set([
-  'id', 'author', 'text', 'createdAt', 'replyTo', 'threadRoot', 'alsoInMain', 'attachments', 'editedAt', 'deleted', 'deletedBy',
+  'id', 'author', 'text', 'createdAt', 'replyTo', 'threadRoot', 'alsoInMain', 'attachments', 'mentions', 'editedAt', 'deleted', 'deletedBy',
 ]);
 
 /** One entry in a user's `receipts` array: how far they have received and read, as message ids. */

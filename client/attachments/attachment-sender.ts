@@ -86,11 +86,11 @@ export class AttachmentSender {
   }
 
   /** Sends `text` (may be empty) with up to 10 files. Resolves once the message is queued (not uploaded). */
-  async send(text: string, files: FileInput[], options: { replyTo?: string } = {}): Promise<MessageView> {
+  async send(text: string, files: FileInput[], options: { replyTo?: string; mentions?: readonly string[] } = {}): Promise<MessageView> {
     if (files.length === 0) return this.options.conversation.send(text, options);
     if (files.length > ATTACHMENT_LIMITS.count) throw new RangeError(`at most ${ATTACHMENT_LIMITS.count} files per message`);
     const prepared = await Promise.all(files.map((input) => prepare(input)));
-    return this.queue(text, prepared, options.replyTo);
+    return this.queue(text, prepared, options.replyTo, options.mentions);
   }
 
   /** Sends a failed message's files again as a new message (the failed one is removed). */
@@ -153,7 +153,7 @@ export class AttachmentSender {
     await this.pending.close();
   }
 
-  private async queue(text: string, files: PendingFile[], replyTo: string | undefined): Promise<MessageView> {
+  private async queue(text: string, files: PendingFile[], replyTo: string | undefined, mentions?: readonly string[]): Promise<MessageView> {
     const { conversation } = this.options;
     const id = newMessageId();
     // What the relay stored earlier is claimed again (answered at once, without bytes), so that a blob
@@ -169,6 +169,7 @@ export class AttachmentSender {
         attachments: recordsOf(entry.files),
         awaitingFiles: true,
         ...(replyTo !== undefined ? { replyTo } : {}),
+        ...(mentions !== undefined && mentions.length > 0 ? { mentions } : {}),
       });
       return view;
     } catch (error) {

@@ -14,9 +14,9 @@ export class InboxSummary {
   private readonly room: string;
   private readonly doc: Y.Doc;
   private readonly store: LocalStore;
-  private readonly read: () => { messages: readonly MessageView[]; unread: number };
+  private readonly read: () => { messages: readonly MessageView[]; unread: number; unreadMentions?: number };
 
-  constructor(room: string, doc: Y.Doc, store: LocalStore, read: () => { messages: readonly MessageView[]; unread: number }) {
+  constructor(room: string, doc: Y.Doc, store: LocalStore, read: () => { messages: readonly MessageView[]; unread: number; unreadMentions?: number }) {
     this.room = room;
     this.doc = doc;
     this.store = store;
@@ -41,13 +41,14 @@ export class InboxSummary {
   }
 
   private async write(): Promise<void> {
-    const { messages, unread } = this.read();
+    const { messages, unread, unreadMentions } = this.read();
     const last = messages.at(-1);
     const profiles = getProfiles(this.doc);
     const title = getMeta(this.doc).title;
     const summary = {
       room: this.room,
       unread,
+      ...(unreadMentions ? { mentions: unreadMentions } : {}),
       ...(title ? { title } : {}),
       ...(last
         ? {

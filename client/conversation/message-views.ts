@@ -1,12 +1,14 @@
 // The messages as the UI shows them: the document's messages with their statuses, then what still waits in the outbox.
 import type * as Y from 'yjs';
-import { getMessages, messageStatuses, unreadCount, type MessageLog } from '../../shared/conversation.js';
+import { getMessages, messageStatuses, unreadCount, unreadMentions, type MessageLog } from '../../shared/conversation.js';
 import type { OutboxEntry } from '../local-store.js';
 import type { MessageView } from './types.js';
 
 export interface MessageViews {
   messages: MessageView[];
   unread: number;
+  /** Unread messages that mention this user. */
+  unreadMentions: number;
   /** The id of the latest message by someone else (what "delivered" moves to). */
   lastOther: string | undefined;
 }
@@ -50,7 +52,7 @@ export function messageViews(input: {
     if (log.byId.has(entry.id)) continue;
     messages.push(outboxView(entry, userId, failure));
   }
-  return { messages, unread: unreadCount(doc, userId, log), lastOther };
+  return { messages, unread: unreadCount(doc, userId, log), unreadMentions: unreadMentions(doc, userId, log).length, lastOther };
 }
 
 /** The view of a message that is only in the outbox: `sending`, or `failed` with the reason. */
@@ -65,6 +67,7 @@ export function outboxView(entry: OutboxEntry, userId: string, failure?: string)
     ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot } : {}),
     ...(entry.alsoInMain === true ? { alsoInMain: true as const } : {}),
     ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
+    ...(entry.mentions !== undefined ? { mentions: entry.mentions } : {}),
     deleted: false,
     mine: true,
     status: error ? 'failed' : 'sending',

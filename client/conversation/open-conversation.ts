@@ -7,6 +7,7 @@ import {
   setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageRecord, type RoomKind, type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
+import { checkMentionList, checkMentionMembers, mentionableIn } from '../../shared/mentions.js';
 import { isValidRoomName, type Role } from '../../shared/protocol.js';
 import { conversationKind } from '../../shared/membership.js';
 import { checkCanPost, effectiveRole, rosterRole, writeRoleOf } from '../../shared/roster.js';
@@ -227,6 +228,7 @@ class ConversationImpl implements Conversation {
       role: this.role,
       messages: computed.messages,
       unread: computed.unread,
+      unreadMentions: computed.unreadMentions,
       typing: this.presenceTracker.typing,
       presence: this.presenceTracker.presence,
       profiles: getProfiles(this.doc),
@@ -259,6 +261,7 @@ class ConversationImpl implements Conversation {
       role: this.role,
       messages: tail?.messages ?? [],
       unread: tail?.unread ?? 0,
+      unreadMentions: 0,
       typing: this.presenceTracker.typing,
       presence: this.presenceTracker.presence,
       profiles: tail?.profiles ?? new Map(),
@@ -283,6 +286,7 @@ class ConversationImpl implements Conversation {
     // Files may be sent without a caption.
     if (!options.attachments?.length || text !== '') checkText(text);
     if (options.attachments !== undefined) checkAttachments(options.attachments);
+    const mentions = this.checkedMentions(options.mentions);
     const log = readMessageLog(this.doc);
     if (options.replyTo !== undefined && !log.byId.has(options.replyTo) && !this.outbox.has(options.replyTo)) {
       throw new RuleError('bad-reply', options.replyTo);
@@ -306,6 +310,7 @@ class ConversationImpl implements Conversation {
       ...(options.threadRoot !== undefined ? { threadRoot: options.threadRoot } : {}),
       ...(options.threadRoot !== undefined && options.alsoInMain === true ? { alsoInMain: true as const } : {}),
       ...(options.attachments !== undefined ? { attachments: options.attachments } : {}),
+      ...(mentions !== undefined ? { mentions } : {}),
       ...(options.awaitingFiles ? { awaitingFiles: true as const } : {}),
     };
     if (this.connection?.isCaughtUp() === true && !this.outbox.hasWaiting() && !entry.awaitingFiles) {
@@ -351,15 +356,28 @@ class ConversationImpl implements Conversation {
     unpinMessage(this.doc, this.writer, id);
   }
 
-  async edit(id: string, text: string): Promise<void> {
+  async edit(id: string, text: string, options: { mentions?: readonly string[] } = {}): Promise<void> {
     this.assertOpen();
     const queued = this.outbox.queuedOnly(id);
     if (queued) {
       checkText(text);
-      await this.outbox.edit(queued, text);
+      const mentions = options.mentions === undefined ? undefined : (this.checkedMentions(options.mentions) ?? []);
+      await this.outbox.edit(queued, text, mentions);
       return;
     }
-    editMessage(this.doc, this.writer, id, text);
+    editMessage(this.doc, this.writer, id, text, options.mentions);
+  }
+
+  /**
+   * The shared mention rule before anything is queued (shared/mentions.ts): the list's shape and bound, and each
+   * id a member as this replica knows the room. Undefined when there are none.
+   */
+  private checkedMentions(mentions: readonly string[] | undefined): string[] | undefined {
+    if (mentions === undefined || mentions.length === 0) return undefined;
+    checkMentionList(mentions);
+    const list = [...mentions];
+    checkMentionMembers({ author: this.user.id, mentions: list } as MessageRecord, mentionableIn(this.doc));
+    return list;
   }
 
   async delete(id: string): Promise<void> {

@@ -77,8 +77,12 @@ export class Outbox {
     if (this.host.isCaughtUp()) this.flush();
   }
 
-  async edit(entry: OutboxEntry, text: string): Promise<void> {
+  async edit(entry: OutboxEntry, text: string, mentions?: readonly string[]): Promise<void> {
     entry.text = text;
+    if (mentions !== undefined) {
+      if (mentions.length > 0) entry.mentions = [...mentions];
+      else delete entry.mentions;
+    }
     this.host.changed();
     await this.commit(entry);
   }
@@ -142,6 +146,7 @@ export class Outbox {
                 ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
                 ...(entry.threadRoot !== undefined ? { threadRoot: entry.threadRoot, alsoInMain: entry.alsoInMain === true } : {}),
                 ...(entry.attachments !== undefined ? { attachments: entry.attachments } : {}),
+                ...(entry.mentions !== undefined ? { mentions: entry.mentions } : {}),
               });
             } catch (error) {
               if (!(error instanceof RuleError)) throw error;

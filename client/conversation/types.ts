@@ -84,6 +84,8 @@ export interface ConversationState {
   role: Role | undefined;
   messages: readonly MessageView[];
   unread: number;
+  /** Messages mentioning this user that they have not read (main flow and threads; shared/mention-queries.ts). */
+  unreadMentions: number;
   /** Other users typing now (one entry per user). */
   typing: readonly PresenceEntry[];
   /** Everyone connected to the room, this user first (one entry per user, whatever their tab count). */
@@ -106,6 +108,11 @@ export interface SendOptions {
   /** With `threadRoot`: also show the reply in the main flow. */
   alsoInMain?: boolean;
   attachments?: Attachment[];
+  /**
+   * User ids the message mentions (`@Name` in the text; the ids are the truth): members of the conversation,
+   * distinct, at most LIMITS.mentions (shared/mentions.ts). Checked before the message is queued.
+   */
+  mentions?: readonly string[];
   /** The message id (default: a new one); the attachment sender picks it before storing the files. */
   id?: string;
   /** Queue the message until `filesStored` (its attachments are still uploading; client/attachments/). */
@@ -136,7 +143,8 @@ export interface Conversation {
   /** Pins a message (admins; both people of a direct conversation). */
   pin(id: string): void;
   unpin(id: string): void;
-  edit(id: string, text: string): Promise<void>;
+  /** Edits one's own message; `mentions` replaces its mentions (empty: none), left out they stay. */
+  edit(id: string, text: string, options?: { mentions?: readonly string[] }): Promise<void>;
   /** Deletes (tombstones) a message; a queued one just leaves the outbox. */
   delete(id: string): Promise<void>;
   react(id: string, emoji: string): void;

@@ -1,7 +1,7 @@
 // Account documents and invite links against a real relay: who may open and write what, and every way an invite fails.
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { accountRoomName, listConversations, setPreferences } from '../../shared/account.js';
+import { accountRoomName, listConversations, readSettings, setPreferences, setSetting } from '../../shared/account.js';
 import { connectProvider, mintToken, synced, useTestRelay, waitFor } from './helpers.js';
 import { call, closeOf, create, rolesOf, userToken } from './membership-helpers.js';
 import { exportDoc } from './helpers.js';
@@ -25,10 +25,12 @@ describe('account documents', () => {
       expect.arrayContaining([[room, 'owner'], ['granted-room', 'member']]),
     );
     setPreferences(account.doc, room, { pinned: true, notify: 'mentions' });
+    setSetting(account.doc, 'hideMessageText', true);
     expect(listConversations(account.doc)[0]!.room).toBe(room);
-    // A second device sees the same list and preferences.
+    // A second device sees the same list, preferences and settings.
     const second = await open('ana', '~account');
     await waitFor(() => listConversations(second.doc)[0]?.preferences.pinned === true, 5000, 'preferences on the second device');
+    await waitFor(() => readSettings(second.doc).hideMessageText === true, 5000, 'settings on the second device');
     for (const p of [granted, account, second]) p.provider.destroy();
   });
 
@@ -39,6 +41,12 @@ describe('account documents', () => {
     const again = await open('ben', '~account');
     again.doc.getMap('preferences').set('room', { pinned: 'yes' });
     expect(await again.closed).toEqual({ code: 4403, reason: 'write refused: bad-preferences' });
+    const fourth = await open('ben', '~account');
+    fourth.doc.getMap('settings').set('hideMessageText', 'sometimes');
+    expect(await fourth.closed).toEqual({ code: 4403, reason: 'write refused: bad-preferences' });
+    const fifth = await open('ben', '~account');
+    fifth.doc.getMap('settings').set('theme', 'dark');
+    expect(await fifth.closed).toEqual({ code: 4403, reason: 'write refused: unknown-field' });
     const third = await open('ben', '~account');
     third.doc.getMap('other').set('x', 1);
     expect(await third.closed).toEqual({ code: 4403, reason: 'write refused: unknown-type' });
@@ -47,7 +55,7 @@ describe('account documents', () => {
     const intruder = connectProvider(ctx.relay, stored, await mintToken({ sub: 'eve', rooms: { '*': 'admin' } }));
     expect(await closeOf(intruder)).toEqual({ code: 4403, reason: 'account documents are reachable only as ~account' });
     expect(new Y.Doc().getMap('x').size).toBe(0);
-    for (const p of [account, again, third]) p.provider.destroy();
+    for (const p of [account, again, third, fourth, fifth]) p.provider.destroy();
     intruder.destroy();
     // Nothing forged landed: ben's list is still empty.
     const check = await open('ben', '~account');

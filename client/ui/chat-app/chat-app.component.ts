@@ -21,6 +21,7 @@ import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
 import { Notifier } from './notifier.js';
+import { mentionBadgeStyles, renderMentionBadge } from './mention-badge.js';
 
 /** Conversations the leading tab keeps open (live) at once, from the device inbox and from the account list each. */
 const OPEN_ROOMS = 12;
@@ -35,7 +36,7 @@ const SHOW_RESULT_MS = 10_000;
  * the relay down (the service worker caches the shell); the relay only syncs.
  */
 export class ChatApp extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatAppStyles];
+  static override styles = [themeStyles, avatarStyles, chatAppStyles, mentionBadgeStyles];
 
   /** Base URL of the relay (default: the server the app came from). */
   @property() relay?: string;
@@ -690,6 +691,7 @@ export class ChatApp extends LitElement {
         </span>
         <span class="room-line">
           <span class="preview">${preview}</span>
+          ${renderMentionBadge(r.mentions)}
           ${r.unread > 0 ? html`<span class="badge" ?data-muted=${muted}><span class="visually-hidden">, </span>${r.unread}<span class="visually-hidden"> unread${muted ? ', muted' : ''}</span></span>` : nothing}
         </span>
       </button>

@@ -9,6 +9,8 @@ export interface RoomSummary {
   room: string;
   title: string;
   unread: number;
+  /** Unread messages mentioning the user (the "@" badge). */
+  mentions: number;
   last: { authorName: string; text: string; createdAt: number; deleted: boolean; mine: boolean } | undefined;
   /** Other people connected to the room now. */
   online: number;
@@ -106,6 +108,7 @@ export class ConversationPool {
         room,
         title: inbox?.title || room,
         unread: inbox?.unread ?? 0,
+        mentions: inbox?.mentions ?? 0,
         last: last
           ? { authorName: last.authorName ?? last.author, text: last.text, createdAt: last.createdAt, deleted: last.deleted === true, mine: last.author === this.options.user.id }
           : undefined,
@@ -120,6 +123,7 @@ export class ConversationPool {
       room,
       title: state.meta.title || room,
       unread: state.unread,
+      mentions: state.unreadMentions,
       last: last ? { authorName: displayName(state, last.author), text: last.text, createdAt: last.createdAt, deleted: last.deleted, mine: last.mine } : undefined,
       online: state.presence.filter((p) => !p.self).length,
       status: roomStatus(state),

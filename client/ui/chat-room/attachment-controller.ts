@@ -67,13 +67,13 @@ export class AttachmentController implements ReactiveController {
   }
 
   /** Sends `text` with the staged files (which are cleared at once). */
-  async send(text: string, replyTo: string | undefined): Promise<MessageView | undefined> {
+  async send(text: string, replyTo: string | undefined, mentions: readonly string[] = []): Promise<MessageView | undefined> {
     if (!this.sender) return undefined;
     const files = this.staged;
     this.staged = [];
     this.host.requestUpdate();
     try {
-      return await this.sender.send(text, files, replyTo !== undefined ? { replyTo } : {});
+      return await this.sender.send(text, files, { ...(replyTo !== undefined ? { replyTo } : {}), ...(mentions.length > 0 ? { mentions } : {}) });
     } catch (error) {
       // Nothing was queued: the files come back to the composer.
       this.staged = files;

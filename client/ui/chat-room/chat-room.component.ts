@@ -31,6 +31,8 @@ import type { LocalSearch } from '../../search/local-search.js';
 import { renderPinnedBar } from './pinned-bar.js';
 import { renderThreadList } from './thread-list.js';
 import { threadsPinsStyles } from './threads-pins.styles.js';
+import { mentionStyles } from './mentions.styles.js';
+import { mentionsUser } from '../../../shared/mentions.js';
 
 /** How long a message shown from search or a pin stays highlighted. */
 const HIGHLIGHT_MS = 3_000;
@@ -49,6 +51,7 @@ const defined = (tag: string): boolean => typeof customElements !== 'undefined' 
  *
  * @fires chat-send - the user sends or saves a message (cancelable)
  * @fires chat-message - a new message from someone else arrived
+ * @fires chat-mention - a new message from someone else mentions the current user
  * @fires chat-status - the connection status changed
  * @fires chat-unread - the unread count changed
  * @fires chat-error - an operation failed
@@ -57,7 +60,7 @@ const defined = (tag: string): boolean => typeof customElements !== 'undefined' 
  * @slot empty - shown when the room has no messages yet
  */
 export class ChatRoom extends LitElement {
-  static override styles = [themeStyles, avatarStyles, chatRoomStyles, attachmentStyles, threadsPinsStyles];
+  static override styles = [themeStyles, avatarStyles, chatRoomStyles, attachmentStyles, threadsPinsStyles, mentionStyles];
 
   static {
     // Rendering twice is by design: rows are measured after a render and the spacers corrected in the next.
@@ -258,7 +261,11 @@ export class ChatRoom extends LitElement {
     const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
     if ((!stick || hidden) && this.dividerId === undefined) this.dividerId = fresh[0]!.id;
     if (!stick) this.newBelow += fresh.length;
-    for (const message of fresh) this.emit('chat-message', { message, authorName: this.nameOf(message.author, state) });
+    for (const message of fresh) {
+      const authorName = this.nameOf(message.author, state);
+      this.emit('chat-message', { message, authorName });
+      if (mentionsUser(message, state.userId)) this.emit('chat-mention', { message, authorName });
+    }
     const last = fresh.at(-1)!;
     this.announcer.say(fresh.length === 1 ? `${this.nameOf(last.author, state)}: ${excerpt(last.text, 200)}` : `${fresh.length} new messages`);
   }
@@ -466,6 +473,7 @@ export class ChatRoom extends LitElement {
     }
     const actions = this.rowActions;
     const nameOf = (id: string): string => (id === state.userId ? 'you' : this.nameOf(id, state));
+    const mentions = { selfId: state.userId, nameOf: (id: string) => this.nameOf(id, state) };
     return this.history.render(messages, (m, previous, index) => {
       if (isSystemRow(m)) return html`<div class="row system" part="system-entry" data-id=${m.id} role="note">${m.text}</div>`;
       const quoted = m.replyTo !== undefined ? this.history.byId(m.replyTo) : undefined;
@@ -490,6 +498,7 @@ export class ChatRoom extends LitElement {
         pinned: pinned.has(m.id),
         canPin: state.canPin && canWrite,
         highlight: m.id === this.highlightId,
+        mentions,
         ...(this.attachments.enabled ? { attachments: this.attachmentList } : {}),
       });
     });

@@ -8,11 +8,21 @@ export interface ChatSendDetail {
   /** Files sent with the message (attach button, paste or drop). */
   files?: File[];
   replyTo?: string;
+  /** User ids the message mentions (chosen in the @ picker, their `@Name` still in the text). */
+  mentions?: string[];
   /** Set when the user saves an edit of this message instead of sending a new one. */
   edit?: string;
 }
 /** `detail` of `chat-message`: a new message from someone else arrived. */
 export interface ChatMessageDetail {
+  message: MessageView;
+  authorName: string;
+}
+/**
+ * `detail` of `chat-mention`: a new message from someone else that mentions the current user arrived (fired
+ * after its `chat-message`), so the page can notify in its own way. Thread replies count too.
+ */
+export interface ChatMentionDetail {
   message: MessageView;
   authorName: string;
 }
@@ -48,6 +58,7 @@ export interface ChatAttachmentOpenDetail {
 export interface ChatRoomEvents {
   'chat-send': ChatSendDetail;
   'chat-message': ChatMessageDetail;
+  'chat-mention': ChatMentionDetail;
   'chat-status': ChatStatusDetail;
   'chat-unread': ChatUnreadDetail;
   'chat-error': ChatErrorDetail;
@@ -58,6 +69,7 @@ export interface ChatRoomEvents {
 const CANCELABLE: Record<keyof ChatRoomEvents, boolean> = {
   'chat-send': true,
   'chat-message': false,
+  'chat-mention': false,
   'chat-status': false,
   'chat-unread': false,
   'chat-error': false,

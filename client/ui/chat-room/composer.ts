@@ -7,6 +7,7 @@ import { excerpt } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import type { AttachmentController } from './attachment-controller.js';
 import { fileSize } from './attachment-list.js';
+import { MentionPicker, mentionCandidates } from './mention-picker.js';
 
 /** The counter shows from this share of the length limit on. */
 const COUNTER_FROM = 0.9;
@@ -37,11 +38,15 @@ export class Composer {
   replyTo: string | undefined;
   editing: string | undefined;
   private draftBeforeEdit = '';
+  /** The @mention picker: people chosen for the draft go into the message's `mentions`. */
+  readonly mentions: MentionPicker;
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly deps: ComposerDeps,
-  ) {}
+  ) {
+    this.mentions = new MentionPicker(() => mentionCandidates(deps.conversation(), deps.state()), () => host.requestUpdate());
+  }
 
   /** Replies to `message` (the quote shows above the composer). */
   reply(message: MessageView): void {
@@ -57,6 +62,7 @@ export class Composer {
     this.replyTo = undefined;
     this.editing = message.id;
     this.draft = message.text;
+    this.mentions.seed(message.mentions, (id) => this.deps.state()?.profiles.get(id)?.name ?? id);
     this.host.requestUpdate();
     void this.host.updateComplete.then(() => {
       this.deps.input()?.focus();
@@ -67,6 +73,7 @@ export class Composer {
   /** Leaves reply or edit mode. */
   cancel(): void {
     if (this.editing) this.draft = this.draftBeforeEdit;
+    this.mentions.close();
     this.editing = undefined;
     this.replyTo = undefined;
     this.host.requestUpdate();
@@ -119,10 +126,15 @@ export class Composer {
               @click=${(event: Event) => ((event.currentTarget as HTMLElement).nextElementSibling as HTMLInputElement | null)?.click()}>${icon('paperclip')}</button
             ><input class="file-input" type="file" multiple tabindex="-1" aria-hidden="true" @change=${this.onFilesChosen} />`
         : nothing}
+      ${this.mentions.render(() => this.deps.input())}
       <textarea
         class="input"
         part="input"
         rows="1"
+        aria-autocomplete="list"
+        aria-haspopup="listbox"
+        aria-controls=${this.mentions.listId}
+        aria-activedescendant=${this.mentions.aria.activedescendant}
         aria-label=${this.editing ? 'Edit message' : 'Message'}
         placeholder=${state?.role === 'read' ? 'Read-only room' : 'Message'}
         ?disabled=${!canWrite}
@@ -130,6 +142,7 @@ export class Composer {
         @input=${this.onInput}
         @keydown=${this.onKeydown}
         @blur=${this.onBlur}
+        @click=${this.onCaret}
         @paste=${this.onPaste}
       ></textarea>
       <button class="send" part="send" type="submit" ?disabled=${!canWrite || over}>${this.editing ? 'Save' : 'Send'}</button>
@@ -138,6 +151,7 @@ export class Composer {
 
   private readonly onInput = (event: InputEvent): void => {
     this.draft = (event.target as HTMLTextAreaElement).value;
+    this.mentions.update(event.target as HTMLTextAreaElement);
     this.host.requestUpdate();
     if (!this.editing) this.deps.conversation()?.setTyping(this.draft.trim() !== '');
   };
@@ -159,10 +173,17 @@ export class Composer {
 
   private readonly onBlur = (): void => {
     this.deps.conversation()?.setTyping(false);
+    this.mentions.close();
+  };
+
+  /** A click or a caret move may leave (or enter) an `@query`. */
+  private readonly onCaret = (event: Event): void => {
+    this.mentions.update(event.target as HTMLTextAreaElement);
   };
 
   private readonly onKeydown = (event: KeyboardEvent): void => {
     if (event.isComposing) return;
+    if (this.mentions.keydown(event, event.target as HTMLTextAreaElement)) return;
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       void this.submit();
@@ -192,12 +213,16 @@ export class Composer {
     const files = editing ? [] : this.deps.attachments.staged;
     if (!conversation || (text.trim() === '' && files.length === 0) || codePoints(text) > LIMITS.textLength) return;
     const replyTo = this.replyTo;
-    const detail: ChatSendDetail = { text, ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}), ...(files.length > 0 ? { files } : {}) };
+    // The people whose `@Name` is in the text (chosen in the picker, or typed in full).
+    const mentions = this.mentions.mentionsFor(text);
+    const detail: ChatSendDetail = { text, ...(mentions.length > 0 ? { mentions } : {}), ...(replyTo ? { replyTo } : {}), ...(editing ? { edit: editing } : {}), ...(files.length > 0 ? { files } : {}) };
     if (!this.deps.announceSend(detail)) return;
     if (editing) {
       const original = this.deps.message(editing);
-      const ok = original?.text === text || (await this.deps.run(() => conversation.edit(editing, text)));
+      const same = original?.text === text && (original.mentions ?? []).join(' ') === mentions.join(' ');
+      const ok = same || (await this.deps.run(() => conversation.edit(editing, text, { mentions })));
       if (!ok) return;
+      this.mentions.reset();
       this.editing = undefined;
       this.draft = this.draftBeforeEdit;
       this.host.requestUpdate();
@@ -205,12 +230,13 @@ export class Composer {
     }
     this.draft = '';
     this.replyTo = undefined;
+    this.mentions.reset();
     this.deps.sent();
     this.host.requestUpdate();
     const ok = await this.deps.run(() =>
       files.length > 0
-        ? this.deps.attachments.send(text.trim() === '' ? '' : text, replyTo)
-        : replyTo ? conversation.reply(replyTo, text) : conversation.send(text));
+        ? this.deps.attachments.send(text.trim() === '' ? '' : text, replyTo, mentions)
+        : conversation.send(text, { ...(replyTo ? { replyTo } : {}), ...(mentions.length > 0 ? { mentions } : {}) }));
     if (!ok && this.draft === '') {
       this.draft = text;
       this.host.requestUpdate();

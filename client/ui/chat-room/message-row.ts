@@ -6,6 +6,7 @@ import { icon, type IconName } from '../shared/icons.js';
 import type { ThreadSummary } from '../../../shared/conversation.js';
 import { renderThreadSummary } from './thread-summary.js';
 import { renderAttachments, type AttachmentListContext } from './attachment-list.js';
+import { mentionSpans } from '../../../shared/mentions.js';
 
 export interface RowActions {
   reply(message: MessageView): void;
@@ -56,6 +57,14 @@ export interface RowContext {
   highlight?: boolean;
   /** Links, local previews and the viewer for the message's files (attachment-list.ts). */
   attachments?: Omit<AttachmentListContext, 'tab'>;
+  /** Who is reading (their mentions stand out) and the display names `@Name` tokens are found by. */
+  mentions?: MentionContext;
+}
+
+/** What highlighting mentions needs: the current user and people's display names as the text shows them. */
+export interface MentionContext {
+  selfId: string;
+  nameOf(userId: string): string;
 }
 
 /** The emoji offered by the reaction picker. */
@@ -76,6 +85,23 @@ export const renderText = (text: string): unknown[] =>
   linkify(text).map((part) =>
     part.kind === 'link' ? html`<a href=${part.href} target="_blank" rel="noopener noreferrer">${part.text}</a>` : part.text,
   );
+
+/**
+ * A message's text with the `@Name` of each mentioned user highlighted (the ids in `mentions` are the truth; a
+ * name typed without the picker, or changed since, stays plain text). The current user's mentions stand out more.
+ */
+export function renderMessageText(message: Pick<MessageView, 'text' | 'mentions'>, context: MentionContext | undefined): unknown[] {
+  const ids = message.mentions;
+  if (!context || !ids || ids.length === 0) return renderText(message.text);
+  const spans = mentionSpans(message.text, ids.map((id) => ({ id, name: context.nameOf(id) })));
+  return spans.map((span) =>
+    span.mention === undefined
+      ? renderText(span.text)
+      : span.mention === context.selfId
+        ? html`<mark class="mention" part="mention mention-self" data-self data-user=${span.mention}>${span.text}</mark>`
+        : html`<mark class="mention" part="mention" data-user=${span.mention}>${span.text}</mark>`,
+  );
+}
 
 function renderTick(message: MessageView): TemplateResult | typeof nothing {
   const status = message.status;
@@ -174,7 +200,7 @@ export function renderRow(ctx: RowContext): TemplateResult {
             ? html`<div class="quote" part="quote"><b>${ctx.quote.authorName}</b>${ctx.quote.deleted ? html`<i>Message deleted</i>` : excerpt(ctx.quote.text)}</div>`
             : nothing}
           ${ctx.attachments ? renderAttachments(m, { ...ctx.attachments, tab }) : nothing}
-          ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderText(m.text)}</span>`}
+          ${m.deleted ? html`<span class="deleted">Message deleted</span>` : html`<span class="text">${renderMessageText(m, ctx.mentions)}</span>`}
           <span class="meta">${m.editedAt !== undefined && !m.deleted ? html`<span class="edited" part="edited">edited · </span>` : nothing}<time
               datetime=${new Date(m.createdAt).toISOString()}
               >${time}</time

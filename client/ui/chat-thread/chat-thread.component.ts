@@ -2,7 +2,9 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import type { Conversation, MessageView } from '../../index.js';
-import { renderText } from '../chat-room/message-row.js';
+import { renderMessageText } from '../chat-room/message-row.js';
+import { MentionPicker, mentionCandidates } from '../chat-room/mention-picker.js';
+import { mentionStyles } from '../chat-room/mentions.styles.js';
 import { timeLabel } from '../shared/format.js';
 import { icon } from '../shared/icons.js';
 import { themeStyles } from '../shared/theme.js';
@@ -16,7 +18,7 @@ import { ConversationSubscription } from './conversation-subscription.js';
  * @fires chat-thread-close - the user closed the panel
  */
 export class ChatThread extends LitElement {
-  static override styles = [themeStyles, chatThreadStyles];
+  static override styles = [themeStyles, chatThreadStyles, mentionStyles];
 
   /** The conversation the thread is in. */
   @property({ attribute: false }) conversation?: Conversation;
@@ -34,6 +36,8 @@ export class ChatThread extends LitElement {
 
   private readonly subscription = new ConversationSubscription(this, () => this.conversation);
   private lastMarked: string | undefined;
+  /** The same @ picker as <chat-room>'s composer. */
+  private readonly mentions = new MentionPicker(() => mentionCandidates(this.conversation, this.subscription.state), () => this.requestUpdate());
 
   /** Moves focus to the composer. */
   override focus(options?: FocusOptions): void {
@@ -56,8 +60,11 @@ export class ChatThread extends LitElement {
       </div>
       ${this.errorText ? html`<div class="error" role="alert">${this.errorText}</div>` : nothing}
       ${canWrite
-        ? html`<form part="composer" @submit=${this.onSubmit}>
-            <textarea aria-label="Reply in thread" placeholder="Reply…" @keydown=${this.onKeyDown}></textarea>
+        ? html`<form part="composer" class="composer" @submit=${this.onSubmit}>
+            ${this.mentions.render(() => this.input)}
+            <textarea aria-label="Reply in thread" placeholder="Reply…" aria-autocomplete="list" aria-haspopup="listbox"
+              aria-controls=${this.mentions.listId} aria-activedescendant=${this.mentions.aria.activedescendant}
+              @keydown=${this.onKeyDown} @input=${this.onInput} @blur=${() => this.mentions.close()}></textarea>
             <div class="send-row">
               <label><input type="checkbox" /> Also send to the conversation</label>
               <button type="submit">Reply</button>
@@ -77,7 +84,7 @@ export class ChatThread extends LitElement {
       <span class="author">${name}</span>
       <time datetime=${new Date(m.createdAt).toISOString()}>${timeLabel(m.createdAt)}</time>
       ${m.alsoInMain ? html`<span class="note"> · also in the conversation</span>` : nothing}
-      <div class=${m.deleted ? 'deleted' : 'text'}>${m.deleted ? 'This message was deleted.' : renderText(m.text)}</div>
+      <div class=${m.deleted ? 'deleted' : 'text'}>${m.deleted ? 'This message was deleted.' : renderMessageText(m, this.mentionContext())}</div>
       ${m.status === 'failed' ? html`<div class="error">Not sent${m.error ? `: ${m.error}` : ''}</div>` : nothing}
     </div>`;
   }
@@ -97,7 +104,18 @@ export class ChatThread extends LitElement {
     }
   }
 
+  /** Highlighting needs the reader and people's names as the text shows them. */
+  private mentionContext(): { selfId: string; nameOf(id: string): string } | undefined {
+    const state = this.subscription.state;
+    return state && { selfId: state.userId, nameOf: (id) => state.profiles.get(id)?.name || id };
+  }
+
+  private onInput(event: Event): void {
+    this.mentions.update(event.target as HTMLTextAreaElement);
+  }
+
   private onKeyDown(event: KeyboardEvent): void {
+    if (!event.isComposing && this.mentions.keydown(event, event.target as HTMLTextAreaElement)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       void this.send();
@@ -112,8 +130,10 @@ export class ChatThread extends LitElement {
   private async send(): Promise<void> {
     const text = this.input?.value ?? '';
     if (!this.conversation || !this.root || text.trim() === '') return;
+    const mentions = this.mentions.mentionsFor(text);
     try {
-      await this.conversation.replyInThread(this.root, text, { alsoInMain: this.alsoInMain?.checked === true });
+      await this.conversation.replyInThread(this.root, text, { alsoInMain: this.alsoInMain?.checked === true, ...(mentions.length > 0 ? { mentions } : {}) });
+      this.mentions.reset();
       if (this.input) this.input.value = '';
       if (this.alsoInMain) this.alsoInMain.checked = false;
       this.errorText = '';

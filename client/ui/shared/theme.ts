@@ -22,6 +22,10 @@ const light = `
   --_d-presence-away: #c9a227;
   --_d-presence-busy: #d64545;
   --_d-online-fg: #1f7a43;
+  --_d-mention-bg: #dbe6ff;
+  --_d-mention-fg: #1c3d91;
+  --_d-mention-self-bg: #ffe08a;
+  --_d-mention-self-fg: #3d2a00;
 `;
 
 const dark = `
@@ -44,6 +48,10 @@ const dark = `
   --_d-presence-away: #d9b43a;
   --_d-presence-busy: #ef6161;
   --_d-online-fg: #6fd596;
+  --_d-mention-bg: #263a66;
+  --_d-mention-fg: #d3e0ff;
+  --_d-mention-self-bg: #6b4e00;
+  --_d-mention-self-fg: #fff1c2;
 `;
 
 /** Declares the tokens on :host; include first in a component's `static styles`. */
@@ -71,6 +79,10 @@ export const themeStyles = css`
     --_presence-away: var(--parley-presence-away, var(--_d-presence-away));
     --_presence-busy: var(--parley-presence-busy, var(--_d-presence-busy));
     --_online-fg: var(--parley-online-fg, var(--_d-online-fg));
+    --_mention-bg: var(--parley-mention-bg, var(--_d-mention-bg));
+    --_mention-fg: var(--parley-mention-fg, var(--_d-mention-fg));
+    --_mention-self-bg: var(--parley-mention-self-bg, var(--_d-mention-self-bg));
+    --_mention-self-fg: var(--parley-mention-self-fg, var(--_d-mention-self-fg));
     --_avatar-bg: var(--parley-avatar-bg, var(--_accent));
     --_avatar-fg: var(--parley-avatar-fg, var(--_accent-fg));
     --_radius: var(--parley-radius, 14px);
