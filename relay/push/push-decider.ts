@@ -1,6 +1,7 @@
 // Who gets a push for a new message: members without a live connection to the conversation, with subscriptions, whose level allows it.
 import { getRoster } from '../../shared/roster.js';
 import { shouldNotify } from '../../shared/push.js';
+import { mentionsUser } from '../../shared/mentions.js';
 import type { MessageRecord, RoomKind } from '../../shared/schema.js';
 import type * as Y from 'yjs';
 import { settingsFor, type UserNotifyPreferences } from './notify-preferences.js';
@@ -29,11 +30,10 @@ export function pushCandidates(room: DecisionRoom, author: string, hasSubscripti
   return live.size === 0 ? candidates : candidates.filter((user) => !live.has(user));
 }
 
-/** Whether `record` mentions `user` (the mentions rule validates the field; this reads it defensively). */
-export const mentions = (record: Pick<MessageRecord, 'mentions'>, user: string): boolean =>
-  Array.isArray(record.mentions) && record.mentions.includes(user);
+/** Whether `record` mentions `user` (shared/mentions.ts; the guard validated the field). */
+export const mentions = (record: Pick<MessageRecord, 'author' | 'mentions'>, user: string): boolean => mentionsUser(record, user);
 
 /** Whether a candidate's preferences let `record` notify them now. */
-export function wantsPush(prefs: UserNotifyPreferences, room: string, kind: RoomKind, record: Pick<MessageRecord, 'mentions'>, user: string, now: number): boolean {
+export function wantsPush(prefs: UserNotifyPreferences, room: string, kind: RoomKind, record: Pick<MessageRecord, 'author' | 'mentions'>, user: string, now: number): boolean {
   return shouldNotify(settingsFor(prefs, room, kind), kind, mentions(record, user), now);
 }
