@@ -1,22 +1,16 @@
 // Mentions and push levels against a real relay: level "mentions" (the group default) is notified of mentions only, a muted one only at that level.
 import { afterAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../shared/ids.js';
-import { MESSAGE_FIELDS, type MessageRecord } from '../../shared/schema.js';
-import type { CheckUpdate } from '../../relay/index.js';
+import type { MessageRecord } from '../../shared/schema.js';
 import { startPushService, type TestPushService } from '../support/push-service.js';
 import { useTestRelay, waitFor } from './helpers.js';
 import { create, userToken } from './membership-helpers.js';
 import { considered, online, setRoomPreferences, settled, subscribeDevice } from './push-helpers.js';
 
-// Until the mentions rule is in the guard (MESSAGE_FIELDS gains `mentions`), records with mentions would be
-// refused: this file then runs without a write check, which changes nothing of what it tests (the push side).
-const acceptAll: CheckUpdate = () => undefined;
-const checkUpdate = MESSAGE_FIELDS.has('mentions') ? {} : { checkUpdate: acceptAll };
-
 let service: TestPushService;
 const ctx = useTestRelay(async () => {
   service = await startPushService();
-  return { ...checkUpdate, membership: { creation: 'open' }, push: { allowOrigins: [service.origin], trustedCa: service.ca, collapseMs: 100 } };
+  return { membership: { creation: 'open' }, push: { allowOrigins: [service.origin], trustedCa: service.ca, collapseMs: 100 } };
 });
 afterAll(() => service.close());
 
