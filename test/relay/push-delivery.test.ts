@@ -185,6 +185,13 @@ describe('push service failures', () => {
     const tries = service.to('ivy-1').slice(4);
     expect(tries.map((r) => r.status)).toEqual([500, 500, 201]);
     await waitFor(() => textsOf(jon.doc).includes('deployed'), 5000, 'jon got the message');
+
+    // 429 Too Many Requests (Retry-After: 0) is retried too.
+    service.behave('ivy-1', 201, [429]);
+    const next = await considered(ctx.relay);
+    sendMessage(ana.doc, writer('ana'), { text: 'rolled back' });
+    await settled(ctx.relay, next + 1);
+    expect(service.to('ivy-1').slice(7).map((r) => [r.status, r.payload?.preview])).toEqual([[429, 'rolled back'], [201, 'rolled back']]);
     ana.destroy();
     jon.destroy();
   });
