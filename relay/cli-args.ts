@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, type RelayOptions } from './options.js';
+import type { PushOptions } from './push/push-options.js';
 
 export const HELP = `Usage: parley-relay [options]
 
@@ -46,6 +47,13 @@ Every option can also be given as an environment variable (flags win).
   --blob-url-ttl-seconds <n>  PARLEY_BLOB_URL_TTL_SECONDS  lifetime of signed attachment URLs (default 600)
   --blob-secret-file <path>   PARLEY_BLOB_SECRET_FILE  key for signed attachment URLs, ≥ 32 bytes (default: random
                                                        per start; share one between relay instances)
+  --no-push                   PARLEY_PUSH=off          switch Web Push notifications off (on by default; docs/push.md)
+  --vapid-subject <s>         PARLEY_VAPID_SUBJECT     contact for push services: mailto:you@example.org or an https URL
+                                                       (default mailto:webpush@parley.invalid; Apple needs a real one)
+  --vapid-public-key <k>      PARLEY_VAPID_PUBLIC_KEY  VAPID key pair, base64url (give both; default: generated on first
+  --vapid-private-key-file <p>  PARLEY_VAPID_PRIVATE_KEY_FILE  start into <data-dir>/push/vapid-keys.json, mode 0600)
+  --push-allow-origin <o>     PARLEY_PUSH_ALLOW_ORIGINS  also send pushes to this origin (https://host[:port] or
+                                                       https://*.domain; repeatable; env: comma-separated)
   --log-level <level>         LOG_LEVEL                fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help                                           show this help
 
@@ -84,6 +92,9 @@ const FLAGS = {
   'room-quota-bytes': { type: 'string', env: 'PARLEY_ROOM_QUOTA_BYTES' },
   'blob-url-ttl-seconds': { type: 'string', env: 'PARLEY_BLOB_URL_TTL_SECONDS' },
   'blob-secret-file': { type: 'string', env: 'PARLEY_BLOB_SECRET_FILE' },
+  'vapid-subject': { type: 'string', env: 'PARLEY_VAPID_SUBJECT' },
+  'vapid-public-key': { type: 'string', env: 'PARLEY_VAPID_PUBLIC_KEY' },
+  'vapid-private-key-file': { type: 'string', env: 'PARLEY_VAPID_PRIVATE_KEY_FILE' },
   'log-level': { type: 'string', env: 'LOG_LEVEL' },
 } as const;
 
@@ -114,7 +125,10 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
       options: {
         ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
         help: { type: 'boolean', short: 'h' },
-      } as Record<FlagName | 'help', { type: 'string' | 'boolean'; short?: string }>,
+        'no-push': { type: 'boolean' },
+        'push-allow-origin': { type: 'string', multiple: true },
+        // Read through `parsed.values` as unknown (pushOptions): parseArgs' type for the other flags has no arrays.
+      } as unknown as Record<FlagName | 'help', { type: 'string' | 'boolean'; short?: string }>,
       strict: true,
       allowPositionals: false,
     });
@@ -217,7 +231,32 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
     const grace = value('stream-trim-grace-seconds');
     if (grace !== undefined) options.cluster.trimGraceMs = integer('stream-trim-grace-seconds', grace) * 1000;
   }
+  options.push = pushOptions(parsed.values as Record<string, unknown>, env, value);
   const logLevel = value('log-level');
   if (logLevel !== undefined) options.logLevel = logLevel;
   return { help: false, options };
 };
+
+/** The Web Push flags: --no-push, --vapid-*, --push-allow-origin (repeatable). */
+function pushOptions(values: Record<string, unknown>, env: NodeJS.ProcessEnv, value: (name: FlagName) => string | undefined): Partial<PushOptions> {
+  const push: Partial<PushOptions> = {};
+  const envPush = (env.PARLEY_PUSH ?? '').trim().toLowerCase();
+  if (envPush !== '' && envPush !== 'on' && envPush !== 'off') throw new ConfigError('PARLEY_PUSH must be on or off');
+  if (values['no-push'] === true || envPush === 'off') push.enabled = false;
+  const subject = value('vapid-subject');
+  if (subject !== undefined) push.subject = subject;
+  const publicKey = value('vapid-public-key');
+  const privateKeyFile = value('vapid-private-key-file');
+  if ((publicKey === undefined) !== (privateKeyFile === undefined)) {
+    throw new ConfigError('give both --vapid-public-key and --vapid-private-key-file (or neither: keys are then generated)');
+  }
+  if (publicKey !== undefined && privateKeyFile !== undefined) {
+    push.vapidKeys = { publicKey: publicKey.trim(), privateKey: readText('vapid-private-key-file', privateKeyFile).trim() };
+  }
+  const flagged = values['push-allow-origin'];
+  const origins = Array.isArray(flagged) && flagged.length > 0
+    ? (flagged as string[])
+    : (env.PARLEY_PUSH_ALLOW_ORIGINS ?? '').split(/[\s,]+/).filter((o) => o !== '');
+  if (origins.length > 0) push.allowOrigins = origins;
+  return push;
+}

@@ -35,6 +35,8 @@ export interface HttpAppDeps {
   deleteRoom?: (name: string) => Promise<void>;
   /** Membership endpoints (`/conversations…`, `/invites/accept`), mounted before the web app. */
   membershipRoutes?: Hono;
+  /** Web Push endpoints (`/push/…`), mounted before the web app. */
+  pushRoutes?: Hono;
 }
 
 /** A JSON error body: `{ "error": { "code": "...", "message": "..." } }`. */
@@ -196,6 +198,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     return c.json({ deleted: name });
   });
 
+  if (deps.pushRoutes !== undefined) app.route('/', deps.pushRoutes);
   if (deps.membershipRoutes !== undefined) app.route('/', deps.membershipRoutes);
 
   if (deps.staticDir !== undefined) {

@@ -26,6 +26,7 @@ import { roomReferences } from './blobs/room-references.js';
 import { announceBlob } from './storage/room-replica.js';
 import { blobIndexOf } from './storage/room-blob-index.js';
 import type * as Y from 'yjs';
+import { loadPushKeys, startPush } from './push/index.js';
 
 export type { RelayOptions, RelayLimits, JwtOptions, ClusterOptions } from './options.js';
 export { ConfigError, DEFAULT_LIMITS } from './options.js';
@@ -40,6 +41,7 @@ export type { BlobStore, BlobInfo } from './blobs/blob-store.js';
 export type { BlobLimits } from './blobs/blob-limits.js';
 export { createDiskBlobStore } from './blobs/disk-blob-store.js';
 export type { MembershipOptions, CreationPolicy } from './membership/index.js';
+export type { PushOptions, VapidKeys } from './push/index.js';
 
 /** A started relay. */
 export interface RunningRelay {
@@ -81,6 +83,9 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const verifyToken = createTokenVerifier(jwt);
 
   let releaseLock: (() => void) | undefined;
+  // Web Push keeps its keys and subscriptions in the relay's own data directory (none in cluster mode or with a custom backend).
+  const pushDataDir = options.backend === undefined && options.cluster === undefined ? options.dataDir : undefined;
+  const pushKeys = loadPushKeys(options.push, pushDataDir);
   if (options.backend === undefined && options.cluster === undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     releaseLock = acquireDataDirLock(options.dataDir);
@@ -142,6 +147,20 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
         : typeof inviteSecret === 'string' ? new TextEncoder().encode(inviteSecret) : inviteSecret,
   });
 
+  const push = startPush({
+    options: options.push,
+    keys: pushKeys,
+    dataDir: pushDataDir,
+    rooms,
+    verifyToken,
+    metrics,
+    log,
+  });
+  const connected: typeof membership.connected = (room, peer, grant, role) => {
+    membership.connected(room, peer, grant, role);
+    push.connected(room, peer);
+  };
+
   let accepting = true;
   const upgrades = createUpgradeHandler({
     verifyToken,
@@ -150,7 +169,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     metrics,
     log,
     checkUpdate,
-    membership,
+    membership: { ...membership, connected },
     accepting: () => accepting,
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
@@ -170,6 +189,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     // Not ready while writes cannot be made durable (cluster mode: Redis or PostgreSQL unreachable).
     ready: () => accepting && backend.healthy(),
     membershipRoutes: membership.routes,
+    pushRoutes: push.routes,
     deleteRoom: (name) => membership.deleteRoom(name),
   });
   const server = createAdaptorServer({ fetch: app.fetch, serverOptions: serverTimeouts(options.limits) }) as Server;
@@ -187,6 +207,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       });
     });
   } catch (error) {
+    push.close();
     releaseLock?.();
     tracker?.stop();
     await backend.close().catch(() => {});
@@ -203,6 +224,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       accepting = false;
       log.info('relay shutting down: flushing rooms');
       server.close();
+      push.close();
       await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();

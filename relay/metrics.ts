@@ -55,6 +55,8 @@ export interface Metrics {
   persistSeconds: Histogram;
   /** Registers a gauge evaluated at scrape time. */
   gauge(name: string, help: string, read: GaugeReader): void;
+  /** Registers a further counter (e.g. a subsystem's own: push). */
+  counter(name: string, help: string): Counter;
   render(): string;
 }
 
@@ -111,6 +113,7 @@ export const createMetrics = (): Metrics => {
     gauge(name, help, read) {
       gauges.push([name, help, read]);
     },
+    counter: addCounter,
     render() {
       const lines: string[] = [];
       for (const [name, help, read] of gauges) {

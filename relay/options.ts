@@ -5,6 +5,7 @@ import type { StorageBackend } from './storage/seams.js';
 import { resolveBlobLimits, type BlobLimits } from './blobs/blob-limits.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { MembershipOptions } from './membership/index.js';
+import { resolvePushOptions, type PushOptions } from './push/push-options.js';
 
 /** How tokens are verified. Exactly one key source may be configured; none means dev mode. */
 export interface JwtOptions {
@@ -130,6 +131,8 @@ export interface RelayOptions {
   cluster?: ClusterOptions;
   /** Conversation creation policy and invite-link secret (see docs/membership.md). */
   membership: MembershipOptions;
+  /** Web Push: on by default with generated VAPID keys; `{ enabled: false }` turns it off (see docs/push.md). */
+  push: Partial<PushOptions>;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -178,6 +181,7 @@ export interface ResolvedOptions {
   blobUrlSecret: Uint8Array | undefined;
   cluster: ClusterOptions | undefined;
   membership: MembershipOptions;
+  push: PushOptions;
 }
 
 /** Raised for configuration that cannot work; its message is meant for the person starting the relay. */
@@ -267,6 +271,7 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
     ...resolveBlobOptions(input),
     cluster: resolveCluster(input.cluster),
     membership: resolveMembership(input.membership ?? {}, devMode),
+    push: resolvePush(input.push),
   };
 };
 
@@ -301,6 +306,15 @@ const resolveCluster = (cluster: ClusterOptions | undefined): ClusterOptions | u
   }
   if (cluster.trimGraceMs !== undefined) positiveInt('cluster.trimGraceMs', cluster.trimGraceMs, 0);
   return cluster;
+};
+
+/** Push options, checked (relay/push/push-options.ts). */
+const resolvePush = (input: Partial<PushOptions> | undefined): PushOptions => {
+  try {
+    return resolvePushOptions(input);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 };
 
 /** Membership defaults: creation open in dev mode, limited to token claims otherwise; an invite secret of ≥ 32 bytes. */

@@ -22,6 +22,8 @@ export interface OpenAccountOptions {
   storageTimeoutMs?: number;
   /** `mux` (default): the relay's `/sync`, sharing the socket of conversations with the same `getToken`; `room`: `/rooms/~account`. */
   transport?: 'mux' | 'room';
+  /** `'browser'`: share one socket among the user's tabs (see `OpenConversationOptions.socketScope`). */
+  socketScope?: 'page' | 'browser';
 }
 
 export interface ListOptions {
@@ -75,6 +77,7 @@ export function openAccount(options: OpenAccountOptions): Account {
       broadcastChannel: `${userDbPrefix(options.user.id)}:${ACCOUNT_ALIAS}`,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onDurable: () => undefined,
+      ...(options.socketScope ? { socketScope: options.socketScope } : {}),
     };
     connection = (options.transport ?? 'mux') === 'mux' ? new MuxConnection(common) : new RoomConnection(common);
   });

@@ -22,8 +22,11 @@ export function toIndexed(room: string, record: MessageRecord): IndexedMessage |
   };
 }
 
-/** What must change in the index so that `room`'s part matches `log` (given what it holds: id → version). */
-export function diffRoom(room: string, log: MessageLog, indexed: ReadonlyMap<string, string>): IndexChanges {
+/**
+ * What must change in the index so that `room`'s part matches `log` (given what it holds: id → version).
+ * `keepUnknown`: leave indexed messages that `log` does not have (a copy that may be behind the index).
+ */
+export function diffRoom(room: string, log: MessageLog, indexed: ReadonlyMap<string, string>, { keepUnknown = false } = {}): IndexChanges {
   const upserts: IndexedMessage[] = [];
   const removes: string[] = [];
   for (const resolved of log.list) {
@@ -32,7 +35,7 @@ export function diffRoom(room: string, log: MessageLog, indexed: ReadonlyMap<str
       if (indexed.has(resolved.current.record.id)) removes.push(resolved.current.record.id);
     } else if (indexed.get(message.messageId) !== message.version) upserts.push(message);
   }
-  for (const id of indexed.keys()) if (!log.byId.has(id)) removes.push(id);
+  if (!keepUnknown) for (const id of indexed.keys()) if (!log.byId.has(id)) removes.push(id);
   return { room, upserts, removes };
 }
 

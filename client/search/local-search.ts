@@ -79,7 +79,7 @@ export class LocalSearch {
     // A closed conversation destroys its document: stop with it.
     doc.on('destroy', stop);
     this.watched.set(room, { doc, stop });
-    void this.call({ type: 'versions', room }).then(
+    void this.call({ type: 'follow', room }).then(
       (versions) => {
         // Applying a message twice is harmless, so changes observed meanwhile need no special care.
         if (!stopped && !this.closed) this.send(diffRoom(room, readMessageLog(doc), new Map(versions)));

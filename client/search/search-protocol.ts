@@ -7,7 +7,8 @@ import type { IndexChanges, IndexStats, SearchRequest, SearchResponse } from './
  *
  *   open(userId)          loads the stored index (or starts empty); must come first
  *   apply(changes)        changes of one conversation (from its Y.Doc); replies once applied in memory
- *   versions(room)        → [messageId, version][] held for room (the page diffs its document against it)
+ *   follow(room)          → [messageId, version][] held for room (the page diffs its open document against it and
+ *                           sends what changes from then on); a scan of cached conversations leaves the room alone
  *   index-cached()        reads every conversation cached on the device, indexes what changed, writes a snapshot
  *   query(request, lane)  → SearchResponse; a newer query in the same lane answers older waiting ones `null`
  *   flush()               writes the journal and a fresh snapshot; replies when durable
@@ -20,7 +21,7 @@ import type { IndexChanges, IndexStats, SearchRequest, SearchResponse } from './
 export type WorkerRequest =
   | { id: number; type: 'open'; userId: string }
   | { id: number; type: 'apply'; changes: IndexChanges }
-  | { id: number; type: 'versions'; room: string }
+  | { id: number; type: 'follow'; room: string }
   | { id: number; type: 'index-cached' }
   | { id: number; type: 'query'; request: SearchRequest; lane: string }
   | { id: number; type: 'flush' }
@@ -30,7 +31,7 @@ export type WorkerRequest =
 export interface ResultOf {
   open: { messages: number; rooms: number };
   apply: boolean;
-  versions: [string, string][];
+  follow: [string, string][];
   /** `readMs`: reading and decoding the cached documents; `indexMs`: diffing and indexing (worker time). */
   'index-cached': { rooms: number; upserts: number; removes: number; readMs: number; indexMs: number };
   query: SearchResponse | null;

@@ -32,6 +32,11 @@ export class SearchService {
   private closed = false;
   /** While above zero (a scan of cached conversations), changes are not written until the scan's snapshot. */
   private bulk = 0;
+  /**
+   * Rooms the page follows (or followed) from an open document, which is at least as new as the room's cached
+   * copy: the page keeps them current, so a scan of cached conversations skips them.
+   */
+  private readonly followed = new Set<string>();
 
   constructor(private readonly emit: (event: WorkerEvent) => void) {}
 
@@ -52,8 +57,9 @@ export class SearchService {
       await this.ready();
       return this.apply(changes);
     },
-    versions: async ({ room }) => {
+    follow: async ({ room }) => {
       await this.ready();
+      this.followed.add(room);
       return [...this.engine.versions(room)];
     },
     'index-cached': async () => {
@@ -67,12 +73,21 @@ export class SearchService {
       try {
         for (const room of rooms) {
           if (this.closed) break;
+          if (this.followed.has(room)) continue;
           const t0 = performance.now();
           const doc = await loadCachedDoc(userId, room).catch(() => undefined);
           const t1 = performance.now();
           timing.readMs += t1 - t0;
           if (!doc) continue;
-          const changes = diffRoom(room, readMessageLog(doc), this.engine.versions(room));
+          // The page may have started following the room while its cached copy was read: that copy can be
+          // behind the open document (not yet written), and must not undo what the page indexed from it.
+          if (this.followed.has(room)) {
+            doc.destroy();
+            continue;
+          }
+          // A message missing from a cached copy is one this copy has not seen yet (deleting leaves a tombstone,
+          // which does remove it): another tab may have indexed it from its open document.
+          const changes = diffRoom(room, readMessageLog(doc), this.engine.versions(room), { keepUnknown: true });
           doc.destroy();
           upserts += changes.upserts.length;
           removes += changes.removes.length;

@@ -197,6 +197,39 @@ describe('local search', () => {
     expect((await search.indexCached()).upserts).to.equal(0);
   });
 
+  it('never lets a scan of cached conversations undo what a followed conversation indexed (its cached copy lags behind)', async () => {
+    const user = uniqueUser('Lagging');
+    const [live, closed] = [uniqueRoom('search-lag-live'), uniqueRoom('search-lag-closed')];
+    const fresh: Record<string, string> = {};
+    const stale: Record<string, string> = {};
+    const docs: Record<string, Y.Doc> = {};
+    for (const room of [live, closed]) {
+      // The device's cached copy: one message, later deleted in the open document before the cache caught up.
+      const cached = new Y.Doc();
+      stale[room] = sendMessage(cached, ada, { text: `stale okapi in ${room}` }).id;
+      const persistence = new IndexeddbPersistence(docDbName(user.id, room), cached);
+      await persistence.whenSynced;
+      await persistence.destroy();
+      // The open document: the cached state, then a new message and the deletion, not (yet) written to the cache.
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(cached));
+      fresh[room] = sendMessage(doc, bob, { text: `fresh okapi in ${room}` }).id;
+      deleteMessage(doc, ada, stale[room]!);
+      docs[room] = doc;
+    }
+    const search = start(user.id);
+    search.watch(live, docs[live]!);
+    const stop = search.watch(closed, docs[closed]!);
+    await expectFound(search, 'okapi', [fresh[live]!, fresh[closed]!]);
+    // One conversation was closed before its cache caught up (watching stopped); the other is still followed.
+    stop();
+    const scan = await search.indexCached();
+    expect(scan.rooms).to.equal(2);
+    // Neither does the deleted message come back, nor does the new one go.
+    expect(ids(await search.search({ text: 'okapi' }))).to.deep.equal([fresh[live]!, fresh[closed]!].sort());
+    expect(ids(await search.search({ text: 'stale' }))).to.deep.equal([]);
+  });
+
   it('treats regex metacharacters as separators, bounds long queries and says when only stop words were typed', async () => {
     const search = start(uniqueUser('Bad').id);
     const room = uniqueRoom('search-bad');

@@ -137,13 +137,22 @@ describe('ui: <chat-room> removed state', () => {
 });
 
 describe('ui: <chat-app> in several tabs', () => {
-  it('keeps background rooms open in one tab only (the pool lock); another takes over when it closes', async () => {
+  it('keeps background rooms open in one tab only (the pool lock), all tabs over one /sync socket; another takes over when it closes', async () => {
     localStorage.removeItem('parley:session');
     const tag = Math.random().toString(36).slice(2, 7);
     const userId = `dev-tab-${tag}`;
     const api = await apiFor(`owner-${tag}`);
     for (let i = 0; i < 3; i++) await api.createConversation({ kind: 'group', title: `Room ${i} ${tag}`, members: [userId] });
     const openRooms = (app: ChatApp): number => (app as unknown as { pool?: { entries: Map<string, unknown> } }).pool?.entries.size ?? 0;
+    // Count the sockets the apps open: both "tabs" of the user must share one /sync socket (the tab leader's).
+    const Original = window.WebSocket;
+    const urls: string[] = [];
+    window.WebSocket = class extends Original {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        urls.push(String(url));
+      }
+    } as typeof WebSocket;
     const first = await mountApp();
     await signIn(first, `Tab ${tag}`);
     await waitFor(() => openRooms(first) === 3, { what: 'the first tab keeps the three rooms open' });
@@ -152,9 +161,11 @@ describe('ui: <chat-app> in several tabs', () => {
     try {
       await waitFor(() => titles(second).length === 3, { what: 'the second tab lists the three rooms' });
       expect(openRooms(second)).to.equal(0);
+      expect(urls.filter((u) => u.endsWith('/sync')).length, '/sync sockets for two tabs').to.equal(1);
       first.remove();
       await waitFor(() => openRooms(second) === 3, { what: 'the second tab takes over' });
     } finally {
+      window.WebSocket = Original;
       first.remove();
       second.remove();
     }

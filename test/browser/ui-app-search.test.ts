@@ -18,10 +18,9 @@ describe('ui: <chat-app> search', () => {
     await closeAll();
   });
 
-  // SKIPPED, a known failure (see the session's closing note): under the full suite the app's search does not find
-  // the second room's messages within 15 s in about half the runs, even when the query is asked again — indexing
-  // of a room the app opened and left is lost. Passes alone. Fix the indexing of visited rooms, then re-enable.
-  it.skip('finds messages across conversations and opens the chosen one at its message', async () => {
+  // The rooms open while the sign-in scan of cached conversations runs: this once lost a room's messages when the
+  // scan read its cached copy before the copy caught up (see search-index "never lets a scan … undo …").
+  it('finds messages across conversations and opens the chosen one at its message', async () => {
     localStorage.removeItem('parley:session');
     const { url } = await relayInfo();
     app = document.createElement('chat-app');

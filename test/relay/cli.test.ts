@@ -93,7 +93,8 @@ describe('command-line options', () => {
     const dir = tempDir();
     const proc = run(['--port', '0'], dir.dir);
     const url = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(proc.result.stdout)?.[1] ?? '', 15_000, 'listening');
-    expect(proc.result.stderr).toContain('DEV MODE');
+    // stdout and stderr are separate pipes: the banner may be read after the "listening" line.
+    await waitFor(() => proc.result.stderr.includes('DEV MODE'), 15_000, 'the DEV MODE banner on stderr');
     expect(existsSync(join(dir.dir, 'data'))).toBe(true);
     const res = await fetch(`${url}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Ada"}' });
     const { token, user } = (await res.json()) as { token: string; user: { id: string } };

@@ -222,7 +222,7 @@ export class ChatApp extends LitElement {
     });
     this.leadBackground(session.userId);
     this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
-    this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken });
+    this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken, socketScope: 'browser' });
     this.stopSettings = this.account.watchSettings((settings) => (this.accountSettings = settings));
     this.push = new AppPush({
       relayUrl: this.relayUrl,

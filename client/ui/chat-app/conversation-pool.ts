@@ -78,7 +78,8 @@ export class ConversationPool {
     const existing = this.entries.get(room);
     if (existing) return existing.conversation;
     this.noteJoined(room);
-    const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken });
+    // One socket per browser: the app's session token grants the same rooms in every tab (see socketScope).
+    const conversation = openConversation({ relayUrl: this.options.relayUrl, room, user: this.options.user, getToken: this.options.getToken, socketScope: 'browser' });
     const tracker = new NewMessageTracker();
     const unsubscribe = conversation.subscribe((state) => {
       for (const message of tracker.update(state)) this.options.onArrival(room, message, displayName(state, message.author));

@@ -1,0 +1,108 @@
+// Turns a conversation's new, durable messages into pushes: candidates → preferences → collapse per room → one push per device.
+import type { Logger } from 'pino';
+import { conversationKind } from '../../shared/membership.js';
+import type { MessageRecord } from '../../shared/schema.js';
+import type { Room } from '../room.js';
+import type { Counter } from '../metrics.js';
+import { observeNewMessages } from './new-messages.js';
+import { pushCandidates, mentions, wantsPush } from './push-decider.js';
+import type { NotifyPreferencesCache } from './notify-preferences.js';
+import type { SubscriptionStore } from './subscription-store.js';
+import { buildPayload, conversationTitle, senderNameOf, topicOf } from './push-payload.js';
+import { createPushCollapser, type CollapsedNotification } from './push-collapse.js';
+import type { PushSender } from './push-sender.js';
+
+export interface PushNotifierDeps {
+  store: SubscriptionStore;
+  preferences: NotifyPreferencesCache;
+  sender: PushSender;
+  /** A room's burst window (see push-collapse.ts). */
+  collapseMs: number;
+  /** Open (user, room) windows at most. */
+  maxPending: number;
+  /** Per new message: `considered`; per candidate: `notify`, `level` (their level or mute says no), `unavailable` (preferences unreadable). */
+  decisions: Counter;
+  log: Logger;
+}
+
+export interface PushNotifier {
+  /** Starts watching a loaded conversation room for new messages (once per room). */
+  watch(room: Room): void;
+  readonly pending: number;
+  close(): void;
+}
+
+export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
+  const { store, preferences, sender, decisions } = deps;
+  const watched = new WeakSet<Room>();
+  let closed = false;
+
+  const send = (room: Room, notification: CollapsedNotification): void => {
+    // Connected meanwhile (opened the app during the burst): their client has the messages already.
+    for (const peer of room.peers) if (peer.userId === notification.user) return;
+    const payload = JSON.stringify(buildPayload(notification));
+    const urgency = notification.kind === 'direct' || notification.anyMention ? 'high' : 'normal';
+    const topic = topicOf(notification.room);
+    for (const subscription of store.of(notification.user)) sender.send({ subscription, payload, urgency, topic });
+  };
+  const rooms = new Map<string, Room>();
+  const collapser = createPushCollapser(deps.collapseMs, deps.maxPending, (notification) => {
+    const room = rooms.get(`${notification.user}\n${notification.room}`);
+    rooms.delete(`${notification.user}\n${notification.room}`);
+    if (room && !closed) send(room, notification);
+  });
+
+  /** Decides for each new record once it is durable (never before: a push must not announce a message that could be lost). */
+  const decide = async (room: Room, records: readonly MessageRecord[]): Promise<void> => {
+    const kind = conversationKind(room.doc) ?? 'group';
+    for (const record of records) {
+      decisions.inc({ outcome: 'considered' });
+      // No device subscribed on this relay at all: not even the roster is read.
+      if (store.total === 0) continue;
+      const candidates = pushCandidates(room, record.author, store.has);
+      if (candidates.length === 0) continue;
+      // Read from the document now: it may be unloaded while preferences load.
+      const senderName = senderNameOf(room.doc, record.author);
+      const titles = { shown: conversationTitle(room.doc, room.name, kind, senderName), hidden: conversationTitle(room.doc, room.name, kind, undefined) };
+      const all = await Promise.all(candidates.map((user) => preferences.get(user).catch(() => undefined)));
+      const now = Date.now();
+      candidates.forEach((user, i) => {
+        const prefs = all[i];
+        if (prefs === undefined) return decisions.inc({ outcome: 'unavailable' });
+        if (!wantsPush(prefs, room.name, kind, record, user, now)) return decisions.inc({ outcome: 'level' });
+        decisions.inc({ outcome: 'notify' });
+        const hide = prefs.hideMessageText;
+        const content = { room: room.name, kind, title: hide ? titles.hidden : titles.shown, record, senderName, mention: mentions(record, user), count: 1, hideMessageText: hide };
+        if (collapser.add(user, content)) rooms.set(`${user}\n${room.name}`, room);
+        else decisions.inc({ outcome: 'dropped' });
+      });
+    }
+  };
+
+  return {
+    watch(room) {
+      if (watched.has(room) || closed) return;
+      watched.add(room);
+      observeNewMessages(room.doc, (records) => {
+        // The observer runs inside the accepting transaction; the append is queued right after it (accept-update.ts),
+        // so a microtask later `flush()` covers it. A failed append leaves the room failed: nothing is announced.
+        queueMicrotask(() => {
+          room.flush().then(
+            () => {
+              if (closed || (!room.writable && !room.closing)) return;
+              return decide(room, records);
+            },
+          ).catch((error: unknown) => deps.log.warn({ err: error, room: room.name }, 'push decision failed'));
+        });
+      });
+    },
+    get pending() {
+      return collapser.pending;
+    },
+    close() {
+      closed = true;
+      collapser.close();
+      rooms.clear();
+    },
+  };
+}
