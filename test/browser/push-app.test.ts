@@ -2,11 +2,13 @@
 import { expect } from '@esm-bundle/chai';
 import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
-import { membershipApi, openAccount, type Account } from '../../client/index.js';
-import { httpBase } from '../../client/membership/api.js';
+import { membershipApi, openAccount, pushApi, type Account, type PushError } from '../../client/index.js';
 import { notificationTag } from '../../shared/push.js';
 import { closeAll, mintToken, open, relayInfo, uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
-import { FakePushManager, click, clearNotifications, deliver, grantNotifications, payload, pushWorker, resetPermissions } from './support/push-helpers.js';
+import {
+  FakePushManager, click, clearNotifications, deliver, grantNotifications, payload, pushWorker, resetPermissions, serviceReceived, servicePushSubscription,
+  type ServiceReceived,
+} from './support/push-helpers.js';
 import { appRoom, listItem, submitForm, whenSynced } from './ui-helpers.js';
 
 const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
@@ -138,9 +140,7 @@ describe('push: <chat-app>', () => {
     }
   });
 
-  it('registers this device on start once notifications are allowed, shows a refusal, and on sign-out removes it before the wipe', async () => {
-    const { url } = await relayInfo();
-    const routes = (await fetch(`${httpBase(url)}/push/vapid-public-key`)).status !== 404;
+  it('registers on start once allowed, shows the relay\'s refusal (endpoint outside its allow-list), and on sign-out unsubscribes before the wipe', async () => {
     localStorage.removeItem('parley:session');
     const push = new FakePushManager();
     app = await mountApp(push, { '*': 'write' });
@@ -148,17 +148,11 @@ describe('push: <chat-app>', () => {
     await grantNotifications();
     await signIn(app, `Eve ${Math.random().toString(36).slice(2, 7)}`);
     const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
-    if (!routes) {
-      // This relay has no push routes: the refusal is shown, in words, and nothing was subscribed.
-      const error = await waitFor(() => $(app!, '.push-error'), { what: 'the refusal shown' });
-      expect(error.getAttribute('role')).to.equal('alert');
-      expect(error.textContent).to.include('does not send push notifications');
-      expect(push.log).to.deep.equal([]);
-      // A subscription made earlier (another session) must still be ended on sign-out.
-      await push.subscribe({ userVisibleOnly: true, applicationServerKey: new Uint8Array(65) });
-    } else {
-      await waitFor(() => push.log.includes('subscribe') && !$(app!, '.notify-global [role="status"]'), { what: 'registration settled' });
-    }
+    // The made-up push service's origin is not on the relay's allow-list: 403, shown in words with its code.
+    const error = await waitFor(() => $(app!, '.push-error'), { what: 'the refusal shown' });
+    expect(error.getAttribute('role')).to.equal('alert');
+    expect(error.textContent).to.include('endpoint-not-allowed');
+    expect(push.log).to.deep.equal(['subscribe']);
     expect($(app, '.notify-global button')).to.equal(null, 'no Enable button once allowed');
 
     // Sign-out: the subscription ends while the user's databases still exist (unregistering comes before the wipe).
@@ -171,6 +165,69 @@ describe('push: <chat-app>', () => {
     expect(push.log.at(-1)).to.equal('unsubscribe');
     expect(push.subscription).to.equal(null);
     expect(databasesAtUnsubscribe.length).to.be.greaterThan(0);
+  });
+
+  it('end to end: registered by the app, a direct message with no tab open reaches the device through the push service, the worker shows it; sign-out removes it at the relay', async () => {
+    const registration = await pushWorker();
+    try {
+      const tag = Math.random().toString(36).slice(2, 7);
+      const anaId = `dev-ana-${tag}`;
+      const bobUser = { id: `bob-${tag}`, name: 'Bob' };
+      const device = `ana-${tag}`;
+      const push = new FakePushManager(() => servicePushSubscription(device));
+      localStorage.removeItem('parley:session');
+      app = await mountApp(push);
+      await signIn(app, `Ana ${tag}`);
+      await waitFor(() => push.log.includes('subscribe') && !$(app!, '.notify-global [role="status"]'), { what: 'registration settled' });
+      expect($(app, '.push-error')).to.equal(null, $(app, '.push-error')?.textContent ?? '');
+      const endpoint = push.subscription!.endpoint;
+
+      // No Parley tab open any more: the app goes away (its connections close; the relay keeps the subscription).
+      app.remove();
+      app = undefined;
+      const { url } = await relayInfo();
+      const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: 'Bob', rooms: {} }) });
+      const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
+      const bob = await open(room, bobUser, { role: 'write' });
+      // The relay may still see Ana's sockets closing for a moment: send until a push arrives (each send is a new message).
+      let received: ServiceReceived[] = [];
+      for (let attempt = 1; attempt <= 5 && received.length === 0; attempt++) {
+        await bob.send(`lunch at noon? (${attempt})`);
+        received = await waitFor(async () => {
+          const got = await serviceReceived(device);
+          return got.length > 0 ? got : undefined;
+        }, { what: 'a push at the push service', timeoutMs: 4_000 }).catch(() => []);
+      }
+      expect(received.length).to.be.greaterThan(0);
+      const [first] = received;
+      expect(first!.vapidError).to.equal(undefined);
+      expect(first!.decryptError).to.equal(undefined);
+      expect(first!.urgency).to.equal('high');
+      const payload = first!.payload!;
+      expect([payload.room, payload.kind, payload.senderName, payload.mention]).to.deep.equal([room, 'direct', 'Bob', false]);
+      expect(payload.preview).to.match(/^lunch at noon\? \(\d\)$/);
+
+      // The browser's push service would now wake the worker with that payload: it shows the notification.
+      expect(await deliver(registration, payload)).to.deep.equal({ shown: 'notification', room });
+      const [notification] = await registration.getNotifications({ tag: notificationTag(room) });
+      expect(notification!.title).to.equal(payload.title);
+      expect(notification!.body).to.match(/^Bob: lunch at noon\? \(\d\)/);
+
+      // Back in the app and signing out: the relay forgets the device (a second DELETE finds nothing).
+      push.onUnsubscribe = undefined;
+      app = await mountApp(push);
+      await waitFor(() => $(app!, '.join'), { what: 'signed in again from the session' });
+      await waitFor(() => !$(app!, '.notify-global [role="status"]'), { what: 'registered again on start' });
+      [...shadow(app).querySelectorAll<HTMLButtonElement>('.foot button')].find((b) => b.textContent?.includes('Sign out'))!.click();
+      await waitFor(() => $(app!, '.signin form'), { what: 'signed out' });
+      expect(push.subscription).to.equal(null);
+      const anaApi = pushApi({ relayUrl: url, getToken: () => mintToken({ sub: anaId, rooms: {} }) });
+      const gone = await anaApi.unregister(endpoint).then(() => undefined, (e: unknown) => e);
+      expect((gone as PushError).code).to.equal('not-found');
+    } finally {
+      await clearNotifications(registration);
+      await registration.unregister();
+    }
   });
 });
 

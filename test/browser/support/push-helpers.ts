@@ -1,6 +1,6 @@
 // Helpers for the push browser tests: the test service worker, push delivery and notification permission through DevTools, worker reports.
 import { executeServerCommand } from '@web/test-runner-commands';
-import type { PushPayload } from '../../../shared/push.js';
+import type { PushPayload, PushSubscriptionJson } from '../../../shared/push.js';
 import { waitFor } from './helpers.js';
 
 export const PUSH_SW_URL = '/test/browser/support/push-test-sw.js';
@@ -24,6 +24,13 @@ export async function pushWorker(): Promise<ServiceWorkerRegistration> {
   await waitFor(() => registration.active?.state === 'activated', { what: 'the push test worker active' });
   return registration;
 }
+
+/** A subscription at the test push service (which decrypts what the relay sends to it). */
+export const servicePushSubscription = (device: string): Promise<PushSubscriptionJson> => executeServerCommand('push-service-subscribe', { device });
+
+/** What the relay sent to `device` at the test push service, decrypted. */
+export interface ServiceReceived { payload?: PushPayload; vapidError?: string; decryptError?: string; urgency?: string; topic?: string; ttl?: string }
+export const serviceReceived = (device: string): Promise<ServiceReceived[]> => executeServerCommand('push-service-received', { device });
 
 /** Takes back the notification permission (so later test files start without it). */
 export const resetPermissions = (): Promise<boolean> => executeServerCommand('push-reset-permissions');
@@ -71,17 +78,20 @@ export function fakeSubscriptionJson(): { endpoint: string; expirationTime: null
 
 /** A push manager that hands out fake subscriptions (headless Chromium has no push service) and records what was done. */
 export class FakePushManager {
-  subscription: (PushSubscriptionLikeFake & { json: ReturnType<typeof fakeSubscriptionJson> }) | null = null;
+  subscription: (PushSubscriptionLikeFake & { json: PushSubscriptionJson }) | null = null;
   readonly log: string[] = [];
   /** Runs when a subscription is ended (to see what the page still had at that moment). */
   onUnsubscribe: (() => Promise<void>) | undefined;
+
+  /** `make`: where subscriptions come from (default: made-up ones; the test push service's for end-to-end tests). */
+  constructor(private readonly make: () => Promise<PushSubscriptionJson> = async () => fakeSubscriptionJson()) {}
 
   async getSubscription(): Promise<PushSubscriptionLikeFake | null> {
     return this.subscription;
   }
 
   async subscribe(options: { userVisibleOnly: true; applicationServerKey: Uint8Array }): Promise<PushSubscriptionLikeFake> {
-    const json = fakeSubscriptionJson();
+    const json = await this.make();
     const key = options.applicationServerKey;
     this.log.push('subscribe');
     const subscription = {

@@ -1,4 +1,18 @@
-// A web-test-runner plugin that drives Web Push in headless Chromium through the DevTools protocol (no push service there).
+// A web-test-runner plugin that drives Web Push in headless Chromium through the DevTools protocol (no push service there), with the test push service.
+import { tsImport } from 'tsx/esm/api';
+
+/** The test push service (test/support/push-service.ts: https, checks VAPID, decrypts), one per test run. */
+let service;
+const pushService = () => (service ??= tsImport('../../support/push-service.ts', import.meta.url).then((m) => m.startPushService()));
+
+/**
+ * The relay's push options for the browser tests (used by relay-plugin.mjs): the test push service allowed and
+ * trusted, bursts collapsed over 200 ms instead of 1 s.
+ */
+export async function relayPushOptions() {
+  const { origin, ca } = await pushService();
+  return { allowOrigins: [origin], trustedCa: ca, collapseMs: 200 };
+}
 
 /**
  * Commands (from the browser: `executeServerCommand(name, payload)`):
@@ -7,7 +21,10 @@
  * - `push-reset-permissions`: takes back every permission granted so (later test files start as a fresh profile);
  * - `push-deliver` `{ scope, data }`: delivers a push message with `data` (a string) to the service worker
  *   registered for `scope` (CDP `ServiceWorker.deliverPushMessage`): the worker gets a real `push` event, as
- *   if a push service had sent it. Resolves once Chromium accepted it (the worker handles it afterwards).
+ *   if a push service had sent it. Resolves once Chromium accepted it (the worker handles it afterwards);
+ * - `push-service-subscribe` `{ device }` → a subscription at the test push service (as `PushSubscription.toJSON()`),
+ *   whose pushes the service decrypts;
+ * - `push-service-received` `{ device }` → what the relay sent to it: `{ payload, vapidError, decryptError, urgency, topic, ttl }[]`.
  */
 export function pushPlugin() {
   /** One DevTools session per test page, with the service worker registrations it has seen. */
@@ -63,6 +80,13 @@ export function pushPlugin() {
           await entry.cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registration.registrationId, data: payload.data });
           return true;
         }
+        case 'push-service-subscribe':
+          return (await pushService()).subscribe(payload.device);
+        case 'push-service-received':
+          return (await pushService()).to(payload.device).map((r) => ({
+            payload: r.payload, vapidError: r.vapidError, decryptError: r.decryptError,
+            urgency: r.headers.urgency, topic: r.headers.topic, ttl: r.headers.ttl,
+          }));
         default:
           return undefined;
       }
@@ -70,6 +94,8 @@ export function pushPlugin() {
     async serverStop() {
       for (const { cdp } of sessions.values()) await cdp.detach().catch(() => undefined);
       sessions.clear();
+      if (service) await (await service).close();
+      service = undefined;
     },
   };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { tsImport } from 'tsx/esm/api';
 import { startNetworkCut } from './network-cut.mjs';
+import { relayPushOptions } from './push-plugin.mjs';
 
 /**
  * Commands (from the browser: `executeServerCommand(name, payload)`):
@@ -26,7 +27,7 @@ export function relayPlugin() {
   let network;
 
   const start = async () => {
-    relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent', membership: { creation: 'open' } });
+    relay = await startRelay({ port, host: '127.0.0.1', dataDir, jwt: { secret }, devMode: false, logLevel: 'silent', membership: { creation: 'open' }, push: await relayPushOptions() });
     port = relay.port;
   };
 
