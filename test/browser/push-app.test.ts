@@ -167,7 +167,7 @@ describe('push: <chat-app>', () => {
     expect(databasesAtUnsubscribe.length).to.be.greaterThan(0);
   });
 
-  it('end to end: registered by the app, a direct message with no tab open reaches the device through the push service, the worker shows it; sign-out removes it at the relay', async () => {
+  it('end to end: registered by the app, with no tab open a direct message and a group mention reach the device through the push service (an ordinary group message does not), the worker shows them; sign-out removes it at the relay', async () => {
     const registration = await pushWorker();
     try {
       const tag = Math.random().toString(36).slice(2, 7);
@@ -212,6 +212,22 @@ describe('push: <chat-app>', () => {
       const [notification] = await registration.getNotifications({ tag: notificationTag(room) });
       expect(notification!.title).to.equal(payload.title);
       expect(notification!.body).to.match(/^Bob: lunch at noon\? \(\d\)/);
+
+      // A group (default level: mentions): an ordinary message sends nothing, a mention does. Had the ordinary one
+      // notified, it would have opened the burst the mention joins: one push with count 2.
+      const { room: group } = await bobApi.createConversation({ kind: 'group', title: `Team ${tag}`, members: [anaId] });
+      const bobInGroup = await open(group, bobUser, { role: 'write' });
+      // Mentions are checked against the roster: wait until Bob's copy has it.
+      await waitFor(() => bobInGroup.getState().connection.synced, { what: 'Bob synced in the group' });
+      await bobInGroup.send('ordinary group message');
+      await bobInGroup.send('@Ana can you look?', { mentions: [anaId] });
+      const groupPushes = await waitFor(async () => {
+        const got = (await serviceReceived(device)).filter((r) => r.payload?.room === group);
+        return got.length > 0 ? got : undefined;
+      }, { what: 'the mention pushed' });
+      expect(groupPushes.map((r) => [r.payload!.mention, r.payload!.count, r.payload!.preview, r.payload!.title])).to.deep.equal([[true, 1, '@Ana can you look?', `Team ${tag}`]]);
+      expect(await deliver(registration, groupPushes[0]!.payload!)).to.deep.equal({ shown: 'notification', room: group });
+      expect((await registration.getNotifications({ tag: notificationTag(group) }))[0]!.body).to.equal('Bob mentioned you: @Ana can you look?');
 
       // Back in the app and signing out: the relay forgets the device (a second DELETE finds nothing).
       push.onUnsubscribe = undefined;
