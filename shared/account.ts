@@ -59,6 +59,9 @@ export interface ConversationPreferences {
  */
 export const defaultNotifyLevel = (kind: RoomKind): NotifyLevel => (kind === 'direct' ? 'all' : 'mentions');
 
+/** `mutedUntil` for "until I turn it back on" (the last second of year 9999, which `checkPreferences` accepts). */
+export const MUTED_FOREVER = 253402300799000;
+
 const PREFERENCE_FIELDS = new Set(['mutedUntil', 'pinned', 'archived', 'notify']);
 
 /** A preferences value for `room`: known fields of the right types. */

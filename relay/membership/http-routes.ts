@@ -14,6 +14,7 @@ import { checkMeta } from '../../shared/rules.js';
 import { LIMITS } from '../../shared/schema.js';
 import { compareRoles, directRoomName, getRoster, rosterRole, type RosterRole } from '../../shared/roster.js';
 import { TokenError, type Identity, type VerifyToken } from '../auth.js';
+import { readJsonObject } from '../json-body.js';
 import type { Room } from '../room.js';
 import type { RoomManager } from '../room-manager.js';
 import { effectiveRole } from './access.js';
@@ -51,19 +52,7 @@ const MAX_MEMBERS = 256;
 /** Whether a room holds anything at all (a conversation exists there). */
 const exists = (room: Room): boolean => room.doc.store.clients.size > 0;
 
-async function jsonBody(c: Context): Promise<Record<string, unknown>> {
-  if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
-    fail(415, 'unsupported-media-type', 'send a JSON body with Content-Type: application/json');
-  }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    fail(400, 'bad-json', 'body is not valid JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail(400, 'bad-request', 'body must be a JSON object');
-  return body as Record<string, unknown>;
-}
+const jsonBody = (c: Context): Promise<Record<string, unknown>> => readJsonObject(c, fail);
 
 /** Builds the membership routes (mounted on the relay's Hono app). */
 export function membershipRoutes(deps: MembershipRoutesDeps): Hono {

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { RuleError } from '../../shared/errors.js';
 import { MAX_ENDPOINT_LENGTH, checkPushSubscription } from '../../shared/push.js';
 import { TokenError, type Identity, type VerifyToken } from '../auth.js';
+import { readJsonObject } from '../json-body.js';
 import type { EndpointAllowList } from './endpoint-allow-list.js';
 import { SubscriptionLimitError, type SubscriptionStore } from './subscription-store.js';
 
@@ -40,21 +41,6 @@ const fail = (status: PushHttpError['status'], code: string, message: string): n
 /** A subscription is about 300–600 bytes of JSON; this leaves room and bounds the parse. */
 const MAX_BODY_BYTES = 8 * 1024;
 
-async function jsonBody(c: Context, allowed: readonly string[]): Promise<Record<string, unknown>> {
-  if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
-    fail(415, 'unsupported-media-type', 'send a JSON body with Content-Type: application/json');
-  }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    fail(400, 'bad-json', 'body is not valid JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail(400, 'bad-request', 'body must be a JSON object');
-  const unknown = Object.keys(body as object).find((key) => !allowed.includes(key));
-  if (unknown !== undefined) fail(400, 'bad-request', `unknown field: ${unknown.slice(0, 80)}`);
-  return body as Record<string, unknown>;
-}
 
 /** Builds the push routes (mounted on the relay's Hono app at `/`). */
 export function pushRoutes(deps: PushRoutesDeps): Hono {
@@ -82,7 +68,7 @@ export function pushRoutes(deps: PushRoutesDeps): Hono {
   app.post('/push/subscriptions', async (c) => {
     const push = enabled();
     const identity = await identify(c);
-    const { subscription } = await jsonBody(c, ['subscription']);
+    const { subscription } = await readJsonObject(c, fail, ['subscription']);
     try {
       checkPushSubscription(subscription);
     } catch (error) {
@@ -105,7 +91,7 @@ export function pushRoutes(deps: PushRoutesDeps): Hono {
   app.delete('/push/subscriptions', async (c) => {
     const push = enabled();
     const identity = await identify(c);
-    const { endpoint } = await jsonBody(c, ['endpoint']);
+    const { endpoint } = await readJsonObject(c, fail, ['endpoint']);
     if (typeof endpoint !== 'string' || endpoint.length === 0 || endpoint.length > MAX_ENDPOINT_LENGTH) {
       fail(400, 'bad-request', `endpoint must be a string of at most ${MAX_ENDPOINT_LENGTH} characters`);
     }

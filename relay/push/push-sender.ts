@@ -4,6 +4,7 @@ import webpush from 'web-push';
 import type { StoredSubscription } from './subscription-store.js';
 import type { EndpointAllowList } from './endpoint-allow-list.js';
 import type { VapidHeaderFor } from './vapid-headers.js';
+import type { PushOptions } from './push-options.js';
 
 /**
  * One push (RFC 8030): `POST <endpoint>` with `TTL`, `Urgency`, `Topic` (a push service keeps only the newest
@@ -21,26 +22,12 @@ export interface PushJob {
   topic: string;
 }
 
-export interface PushSenderOptions {
+/** The sender's tunables are the relay's push options of the same names (documented in push-options.ts). */
+export interface PushSenderOptions extends Pick<PushOptions, 'ttlSeconds' | 'concurrency' | 'maxQueue' | 'timeoutMs' | 'maxAttempts' | 'backoffMs' | 'deviceBurst' | 'devicePerMinute'> {
   vapidHeader: VapidHeaderFor;
   allowList: EndpointAllowList;
-  /** Seconds a push service keeps an undelivered push (default 1 day). */
-  ttlSeconds: number;
-  /** Requests in flight at once (default 16). */
-  concurrency: number;
-  /** Pushes waiting (queued or waiting to retry) at most; more are dropped (default 10,000). */
-  maxQueue: number;
-  /** A request that has not answered after this long is aborted and retried (default 10 s). */
-  timeoutMs: number;
-  /** Tries per push, the first included (default 4). */
-  maxAttempts: number;
-  /** First retry delay; doubled each retry (default 1 s). */
-  backoffMs: number;
-  /** Longest wait a `Retry-After` may ask for (default 60 s); a longer one gives up. */
+  /** Longest wait a `Retry-After` may ask for; a longer one gives up. */
   maxRetryAfterMs: number;
-  /** Pushes one device may get in a burst, then `devicePerMinute` a minute (defaults 10 and 6). */
-  deviceBurst: number;
-  devicePerMinute: number;
   /** TLS agent (tests: one trusting the test push service's certificate). */
   agent?: Agent;
   /** The push service says the subscription is gone (404/410), or its origin is no longer allowed. */

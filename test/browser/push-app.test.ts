@@ -4,6 +4,7 @@ import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { membershipApi, openAccount, pushApi, type Account, type PushError } from '../../client/index.js';
 import { notificationTag } from '../../shared/push.js';
+import { axeViolations } from './support/axe.js';
 import { closeAll, mintToken, open, relayInfo, uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
 import {
   FakePushManager, click, clearNotifications, deliver, grantNotifications, payload, pushWorker, resetPermissions, serviceReceived, servicePushSubscription,
@@ -247,16 +248,3 @@ describe('push: <chat-app>', () => {
   });
 });
 
-/** axe-core's violations in the app (the settings panel open). */
-async function axeViolations(app: ChatApp): Promise<string[]> {
-  if (!window.axe) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/node_modules/axe-core/axe.min.js';
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error('axe-core did not load'));
-      document.head.append(script);
-    });
-  }
-  return (await window.axe!.run(app)).violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
-}

@@ -1,6 +1,7 @@
 // <chat-app> against the real relay: sign in, join rooms, list with unread badge, last message and presence, mute, offline indicator, sign out.
 import { expect } from '@esm-bundle/chai';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
+import { axeViolations } from './support/axe.js';
 import { closeAll, open } from './support/helpers.js';
 import { appRoom, appRoot, listItem, mountApp, startRelay, stopRelay, submitForm, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
 
@@ -71,17 +72,7 @@ describe('ui: <chat-app>', () => {
   it('has no axe-core violations on the sign-in screen and the room view', async () => {
     localStorage.removeItem('parley:session');
     app = await mountApp();
-    if (!window.axe) {
-      await new Promise<void>((resolve, reject) => {
-        const script = document.createElement('script');
-        script.src = '/node_modules/axe-core/axe.min.js';
-        script.onload = () => resolve();
-        script.onerror = () => reject(new Error('axe-core did not load'));
-        document.head.append(script);
-      });
-    }
-    const run = async (): Promise<string[]> =>
-      (await window.axe!.run(app!)).violations.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
+    const run = (): Promise<string[]> => axeViolations(app!);
     expect(await run()).to.deep.equal([]);
     await submit(app, '.signin form', 'name', `Eve ${Math.random().toString(36).slice(2, 7)}`);
     await submit(app, '.join', 'room', uniqueRoom('app-axe'));

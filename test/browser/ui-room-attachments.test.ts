@@ -4,26 +4,10 @@ import { expect } from '@esm-bundle/chai';
 import * as Y from 'yjs';
 import { newMessageId, type MessageRecord } from '../../shared/conversation.js';
 import type { ChatAttachmentOpenDetail, ChatRoom } from '../../client/ui/chat-room/chat-room.js';
+import { axeViolations } from './support/axe.js';
 import { $, $$, messageWith, mountRoom, sendText, startRelay, stopRelay, uniqueRoom, uniqueUser, unmountAll, waitFor, whenSynced } from './ui-helpers.js';
 
 const NO_RELAY = 'ws://127.0.0.1:9';
-
-type AxeViolation = { id: string; impact: string; help: string };
-/** axe-core (a UMD script defining window.axe, served from node_modules) run on one element: its violations as text. */
-async function axeViolations(el: Element): Promise<string[]> {
-  const w = window as unknown as { axe?: { run(context: Element): Promise<{ violations: AxeViolation[] }> } };
-  if (!w.axe) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/node_modules/axe-core/axe.min.js';
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error('axe-core did not load'));
-      document.head.append(script);
-    });
-  }
-  const results = await w.axe!.run(el);
-  return results.violations.map((v) => `${v.impact} ${v.id}: ${v.help}`);
-}
 
 /** A real PNG drawn on a canvas. */
 const photo = async (name: string, w: number, h: number, colour = '#ff8800'): Promise<File> => {

@@ -2,33 +2,9 @@
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import type { ChatSendDetail, ChatStatusDetail } from '../../client/ui/chat-room/chat-room.js';
+import { axeViolations } from './support/axe.js';
 import { $, messageWith, mountRoom, sendText, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
-interface AxeResults {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[];
-}
-declare global {
-  interface Window {
-    axe?: { run(context: Element, options?: object): Promise<AxeResults> };
-  }
-}
-
-/** Loads axe-core (a UMD script that defines window.axe) from the test server's node_modules. */
-async function loadAxe(): Promise<NonNullable<Window['axe']>> {
-  if (!window.axe) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/node_modules/axe-core/axe.min.js';
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error('axe-core did not load'));
-      document.head.append(script);
-    });
-  }
-  return window.axe!;
-}
-
-const summary = (results: AxeResults): string[] =>
-  results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
 
 describe('ui: <chat-room> embed API', () => {
   afterEach(unmountAll);
@@ -130,11 +106,9 @@ describe('ui: <chat-room> embed API', () => {
   });
 
   it('has no axe-core violations, empty or with messages, in light and dark', async () => {
-    const axe = await loadAxe();
     const room = uniqueRoom('ui-axe');
     const ada = await mountRoom({ room, user: uniqueUser('Ada'), attributes: { theme: 'light' } });
-    const empty = await axe.run(ada);
-    expect(summary(empty)).to.deep.equal([]);
+    expect(await axeViolations(ada)).to.deep.equal([]);
     const bob = await mountRoom({ room, user: uniqueUser('Bob'), attributes: { theme: 'dark' } });
     await whenSynced(ada);
     await whenSynced(bob);
@@ -143,7 +117,7 @@ describe('ui: <chat-room> embed API', () => {
     await sendText(bob, 'hi there');
     await waitForMessage(ada, 'hi there');
     await waitFor(() => ada.shadowRoot!.querySelector('[part~="tick"][data-status="read"]'), { what: 'read tick' });
-    for (const el of [ada, bob]) expect(summary(await axe.run(el))).to.deep.equal([]);
+    for (const el of [ada, bob]) expect(await axeViolations(el)).to.deep.equal([]);
     // Open the members panel, show a reaction with who reacted, a delete waiting for undo and the counter.
     $(ada, '[part="presence"]').click();
     await bob.activeConversation!.react(messageWith(bob, 'hello')!.dataset.id!, '🎉');
@@ -160,7 +134,7 @@ describe('ui: <chat-room> embed API', () => {
     for (const theme of ['light', 'dark']) {
       ada.setAttribute('theme', theme);
       await ada.updateComplete;
-      expect(summary(await axe.run(ada)), theme).to.deep.equal([]);
+      expect(await axeViolations(ada), theme).to.deep.equal([]);
     }
     ada.shadowRoot!.querySelector<HTMLButtonElement>('[part="undo"] button')!.click();
   });

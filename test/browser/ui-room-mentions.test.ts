@@ -3,31 +3,11 @@ import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
 import type { ChatRoom } from '../../client/ui/chat-room/chat-room.js';
 import '../../client/ui/chat-thread/chat-thread.js';
+import { axeViolations } from './support/axe.js';
 import { closeAll, open, until } from './support/helpers.js';
 import type { ChatMentionDetail } from '../../client/ui/chat-room/chat-room.events.js';
 import { $, $$, messageWith, mountRoom, uniqueRoom, uniqueUser, unmountAll, waitFor, waitForMessage, whenSynced } from './ui-helpers.js';
 
-interface AxeResults {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown[] }[] }[];
-}
-
-/** Loads axe-core (a UMD script that defines window.axe) from the test server's node_modules. */
-async function loadAxe(): Promise<{ run(context: Element, options?: object): Promise<AxeResults> }> {
-  const w = window as unknown as { axe?: { run(context: Element, options?: object): Promise<AxeResults> } };
-  if (!w.axe) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = '/node_modules/axe-core/axe.min.js';
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error('axe-core did not load'));
-      document.head.append(script);
-    });
-  }
-  return w.axe!;
-}
-
-const summary = (results: AxeResults): string[] =>
-  results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')}`);
 
 /** Ada, Bob and Cleo in one room, each element synced and Ada knowing the others' profiles (who the picker offers). */
 async function trio(): Promise<{ ada: ChatRoom; bob: ChatRoom; cleo: ChatRoom; ids: { ada: string; bob: string; cleo: string } }> {
@@ -133,12 +113,11 @@ describe('ui: @mentions in <chat-room>', () => {
   });
 
   it('is axe-clean with the picker open', async () => {
-    const axe = await loadAxe();
     const { ada } = await trio();
     input(ada).focus();
     await sendKeys({ type: '@' });
     await waitFor(() => options(ada).length === 2, { what: 'picker open' });
-    expect(summary(await axe.run(ada))).to.deep.equal([]);
+    expect(await axeViolations(ada)).to.deep.equal([]);
   });
 
   it('works the same in a thread: picker, the reply’s ids, the highlight, and an unread mention for the mentioned user', async () => {

@@ -26,7 +26,7 @@ import type { PushManagerLike } from '../../push/push-subscriber.js';
 import { notificationSettingsStyles, renderConversationNotifications, renderGlobalNotifications } from './notification-settings.js';
 import { parseRoomLink } from '../../push/app-link.js';
 import { shouldNotify } from '../../../shared/push.js';
-import { defaultNotifyLevel, type AccountSettings } from '../../../shared/account.js';
+import { MUTED_FOREVER, defaultNotifyLevel, type AccountSettings } from '../../../shared/account.js';
 import { mentionsUser } from '../../../shared/mentions.js';
 import { mentionBadgeStyles, renderMentionBadge } from './mention-badge.js';
 
@@ -427,7 +427,7 @@ export class ChatApp extends LitElement {
     if (!this.notifier) return;
     const muted = !this.isMuted(room);
     this.notifier.setMuted(room, muted);
-    if (this.accountItems.some((i) => i.room === room)) this.account?.setPreferences(room, { mutedUntil: muted ? 253402300799000 : 0 });
+    if (this.accountItems.some((i) => i.room === room)) this.account?.setPreferences(room, { mutedUntil: muted ? MUTED_FOREVER : 0 });
     this.refresh();
   }
 

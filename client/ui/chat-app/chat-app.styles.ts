@@ -360,7 +360,8 @@ export const chatAppStyles = css`
     gap: 0.8em;
     flex-wrap: wrap;
   }
-  .members.panel {
+  .members.panel,
+  .notify-settings.panel {
     position: absolute;
     top: 3.2em;
     right: 0.5em;

@@ -1,10 +1,9 @@
 // <chat-app>'s notification settings as render functions: per conversation (level, mute) and for the account (enable, hide message text).
 import { css, html, nothing, type TemplateResult } from 'lit';
+import { MUTED_FOREVER } from '../../../shared/account.js';
 import { defaultNotifyLevel, type ConversationListItem, type NotifyLevel } from '../../index.js';
 import type { PushStatus } from './app-push.js';
 
-/** "Until I turn it back on": the largest time the account document accepts (the app's existing convention). */
-export const MUTED_FOREVER = 253402300799000;
 const HOUR = 3_600_000;
 
 /** The mute choices offered, in ms from now (or forever). */
@@ -126,16 +125,7 @@ export const notificationSettingsStyles = css`
     gap: 0.4em;
     font-size: 0.9em;
   }
-  .notify-settings.panel {
-    position: absolute;
-    top: 3.2em;
-    right: 0.5em;
-    width: min(24em, calc(100% - 1em));
-    max-height: calc(100% - 4em);
-    overflow: auto;
-    z-index: 5;
-    box-shadow: 0 4px 18px rgb(0 0 0 / 0.18);
-  }
+  /* Placed like the members panel (chat-app.styles.ts). */
   .notify-settings fieldset {
     border: 0;
     padding: 0;
