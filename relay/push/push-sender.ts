@@ -41,7 +41,7 @@ export interface PushSenderOptions extends Pick<PushOptions, 'ttlSeconds' | 'con
 export type PushOutcome = 'delivered' | 'gone' | 'retry' | 'failed' | 'dropped-queue' | 'dropped-rate' | 'dropped-origin';
 
 export interface PushSender {
-  /** Queues a push; false when dropped (queue full, device over its rate, origin not allowed). Never blocks. */
+  /** Queues a push; false when dropped at once (the push worker's sender: queue full; in the worker also device over its rate, origin not allowed). Never blocks. */
   send(job: PushJob): boolean;
   /** Pushes queued, in flight or waiting to retry. */
   readonly pending: number;
@@ -85,8 +85,8 @@ export function createPushSender(options: PushSenderOptions): PushSender {
 
   /**
    * Starts at most one request per turn of the event loop: encrypting a payload and writing a request cost about
-   * a millisecond of CPU, and between two of them the loop reads sockets, so a burst of hundreds of pushes never
-   * holds up the fan-out of messages arriving meanwhile.
+   * half a millisecond of CPU, and between two of them the loop reads answers and new jobs, so a burst of
+   * hundreds of pushes never holds up the rest (on the push worker's thread, where this runs).
    */
   let scheduled = false;
   const pump = (): void => {

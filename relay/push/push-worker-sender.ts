@@ -1,5 +1,7 @@
 // The relay's PushSender: posts push jobs to the push worker thread, counts them until their final outcome, restarts a dead worker.
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { PushJob, PushOutcome, PushSender } from './push-sender.js';
@@ -19,7 +21,7 @@ export interface PushWorkerSenderOptions {
 }
 
 export interface PushWorkerSender extends PushSender {
-  /** The running worker, if any (diagnostics and tests). */
+  /** The running worker, if any (diagnostics and tests): none before the first push. */
   readonly worker: Worker | undefined;
 }
 
@@ -47,7 +49,7 @@ function spawnWorker(url: URL, config: PushWorkerConfig): Worker {
 const defaultWorkerUrl = (): URL => new URL(`./push-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /**
- * Starts the push worker and returns the sender the notifier uses. `send` never blocks: it counts the job and
+ * Returns the sender the notifier uses; the push worker starts with the first push. `send` never blocks: it counts the job and
  * posts it with the others of the same event-loop turn. At most `maxQueue` jobs are pending (posted or waiting
  * for a worker to start) until their final outcome; more are dropped here (`dropped-queue`), so a slow or
  * stuck worker cannot make the main thread hold memory without bound.
@@ -65,6 +67,7 @@ export function startPushWorkerSender(options: PushWorkerSenderOptions): PushWor
   let quickDeaths = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   let flushScheduled = false;
+  let started = false;
   let stopped = false;
   let closed = false;
 
@@ -138,11 +141,19 @@ export function startPushWorkerSender(options: PushWorkerSenderOptions): PushWor
       restartTimer.unref();
     });
   };
-  start();
+  // A missing module (a bundle without its second entry point) shows at start, not at the first push.
+  if (workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(workerUrl))) {
+    log.error({ path: fileURLToPath(workerUrl) }, 'the push worker module is missing: push notifications will fail');
+  }
 
   return {
     send(job: PushJob) {
       if (closed) return false;
+      // Started at the first push: a relay nobody subscribed to (and every test relay that sends none) runs no thread.
+      if (!started) {
+        started = true;
+        start();
+      }
       if (stopped) {
         options.onOutcome('failed');
         return false;

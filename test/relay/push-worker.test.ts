@@ -47,6 +47,8 @@ describe('the push worker', () => {
     const { sender, outcomes, gone, count } = start();
     // The encryption runs in the worker's own copy of web-push, never in this thread's.
     const encrypt = vi.spyOn(webpush, 'generateRequestDetails');
+    // No thread until there is something to send.
+    expect(sender.worker).toBeUndefined();
     const ok = job('worker-ok', 'from the worker');
     const dead = job('worker-gone', 'hello', 410);
     expect(sender.send(ok)).toBe(true);
@@ -114,6 +116,11 @@ describe('the push worker', () => {
     expect(sender.send(job('worker-never-2'))).toBe(false);
     expect(count('failed')).toBe(2);
     expect([...service.to('worker-never-1'), ...service.to('worker-never-2')]).toEqual([]);
+  });
+
+  it('a missing worker module is logged at start, before any push', () => {
+    const { errors } = start({}, new URL('../../relay/push/no-such-push-worker.js', import.meta.url));
+    expect(errors).toEqual(['the push worker module is missing: push notifications will fail']);
   });
 
   it('close() stops the worker and drops what is pending', async () => {
