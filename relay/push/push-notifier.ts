@@ -37,11 +37,23 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const watched = new WeakSet<Room>();
   let closed = false;
 
-  /** The last payload built: the windows a message opened for hundreds of members end together, mostly with equal payloads. */
+  /**
+   * Who is connected to a room, read once per turn of the event loop: the windows a message opened for hundreds of
+   * members end in the same timers phase, and no connection comes or goes within it.
+   */
+  let online: { room: Room; users: Set<string> } | undefined;
+  const onlineIn = (room: Room): Set<string> => {
+    if (online?.room !== room) {
+      if (online === undefined) setImmediate(() => (online = undefined));
+      online = { room, users: new Set(Array.from(room.peers, (peer) => peer.userId)) };
+    }
+    return online.users;
+  };
+  /** The last payload built: those windows mostly end with equal payloads too. */
   let last: { key: string; payload: string; topic: string } | undefined;
   const send = (room: Room, notification: CollapsedNotification): void => {
     // Connected meanwhile (opened the app during the burst): their client has the messages already.
-    for (const peer of room.peers) if (peer.userId === notification.user) return;
+    if (onlineIn(room).has(notification.user)) return;
     // Everything the payload is made of (kind follows from the room; the rest from the record).
     const { room: name, record, count, mention, hideMessageText, title, senderName } = notification;
     const key = `${name}\n${record.id}\n${count}\n${mention}\n${hideMessageText}\n${title}\n${senderName}`;
@@ -82,14 +94,17 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
         }
         return content;
       };
+      // Counted per message, not per candidate (a label lookup each).
+      const counts = { unavailable: 0, level: 0, notify: 0, dropped: 0 };
       candidates.forEach((user, i) => {
         const prefs = all[i];
-        if (prefs === undefined) return decisions.inc({ outcome: 'unavailable' });
-        if (!wantsPush(prefs, room.name, kind, record, user, now)) return decisions.inc({ outcome: 'level' });
-        decisions.inc({ outcome: 'notify' });
+        if (prefs === undefined) return counts.unavailable++;
+        if (!wantsPush(prefs, room.name, kind, record, user, now)) return counts.level++;
+        counts.notify++;
         if (collapser.add(user, contentFor(prefs.hideMessageText, mentions(record, user)))) rooms.set(`${user}\n${room.name}`, room);
-        else decisions.inc({ outcome: 'dropped' });
+        else counts.dropped++;
       });
+      for (const [outcome, n] of Object.entries(counts)) if (n > 0) decisions.inc({ outcome }, n);
     }
   };
 
