@@ -1,5 +1,7 @@
 // The push worker's entry point: runs the push sender on its own thread and reports outcomes (protocol in push-worker-protocol.ts).
+import { readlinkSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { getPriority, setPriority } from 'node:os';
 import { rootCertificates } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEndpointAllowList } from './endpoint-allow-list.js';
@@ -10,6 +12,18 @@ import { createVapidHeaders } from './vapid-headers.js';
 if (parentPort === null) throw new Error('push-worker.ts runs only as a worker thread (see push-worker-sender.ts)');
 const port = parentPort;
 const config = workerData as PushWorkerConfig;
+
+/**
+ * On Linux a thread has its own nice value: this one yields to the relay's main thread (nice +10), so that on a
+ * saturated machine pushes wait, not the fan-out of messages to people reading them live. Elsewhere: unchanged.
+ */
+const PUSH_WORKER_NICE = 10;
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + PUSH_WORKER_NICE));
+} catch {
+  // Not Linux, or not allowed: the worker runs at the relay's priority.
+}
 
 const agent = new Agent({
   keepAlive: true,

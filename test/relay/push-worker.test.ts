@@ -1,5 +1,6 @@
 // The push worker thread seen from the relay's main thread: outcomes and pending come back, the main side stays bounded, a dead worker is restarted.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
 import pino from 'pino';
 import webpush from 'web-push';
 import type { PushOutcome } from '../../relay/push/push-sender.js';
@@ -64,6 +65,16 @@ describe('the push worker', () => {
     expect(count('failed')).toBe(0);
     expect(encrypt).not.toHaveBeenCalled();
     encrypt.mockRestore();
+  });
+
+  it.runIf(process.platform === 'linux')('runs at a lower priority than the main thread (Linux: nice +10), so pushes yield to the fan-out', async () => {
+    const { sender } = start();
+    sender.send(job('worker-nice'));
+    await waitFor(() => sender.pending === 0, 15_000, 'the push sent');
+    const nice = (stat: string) => Number(stat.split(') ')[1]!.split(' ')[16]);
+    const main = nice(readFileSync('/proc/thread-self/stat', 'utf8'));
+    const threads = readdirSync('/proc/self/task').map((tid) => nice(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    expect(threads).toContain(Math.min(19, main + 10));
   });
 
   it('counts a job pending through its retries until its final outcome', async () => {
