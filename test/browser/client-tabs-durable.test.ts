@@ -1,7 +1,8 @@
 // Durable acks between tabs: a message one tab writes (or flushes from the shared outbox) turns "sent" in every tab of the user.
 import { expect } from '@esm-bundle/chai';
-import { closeAll, open, texts, uniqueRoom, uniqueUser, until } from './support/helpers.js';
+import { closeAll, open, startRelay, stopRelay, texts, uniqueRoom, uniqueUser, until } from './support/helpers.js';
 import type { Conversation } from '../../client/index.js';
+import { sendMessage } from '../../shared/conversation.js';
 
 /** The client ids that wrote the records with `id` (which tab's write it is). */
 const writersOf = (c: Conversation, id: string): number[] => {
@@ -16,7 +17,10 @@ const writersOf = (c: Conversation, id: string): number[] => {
 };
 
 describe('client: durable acks across tabs', () => {
-  afterEach(closeAll);
+  afterEach(async () => {
+    await closeAll();
+    await startRelay(); // whatever happened, the next test gets a relay
+  });
 
   for (const transport of ['mux', 'room'] as const) {
     it(`shows a message another tab wrote as sent, though only that tab's socket was acked (${transport})`, async () => {
@@ -63,5 +67,26 @@ describe('client: durable acks across tabs', () => {
     expect(tab1.getState().connection.synced).to.equal(false);
     await until(tab1, (s) => s.messages[0]?.status !== 'sending', 'sent in tab 1');
     expect(texts(bob)).to.deep.equal(['queued in tab 1']);
+  });
+  it('never takes a tab opening on the channel for the relay: a write the relay never got stays sending (room)', async () => {
+    const room = uniqueRoom('tabs-ack-announce');
+    const adaUser = uniqueUser('Ada');
+    const tab1 = await open(room, adaUser, { transport: 'room' });
+    await until(tab1, (s) => s.connection.synced, 'tab 1 synced');
+    await stopRelay();
+    await until(tab1, (s) => s.connection.status === 'offline', 'tab 1 offline');
+    // A write the relay never received (as one made just before a socket died): in the document only.
+    const record = sendMessage(tab1.doc, { userId: adaUser.id, role: 'write' }, { text: 'not on the relay' });
+    expect(tab1.getState().messages[0]).to.include({ id: record.id, status: 'sending' });
+    // A second tab opens: it loads that write from IndexedDB and announces its state on the tabs' channel.
+    const tab2 = await open(room, adaUser, { transport: 'room' });
+    await tab2.loaded;
+    expect(texts(tab2)).to.deep.equal(['not on the relay']);
+    await until(tab2, (s) => s.connection.status === 'offline', 'tab 2 tried the relay');
+    expect(tab1.getState().messages[0]!.status, 'tab 1 after tab 2 announced itself').to.equal('sending');
+    expect(tab2.getState().messages[0]!.status).to.equal('sending');
+    await startRelay();
+    await until(tab1, (s) => s.messages[0]?.status !== 'sending', 'sent in tab 1 once the relay has it', 15_000);
+    await until(tab2, (s) => s.messages[0]?.status !== 'sending', 'sent in tab 2', 15_000);
   });
 });
