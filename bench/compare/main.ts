@@ -13,6 +13,9 @@ import { runManyRooms } from './scenarios/many-rooms.js';
 import { renderChart } from './svg-chart.js';
 import { TARGETS, launch, type RunningTarget, type Target, type TargetId } from './targets.js';
 
+/** Parley's idle unload in the connections scenario (see its description). */
+const CONNECTIONS_IDLE_UNLOAD_MS = 1000;
+
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const metric = (key: string, label: string, unit: string, better: 'lower' | 'higher'): Metric => ({ key, label, unit, better, runs: {} });
@@ -22,12 +25,13 @@ const record = (m: Metric, id: TargetId, value: number) => (m.runs[id] ??= []).p
 const rotate = <T>(items: readonly T[], run: number): T[] => items.map((_, i) => items[(i + run) % items.length]!);
 
 /** Starts the targets in parallel (their start-up dominates short scenarios); if one fails, the others are stopped. */
-const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string) => {
+const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string, idleUnloadMs?: number) => {
   const settled = await Promise.allSettled(
     targets.map((target) =>
       launch(target, {
         seed: seed && room ? { room, file: seed.file } : undefined,
         cpuProfDir: target.id === 'parley' ? options.cpuProfDir : undefined,
+        idleUnloadMs,
       }),
     ),
   );
@@ -99,28 +103,37 @@ const main = async () => {
 
     if (options.scenarios.includes('connections')) {
       const p = options.connections;
-      scenarioText.push(`Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU for all of them (room creation included) and per connection. Then ${p.messagesPerRoom} chat message(s) per room from one member, rooms taking turns every ${p.gapMs} ms: server CPU per message, delivered to the room's other ${p.connections / p.rooms - 1}.`);
+      scenarioText.push(
+        `Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU from the first connect until the server is idle again (room creation included, and what the connects leave for later: Parley lists each room in each new user's conversation list, a durable write to that user's account document, which unloads ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s later — Parley's idle unload is set to that instead of 30 s so that this work falls in the phase that caused it). ` +
+          `Then one chat message per room from one member (its first write: on Parley it creates the room's log on disk, durably), and after it ${p.messagesPerRoom} more per room, rooms taking turns every ${p.gapMs} ms: server CPU per message for each pass, delivered to the room's other ${p.connections / p.rooms - 1}. ` +
+          'Then every client leaves, the server settles (rooms unload), and all come back with tokens the server has not seen: server CPU per reconnection (tokens verified; nothing left to list).',
+      );
       log(`\n== connections: ${p.connections} over ${p.rooms} rooms, ${options.runs.connections} runs`);
       const m = {
         total: metric('connect-cpu-total', `CPU to connect ${p.connections.toLocaleString('en-US')} clients`, 's', 'lower'),
         per: metric('connect-cpu', 'CPU per connection (token verified, synced)', 'µs', 'lower'),
         msg: metric('many-conn-cpu', `Server CPU per message (${p.connections.toLocaleString('en-US')} connections, ${p.rooms.toLocaleString('en-US')} rooms)`, 'ms', 'lower'),
+        first: metric('many-conn-first-cpu', `Server CPU per room's first message (same rooms)`, 'ms', 'lower'),
+        reconnect: metric('reconnect-cpu', 'CPU per reconnection (same users, new tokens verified, synced)', 'µs', 'lower'),
       };
+      if (options.phaseProfDir) mkdirSync(options.phaseProfDir, { recursive: true });
       for (let run = 0; run < options.runs.connections; run++) {
         for (const r of rotate(targets, run)) {
           // One server at a time: 10,000 sockets per process, and CPU measured without the others connecting.
-          const [running1] = await launchAll([r], options);
+          const [running1] = await launchAll([r], options, undefined, undefined, CONNECTIONS_IDLE_UNLOAD_MS);
           running.push(running1!);
-          const result = await runConnections(running1!, `conn${run}`, p);
-          log(`  run ${run + 1} ${r.label.padEnd(18)} connect ${(result.connectCpuMs / 1000).toFixed(2)} s CPU (${result.connectCpuMicrosPerConnection.toFixed(0)} µs/conn)  cpu/msg ${result.cpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
+          const result = await runConnections(running1!, `conn${run}`, p, options.phaseProfDir);
+          log(`  run ${run + 1} ${r.label.padEnd(18)} connect ${(result.connectCpuMs / 1000).toFixed(2)} s CPU (${result.connectCpuMicrosPerConnection.toFixed(0)} µs/conn, again ${result.reconnectCpuMicrosPerConnection.toFixed(0)} µs/conn)  cpu/msg ${result.cpuMsPerMessage.toFixed(3)} ms (first ${result.firstWriteCpuMsPerMessage.toFixed(3)} ms)  lost ${result.lost}`);
           if (result.lost > 0) notes.push(`connections run ${run + 1}: ${r.label} lost ${result.lost} deliveries.`);
           record(m.total, r.id, result.connectCpuMs / 1000);
           record(m.per, r.id, result.connectCpuMicrosPerConnection);
           record(m.msg, r.id, result.cpuMsPerMessage);
+          record(m.first, r.id, result.firstWriteCpuMsPerMessage);
+          record(m.reconnect, r.id, result.reconnectCpuMicrosPerConnection);
           await stopping();
         }
       }
-      metrics.push(m.msg, m.total, m.per);
+      metrics.push(m.msg, m.first, m.total, m.per, m.reconnect);
     }
 
     if (options.scenarios.includes('many-rooms')) {
