@@ -125,6 +125,7 @@ const main = async () => {
           const result = await runConnections(running1!, `conn${run}`, p, options.phaseProfDir);
           log(`  run ${run + 1} ${r.label.padEnd(18)} connect ${(result.connectCpuMs / 1000).toFixed(2)} s CPU (${result.connectCpuMicrosPerConnection.toFixed(0)} µs/conn, again ${result.reconnectCpuMicrosPerConnection.toFixed(0)} µs/conn)  cpu/msg ${result.cpuMsPerMessage.toFixed(3)} ms (first ${result.firstWriteCpuMsPerMessage.toFixed(3)} ms)  lost ${result.lost}`);
           if (result.lost > 0) notes.push(`connections run ${run + 1}: ${r.label} lost ${result.lost} deliveries.`);
+          if (result.retries > 0) notes.push(`connections run ${run + 1}: ${result.retries} of ${r.label}'s connections failed and were made again.`);
           record(m.total, r.id, result.connectCpuMs / 1000);
           record(m.per, r.id, result.connectCpuMicrosPerConnection);
           record(m.msg, r.id, result.cpuMsPerMessage);

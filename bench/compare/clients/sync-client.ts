@@ -72,7 +72,7 @@ export const openSyncClient = (url: string, doc: Y.Doc = new Y.Doc(), options: {
       resolve();
     }),
   );
-  ws.on('error', (e) => { if (process.env.BENCH_DEBUG) console.error("ws error", e); });
+  ws.on('error', () => {});
 
   return {
     doc,

@@ -34,6 +34,8 @@ export interface ConnectionsResult {
   firstWriteCpuMsPerMessage: number;
   /** Deliveries that never arrived. */
   lost: number;
+  /** Connections that failed and were tried again. */
+  retries: number;
 }
 
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -76,11 +78,21 @@ export const runConnections = async (
     if (profileDir) await running.server.stopProfile(join(profileDir, `${running.target.id}-${prefix}-${name}.cpuprofile`));
     return { value, cpuMicros: after - before };
   };
+  let retries = 0;
+  /** Connects every client; one whose connection fails (a busy machine) tries again, twice at most. */
   const connectAll = (freshTokens: boolean) =>
     inBatches(params.connections, 100, async (i) => {
-      const client = await running.connect(`${prefix}-room-${i % params.rooms}`, `${prefix}-u${i}`, undefined, false, freshTokens);
-      await ready(running, client);
-      return client;
+      for (let attempt = 0; ; attempt++) {
+        const client = await running.connect(`${prefix}-room-${i % params.rooms}`, `${prefix}-u${i}`, undefined, false, freshTokens);
+        try {
+          await ready(running, client);
+          return client;
+        } catch (error) {
+          await client.close();
+          if (attempt >= 2) throw error;
+          retries++;
+        }
+      }
     });
   const closeAll = async () => {
     const open = clients;
@@ -130,6 +142,7 @@ export const runConnections = async (
       cpuMsPerMessage: steady.cpuMicros / 1000 / (params.rooms * params.messagesPerRoom),
       firstWriteCpuMsPerMessage: first.cpuMicros / 1000 / params.rooms,
       lost: first.value + steady.value,
+      retries,
     };
   } finally {
     await closeAll();
