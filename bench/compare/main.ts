@@ -1,10 +1,11 @@
 // `npm run bench`: runs every scenario against Parley and its peers, prints medians and ratios, writes docs/benchmarks.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { chromiumPath, runFirstScreen, type FirstScreen } from './first-screen.js';
 import { buildHistory, type History } from './history.js';
 import { describeMachine, finishMachine, versions, wasBusy } from './machine.js';
 import { HELP, parseOptions, type BenchOptions } from './options.js';
-import { chartPanels, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
+import { chartPanels, firstScreenGoals, firstScreenTable, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
 import { runBurst } from './scenarios/burst.js';
 import { runConnections } from './scenarios/connections.js';
 import { openFanOut } from './scenarios/fan-out.js';
@@ -61,6 +62,7 @@ const main = async () => {
   const notes: string[] = [];
   const scenarioText: string[] = [];
   const running: RunningTarget[] = [];
+  let firstScreen: FirstScreen[] | undefined;
   // Whatever happens, every child is stopped (and server-process kills leftovers on exit).
   const stopping = async () => stopAll(running.splice(0));
 
@@ -216,6 +218,16 @@ const main = async () => {
       await stopping();
       metrics.push(rate);
     }
+
+    if (options.scenarios.includes('first-screen')) {
+      log('\n== browser first screen: 10k / 50k / 100k messages from IndexedDB (Parley client, Chromium)');
+      if (chromiumPath() === undefined) {
+        notes.push('The browser first-screen curve was skipped: no Chromium at /usr/bin/chromium (or CHROMIUM_PATH).');
+        log('  skipped: no Chromium');
+      } else {
+        firstScreen = await runFirstScreen(log);
+      }
+    }
   } finally {
     await stopping();
   }
@@ -225,8 +237,9 @@ const main = async () => {
   const durationS = (performance.now() - started) / 1000;
   log('\n== medians');
   log(textTable(resultsTable(metrics, targets)));
+  if (firstScreen) log(`\n${textTable(firstScreenTable(firstScreen))}`);
   log('');
-  for (const line of goalChecks(metrics)) log(line);
+  for (const line of [...goalChecks(metrics), ...firstScreenGoals(firstScreen ?? [])]) log(line);
   for (const note of notes) log(`note: ${note}`);
   log(`\ndone in ${durationS.toFixed(0)} s`);
 
@@ -244,6 +257,7 @@ const main = async () => {
       metrics,
       notes,
       durationS,
+      firstScreen,
     });
     writeFileSync(`${docs}benchmarks.md`, page);
     writeFileSync(

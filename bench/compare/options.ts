@@ -6,7 +6,7 @@ import type { FanOutParams } from './scenarios/fan-out.js';
 import type { ManyRoomsParams } from './scenarios/many-rooms.js';
 import type { TargetId } from './targets.js';
 
-export const SCENARIOS = ['fan-out', 'connections', 'many-rooms', 'join', 'burst'] as const;
+export const SCENARIOS = ['fan-out', 'connections', 'many-rooms', 'join', 'burst', 'first-screen'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -28,11 +28,12 @@ export interface BenchOptions {
   burst: BurstParams;
 }
 
-export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,connections,many-rooms,join,burst] [--targets parley,raw-ws]
+export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,connections,many-rooms,join,burst,first-screen] [--targets parley,raw-ws]
                         [--runs N] [--no-write] [--cpu-prof DIR] [--phase-prof DIR]
 
 Compares Parley's relay with y-websocket 1.5.4, Hocuspocus 4 and a raw ws floor; prints a table of medians
 and writes docs/benchmarks.md and docs/benchmarks.svg (unless --no-write, or --only/--targets narrow the run).
+first-screen runs the browser client's first-screen curve in Debian's Chromium (skipped when it is not installed).
 `;
 
 export const parseOptions = (argv: string[]): BenchOptions | undefined => {
