@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDiskBackend } from '../../relay/storage/disk-backend.js';
-import { loadRoomState } from '../../relay/storage/seams.js';
+import { LOG_START, loadRoomState } from '../../relay/storage/seams.js';
 import { roomDir } from '../../relay/room-paths.js';
 
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ describe('disk store reads', () => {
   it('reads a room’s snapshot and log once per load, though the load asks four times', async () => {
     const dataDir = tempDir();
     const writer = createDiskBackend(dataDir);
-    await writer.snapshots.store('room-a', new Uint8Array([9, 9]));
+    await writer.snapshots.store('room-a', new Uint8Array([9, 9]), LOG_START);
     await writer.log.append('room-a', new Uint8Array([1]));
     await writer.log.append('room-a', new Uint8Array([2]));
     await writer.close();
@@ -56,7 +56,7 @@ describe('disk store reads', () => {
     const backend = createDiskBackend(dataDir);
     const first = await backend.log.append('room-c', new Uint8Array([1]));
     const second = await backend.log.append('room-c', new Uint8Array([2]));
-    await backend.snapshots.store('room-c', new Uint8Array([1, 2]));
+    await backend.snapshots.store('room-c', new Uint8Array([1, 2]), second);
     const reads = vi.spyOn(fsPromises, 'readFile');
     await backend.log.trim('room-c', second);
     expect(reads).not.toHaveBeenCalled();
