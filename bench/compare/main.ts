@@ -14,7 +14,7 @@ import { runManyRooms } from './scenarios/many-rooms.js';
 import { renderChart } from './svg-chart.js';
 import { TARGETS, launch, type RunningTarget, type Target, type TargetId } from './targets.js';
 
-/** Parley's idle unload in the connections scenario (see its description). */
+/** Parley's idle unload in the connections and many-rooms scenarios (see their descriptions). */
 const CONNECTIONS_IDLE_UNLOAD_MS = 1000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -141,13 +141,13 @@ const main = async () => {
 
     if (options.scenarios.includes('many-rooms')) {
       const p = options.manyRooms;
-      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
+      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle, and the server idle too: Parley's account documents, written for each new user's conversation list, unloaded after ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
       log(`\n== many rooms: ${p.connections} connections over ${p.rooms} rooms, ${options.runs.manyRooms} runs`);
       const rss = metric('rss-per-connection', 'RSS per idle connection', 'KB', 'lower');
       const heap = metric('heap-per-connection', 'JS heap per idle connection', 'KB', 'lower');
       for (let run = 0; run < options.runs.manyRooms; run++) {
         // A fresh process per server and run: RSS does not shrink back after connections close.
-        running.push(...(await launchAll(targets, options)));
+        running.push(...(await launchAll(targets, options, undefined, undefined, CONNECTIONS_IDLE_UNLOAD_MS)));
         for (const r of rotate(running, run)) {
           const result = await runManyRooms(r, `many${run}`, p);
           log(`  run ${run + 1} ${r.target.label.padEnd(18)} RSS/conn ${(result.rssPerConnection / 1024).toFixed(1)} KB  heap/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB  (baseline RSS ${(result.baselineRss / 2 ** 20).toFixed(0)} MiB)`);

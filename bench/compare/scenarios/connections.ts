@@ -45,7 +45,7 @@ const IDLE_POLL_MS = 500;
 const IDLE_TIMEOUT_MS = 60_000;
 
 /** Waits until the server is idle (work a phase deferred, such as unloading rooms, is done); bounded. */
-const untilIdle = async (running: RunningTarget): Promise<void> => {
+export const untilIdle = async (running: RunningTarget): Promise<void> => {
   const deadline = performance.now() + IDLE_TIMEOUT_MS;
   let last = await running.server.cpuMicros();
   while (performance.now() < deadline) {
