@@ -92,7 +92,7 @@ export interface DiskStore {
   loadParts(room: string): Promise<DiskRoomParts>;
   /** Writes a snapshot atomically without touching the log; resolves once durable. */
   snapshot(room: string, state: Uint8Array): Promise<void>;
-  /** Removes the log's first `count` records (all of them: truncation; fewer: an atomic rewrite). */
+  /** Removes the log's first `count` records (all of them, or Infinity: truncation; fewer: an atomic rewrite). */
   dropRecords(room: string, count: number): Promise<void>;
 }
 
@@ -102,6 +102,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   const rooms = new Map<string, RoomFiles>();
   /** Whether `root` is known to exist (a delete re-creates it; nothing else removes it while the relay runs). */
   let rootReady = false;
+  /** Reads of rooms' files shared by the calls of one load (see `loadParts`). */
+  const recentReads = new Map<string, Promise<DiskRoomParts>>();
 
   const filesOf = (room: string): RoomFiles => {
     let files = rooms.get(room);
@@ -138,10 +140,10 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     // O_DSYNC: each write returns once its data is durable, so an append batch is one job in the libuv pool
     // (write) instead of two (write, then fdatasync), with the same guarantee.
     const handle = await fs.open(path, LOG_OPEN_FLAGS);
-    const { size } = await handle.stat();
+    // A directory made just now holds no log yet: no need to ask the size of the file just created.
+    const size = createdDir ? 0 : (await handle.stat()).size;
     if (size === 0) {
-      await handle.write(LOG_MAGIC);
-      await handle.sync();
+      await handle.write(LOG_MAGIC); // durable on return (O_DSYNC): no fsync of the file
       await syncDir(files.dir);
     }
     files.log = handle;
@@ -197,9 +199,17 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     await syncDir(files.dir);
   };
 
-  /** Drops the first `count` records: truncation when none remain, else the rest rewritten and renamed over the log. */
+  /**
+   * Drops the first `count` records: truncation when none remain (`count` Infinity: all of them, known without
+   * reading the log), else the rest rewritten and renamed over the log.
+   */
   const dropLogRecords = async (files: RoomFiles, count: number): Promise<void> => {
     const log = await openLog(files);
+    if (count === Number.POSITIVE_INFINITY) {
+      await log.truncate(LOG_MAGIC.length);
+      await log.sync();
+      return;
+    }
     const parsed = parseLog(await fs.readFile(join(files.dir, LOG_FILE)));
     if (count >= parsed.records.length) {
       await log.truncate(LOG_MAGIC.length);
@@ -282,10 +292,50 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
 
   const enqueue = (room: string, make: (resolve: () => void, reject: (e: unknown) => void) => Op): Promise<void> =>
     new Promise<void>((resolve, reject) => {
+      // A read taken before this operation is no longer what the files hold (a barrier changes nothing).
+      const op = make(resolve, reject);
+      if (op.kind !== 'barrier') recentReads.delete(room);
       const files = filesOf(room);
-      files.ops.push(make(resolve, reject));
+      files.ops.push(op);
       if (!files.draining) void drain(room, files);
     });
+
+  /** Reads a room's snapshot and log records (after anything queued for the room). */
+  const readParts = async (room: string): Promise<DiskRoomParts> => {
+    // Wait for anything still queued for this room (a release or delete) before reading its files.
+    if (rooms.has(room)) await enqueue(room, (resolve, reject) => ({ kind: 'barrier', resolve, reject })).catch(() => {});
+    const files = filesOf(room);
+    files.failed = undefined;
+    const records: Uint8Array[] = [];
+    // A room that was never written has no directory: answer without reading (and failing on) each file.
+    // One lstat on the main thread is cheaper than two pool jobs that throw ENOENT.
+    if (files.log === null && lstatSync(files.dir, { throwIfNoEntry: false }) === undefined) {
+      if (files.ops.length === 0) rooms.delete(room);
+      return { snapshot: undefined, records, logBytes: 0 };
+    }
+    const snapshotFile = await readIfExists(join(files.dir, SNAPSHOT_FILE));
+    const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
+    const logPath = join(files.dir, LOG_FILE);
+    const logBuffer = await readIfExists(logPath);
+    let logBytes = 0;
+    if (logBuffer !== undefined) {
+      const parsed = parseLog(logBuffer);
+      records.push(...parsed.records);
+      logBytes = parsed.validBytes - LOG_MAGIC.length;
+      if (parsed.validBytes < logBuffer.length) {
+        // Cut the torn tail so that new records follow the last valid one.
+        await fs.truncate(logPath, parsed.validBytes);
+        const handle = await fs.open(logPath, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+    if (files.ops.length === 0 && files.log === null) rooms.delete(room);
+    return { snapshot, records, logBytes: Math.max(0, logBytes) };
+  };
 
   const store: DiskStore = {
     root,
@@ -293,40 +343,20 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       const parts = await store.loadParts(room);
       return { updates: parts.snapshot === undefined ? parts.records : [parts.snapshot, ...parts.records], logBytes: parts.logBytes };
     },
-    async loadParts(room: string): Promise<DiskRoomParts> {
-      // Wait for anything still queued for this room (a release or delete) before reading its files.
-      if (rooms.has(room)) await enqueue(room, (resolve, reject) => ({ kind: 'barrier', resolve, reject })).catch(() => {});
-      const files = filesOf(room);
-      files.failed = undefined;
-      const records: Uint8Array[] = [];
-      // A room that was never written has no directory: answer without reading (and failing on) each file.
-      // One lstat on the main thread is cheaper than two pool jobs that throw ENOENT.
-      if (files.log === null && lstatSync(files.dir, { throwIfNoEntry: false }) === undefined) {
-        if (files.ops.length === 0) rooms.delete(room);
-        return { snapshot: undefined, records, logBytes: 0 };
-      }
-      const snapshotFile = await readIfExists(join(files.dir, SNAPSHOT_FILE));
-      const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
-      const logPath = join(files.dir, LOG_FILE);
-      const logBuffer = await readIfExists(logPath);
-      let logBytes = 0;
-      if (logBuffer !== undefined) {
-        const parsed = parseLog(logBuffer);
-        records.push(...parsed.records);
-        logBytes = parsed.validBytes - LOG_MAGIC.length;
-        if (parsed.validBytes < logBuffer.length) {
-          // Cut the torn tail so that new records follow the last valid one.
-          await fs.truncate(logPath, parsed.validBytes);
-          const handle = await fs.open(logPath, 'r+');
-          try {
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-        }
-      }
-      if (files.ops.length === 0 && files.log === null) rooms.delete(room);
-      return { snapshot, records, logBytes: Math.max(0, logBytes) };
+    loadParts(room: string): Promise<DiskRoomParts> {
+      // One room load asks for its files several times in a row (loadRoomState: snapshot, numbering, log, snapshot
+      // again): while nothing is queued for the room in between, they share one read. The read is forgotten on
+      // the next loop turn, so no room's stored bytes outlive its load.
+      const recent = recentReads.get(room);
+      if (recent !== undefined) return recent;
+      const read = readParts(room);
+      recentReads.set(room, read);
+      const forget = () =>
+        setImmediate(() => {
+          if (recentReads.get(room) === read) recentReads.delete(room);
+        });
+      read.then(forget, forget);
+      return read;
     },
     snapshot(room, state) {
       return enqueue(room, (resolve, reject) => ({ kind: 'snapshot', state, resolve, reject }));

@@ -1,10 +1,11 @@
 // `npm run bench`: runs every scenario against Parley and its peers, prints medians and ratios, writes docs/benchmarks.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { chromiumPath, runFirstScreen, type FirstScreen } from './first-screen.js';
 import { buildHistory, type History } from './history.js';
 import { describeMachine, finishMachine, versions, wasBusy } from './machine.js';
 import { HELP, parseOptions, type BenchOptions } from './options.js';
-import { chartPanels, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
+import { chartPanels, firstScreenGoals, firstScreenTable, goalChecks, markdownPage, resultsTable, textTable, type Metric } from './report.js';
 import { runBurst } from './scenarios/burst.js';
 import { runConnections } from './scenarios/connections.js';
 import { openFanOut } from './scenarios/fan-out.js';
@@ -12,6 +13,9 @@ import { openHolder, runJoin } from './scenarios/join.js';
 import { runManyRooms } from './scenarios/many-rooms.js';
 import { renderChart } from './svg-chart.js';
 import { TARGETS, launch, type RunningTarget, type Target, type TargetId } from './targets.js';
+
+/** Parley's idle unload in the connections and many-rooms scenarios (see their descriptions). */
+const CONNECTIONS_IDLE_UNLOAD_MS = 1000;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -22,12 +26,13 @@ const record = (m: Metric, id: TargetId, value: number) => (m.runs[id] ??= []).p
 const rotate = <T>(items: readonly T[], run: number): T[] => items.map((_, i) => items[(i + run) % items.length]!);
 
 /** Starts the targets in parallel (their start-up dominates short scenarios); if one fails, the others are stopped. */
-const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string) => {
+const launchAll = async (targets: readonly Target[], options: BenchOptions, seed?: History, room?: string, idleUnloadMs?: number) => {
   const settled = await Promise.allSettled(
     targets.map((target) =>
       launch(target, {
         seed: seed && room ? { room, file: seed.file } : undefined,
         cpuProfDir: target.id === 'parley' ? options.cpuProfDir : undefined,
+        idleUnloadMs,
       }),
     ),
   );
@@ -57,6 +62,7 @@ const main = async () => {
   const notes: string[] = [];
   const scenarioText: string[] = [];
   const running: RunningTarget[] = [];
+  let firstScreen: FirstScreen[] | undefined;
   // Whatever happens, every child is stopped (and server-process kills leftovers on exit).
   const stopping = async () => stopAll(running.splice(0));
 
@@ -99,39 +105,49 @@ const main = async () => {
 
     if (options.scenarios.includes('connections')) {
       const p = options.connections;
-      scenarioText.push(`Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU for all of them (room creation included) and per connection. Then ${p.messagesPerRoom} chat message(s) per room from one member, rooms taking turns every ${p.gapMs} ms: server CPU per message, delivered to the room's other ${p.connections / p.rooms - 1}.`);
+      scenarioText.push(
+        `Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU from the first connect until the server is idle again (room creation included, and what the connects leave for later: Parley lists each room in each new user's conversation list, a durable write to that user's account document, which unloads ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s later — Parley's idle unload is set to that instead of 30 s so that this work falls in the phase that caused it). ` +
+          `Then one chat message per room from one member (its first write: on Parley it creates the room's log on disk, durably), and after it ${p.messagesPerRoom} more per room, rooms taking turns every ${p.gapMs} ms: server CPU per message for each pass, delivered to the room's other ${p.connections / p.rooms - 1}. ` +
+          'Then every client leaves, the server settles (rooms unload), and all come back with tokens the server has not seen: server CPU per reconnection (tokens verified; nothing left to list).',
+      );
       log(`\n== connections: ${p.connections} over ${p.rooms} rooms, ${options.runs.connections} runs`);
       const m = {
         total: metric('connect-cpu-total', `CPU to connect ${p.connections.toLocaleString('en-US')} clients`, 's', 'lower'),
         per: metric('connect-cpu', 'CPU per connection (token verified, synced)', 'µs', 'lower'),
         msg: metric('many-conn-cpu', `Server CPU per message (${p.connections.toLocaleString('en-US')} connections, ${p.rooms.toLocaleString('en-US')} rooms)`, 'ms', 'lower'),
+        first: metric('many-conn-first-cpu', `Server CPU per room's first message (same rooms)`, 'ms', 'lower'),
+        reconnect: metric('reconnect-cpu', 'CPU per reconnection (same users, new tokens verified, synced)', 'µs', 'lower'),
       };
+      if (options.phaseProfDir) mkdirSync(options.phaseProfDir, { recursive: true });
       for (let run = 0; run < options.runs.connections; run++) {
         for (const r of rotate(targets, run)) {
           // One server at a time: 10,000 sockets per process, and CPU measured without the others connecting.
-          const [running1] = await launchAll([r], options);
+          const [running1] = await launchAll([r], options, undefined, undefined, CONNECTIONS_IDLE_UNLOAD_MS);
           running.push(running1!);
-          const result = await runConnections(running1!, `conn${run}`, p);
-          log(`  run ${run + 1} ${r.label.padEnd(18)} connect ${(result.connectCpuMs / 1000).toFixed(2)} s CPU (${result.connectCpuMicrosPerConnection.toFixed(0)} µs/conn)  cpu/msg ${result.cpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
+          const result = await runConnections(running1!, `conn${run}`, p, options.phaseProfDir);
+          log(`  run ${run + 1} ${r.label.padEnd(18)} connect ${(result.connectCpuMs / 1000).toFixed(2)} s CPU (${result.connectCpuMicrosPerConnection.toFixed(0)} µs/conn, again ${result.reconnectCpuMicrosPerConnection.toFixed(0)} µs/conn)  cpu/msg ${result.cpuMsPerMessage.toFixed(3)} ms (first ${result.firstWriteCpuMsPerMessage.toFixed(3)} ms)  lost ${result.lost}`);
           if (result.lost > 0) notes.push(`connections run ${run + 1}: ${r.label} lost ${result.lost} deliveries.`);
+          if (result.retries > 0) notes.push(`connections run ${run + 1}: ${result.retries} of ${r.label}'s connections failed and were made again.`);
           record(m.total, r.id, result.connectCpuMs / 1000);
           record(m.per, r.id, result.connectCpuMicrosPerConnection);
           record(m.msg, r.id, result.cpuMsPerMessage);
+          record(m.first, r.id, result.firstWriteCpuMsPerMessage);
+          record(m.reconnect, r.id, result.reconnectCpuMicrosPerConnection);
           await stopping();
         }
       }
-      metrics.push(m.msg, m.total, m.per);
+      metrics.push(m.msg, m.first, m.total, m.per, m.reconnect);
     }
 
     if (options.scenarios.includes('many-rooms')) {
       const p = options.manyRooms;
-      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
+      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle, and the server idle too: Parley's account documents, written for each new user's conversation list, unloaded after ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
       log(`\n== many rooms: ${p.connections} connections over ${p.rooms} rooms, ${options.runs.manyRooms} runs`);
       const rss = metric('rss-per-connection', 'RSS per idle connection', 'KB', 'lower');
       const heap = metric('heap-per-connection', 'JS heap per idle connection', 'KB', 'lower');
       for (let run = 0; run < options.runs.manyRooms; run++) {
         // A fresh process per server and run: RSS does not shrink back after connections close.
-        running.push(...(await launchAll(targets, options)));
+        running.push(...(await launchAll(targets, options, undefined, undefined, CONNECTIONS_IDLE_UNLOAD_MS)));
         for (const r of rotate(running, run)) {
           const result = await runManyRooms(r, `many${run}`, p);
           log(`  run ${run + 1} ${r.target.label.padEnd(18)} RSS/conn ${(result.rssPerConnection / 1024).toFixed(1)} KB  heap/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB  (baseline RSS ${(result.baselineRss / 2 ** 20).toFixed(0)} MiB)`);
@@ -202,6 +218,16 @@ const main = async () => {
       await stopping();
       metrics.push(rate);
     }
+
+    if (options.scenarios.includes('first-screen')) {
+      log('\n== browser first screen: 10k / 50k / 100k messages from IndexedDB (Parley client, Chromium)');
+      if (chromiumPath() === undefined) {
+        notes.push('The browser first-screen curve was skipped: no Chromium at /usr/bin/chromium (or CHROMIUM_PATH).');
+        log('  skipped: no Chromium');
+      } else {
+        firstScreen = await runFirstScreen(log);
+      }
+    }
   } finally {
     await stopping();
   }
@@ -211,8 +237,9 @@ const main = async () => {
   const durationS = (performance.now() - started) / 1000;
   log('\n== medians');
   log(textTable(resultsTable(metrics, targets)));
+  if (firstScreen) log(`\n${textTable(firstScreenTable(firstScreen))}`);
   log('');
-  for (const line of goalChecks(metrics)) log(line);
+  for (const line of [...goalChecks(metrics), ...firstScreenGoals(firstScreen ?? [])]) log(line);
   for (const note of notes) log(`note: ${note}`);
   log(`\ndone in ${durationS.toFixed(0)} s`);
 
@@ -230,6 +257,7 @@ const main = async () => {
       metrics,
       notes,
       durationS,
+      firstScreen,
     });
     writeFileSync(`${docs}benchmarks.md`, page);
     writeFileSync(

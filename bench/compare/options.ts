@@ -6,7 +6,7 @@ import type { FanOutParams } from './scenarios/fan-out.js';
 import type { ManyRoomsParams } from './scenarios/many-rooms.js';
 import type { TargetId } from './targets.js';
 
-export const SCENARIOS = ['fan-out', 'connections', 'many-rooms', 'join', 'burst'] as const;
+export const SCENARIOS = ['fan-out', 'connections', 'many-rooms', 'join', 'burst', 'first-screen'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -17,6 +17,8 @@ export interface BenchOptions {
   write: boolean;
   /** Directory for a CPU profile of each Parley child (--cpu-prof). */
   cpuProfDir: string | undefined;
+  /** Directory for CPU profiles of each phase of the connections scenario, every target (--phase-prof). */
+  phaseProfDir: string | undefined;
   runs: { fanOut: number; connections: number; manyRooms: number; join: number; burst: number };
   /** Fan-out is measured once per entry (receivers and messages per run). */
   fanOut: FanOutParams[];
@@ -26,11 +28,12 @@ export interface BenchOptions {
   burst: BurstParams;
 }
 
-export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,connections,many-rooms,join,burst] [--targets parley,raw-ws]
-                        [--runs N] [--no-write] [--cpu-prof DIR]
+export const HELP = `Usage: npm run bench -- [--quick] [--only fan-out,connections,many-rooms,join,burst,first-screen] [--targets parley,raw-ws]
+                        [--runs N] [--no-write] [--cpu-prof DIR] [--phase-prof DIR]
 
 Compares Parley's relay with y-websocket 1.5.4, Hocuspocus 4 and a raw ws floor; prints a table of medians
 and writes docs/benchmarks.md and docs/benchmarks.svg (unless --no-write, or --only/--targets narrow the run).
+first-screen runs the browser client's first-screen curve in Debian's Chromium (skipped when it is not installed).
 `;
 
 export const parseOptions = (argv: string[]): BenchOptions | undefined => {
@@ -43,6 +46,7 @@ export const parseOptions = (argv: string[]): BenchOptions | undefined => {
       runs: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'phase-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -62,8 +66,9 @@ export const parseOptions = (argv: string[]): BenchOptions | undefined => {
     scenarios,
     targets,
     // A partial run must not overwrite the published page.
-    write: values['no-write'] !== true && values.only === undefined && values.targets === undefined,
+    write: values['no-write'] !== true && values.only === undefined && values.targets === undefined && values['phase-prof'] === undefined,
     cpuProfDir: values['cpu-prof'],
+    phaseProfDir: values['phase-prof'],
     runs,
     fanOut: [
       { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 50 },

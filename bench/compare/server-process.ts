@@ -16,8 +16,13 @@ export interface ServerHandle {
   readonly port: number;
   readonly pid: number;
   stats(): Promise<ServerStats>;
+  /** CPU used so far, µs, without the forced collections of `stats` (cheap enough to poll). */
+  cpuMicros(): Promise<number>;
   /** Writes a V8 heap snapshot of the server to `path` (investigations only: it pauses the server). */
   heapSnapshot(path: string): Promise<void>;
+  /** Starts a CPU profile of the server (one phase of a scenario); `stopProfile` writes it as a .cpuprofile. */
+  startProfile(): Promise<void>;
+  stopProfile(path: string): Promise<void>;
   /** Asks the server to stop; kills it if it has not exited within 10 s. */
   stop(): Promise<void>;
 }
@@ -112,7 +117,7 @@ export const startServer = async (script: string, config: ChildConfig, options: 
       } else if (message.type === 'error') {
         clearTimeout(timer);
         reject(new Error(`${script} failed to start: ${message.message}\n${output}`));
-      } else if (message.type === 'heap-snapshot') {
+      } else if (message.type === 'heap-snapshot' || message.type === 'profiled') {
         snapshots.get(message.id)?.();
         snapshots.delete(message.id);
       } else if (message.type === 'stats') {
@@ -132,27 +137,41 @@ export const startServer = async (script: string, config: ChildConfig, options: 
   const post = (message: ParentMessage) => {
     if (child.connected) child.send(message);
   };
+  const stats = (noCollect = false) =>
+    new Promise<ServerStats>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`${script} did not answer a stats probe (exit ${String(child.exitCode ?? child.signalCode)})\n${output}`));
+      }, STATS_TIMEOUT_MS);
+      pending.set(id, (stats) => {
+        clearTimeout(timer);
+        resolve(stats);
+      });
+      post({ type: 'stats', id, noCollect });
+    });
   return {
     port,
     pid: child.pid ?? -1,
-    stats: () =>
-      new Promise<ServerStats>((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error(`${script} did not answer a stats probe`));
-        }, STATS_TIMEOUT_MS);
-        pending.set(id, (stats) => {
-          clearTimeout(timer);
-          resolve(stats);
-        });
-        post({ type: 'stats', id });
-      }),
+    stats: () => stats(),
+    cpuMicros: async () => (await stats(true)).cpuMicros,
     heapSnapshot: (path: string) =>
       new Promise<void>((resolve) => {
         const id = nextId++;
         snapshots.set(id, resolve);
         post({ type: 'heap-snapshot', id, path });
+      }),
+    startProfile: () =>
+      new Promise<void>((resolve) => {
+        const id = nextId++;
+        snapshots.set(id, resolve);
+        post({ type: 'profile-start', id });
+      }),
+    stopProfile: (path: string) =>
+      new Promise<void>((resolve) => {
+        const id = nextId++;
+        snapshots.set(id, resolve);
+        post({ type: 'profile-stop', id, path });
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

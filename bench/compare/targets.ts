@@ -62,17 +62,24 @@ const SCRIPTS: Record<TargetId, string> = {
 export interface RunningTarget {
   target: Target;
   server: ServerHandle;
-  /** Opens a client on `room` as user `user` (only Parley checks who the user is); `receiveOnly` makes a floor client passive. */
-  connect(room: string, user: string, doc?: Y.Doc, receiveOnly?: boolean): Promise<BenchClient>;
+  /**
+   * Opens a client on `room` as user `user` (only Parley checks who the user is); `receiveOnly` makes a floor
+   * client passive; `freshToken` gives Parley a token it has not verified before.
+   */
+  connect(room: string, user: string, doc?: Y.Doc, receiveOnly?: boolean, freshToken?: boolean): Promise<BenchClient>;
   stop(): Promise<void>;
 }
 
 const SECRET = randomBytes(32).toString('hex');
 const secretKey = new TextEncoder().encode(SECRET);
 
-/** Mints a Parley token: write access to every room, valid for two hours. */
-export const mintToken = (user: string): Promise<string> =>
-  new SignJWT({ name: user, rooms: { '*': 'write' } })
+/**
+ * Mints a Parley token: write access to every room, valid for two hours. Tokens minted for one user within one
+ * second are identical (the relay then finds them verified already); `fresh` adds a random `jti` so that the
+ * relay verifies it.
+ */
+export const mintToken = (user: string, fresh = false): Promise<string> =>
+  new SignJWT({ name: user, rooms: { '*': 'write' }, ...(fresh ? { jti: randomBytes(8).toString('hex') } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(user)
     .setIssuedAt()
@@ -81,17 +88,19 @@ export const mintToken = (user: string): Promise<string> =>
 
 export interface LaunchOptions extends StartOptions {
   seed?: { room: string; file: string };
+  /** Parley: unload rooms this many ms after their last client left. */
+  idleUnloadMs?: number;
 }
 
 /** Starts `target` in a child process on an OS-assigned port of 127.0.0.1. */
 export const launch = async (target: Target, options: LaunchOptions = {}): Promise<RunningTarget> => {
   const dataDir = target.id === 'parley' ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : undefined;
-  const server = await startServer(SCRIPTS[target.id], { secret: SECRET, seed: options.seed, dataDir }, options);
+  const server = await startServer(SCRIPTS[target.id], { secret: SECRET, seed: options.seed, dataDir, idleUnloadMs: options.idleUnloadMs }, options);
   const base = `ws://127.0.0.1:${server.port}`;
-  const connect = async (room: string, user: string, doc?: Y.Doc, receiveOnly = false): Promise<BenchClient> => {
+  const connect = async (room: string, user: string, doc?: Y.Doc, receiveOnly = false, freshToken = false): Promise<BenchClient> => {
     switch (target.id) {
       case 'parley':
-        return openSyncClient(`${base}/rooms/${room}?token=${await mintToken(user)}`, doc);
+        return openSyncClient(`${base}/rooms/${room}?token=${await mintToken(user, freshToken)}`, doc);
       case 'hocuspocus':
         return openHocuspocusClient(base, room, doc);
       case 'raw-ws':

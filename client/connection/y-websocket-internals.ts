@@ -121,7 +121,9 @@ export class RoomProvider {
     const syncHandler = internals.messageHandlers[MessageType.sync]!;
     internals.messageHandlers[MessageType.sync] = (encoder, decoder, provider, emitSynced, messageType) => {
       const peek = decoding.createDecoder(decoder.arr.subarray(decoder.pos));
-      if (decoding.readVarUint(peek) === 0 /* sync step 1 */) options.onRelayStateVector(Y.decodeStateVector(decoding.readVarUint8Array(peek)));
+      // Only the socket's step 1 is the relay's (`emitSynced` is true for socket messages, false for the tabs'
+      // channel): another tab announcing itself there sends its own state, which may hold writes the relay lacks.
+      if (emitSynced && decoding.readVarUint(peek) === 0 /* sync step 1 */) options.onRelayStateVector(Y.decodeStateVector(decoding.readVarUint8Array(peek)));
       syncHandler(encoder, decoder, provider, emitSynced, messageType);
     };
     this.provider.on('connection-close', (event) => {

@@ -143,6 +143,8 @@ class ConversationImpl implements Conversation {
       watchNetwork({ online: () => undefined, offline: () => undefined, visible: () => this.receipts.onVisible() }),
       // Logout (here or in another tab) closes it before deleting its data: no tail may be written then.
       registerConversation(user.id, { close: () => (this.tailWriter.stop(), this.close()) }, () => dropLocalStore(user.id)),
+      // Another tab's relay acked what this tab holds too (a write shared between tabs): see DurableAcks.
+      this.durable.share(`${userDbPrefix(user.id)}:${room}:durable`, () => this.durableMoved()),
     );
     this.loaded = this.load();
   }
@@ -498,11 +500,18 @@ class ConversationImpl implements Conversation {
 
   /** The relay made more of this replica durable: statuses move, and settled outbox entries leave. */
   private onDurable(stateVector: Map<number, number>): void {
-    if (!this.durable.merge(stateVector)) return;
+    if (!this.durable.mergeFromRelay(stateVector)) return;
     this.changed(true);
     if (this.closed) return;
     void this.store.putDurable(this.room, this.durable.encode());
     void this.outbox.prune();
+  }
+
+  /** Another tab's acks moved this tab's vector (that tab stores it): statuses move, settled outbox entries leave. */
+  private durableMoved(): void {
+    if (this.closed) return;
+    this.changed(true);
+    if (this.isLoaded) void this.outbox.prune();
   }
 
   private onSynced(): void {

@@ -136,7 +136,8 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
       if (to <= counter.base) return;
       const count = to - counter.base;
       counter.base = to;
-      await store.dropRecords(room, count);
+      // Every record appended so far (the store's queue runs in call order): truncated without reading the log.
+      await store.dropRecords(room, to === counter.head ? Number.POSITIVE_INFINITY : count);
     },
     async drop(room) {
       checkRoom(room);

@@ -1,6 +1,6 @@
 // Durable acks: the relay's durable state vector only grows, and says which structs are stored.
 import * as Y from 'yjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DurableAcks } from '../../client/conversation/durable-acks.js';
 
 describe('DurableAcks', () => {
@@ -47,5 +47,31 @@ describe('DurableAcks', () => {
     expect(acks.covers(doc.clientID, 0)).toBe(true);
     doc.getArray('messages').push([{ id: 'b' }]);
     expect(acks.covers(doc.clientID, 1)).toBe(false);
+  });
+
+  it('shares what a relay acked with the user\'s other tabs, which merge it; anything else on the channel is ignored', async () => {
+    const name = `durable-test-${Math.random().toString(36).slice(2)}`;
+    const here = new DurableAcks();
+    const there = new DurableAcks();
+    let moved = 0;
+    const stopHere = here.share(name, () => undefined);
+    const stopThere = there.share(name, () => moved++);
+    const stranger = new BroadcastChannel(name);
+    try {
+      stranger.postMessage('not a vector');
+      stranger.postMessage(new Uint8Array([200])); // truncated varint: does not decode
+      stranger.postMessage(Y.encodeStateVector(new Map([[6, 1]]))); // after those (one sender's order is kept)
+      expect(here.mergeFromRelay(new Map([[5, 3]]))).toBe(true);
+      expect(here.mergeFromRelay(new Map([[5, 2]]))).toBe(false); // nothing moved: nothing posted
+      await vi.waitFor(() => expect(there.covers(5, 2) && there.covers(6, 0)).toBe(true));
+      expect(moved).toBe(2);
+      expect([...there.vector].sort()).toEqual([[5, 3], [6, 1]]);
+      // Merging another tab's vector does not echo it back (every tab hears the original).
+      expect(here.vector.get(5)).toBe(3);
+    } finally {
+      stranger.close();
+      stopHere();
+      stopThere();
+    }
   });
 });

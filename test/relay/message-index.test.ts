@@ -82,4 +82,49 @@ describe('message index', () => {
     for (let i = 3; i < 300; i++) messages.insert(2, [recordBy('a', i)]);
     expectConsistent(room, index);
   });
+
+  it('keeps its id table right as it grows, loses most of its messages and grows again (removed cells, rehashing)', () => {
+    const room = new Y.Doc();
+    const messages = room.getArray<MessageRecord>('messages');
+    messages.push(Array.from({ length: 200 }, (_, i) => recordBy('a', i)));
+    const index = createMessageIndex(room);
+    for (let i = 200; i < 3000; i++) messages.push([recordBy('b', i)]);
+    expectConsistent(room, index);
+    // Deleting most messages leaves removed cells behind; new ones must still be found past them.
+    messages.delete(100, 2500);
+    expect(index.get(recordBy('b', 1000).id)).toBeUndefined();
+    expect(index.recordCount(recordBy('b', 1000).id)).toBe(0);
+    for (let i = 3000; i < 6000; i++) messages.insert(i % 2 === 0 ? 0 : messages.length, [recordBy('c', i)]);
+    expectConsistent(room, index);
+    // A message deleted and sent again is found again.
+    messages.push([recordBy('b', 1000)]);
+    expect(index.get(recordBy('b', 1000).id)).toEqual(recordBy('b', 1000));
+    expectConsistent(room, index);
+  });
+
+  it('follows a message with many live records (re-sends and edits) until all of them are gone at once', () => {
+    const room = new Y.Doc();
+    const index = createMessageIndex(room);
+    const messages = room.getArray<MessageRecord>('messages');
+    const original = recordBy('a', 1);
+    messages.push([recordBy('a', 0), original, recordBy('a', 2)]);
+    // Re-sends of the same record, then an edit among them: the edit wins, the count covers every copy.
+    messages.push(Array.from({ length: 50 }, () => ({ ...original })));
+    messages.insert(10, [{ ...original, text: 'edited', editedAt: original.createdAt + 5 }]);
+    expect(index.recordCount(original.id)).toBe(52);
+    expect(index.get(original.id)?.text).toBe('edited');
+    expectConsistent(room, index);
+    // Removing the winning edit hands the message back to the earliest copy.
+    messages.delete(10, 1);
+    expect(index.get(original.id)).toEqual(original);
+    expect(index.recordCount(original.id)).toBe(51);
+    // Every copy deleted in one transaction: the message is gone, the others stay in order.
+    room.transact(() => {
+      for (let i = messages.length - 1; i >= 0; i--) if (messages.get(i).id === original.id) messages.delete(i, 1);
+    });
+    expect(index.get(original.id)).toBeUndefined();
+    expect(index.recordCount(original.id)).toBe(0);
+    expect(index.size).toBe(2);
+    expectConsistent(room, index);
+  });
 });

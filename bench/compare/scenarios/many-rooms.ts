@@ -3,6 +3,7 @@ import type { BenchClient } from '../clients/bench-client.js';
 import type { RunningTarget } from '../targets.js';
 import { inBatches, sleep } from '../timing.js';
 import { ready } from './room-setup.js';
+import { untilIdle } from './connections.js';
 
 export interface ManyRoomsParams {
   connections: number;
@@ -30,6 +31,9 @@ export const runManyRooms = async (running: RunningTarget, prefix: string, param
       await ready(running, client);
       return client;
     });
+    // Work the connects left for later ends first (Parley: each new user's conversation list is written to their
+    // account document, which unloads once idle; the main page runs Parley with a 1 s idle unload for this).
+    await untilIdle(running);
     await sleep(params.settleMs);
     const after = await running.server.stats();
     return {

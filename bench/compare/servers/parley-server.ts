@@ -34,6 +34,7 @@ const main = async () => {
     jwt: { secret: config.secret },
     limits: BENCH_LIMITS,
     logLevel: 'warn',
+    ...(config.idleUnloadMs !== undefined ? { idleUnloadMs: config.idleUnloadMs } : {}),
   });
   serveParent(relay.port, async () => {
     await relay.close();
