@@ -22,6 +22,7 @@ import {
 import { BUS_ORIGIN, LOAD_ORIGIN, RELAY_ORIGIN, connectionOrigin, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
 import { clientIdentityOf } from './client-identity.js';
 import type { ClientIdBudget } from './client-id-budget.js';
+import { SharedFrame } from './send-queue.js';
 
 /** What a room needs from a connection. */
 export interface RoomPeer {
@@ -35,6 +36,11 @@ export interface RoomPeer {
    * closed as a slow consumer.
    */
   send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean;
+  /**
+   * Optional: sends one update of a broadcast, the same frame for every peer (as `send` with 'update'), so a
+   * per-room socket writes the bytes framed once for all (send-queue.ts SharedFrame).
+   */
+  sendShared?(frame: SharedFrame): boolean;
   close(code: number, reason: string): void;
   /** Awareness client ids this connection publishes for. */
   readonly ownedClients: Set<number>;
@@ -84,6 +90,32 @@ const loadDoc = (name: string, updates: readonly Uint8Array[]): Y.Doc => {
   return doc;
 };
 
+/** Rooms with more client ids than this read a change's end clocks from the change itself (parseUpdateMeta). */
+const MAX_CLIENTS_FOR_CLOCK_ENDS = 64;
+
+/**
+ * The clock each client reached in `transaction`, for the clients it advanced: what `Y.parseUpdateMeta(update).to`
+ * says of the update the transaction emitted, without decoding that update again (its contents included). It walks
+ * the room's state vector, which Yjs itself just built for the transaction; undefined when that has too many
+ * client ids for the walk to be the cheaper way.
+ */
+const clockEndsOf = ({ beforeState, afterState }: Y.Transaction): Map<number, number> | undefined => {
+  if (afterState.size > MAX_CLIENTS_FOR_CLOCK_ENDS) return undefined;
+  const ends = new Map<number, number>();
+  for (const [client, clock] of afterState) if (clock !== (beforeState.get(client) ?? 0)) ends.set(client, clock);
+  return ends;
+};
+
+/** One Yjs update holding every update of `items` (see flushBroadcast). */
+const mergeOf = (items: ReadonlyArray<{ update: Uint8Array }>): Uint8Array =>
+  items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update));
+
+/** Sends one broadcast frame to a peer, framed once for all peers where the peer's transport allows it. */
+const sendUpdate = (peer: RoomPeer, frame: SharedFrame): void => {
+  if (peer.sendShared) peer.sendShared(frame);
+  else peer.send(frame.payload, 'update');
+};
+
 /** One room in memory. Created by the room manager from stored updates. */
 export class Room implements ReplicaHost {
   readonly name: string;
@@ -98,6 +130,8 @@ export class Room implements ReplicaHost {
   private durableSeq = 0;
   /** The durable state vector, advanced as appends complete (see `onDurable`). */
   private readonly durableSV: Map<number, number>;
+  /** Each applied change's end clock per client it wrote, read off its transaction (see clockEndsOf, mergeDurable). */
+  private readonly changeEnds = new WeakMap<Uint8Array, Map<number, number>>();
   /** Peers owed an ack, with the durable sequence their last ack reported. */
   private readonly awaitingAck = new Map<RoomPeer, number>();
   private ackScheduled = false;
@@ -186,7 +220,11 @@ export class Room implements ReplicaHost {
     // Cluster mode applies every entry of the shared log, closing or not: a skipped entry would differ from other instances.
     if (effectsOf(origin).persist && !this.writable && !this.replica) return [];
     const changes: RoomChange[] = [];
-    const collect = (update: Uint8Array) => changes.push(update);
+    const collect = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      changes.push(update);
+      const ends = clockEndsOf(transaction);
+      if (ends !== undefined) this.changeEnds.set(update, ends);
+    };
     this.doc.on('update', collect);
     try {
       this.doc.transact(() => write(this.doc), origin);
@@ -397,17 +435,22 @@ export class Room implements ReplicaHost {
     const batch = this.pendingBroadcast;
     this.pendingBroadcast = [];
     if (batch.length === 0 || this.closing) return;
-    const merge = (items: typeof batch) => (items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update)));
-    const all = encodeSyncUpdate(merge(batch), SyncStep.update);
+    // One frame for every receiver, framed once (most turns carry one writer's one update: no merge, no set).
+    const all = new SharedFrame(encodeSyncUpdate(batch.length === 1 ? batch[0]!.update : mergeOf(batch), SyncStep.update));
+    if (batch.length === 1) {
+      const sender = batch[0]!.origin;
+      for (const peer of this.peers) if (peer !== sender) sendUpdate(peer, all);
+      return;
+    }
     const origins = new Set(batch.map((item) => item.origin));
     const echoOwn = origins.size > MAX_SEPARATE_MERGES;
     for (const peer of this.peers) {
       if (echoOwn || !origins.has(peer)) {
-        peer.send(all, 'update');
+        sendUpdate(peer, all);
         continue;
       }
       const others = batch.filter((item) => item.origin !== peer);
-      if (others.length > 0) peer.send(encodeSyncUpdate(merge(others), SyncStep.update), 'update');
+      if (others.length > 0) peer.send(encodeSyncUpdate(mergeOf(others), SyncStep.update), 'update');
     }
   };
 
@@ -434,7 +477,7 @@ export class Room implements ReplicaHost {
   }
 
   private mergeDurable(update: Uint8Array): void {
-    const { to } = Y.parseUpdateMeta(update);
+    const to = this.changeEnds.get(update) ?? Y.parseUpdateMeta(update).to;
     for (const [client, clock] of to) {
       if (clock > (this.durableSV.get(client) ?? 0)) this.durableSV.set(client, clock);
     }
