@@ -132,6 +132,13 @@ export class Room implements ReplicaHost {
   private readonly durableSV: Map<number, number>;
   /** Each applied change's end clock per client it wrote, read off its transaction (see clockEndsOf, mergeDurable). */
   private readonly changeEnds = new WeakMap<Uint8Array, Map<number, number>>();
+  /**
+   * Frames every connect sends or may send, kept until what they encode changes: the greeting's sync step 1
+   * (the document's state vector: dropped after every transaction) and the ack of the whole durable state vector
+   * (dropped whenever that advances). A room's peers mostly join between writes, so most joins encode neither.
+   */
+  private step1Frame: Uint8Array | undefined;
+  private durableAckFrame: Uint8Array | undefined;
   /** Peers owed an ack, with the durable sequence their last ack reported. */
   private readonly awaitingAck = new Map<RoomPeer, number>();
   private ackScheduled = false;
@@ -163,6 +170,7 @@ export class Room implements ReplicaHost {
     // The relay itself is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessUpdate);
+    this.doc.on('afterTransaction', this.onAfterTransaction);
   }
 
   /** Cluster mode: replays a state read from the shared log into the fresh document (see replayInto). */
@@ -174,12 +182,13 @@ export class Room implements ReplicaHost {
       this.replaying = false;
     }
     for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
+    this.durableAckFrame = undefined;
   }
 
   /** Adds a peer and greets it: our state vector (so it sends what we lack) and the current awareness. */
   addPeer(peer: RoomPeer): void {
     this.peers.add(peer);
-    peer.send(encodeSyncStep1(this.doc), 'other');
+    peer.send((this.step1Frame ??= encodeSyncStep1(this.doc)), 'other');
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) {
       peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
@@ -382,6 +391,7 @@ export class Room implements ReplicaHost {
     if (seq > this.durableSeq) this.durableSeq = seq;
     // Everything in the document was read from the shared log (or derived from it): all of it is durable.
     for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
+    this.durableAckFrame = undefined;
     if (this.awaitingAck.size > 0) this.scheduleAcks();
   }
 
@@ -411,6 +421,7 @@ export class Room implements ReplicaHost {
     }
     void this.replica?.stop(false);
     this.awareness.off('update', this.onAwarenessUpdate);
+    this.doc.off('afterTransaction', this.onAfterTransaction);
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -454,6 +465,11 @@ export class Room implements ReplicaHost {
     }
   };
 
+  /** Any transaction may have changed the state vector: the cached sync step 1 is encoded again when next needed. */
+  private readonly onAfterTransaction = (): void => {
+    this.step1Frame = undefined;
+  };
+
   private readonly onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
@@ -479,7 +495,10 @@ export class Room implements ReplicaHost {
   private mergeDurable(update: Uint8Array): void {
     const to = this.changeEnds.get(update) ?? Y.parseUpdateMeta(update).to;
     for (const [client, clock] of to) {
-      if (clock > (this.durableSV.get(client) ?? 0)) this.durableSV.set(client, clock);
+      if (clock > (this.durableSV.get(client) ?? 0)) {
+        this.durableSV.set(client, clock);
+        this.durableAckFrame = undefined;
+      }
     }
   }
 
@@ -489,7 +508,6 @@ export class Room implements ReplicaHost {
     this.ackScheduled = true;
     queueMicrotask(() => {
       this.ackScheduled = false;
-      let frame: Uint8Array | undefined;
       for (const [peer, reported] of this.awaitingAck) {
         const complete = peer.lastWriteSeq <= this.durableSeq;
         // A peer that never stops writing is still told what is durable so far: waiting for all of its
@@ -500,8 +518,7 @@ export class Room implements ReplicaHost {
         // A peer learns about its user's client ids only: O(those ids), however many other ids the room has seen.
         const own = clientIdentityOf(this.doc).clientsOf(peer.userId);
         if (own === undefined) {
-          frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
-          peer.send(frame, 'other');
+          peer.send((this.durableAckFrame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV))), 'other');
         } else {
           const subset = new Map<number, number>();
           for (const client of own) {
