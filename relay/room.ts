@@ -130,8 +130,11 @@ export class Room implements ReplicaHost {
   private durableSeq = 0;
   /** The durable state vector, advanced as appends complete (see `onDurable`). */
   private readonly durableSV: Map<number, number>;
-  /** Each applied change's end clock per client it wrote, read off its transaction (see clockEndsOf, mergeDurable). */
-  private readonly changeEnds = new WeakMap<Uint8Array, Map<number, number>>();
+  /**
+   * The latest `apply`'s changes with each one's end clock per client it wrote, read off its transaction (see
+   * clockEndsOf), for the `persist` of those changes that follows it (accept-update.ts, relay-writes.ts).
+   */
+  private lastApplied: { changes: readonly RoomChange[]; ends: Array<Map<number, number> | undefined> } | undefined;
   /**
    * Frames every connect sends or may send, kept until what they encode changes: the greeting's sync step 1
    * (the document's state vector: dropped after every transaction) and the ack of the whole durable state vector
@@ -229,10 +232,10 @@ export class Room implements ReplicaHost {
     // Cluster mode applies every entry of the shared log, closing or not: a skipped entry would differ from other instances.
     if (effectsOf(origin).persist && !this.writable && !this.replica) return [];
     const changes: RoomChange[] = [];
+    const ends: Array<Map<number, number> | undefined> = [];
     const collect = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
       changes.push(update);
-      const ends = clockEndsOf(transaction);
-      if (ends !== undefined) this.changeEnds.set(update, ends);
+      ends.push(clockEndsOf(transaction));
     };
     this.doc.on('update', collect);
     try {
@@ -240,6 +243,7 @@ export class Room implements ReplicaHost {
     } finally {
       this.doc.off('update', collect);
     }
+    this.lastApplied = { changes, ends };
     return changes;
   }
 
@@ -251,14 +255,18 @@ export class Room implements ReplicaHost {
     // Cluster mode: every change was read from the shared log (or derived from it, bindings), which holds it.
     if (this.replica) return;
     if (!effectsOf(origin).persist) return;
-    for (const update of changes) {
+    const applied = this.lastApplied?.changes === changes ? this.lastApplied.ends : undefined;
+    this.lastApplied = undefined;
+    for (let i = 0; i < changes.length; i++) {
+      const update = changes[i]!;
+      const ends = applied?.[i];
       const seq = ++this.appendSeq;
       this.logBytes += update.byteLength + 8;
       // Appends complete in order, so the last completed one holds the highest position.
       this.appending = this.deps.backend.log.append(this.name, update).then(
         (position) => {
           this.lastPosition = position;
-          this.onDurable(seq, update);
+          this.onDurable(seq, update, ends);
         },
         (error: unknown) => this.fail(error),
       );
@@ -486,14 +494,14 @@ export class Room implements ReplicaHost {
    * Appends complete in order, and the document emits each writer's structs contiguously, so the durable
    * state vector is the running maximum of the struct ranges of completed appends.
    */
-  private onDurable(seq: number, update: Uint8Array): void {
+  private onDurable(seq: number, update: Uint8Array, ends: Map<number, number> | undefined): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
-    this.mergeDurable(update);
+    this.mergeDurable(ends ?? Y.parseUpdateMeta(update).to);
     if (this.awaitingAck.size > 0) this.scheduleAcks();
   }
 
-  private mergeDurable(update: Uint8Array): void {
-    const to = this.changeEnds.get(update) ?? Y.parseUpdateMeta(update).to;
+  /** Advances the durable state vector to the end clocks `to` of a completed append. */
+  private mergeDurable(to: Map<number, number>): void {
     for (const [client, clock] of to) {
       if (clock > (this.durableSV.get(client) ?? 0)) {
         this.durableSV.set(client, clock);
