@@ -252,11 +252,11 @@ export class Room implements ReplicaHost {
    * (effectsOf). Appends complete in order; acks follow them (see `acknowledge`).
    */
   persist(changes: readonly RoomChange[], origin: TransactionOrigin): void {
+    const applied = this.lastApplied?.changes === changes ? this.lastApplied.ends : undefined;
+    this.lastApplied = undefined;
     // Cluster mode: every change was read from the shared log (or derived from it, bindings), which holds it.
     if (this.replica) return;
     if (!effectsOf(origin).persist) return;
-    const applied = this.lastApplied?.changes === changes ? this.lastApplied.ends : undefined;
-    this.lastApplied = undefined;
     for (let i = 0; i < changes.length; i++) {
       const update = changes[i]!;
       const ends = applied?.[i];
