@@ -134,7 +134,9 @@ export class SendQueue {
    */
   sendShared(frame: SharedFrame, key = ''): boolean {
     if (!this.pending() && this.ws.bufferedAmount < this.lowWater) {
-      const socket = netSocketOf(this.ws);
+      // Only on an open socket: once ws has sent or received a close frame, no data frame may follow (ws.send
+      // refuses then; bypassing it must too).
+      const socket = this.ws.readyState === this.ws.OPEN ? netSocketOf(this.ws) : undefined;
       if (socket) {
         // After any frame this task corked (see `write`): the socket keeps the order of writes.
         socket.write(frame.wire, this.drained);
