@@ -4,6 +4,7 @@ import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { membershipApi, openAccount, pushApi, type Account, type PushError } from '../../client/index.js';
 import { notificationTag } from '../../shared/push.js';
+import { MUTED_FOREVER } from '../../shared/account.js';
 import { axeViolations } from './support/axe.js';
 import { closeAll, mintToken, open, relayInfo, uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
 import {
@@ -109,6 +110,64 @@ describe('push: <chat-app>', () => {
     $(app, '.notify-settings')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
     await waitFor(() => !$(app!, '.notify-settings'), { what: 'panel closed' });
     await waitFor(() => shadow(app!).activeElement === $(app!, '.notify-toggle'), { what: 'focus back on the button' });
+  });
+
+  it('in-page notifications go through the service worker registration with the conversation\'s tag (a newer one replaces it), none for the conversation on screen; the bell mutes in the account, seen by a second tab', async () => {
+    const registration = await pushWorker();
+    try {
+      localStorage.removeItem('parley:session');
+      const tag = Math.random().toString(36).slice(2, 7);
+      const anaId = `dev-ana-${tag}`;
+      const bobUser = { id: `bob-${tag}`, name: 'Bob' };
+      const { url } = await relayInfo();
+      const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: 'Bob', rooms: {} }) });
+      app = await mountApp(new FakePushManager(), { '*': 'write' });
+      app.notificationRegistration = async () => registration;
+      await signIn(app, `Ana ${tag}`);
+      const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
+      const bob = await open(room, bobUser, { role: 'write' });
+      await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
+      await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
+      const elsewhere = uniqueRoom('push-elsewhere');
+      await submitForm(app, '.join', 'room', elsewhere);
+      await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
+
+      const shown = async (): Promise<Notification[]> => registration.getNotifications({ tag: notificationTag(room) });
+      await bob.send('first');
+      await waitFor(async () => (await shown())[0]?.body === 'Bob: first', { what: 'the first message notified through the worker' });
+      const [first] = await shown();
+      expect(first!.data).to.deep.include({ room });
+      await bob.send('second');
+      await waitFor(async () => (await shown())[0]?.body === 'Bob: second', { what: 'the second message notified' });
+      expect((await shown()).length, 'one notification per conversation').to.equal(1);
+
+      // The conversation on screen: its messages notify nothing.
+      await clearNotifications(registration);
+      listItem(app, room)!.querySelector<HTMLButtonElement>('button.room')!.click();
+      await waitFor(() => appRoom(app!)?.getAttribute('room') === room, { what: 'the conversation on screen' });
+      await whenSynced(appRoom(app)!);
+      await bob.send('while on screen');
+      await waitFor(() => appRoom(app!)?.shadowRoot?.textContent?.includes('while on screen'), { what: 'the message shown in the room' });
+      // A notification would have been shown by the time the message is on screen plus another round trip.
+      await bob.send('still on screen');
+      await waitFor(() => appRoom(app!)?.shadowRoot?.textContent?.includes('still on screen'), { what: 'the next message shown' });
+      expect(await shown()).to.have.length(0);
+
+      // The bell: muted until turned back on, in the account document (a second tab sees it), and back.
+      second = openAccount({ relayUrl: url, user: { id: anaId }, getToken: () => mintToken({ sub: anaId, rooms: {} }) });
+      const prefs = () => second!.conversations({ includeArchived: true }).find((i) => i.room === room)?.preferences;
+      await waitFor(() => second!.conversations({ includeArchived: true }).some((i) => i.room === room), { what: 'the second tab has the conversation' });
+      const bell = (): HTMLButtonElement => listItem(app!, room)!.querySelector<HTMLButtonElement>('.mute')!;
+      expect(bell().getAttribute('aria-pressed')).to.equal('false');
+      bell().click();
+      await waitFor(() => prefs()?.mutedUntil === MUTED_FOREVER, { what: 'muted in the second tab' });
+      await waitFor(() => bell().getAttribute('aria-pressed') === 'true', { what: 'the bell pressed' });
+      second.setPreferences(room, { mutedUntil: 0 });
+      await waitFor(() => bell().getAttribute('aria-pressed') === 'false', { what: 'the bell follows the second tab' });
+    } finally {
+      await clearNotifications(registration);
+      await registration.unregister();
+    }
   });
 
   it('the worker shows nothing for the room on screen; a click focuses the app and opens the clicked room at the message', async () => {

@@ -1,8 +1,8 @@
 // <chat-app> as people expect a chat to behave (issue 14): Back returns to the list, stable order, notification states, muted rooms, errors for people, unsent warning.
 import { expect } from '@esm-bundle/chai';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
-import { listInbox } from '../../client/index.js';
-import { closeAll, open } from './support/helpers.js';
+import { listInbox, membershipApi } from '../../client/index.js';
+import { closeAll, mintToken, open, relayInfo } from './support/helpers.js';
 import { appRoom, appRoot, listItem, mountApp, startRelay, stopRelay, submitForm, uniqueRoom, uniqueUser, waitFor, whenSynced } from './ui-helpers.js';
 
 const shadow = appRoot;
@@ -100,18 +100,23 @@ describe('ui: <chat-app> behaviour', () => {
     }
   });
 
-  it('keeps a muted room out of the tab title and greys its badge', async () => {
+  it('keeps a muted room out of the tab title and greys its badge (muted with the bell, in the account)', async () => {
     const app = await signedIn();
-    const loud = uniqueRoom('app-loud');
-    const quiet = uniqueRoom('app-quiet');
-    await join(app, quiet);
-    await join(app, loud);
-    listItem(app, quiet)!.querySelector<HTMLButtonElement>('.mute')!.click();
+    const userId = JSON.parse(localStorage.getItem('parley:session')!).userId as string;
+    // The bell mutes in the account document: only conversations of the account have one.
+    const bobUser = uniqueUser('Bob');
+    const { url } = await relayInfo();
+    const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: bobUser.name, rooms: {} }) });
+    const title = `Quiet ${Math.random().toString(36).slice(2, 7)}`;
+    const { room: quiet } = await bobApi.createConversation({ kind: 'group', title, members: [userId] });
+    await waitFor(() => listItem(app, title), { what: 'the conversation in the list' });
+    listItem(app, title)!.querySelector<HTMLButtonElement>('.mute')!.click();
+    await waitFor(() => listItem(app, title)?.querySelector('.mute')?.getAttribute('aria-pressed') === 'true', { what: 'muted' });
     await join(app, uniqueRoom('app-elsewhere'));
-    const bob = await open(quiet, uniqueUser('Bob'));
+    const bob = await open(quiet, bobUser);
     await bob.send('psst');
-    await waitFor(() => listItem(app, quiet)?.querySelector('.badge'), { what: 'badge of the muted room' });
-    const badge = listItem(app, quiet)!.querySelector<HTMLElement>('.badge')!;
+    await waitFor(() => listItem(app, title)?.querySelector('.badge'), { what: 'badge of the muted room' });
+    const badge = listItem(app, title)!.querySelector<HTMLElement>('.badge')!;
     expect(badge.hasAttribute('data-muted')).to.equal(true);
     const accent = getComputedStyle(shadow(app).querySelector<HTMLElement>('.join button')!).backgroundColor;
     expect(getComputedStyle(badge).backgroundColor).to.not.equal(accent);

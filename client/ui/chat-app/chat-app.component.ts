@@ -20,12 +20,12 @@ import { roomNameFrom } from './room-name.js';
 import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
-import { Notifier } from './notifier.js';
+import { Notifier, type RegistrationSource } from './notifier.js';
 import { AppPush } from './app-push.js';
 import type { PushManagerLike } from '../../push/push-subscriber.js';
 import { notificationSettingsStyles, renderConversationNotifications, renderGlobalNotifications } from './notification-settings.js';
 import { parseRoomLink } from '../../push/app-link.js';
-import { shouldNotify } from '../../../shared/push.js';
+import { PUSH_PREVIEW_LENGTH, shouldNotify, type PushPayload } from '../../../shared/push.js';
 import { MUTED_FOREVER, defaultNotifyLevel, type AccountSettings } from '../../../shared/account.js';
 import { mentionsUser } from '../../../shared/mentions.js';
 import { mentionBadgeStyles, renderMentionBadge } from './mention-badge.js';
@@ -56,6 +56,8 @@ export class ChatApp extends LitElement {
 
   /** The push manager this device subscribes with (default: the app's service worker's `registration.pushManager`). */
   @property({ attribute: false }) pushManager?: () => Promise<PushManagerLike>;
+  /** The registration in-page notifications are shown through (default: the app's service worker controlling this page). */
+  @property({ attribute: false }) notificationRegistration?: RegistrationSource;
 
   @state() private session: Session | undefined = loadSession();
   @state() private active: string | undefined;
@@ -203,7 +205,7 @@ export class ChatApp extends LitElement {
   }
 
   private start(session: Session): void {
-    this.notifier = new Notifier(session.userId);
+    this.notifier = new Notifier(this.notificationRegistration);
     this.permission = this.notifier.permission;
     void watchPermission(() => this.onReturn());
     const getToken = sessionTokens(session, this.minter());
@@ -374,14 +376,17 @@ export class ChatApp extends LitElement {
    */
   private onArrival(room: string, message: MessageView, authorName: string): void {
     const item = this.accountItems.find((i) => i.room === room);
+    const mention = this.session !== undefined && mentionsUser(message, this.session.userId);
     if (item) {
-      const mentioned = this.session !== undefined && mentionsUser(message, this.session.userId);
       const settings = { level: item.preferences.notify ?? defaultNotifyLevel(item.kind), mutedUntil: item.preferences.mutedUntil ?? 0 };
-      if (!shouldNotify(settings, item.kind, mentioned, Date.now())) return;
+      if (!shouldNotify(settings, item.kind, mention, Date.now())) return;
     }
-    const title = item?.title || room;
-    const body = this.accountSettings.hideMessageText ? 'New message' : `${authorName}: ${message.text.slice(0, 200)}`;
-    this.notifier?.notify(room, title, body, room === this.active, () => void this.openAt(room, message.id));
+    // The payload a push would carry (kind does not change the text), so page and worker word it by one rule.
+    const payload: PushPayload = {
+      v: 1, room, messageId: message.id, title: item?.title || room, kind: item?.kind ?? 'group', mention, count: 1, at: message.createdAt,
+      ...(this.accountSettings.hideMessageText ? {} : { sender: message.author, senderName: authorName, preview: [...message.text].slice(0, PUSH_PREVIEW_LENGTH).join('') }),
+    };
+    void this.notifier?.notify(payload, room === this.active, () => void this.openAt(room, message.id));
   }
 
   /**
@@ -418,17 +423,14 @@ export class ChatApp extends LitElement {
     }
   }
 
-  /** Muted on this device (notifications) or in the account (every device). */
+  /** Muted in the account document (every device, and the relay's pushes). */
   private isMuted(room: string): boolean {
-    return (this.notifier?.isMuted(room) ?? false) || (this.accountItems.find((i) => i.room === room)?.muted ?? false);
+    return this.accountItems.find((i) => i.room === room)?.muted ?? false;
   }
 
+  /** The list's bell: mutes until turned back on, or unmutes (a timed mute too), in the account like the panel. */
   private toggleMute(room: string): void {
-    if (!this.notifier) return;
-    const muted = !this.isMuted(room);
-    this.notifier.setMuted(room, muted);
-    if (this.accountItems.some((i) => i.room === room)) this.account?.setPreferences(room, { mutedUntil: muted ? MUTED_FOREVER : 0 });
-    this.refresh();
+    this.setNotify(room, { mutedUntil: this.isMuted(room) ? 0 : MUTED_FOREVER });
   }
 
   private setPreference(room: string, change: { pinned?: boolean; archived?: boolean }): void {
@@ -530,8 +532,6 @@ export class ChatApp extends LitElement {
   private setNotify(room: string, change: { notify?: 'all' | 'mentions' | 'none'; mutedUntil?: number }): void {
     try {
       this.account?.setPreferences(room, change);
-      // The device-local mute of the list's bell follows an unmute here, so the room is not still silenced.
-      if (change.mutedUntil === 0) this.notifier?.setMuted(room, false);
       this.refresh();
     } catch (error) {
       this.error = (error as Error).message;
@@ -797,11 +797,11 @@ export class ChatApp extends LitElement {
       </button>
       ${item
         ? html`<button type="button" class="pin" aria-pressed=${item.preferences.pinned ? 'true' : 'false'} aria-label=${`Pin ${r.title}`} title=${item.preferences.pinned ? 'Unpin' : 'Pin'} @click=${() => this.setPreference(r.room, { pinned: !item.preferences.pinned })}>${item.preferences.pinned ? '★' : '☆'}</button>
-            <button type="button" class="archive" aria-pressed=${item.preferences.archived ? 'true' : 'false'} aria-label=${`Archive ${r.title}`} title=${item.preferences.archived ? 'Unarchive' : 'Archive'} @click=${() => this.setPreference(r.room, { archived: !item.preferences.archived })}>${item.preferences.archived ? '⇡' : '⇣'}</button>`
+            <button type="button" class="archive" aria-pressed=${item.preferences.archived ? 'true' : 'false'} aria-label=${`Archive ${r.title}`} title=${item.preferences.archived ? 'Unarchive' : 'Archive'} @click=${() => this.setPreference(r.room, { archived: !item.preferences.archived })}>${item.preferences.archived ? '⇡' : '⇣'}</button>
+            <button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} aria-label=${`Mute notifications from ${r.title}`} title=${muted ? 'Muted on all your devices' : 'Mute on all your devices'} @click=${() => this.toggleMute(r.room)}>
+              ${icon(muted ? 'bellOff' : 'bell')}
+            </button>`
         : nothing}
-      <button type="button" class="mute" aria-pressed=${muted ? 'true' : 'false'} aria-label=${`Mute notifications from ${r.title}`} title=${muted ? 'Muted' : 'Mute'} @click=${() => this.toggleMute(r.room)}>
-        ${icon(muted ? 'bellOff' : 'bell')}
-      </button>
     </li>`;
   }
 }

@@ -1,20 +1,22 @@
-// Desktop notifications for new messages while the app is hidden or another room is open, with a per-room mute kept on this device.
+// In-page notifications for messages reaching a conversation this open tab does not show: through the app's service worker, grouped like pushes.
+import { notificationFor } from '../../push/notification-content.js';
+import type { PushPayload } from '../../../shared/push.js';
 
-const muteKey = (userId: string): string => `parley:muted:${userId}`;
+/** The service worker registration notifications are shown through, or undefined where there is none. */
+export type RegistrationSource = () => Promise<ServiceWorkerRegistration | undefined>;
 
-/** Notification permission and per-room mutes of one user. */
+/** The registration of the app's service worker controlling this page (none on http: origins or without one). */
+export const appRegistration: RegistrationSource = async () => {
+  if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return undefined;
+  return navigator.serviceWorker.getRegistration();
+};
+
+/** How `notify` ended: through the worker's registration, as a page notification, or not at all. */
+export type NotifyOutcome = 'service-worker' | 'page' | 'none';
+
+/** Notification permission and in-page notifications of one tab. Mutes live in the account document (see chat-app). */
 export class Notifier {
-  private muted: Set<string>;
-
-  constructor(private readonly userId: string) {
-    let rooms: unknown = [];
-    try {
-      rooms = JSON.parse(localStorage.getItem(muteKey(userId)) ?? '[]');
-    } catch {
-      rooms = [];
-    }
-    this.muted = new Set(Array.isArray(rooms) ? rooms.filter((r): r is string => typeof r === 'string') : []);
-  }
+  constructor(private readonly registration: RegistrationSource = appRegistration) {}
 
   /** `granted`, `denied`, `default` (not asked yet) or `unsupported`. */
   get permission(): NotificationPermission | 'unsupported' {
@@ -26,27 +28,41 @@ export class Notifier {
     if (typeof Notification !== 'undefined' && Notification.permission === 'default') await Notification.requestPermission();
   }
 
-  isMuted(room: string): boolean {
-    return this.muted.has(room);
-  }
-
-  setMuted(room: string, muted: boolean): void {
-    if (muted) this.muted.add(room);
-    else this.muted.delete(room);
-    localStorage.setItem(muteKey(this.userId), JSON.stringify([...this.muted]));
-  }
-
-  /** Shows a notification unless the room is muted or the user is looking at that room right now. */
-  notify(room: string, title: string, body: string, lookingAtRoom: boolean, onClick: () => void): Notification | undefined {
-    if (this.muted.has(room) || this.permission !== 'granted') return undefined;
-    if (lookingAtRoom && document.visibilityState === 'visible') return undefined;
-    // One notification per room: a newer message replaces the older one (same tag).
-    const notification = new Notification(title, { body, tag: `parley:${room}` });
-    notification.onclick = () => {
-      window.focus();
-      onClick();
-      notification.close();
-    };
-    return notification;
+  /**
+   * Shows the notification for `payload` unless the user is looking at that conversation right now. Through the
+   * service worker's registration when there is one: the same title, body, tag `notificationTag(room)` (a newer
+   * message replaces the conversation's notification, from a push or from here) and click (the worker opens the
+   * room at the message). `new Notification` only without a worker (Chrome for Android has no such constructor);
+   * `onClick` serves that case. Never throws: a notification that cannot be shown is skipped.
+   */
+  async notify(payload: PushPayload, lookingAtRoom: boolean, onClick: () => void): Promise<NotifyOutcome> {
+    if (this.permission !== 'granted') return 'none';
+    if (lookingAtRoom && document.visibilityState === 'visible') return 'none';
+    const { title, options } = notificationFor(payload);
+    let registration: ServiceWorkerRegistration | undefined;
+    try {
+      registration = await this.registration();
+    } catch {
+      registration = undefined;
+    }
+    if (registration?.active) {
+      try {
+        await registration.showNotification(title, options);
+        return 'service-worker';
+      } catch {
+        return 'none';
+      }
+    }
+    try {
+      const notification = new Notification(title, { body: options.body, tag: options.tag, data: options.data });
+      notification.onclick = () => {
+        window.focus();
+        onClick();
+        notification.close();
+      };
+      return 'page';
+    } catch {
+      return 'none';
+    }
   }
 }
