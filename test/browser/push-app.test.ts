@@ -121,9 +121,13 @@ describe('push: <chat-app>', () => {
       const bobUser = { id: `bob-${tag}`, name: 'Bob' };
       const { url } = await relayInfo();
       const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: 'Bob', rooms: {} }) });
+      // A mute an earlier version kept on this device only moves into the account at the start.
+      const { room: legacy } = await bobApi.createConversation({ kind: 'group', title: `Old ${tag}`, members: [anaId] });
+      localStorage.setItem(`parley:muted:${anaId}`, JSON.stringify([legacy]));
       app = await mountApp(new FakePushManager(), { '*': 'write' });
       app.notificationRegistration = async () => registration;
       await signIn(app, `Ana ${tag}`);
+      expect(localStorage.getItem(`parley:muted:${anaId}`)).to.equal(null);
       const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
       const bob = await open(room, bobUser, { role: 'write' });
       await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
@@ -157,6 +161,7 @@ describe('push: <chat-app>', () => {
       second = openAccount({ relayUrl: url, user: { id: anaId }, getToken: () => mintToken({ sub: anaId, rooms: {} }) });
       const prefs = () => second!.conversations({ includeArchived: true }).find((i) => i.room === room)?.preferences;
       await waitFor(() => second!.conversations({ includeArchived: true }).some((i) => i.room === room), { what: 'the second tab has the conversation' });
+      await waitFor(() => second!.conversations({ includeArchived: true }).find((i) => i.room === legacy)?.preferences.mutedUntil === MUTED_FOREVER, { what: 'the device mute moved into the account' });
       const bell = (): HTMLButtonElement => listItem(app!, room)!.querySelector<HTMLButtonElement>('.mute')!;
       expect(bell().getAttribute('aria-pressed')).to.equal('false');
       bell().click();

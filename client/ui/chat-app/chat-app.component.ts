@@ -20,7 +20,7 @@ import { roomNameFrom } from './room-name.js';
 import { chatAppStyles } from './chat-app.styles.js';
 import { clearSession, devTokenMinter, devUserId, loadSession, saveSession, sessionTokens, type MintToken, type Session } from './app-session.js';
 import { ConversationPool, type RoomSummary } from './conversation-pool.js';
-import { Notifier, type RegistrationSource } from './notifier.js';
+import { Notifier, takeDeviceMutes, type RegistrationSource } from './notifier.js';
 import { AppPush } from './app-push.js';
 import type { PushManagerLike } from '../../push/push-subscriber.js';
 import { notificationSettingsStyles, renderConversationNotifications, renderGlobalNotifications } from './notification-settings.js';
@@ -226,6 +226,14 @@ export class ChatApp extends LitElement {
     this.api = membershipApi({ relayUrl: this.relayUrl, getToken });
     this.account = openAccount({ relayUrl: this.relayUrl, user: { id: session.userId }, getToken, socketScope: 'browser' });
     this.stopSettings = this.account.watchSettings((settings) => (this.accountSettings = settings));
+    // Mutes an earlier version kept on this device move into the account (kept until turned back on, as they were).
+    for (const room of takeDeviceMutes(session.userId)) {
+      try {
+        this.account.setPreferences(room, { mutedUntil: MUTED_FOREVER });
+      } catch {
+        // Not a room name the account accepts: that mute is dropped.
+      }
+    }
     this.push = new AppPush({
       relayUrl: this.relayUrl,
       getToken,

@@ -11,6 +11,22 @@ export const appRegistration: RegistrationSource = async () => {
   return navigator.serviceWorker.getRegistration();
 };
 
+/**
+ * The rooms an earlier version muted on this device only (localStorage `parley:muted:<user>`), removed from the
+ * device as they are read: the caller moves them into the account document, where mutes live now.
+ */
+export function takeDeviceMutes(userId: string): string[] {
+  const key = `parley:muted:${userId}`;
+  try {
+    const rooms: unknown = JSON.parse(localStorage.getItem(key) ?? '[]');
+    localStorage.removeItem(key);
+    return Array.isArray(rooms) ? rooms.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    localStorage.removeItem(key);
+    return [];
+  }
+}
+
 /** How `notify` ended: through the worker's registration, as a page notification, or not at all. */
 export type NotifyOutcome = 'service-worker' | 'page' | 'none';
 
