@@ -111,7 +111,6 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     check: (input) => checkUpdate!(input),
     metrics,
     log,
-    maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
     clientIds: createClientIdBudget(options.limits),
