@@ -29,6 +29,40 @@ export const normaliseAddress = (address: string): string => {
   return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 };
 
+/**
+ * Slots per remote address, up to `cap` each (0 = uncapped, nothing held). Only addresses holding a slot are in the
+ * map (an entry is deleted when its count reaches zero), so it is bounded by the slots held. Also used for upgrades
+ * waiting for their token check (upgrade.ts).
+ */
+export class AddressSlots {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly cap: number) {}
+
+  /** Addresses holding at least one slot. */
+  get size(): number {
+    return this.counts.size;
+  }
+
+  /** Takes a slot for `remoteAddress`: the key to release later, `undefined` when nothing is counted, `null` when the address is full. */
+  take(remoteAddress: string | undefined): string | undefined | null {
+    if (this.cap === 0 || remoteAddress === undefined) return undefined;
+    const key = normaliseAddress(remoteAddress);
+    const n = this.counts.get(key) ?? 0;
+    if (n >= this.cap) return null;
+    this.counts.set(key, n + 1);
+    return key;
+  }
+
+  /** Gives back a slot taken with `take` (a no-op for `undefined`). */
+  release(key: string | undefined): void {
+    if (key === undefined) return;
+    const n = (this.counts.get(key) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(key);
+    else this.counts.set(key, n);
+  }
+}
+
 /** What the gate reports. */
 export interface ConnectionGate {
   /** Open TCP connections. */
@@ -55,17 +89,11 @@ const TOO_MANY_PENDING_FROM_ADDRESS = refusal(
 export const gateConnections = (server: Server, limits: RelayLimits, metrics: Metrics): ConnectionGate => {
   let open = 0;
   let pending = 0;
-  // Only addresses with pending sockets are held (an entry is deleted when its count reaches zero): bounded by `pending`.
-  const perAddress = new Map<string, number>();
-  const perAddressCap = limits.maxPendingSocketsPerIp;
+  const perAddress = new AddressSlots(limits.maxPendingSocketsPerIp);
 
   const releaseAddress = (socket: GatedSocket) => {
-    const address = socket[ADDRESS];
-    if (address === undefined) return;
+    perAddress.release(socket[ADDRESS]);
     socket[ADDRESS] = undefined;
-    const n = (perAddress.get(address) ?? 1) - 1;
-    if (n <= 0) perAddress.delete(address);
-    else perAddress.set(address, n);
   };
 
   const refuse = (socket: Socket, response: string, reason: string) => {
@@ -94,19 +122,13 @@ export const gateConnections = (server: Server, limits: RelayLimits, metrics: Me
 
   server.on('connection', (socket: GatedSocket) => {
     if (open >= limits.maxConnections) return refuse(socket, TOO_MANY, 'too-many-connections');
-    const address = perAddressCap > 0 && socket.remoteAddress !== undefined ? normaliseAddress(socket.remoteAddress) : undefined;
-    const fromAddress = address === undefined ? 0 : (perAddress.get(address) ?? 0);
-    if (address !== undefined && fromAddress >= perAddressCap) {
-      return refuse(socket, TOO_MANY_PENDING_FROM_ADDRESS, 'too-many-pending-sockets-per-ip');
-    }
     if (pending >= limits.maxPendingSockets) return refuse(socket, TOO_MANY_PENDING, 'too-many-pending-sockets');
+    const address = perAddress.take(socket.remoteAddress);
+    if (address === null) return refuse(socket, TOO_MANY_PENDING_FROM_ADDRESS, 'too-many-pending-sockets-per-ip');
     open++;
     pending++;
     socket[PENDING] = true;
-    if (address !== undefined) {
-      perAddress.set(address, fromAddress + 1);
-      socket[ADDRESS] = address;
-    }
+    if (address !== undefined) socket[ADDRESS] = address;
     socket.once('close', onClose);
   });
   // First in line, so that the handlers (metrics included) already see the socket as no longer pending.
