@@ -90,7 +90,7 @@ async function run(mode: 'off' | 'decide' | 'all', service: TestPushService, caF
   const args = ['--creation', 'open', '--connections-per-user', '64', '--messages-per-second', '1000'];
   if (mode === 'off') args.push('--no-push');
   else args.push('--push-allow-origin', service.origin);
-  const relay = await startRelayProcess({ args, env: { PARLEY_JWT_SECRET: SECRET, NODE_EXTRA_CA_CERTS: caFile, PARLEY_IDLE_UNLOAD_SECONDS: '600' } });
+  const relay = await startRelayProcess({ args, env: { PARLEY_JWT_SECRET: SECRET, NODE_EXTRA_CA_CERTS: caFile, PARLEY_IDLE_UNLOAD_SECONDS: '600', PARLEY_MAX_PENDING_SOCKETS_PER_IP: '0' } });
   const providers: WebsocketProvider[] = [];
   try {
     const owner = await token('owner');

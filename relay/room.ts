@@ -68,7 +68,6 @@ export interface RoomDeps {
   check: CheckUpdate;
   metrics: Metrics;
   log: Logger;
-  maxSyncFrameBytes: number;
   compactLogBytes: number;
   /** New client ids per connection and user (shared by the relay's rooms). */
   clientIds: ClientIdBudget;
