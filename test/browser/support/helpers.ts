@@ -1,6 +1,7 @@
 // Helpers for the client's browser tests: polling, relay control, tokens, and conversations that clean up after themselves.
 import { executeServerCommand } from '@web/test-runner-commands';
 import { openConversation, type Conversation, type ConversationState, type OpenConversationOptions } from '../../../client/index.js';
+import './reportable-failures.js';
 
 /** Polls `check` until it returns a truthy value (returned) or throws its last error after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {}): Promise<NonNullable<T>> {
