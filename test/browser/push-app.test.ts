@@ -169,9 +169,75 @@ describe('push: <chat-app>', () => {
       await waitFor(() => bell().getAttribute('aria-pressed') === 'true', { what: 'the bell pressed' });
       second.setPreferences(room, { mutedUntil: 0 });
       await waitFor(() => bell().getAttribute('aria-pressed') === 'false', { what: 'the bell follows the second tab' });
+
+      // The device mute moved once: unmuted in the account, it stays unmuted when the app starts again.
+      const legacyPrefs = () => second!.conversations({ includeArchived: true }).find((i) => i.room === legacy)?.preferences;
+      second.setPreferences(legacy, { mutedUntil: 0 });
+      await waitFor(() => listItem(app!, `Old ${tag}`)?.querySelector('.mute')?.getAttribute('aria-pressed') === 'false', { what: 'the old mute lifted in the app' });
+      app.remove();
+      app = await mountApp(new FakePushManager(), { '*': 'write' }); // the stored session: it starts at once
+      await waitFor(() => listItem(app!, room)?.querySelector('.mute'), { what: 'the list again' });
+      // A write of this start, made after its migration pass: once the second tab has it, it has that pass too.
+      bell().click();
+      await waitFor(() => prefs()?.mutedUntil === MUTED_FOREVER, { what: 'the new start\'s mute in the second tab' });
+      expect(legacyPrefs()?.mutedUntil ?? 0, 'not muted again').to.equal(0);
+      expect(localStorage.getItem(`parley:muted:${anaId}`)).to.equal(null);
     } finally {
       await clearNotifications(registration);
       await registration.unregister();
+    }
+  });
+
+  it('in-page notifications never break the app: without a service worker, a Notification constructor that throws (Chrome for Android) is skipped', async () => {
+    const original = window.Notification;
+    let constructed = 0;
+    // Chrome for Android: permission granted, yet `new Notification` throws (only the registration may show one).
+    class AndroidNotification {
+      static readonly permission = 'granted';
+      static requestPermission = async (): Promise<string> => 'granted';
+      constructor() {
+        constructed++;
+        throw new TypeError("Failed to construct 'Notification': Illegal constructor. Use ServiceWorkerRegistration.showNotification() instead.");
+      }
+    }
+    const escaped: unknown[] = [];
+    const onRejection = (event: PromiseRejectionEvent): void => void escaped.push(event.reason);
+    const onError = (event: ErrorEvent): void => void escaped.push(event.error);
+    (window as unknown as { Notification: unknown }).Notification = AndroidNotification;
+    addEventListener('unhandledrejection', onRejection);
+    addEventListener('error', onError);
+    try {
+      localStorage.removeItem('parley:session');
+      const tag = Math.random().toString(36).slice(2, 7);
+      const anaId = `dev-ana-${tag}`;
+      const bobUser = { id: `bob-${tag}`, name: 'Bob' };
+      const { url } = await relayInfo();
+      const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: 'Bob', rooms: {} }) });
+      app = await mountApp(new FakePushManager(), { '*': 'write' });
+      app.notificationRegistration = async () => undefined; // no service worker controls the page
+      await signIn(app, `Ana ${tag}`);
+      const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
+      const bob = await open(room, bobUser, { role: 'write' });
+      await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
+      await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
+      const elsewhere = uniqueRoom('push-android');
+      await submitForm(app, '.join', 'room', elsewhere);
+      await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
+
+      await bob.send('first');
+      await waitFor(() => constructed === 1, { what: 'the notification tried' });
+      await waitFor(() => listItem(app!, room)?.querySelector('.badge')?.textContent?.includes('1'), { what: 'the unread badge' });
+      // The app goes on: the next message is counted and tried too, and the room still opens.
+      await bob.send('second');
+      await waitFor(() => constructed === 2, { what: 'the next notification tried' });
+      await waitFor(() => listItem(app!, room)?.querySelector('.badge')?.textContent?.includes('2'), { what: 'two unread' });
+      listItem(app, room)!.querySelector<HTMLButtonElement>('button.room')!.click();
+      await waitFor(() => appRoom(app!)?.shadowRoot?.textContent?.includes('second'), { what: 'the conversation opened' });
+      expect(escaped.map(String)).to.deep.equal([]);
+    } finally {
+      removeEventListener('unhandledrejection', onRejection);
+      removeEventListener('error', onError);
+      (window as unknown as { Notification: unknown }).Notification = original;
     }
   });
 
@@ -222,8 +288,11 @@ describe('push: <chat-app>', () => {
 
     // Sign-out: the subscription ends while the user's databases still exist (unregistering comes before the wipe).
     let databasesAtUnsubscribe: string[] = [];
+    // The user's databases exist before signing out (created as the app opens them), so their presence at unsubscribe says something.
+    const ownDatabases = async (): Promise<string[]> => (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith(`parley:${encodeURIComponent(userId)}`));
+    await waitFor(async () => (await ownDatabases()).length > 0, { what: "the user's databases" });
     push.onUnsubscribe = async () => {
-      databasesAtUnsubscribe = (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith(`parley:${encodeURIComponent(userId)}`));
+      databasesAtUnsubscribe = await ownDatabases();
     };
     [...shadow(app).querySelectorAll<HTMLButtonElement>('.foot button')].find((b) => b.textContent?.includes('Sign out'))!.click();
     await waitFor(() => $(app!, '.signin form'), { what: 'signed out' });
