@@ -2,7 +2,7 @@
 import { expect } from '@esm-bundle/chai';
 import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
-import { membershipApi, openAccount, pushApi, type Account, type PushError } from '../../client/index.js';
+import { membershipApi, openAccount, pushApi, type Account, type Conversation, type PushError } from '../../client/index.js';
 import { notificationTag } from '../../shared/push.js';
 import { MUTED_FOREVER } from '../../shared/account.js';
 import { axeViolations } from './support/axe.js';
@@ -35,6 +35,15 @@ async function signIn(app: ChatApp, name: string): Promise<void> {
   form.requestSubmit();
   await waitFor(() => $(app, '.join'), { what: 'signed in' });
 }
+
+/**
+ * Whether the app keeps `room` live and synced (its pool, private: no element shows it). Only messages arriving
+ * after that notify (what a conversation already held when it synced is history), so a test waits for it first.
+ */
+const live = (app: ChatApp, room: string): boolean => {
+  const state = (app as unknown as { pool?: { get(room: string): Conversation | undefined } }).pool?.get(room)?.getState();
+  return state !== undefined && state.loaded && state.connection.synced;
+};
 
 const level = (app: ChatApp): string | undefined => [...shadow(app).querySelectorAll<HTMLInputElement>('input[name="notify-level"]')].find((i) => i.checked)?.value;
 
@@ -132,6 +141,7 @@ describe('push: <chat-app>', () => {
       const bob = await open(room, bobUser, { role: 'write' });
       await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
       await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
+      await waitFor(() => live(app!, room), { what: 'the conversation live in the app' });
       const elsewhere = uniqueRoom('push-elsewhere');
       await submitForm(app, '.join', 'room', elsewhere);
       await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
@@ -220,6 +230,7 @@ describe('push: <chat-app>', () => {
       const bob = await open(room, bobUser, { role: 'write' });
       await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
       await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
+      await waitFor(() => live(app!, room), { what: 'the conversation live in the app' });
       const elsewhere = uniqueRoom('push-android');
       await submitForm(app, '.join', 'room', elsewhere);
       await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
