@@ -2,6 +2,7 @@
 import * as Y from 'yjs';
 import { updatePieces } from '../shared/update-pieces.js';
 import { request, transactionDone } from './idb.js';
+import { nextTask } from './next-task.js';
 
 /*
  * Why not y-indexeddb itself. It applies every stored update in one transaction, and compacts the document into
@@ -28,21 +29,6 @@ const UNCUT_BYTES = 2 * PIECE_BYTES;
 const UPDATES = 'updates';
 /** The encoded empty state vector: pieces of the whole document. */
 const EMPTY_STATE_VECTOR = new Uint8Array([0]);
-
-/**
- * Resolves in a later task, letting the browser paint and run input, timers and other tasks in between. A message
- * task, not `scheduler.yield()`: Chromium runs yield continuations ahead of timers and other tasks, which then
- * wait for the whole load (test/browser/client-piece-load.test.ts); nor a timeout: nested ones are clamped to 4 ms.
- */
-export const nextTask = (): Promise<void> =>
-  new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 
 /** Stored updates read from `db`: their values and the key after the last one. */
 interface Stored {

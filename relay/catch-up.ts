@@ -1,6 +1,6 @@
 // A catch-up (the answer to a sync step 1) produced lazily in bounded pieces, each applicable on arrival.
 import * as Y from 'yjs';
-import { updatePieces } from '../shared/update-pieces.js';
+import { updatePieces, type UpdatePiece } from '../shared/update-pieces.js';
 import { SyncStep, encodeSyncUpdate } from './protocol-messages.js';
 import type { RelayLimits } from './options.js';
 
@@ -37,7 +37,13 @@ export function* catchUpFrames(
       return;
     }
   }
-  for (const piece of updatePieces(doc, peerStateVector, pieceBytes)) {
-    yield encodeSyncUpdate(piece.update, piece.last ? SyncStep.step2 : SyncStep.update);
+  const pieces = updatePieces(doc, peerStateVector, pieceBytes);
+  for (;;) {
+    let piece: IteratorResult<UpdatePiece, void> | undefined = pieces.next();
+    if (piece.done) return;
+    const frame = encodeSyncUpdate(piece.value.update, piece.value.last ? SyncStep.step2 : SyncStep.update);
+    // Only the frame stays alive while this waits for the socket to drain, not the piece it was framed from.
+    piece = undefined;
+    yield frame;
   }
 }

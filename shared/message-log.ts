@@ -46,25 +46,63 @@ export function* locateRecords(messages: Y.Array<MessageRecord>): Generator<Loca
 export const supersedes = (candidate: MessageRecord, current: MessageRecord): boolean =>
   !current.deleted && (candidate.deleted === true || (candidate.editedAt ?? 0) > (current.editedAt ?? 0));
 
-const cache = new WeakMap<Y.Doc, { log: MessageLog | null }>();
+/** A document's cached log, and a count of the changes to its `messages` array (a stepwise build checks it). */
+interface CacheEntry {
+  log: MessageLog | null;
+  changes: number;
+}
+
+const cache = new WeakMap<Y.Doc, CacheEntry>();
+
+const entryOf = (doc: Y.Doc): CacheEntry => {
+  let entry = cache.get(doc);
+  if (!entry) {
+    const fresh: CacheEntry = { log: null, changes: 0 };
+    doc.getArray('messages').observe(() => {
+      fresh.log = null;
+      fresh.changes++;
+    });
+    cache.set(doc, fresh);
+    entry = fresh;
+  }
+  return entry;
+};
 
 /**
  * The resolved conversation, cached per document until its `messages` array changes, so that a run of
  * queries and receipt writes does not re-read a long history each time. Treat the result as read-only.
  */
 export function readMessageLog(doc: Y.Doc): MessageLog {
-  // Inside a transaction, observers have not run yet: a cached log could be stale.
-  if (doc._transaction !== null) return buildMessageLog(doc);
-  let entry = cache.get(doc);
-  if (!entry) {
-    const fresh: { log: MessageLog | null } = { log: null };
-    doc.getArray('messages').observe(() => {
-      fresh.log = null;
-    });
-    cache.set(doc, fresh);
-    entry = fresh;
+  const entry = entryOf(doc);
+  const transaction = doc._transaction;
+  if (transaction !== null) {
+    // Inside a transaction, observers have not run yet: the cached log is stale once this transaction changed the
+    // array (records are plain values: no nested types), and is kept only if it was there before.
+    const messages = doc.getArray('messages');
+    if (entry.log && !transaction.changed.has(messages) && !transaction.changedParentTypes.has(messages)) return entry.log;
+    return buildMessageLog(doc);
   }
   return (entry.log ??= buildMessageLog(doc));
+}
+
+/**
+ * Builds and caches the log like `readMessageLog`, `slice` records at a time, awaiting `pause()` between slices
+ * (a client loading a long history keeps its page responsive). When the array changes during a pause, the walk
+ * (which follows the live items) is not resumed: the log is built at once instead.
+ */
+export async function readMessageLogInSteps(doc: Y.Doc, pause: () => Promise<void>, slice = 10_000): Promise<MessageLog> {
+  const entry = entryOf(doc);
+  if (entry.log) return entry.log;
+  const changes = entry.changes;
+  const steps = messageLogSteps(doc, slice);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) {
+      if (entry.changes === changes && doc._transaction === null) entry.log ??= step.value;
+      return readMessageLog(doc);
+    }
+    await pause();
+    if (entry.changes !== changes || doc._transaction !== null) return readMessageLog(doc);
+  }
 }
 
 /**
@@ -73,7 +111,21 @@ export function readMessageLog(doc: Y.Doc): MessageLog {
  * not well-formed objects are skipped.
  */
 function buildMessageLog(doc: Y.Doc): MessageLog {
-  const located = [...locateRecords(doc.getArray<MessageRecord>('messages'))].filter((r) => typeof r.record?.id === 'string');
+  const steps = messageLogSteps(doc, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** `buildMessageLog`, pausing (yielding) after every `slice` records of each pass. */
+function* messageLogSteps(doc: Y.Doc, slice: number): Generator<void, MessageLog, undefined> {
+  const located: LocatedRecord[] = [];
+  let done = 0;
+  for (const record of locateRecords(doc.getArray<MessageRecord>('messages'))) {
+    if (typeof record.record?.id === 'string') located.push(record);
+    if (++done % slice === 0) yield;
+  }
   const byId = new Map<string, ResolvedMessage>();
   for (const record of located) {
     const known = byId.get(record.record.id);
@@ -82,10 +134,12 @@ function buildMessageLog(doc: Y.Doc): MessageLog {
       known.records.push(record);
       if (supersedes(record.record, known.current.record)) known.current = record;
     }
+    if (++done % slice === 0) yield;
   }
   const list: ResolvedMessage[] = [];
   for (const record of located) {
     const resolved = byId.get(record.record.id)!;
+    if (++done % slice === 0) yield;
     if (resolved.current !== record) continue;
     resolved.position = list.length;
     list.push(resolved);

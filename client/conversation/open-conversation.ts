@@ -3,8 +3,9 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
   canPin, checkAttachments, checkCanWrite, checkText, checkThreadRoot, deleteMessage, editMessage, getMeta, getPins,
-  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, RuleError, sendMessage,
-  setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageRecord, type RoomKind, type Writer,
+  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, readMessageLogInSteps, RuleError,
+  sendMessage, setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageLog, type MessageRecord, type RoomKind,
+  type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { checkMentionList, checkMentionMembers, mentionableIn } from '../../shared/mentions.js';
@@ -30,6 +31,7 @@ import { ProfileUpkeep } from './profile-upkeep.js';
 import { Receipts } from './receipts.js';
 import { registerConversation } from './registry.js';
 import { readTail, tailOf, TailWriter, type Tail } from './tail-cache.js';
+import { nextTask } from '../next-task.js';
 import type { Conversation, ConversationState, ConversationUser, MessageView, OpenConversationOptions, SendOptions } from './types.js';
 
 /**
@@ -168,14 +170,23 @@ class ConversationImpl implements Conversation {
       this.store.durable(this.room),
     ]);
     if (this.closed) return;
-    // Building the views of a long history is the next long task: let the browser paint and handle input between.
-    await nextTask();
+    // The views of a long history are built over several tasks while the tail stays on screen (the document was
+    // applied the same way: see piece-store.ts): the message log in slices, then the views, then the first state.
+    const log = await readMessageLogInSteps(this.doc, nextTask);
     if (this.closed) return;
     this.outbox.load(outbox);
     if (durable) this.durable.mergeEncoded(durable);
+    // The delivered mark is the first write of a loaded conversation: made before the views, it does not drop them.
+    this.receipts.deliver(lastByOther(log, this.user.id));
+    await nextTask();
+    if (this.closed) return;
+    this.computeViews();
+    await nextTask();
+    if (this.closed) return;
     this.isLoaded = true;
     this.tail = undefined;
-    this.changed(true);
+    // The views built above stay valid unless something changed meanwhile (which dropped them).
+    this.changed(true, { keepViews: true });
     const common = {
       relayUrl: this.options.relayUrl,
       room: this.room,
@@ -454,11 +465,11 @@ class ConversationImpl implements Conversation {
     if (this.closed) throw new ClientError('closed', 'this conversation was closed');
   }
 
-  /** Something changed: drop cached state, and notify listeners (and write receipts) once per microtask. */
-  private changed(messages: boolean): void {
+  /** Something changed: drop cached state (`keepViews`: not the views, still valid), and notify listeners (and write receipts) once per microtask. */
+  private changed(messages: boolean, { keepViews = false }: { keepViews?: boolean } = {}): void {
     this.snapshot = undefined;
     if (messages) {
-      this.views = undefined;
+      if (!keepViews) this.views = undefined;
       this.receiptsDue = true;
       if (this.isLoaded && !this.closed) {
         this.inbox.schedule();
@@ -520,8 +531,14 @@ class ConversationImpl implements Conversation {
   }
 }
 
-/** Resolves after the next macrotask (the browser may paint and handle input before it). */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** The id of the latest message by someone other than `userId` (the views' `lastOther`), or undefined. */
+const lastByOther = (log: MessageLog, userId: string): string | undefined => {
+  for (let i = log.list.length - 1; i >= 0; i--) {
+    const { record } = log.list[i]!.current;
+    if (record.author !== userId) return record.id;
+  }
+  return undefined;
+};
 
 /** Resolves once what was rendered now is painted: after the next frame, or soon in a hidden page (no frames there). */
 const afterPaint = (): Promise<void> =>
