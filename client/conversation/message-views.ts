@@ -18,36 +18,66 @@ export interface MessageViews {
  * `failed`: a message still `sending` when the relay refused the room for good (`failure`, its reason), or an
  * outbox entry the model refused at flush time (`entry.error`).
  */
-export function messageViews(input: {
+export function messageViews(input: ViewsInput): MessageViews {
+  const steps = viewSteps(input, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `messageViews` over several tasks, `slice` messages at a time, awaiting `pause()` in between (a long history
+ * opened from the cache). The caller checks that nothing changed meanwhile before using the result.
+ */
+export async function messageViewsInSteps(input: ViewsInput, pause: () => Promise<void>, slice = 20_000): Promise<MessageViews> {
+  const steps = viewSteps(input, slice);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause();
+  }
+}
+
+interface ViewsInput {
   doc: Y.Doc;
   log: MessageLog;
   userId: string;
   durable: Map<number, number>;
   outbox: readonly OutboxEntry[];
   failure: string | undefined;
-}): MessageViews {
+}
+
+function* viewSteps(input: ViewsInput, slice: number): Generator<void, MessageViews, undefined> {
   const { doc, log, userId, durable, outbox, failure } = input;
   const statuses = messageStatuses(doc, userId, durable, log);
   let lastOther: string | undefined;
-  const messages: MessageView[] = getMessages(doc, log).map((message) => {
-    if (message.author !== userId) {
-      lastOther = message.id;
-      return { ...message, mine: false, queued: false };
-    }
-    const status = statuses.get(message.id);
-    const view: MessageView = { ...message, mine: true, queued: false };
-    if (status) {
-      view.deliveredTo = status.deliveredTo;
-      view.readBy = status.readBy;
-      view.recipients = status.recipients;
-      view.status = status.state;
-      if (status.state === 'sending' && failure) {
-        view.status = 'failed';
-        view.error = failure;
+  const messages: MessageView[] = [];
+  for (let start = 0; start < log.list.length; start += slice) {
+    if (start > 0) yield;
+    // The shared query on a slice of the log (one copy of how a record becomes a message).
+    const part = getMessages(doc, { ...log, list: log.list.slice(start, start + slice) });
+    for (const message of part) {
+      if (message.author !== userId) {
+        lastOther = message.id;
+        messages.push({ ...message, mine: false, queued: false });
+        continue;
       }
+      const status = statuses.get(message.id);
+      const view: MessageView = { ...message, mine: true, queued: false };
+      if (status) {
+        view.deliveredTo = status.deliveredTo;
+        view.readBy = status.readBy;
+        view.recipients = status.recipients;
+        view.status = status.state;
+        if (status.state === 'sending' && failure) {
+          view.status = 'failed';
+          view.error = failure;
+        }
+      }
+      messages.push(view);
     }
-    return view;
-  });
+  }
   for (const entry of outbox) {
     if (log.byId.has(entry.id)) continue;
     messages.push(outboxView(entry, userId, failure));

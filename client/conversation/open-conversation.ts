@@ -25,7 +25,7 @@ import { PresenceTracker, type Presence } from '../presence.js';
 import { roleFor, type TokenClaims } from '../token.js';
 import { DurableAcks } from './durable-acks.js';
 import { InboxSummary } from './inbox-summary.js';
-import { messageViews, outboxView, type MessageViews } from './message-views.js';
+import { messageViews, messageViewsInSteps, outboxView, type MessageViews } from './message-views.js';
 import { Outbox } from './outbox.js';
 import { ProfileUpkeep } from './profile-upkeep.js';
 import { Receipts } from './receipts.js';
@@ -77,6 +77,8 @@ class ConversationImpl implements Conversation {
   private receiptsDue = false;
   private snapshot: ConversationState | undefined;
   private views: MessageViews | undefined;
+  /** Counts the times the views were dropped (a stepwise build started before one is stale). */
+  private viewsGeneration = 0;
   /** The latest messages as this device last showed them: the state's messages until the document is loaded. */
   private tail: Tail | undefined;
   private readonly tailWriter: TailWriter;
@@ -180,7 +182,10 @@ class ConversationImpl implements Conversation {
     this.receipts.deliver(lastByOther(log, this.user.id));
     await nextTask();
     if (this.closed) return;
-    this.computeViews();
+    const generation = this.viewsGeneration;
+    const views = await messageViewsInSteps(this.viewsInput(), nextTask);
+    if (this.closed) return;
+    if (generation === this.viewsGeneration) this.views = views;
     await nextTask();
     if (this.closed) return;
     this.isLoaded = true;
@@ -469,7 +474,10 @@ class ConversationImpl implements Conversation {
   private changed(messages: boolean, { keepViews = false }: { keepViews?: boolean } = {}): void {
     this.snapshot = undefined;
     if (messages) {
-      if (!keepViews) this.views = undefined;
+      if (!keepViews) {
+        this.views = undefined;
+        this.viewsGeneration++;
+      }
       this.receiptsDue = true;
       if (this.isLoaded && !this.closed) {
         this.inbox.schedule();
@@ -491,18 +499,20 @@ class ConversationImpl implements Conversation {
   }
 
   private computeViews(): MessageViews {
-    if (this.views) return this.views;
+    return (this.views ??= messageViews(this.viewsInput()));
+  }
+
+  private viewsInput(): Parameters<typeof messageViews>[0] {
     const state = this.connection?.state;
     const failure = state?.status === 'forbidden' || state?.status === 'deleted' ? (state.reason ?? state.status) : undefined;
-    this.views = messageViews({
+    return {
       doc: this.doc,
       log: readMessageLog(this.doc),
       userId: this.user.id,
       durable: this.durable.vector,
       outbox: this.outbox.entries,
       failure,
-    });
-    return this.views;
+    };
   }
 
   private viewOf(id: string): MessageView | undefined {
