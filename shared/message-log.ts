@@ -58,7 +58,10 @@ const entryOf = (doc: Y.Doc): CacheEntry => {
   let entry = cache.get(doc);
   if (!entry) {
     const fresh: CacheEntry = { log: null, changes: 0 };
-    doc.getArray('messages').observe(() => {
+    const messages = doc.getArray('messages');
+    // Before any observer of that transaction runs (an observer may write, and read the log, in a new one).
+    doc.on('beforeObserverCalls', (transaction: Y.Transaction) => {
+      if (!transaction.changed.has(messages)) return;
       fresh.log = null;
       fresh.changes++;
     });
