@@ -171,7 +171,7 @@ const coldExport = async (relay: RelayProcess, room: string) => {
 const main = async () => {
   log(`Parley cluster benchmark (${quick ? 'quick' : 'full'}): Node ${process.version}`);
   const [redis, postgres] = await Promise.all([startTestRedis(), startTestPostgres(), buildRelay()]);
-  const common = ['--messages-per-second', '1000000', '--log-level', process.env.BENCH_LOG ?? 'error'];
+  const common = ['--messages-per-second', '1000000', '--max-pending-sockets-per-ip', '0', '--log-level', process.env.BENCH_LOG ?? 'error'];
   const clusterEnv = { PARLEY_JWT_SECRET: SECRET, PARLEY_REDIS_URL: redis.url, PARLEY_POSTGRES_URL: postgres.url };
   const relays: RelayProcess[] = [];
   try {

@@ -25,7 +25,6 @@ const manager = (dir: string) =>
     check: createConversationGuard(),
     metrics: createMetrics(),
     log: pino({ level: 'silent' }),
-    maxSyncFrameBytes: 32 * 1024 * 1024,
     compactLogBytes: 4 * 1024 * 1024,
     idleUnloadMs: 600_000,
     clientIds: createClientIdBudget(DEFAULT_LIMITS),

@@ -46,7 +46,7 @@ interface Child {
 const startRelayChild = async (): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-mux-bench-'));
   const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
-    '--connections-per-user', '5000', '--messages-per-second', '100000', '--idle-unload-seconds', '600'];
+    '--connections-per-user', '5000', '--messages-per-second', '100000', '--idle-unload-seconds', '600', '--max-pending-sockets-per-ip', '0'];
   const proc = reapOnExit(spawn(
     process.execPath,
     ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],

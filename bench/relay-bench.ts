@@ -51,7 +51,7 @@ const GC_ON_SIGNAL =
 const startRelayChild = async (extra: string[] = []): Promise<Child> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
-    '--connections-per-user', '5000', '--messages-per-second', '100000', ...extra];
+    '--connections-per-user', '5000', '--messages-per-second', '100000', '--max-pending-sockets-per-ip', '0', ...extra];
   const proc = reapOnExit(spawn(
     process.execPath,
     ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],

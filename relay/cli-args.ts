@@ -39,8 +39,15 @@ Every option can also be given as an environment variable (flags win).
                                                        503 and are closed (default 4096; keep below ulimit -n)
   --max-pending-sockets <n>   PARLEY_MAX_PENDING_SOCKETS  connections still sending their request headers; more get
                                                        503 and are closed (default 256)
+  --max-pending-sockets-per-ip <n>  PARLEY_MAX_PENDING_SOCKETS_PER_IP  the same, from one remote address (default 16;
+                                                       0 = off; behind a reverse proxy all clients share its address:
+                                                       raise it or set 0 there)
   --headers-timeout-seconds <n>  PARLEY_HEADERS_TIMEOUT_SECONDS  longest a client may take to send its headers (default 10)
   --max-awareness-bytes <n>   PARLEY_MAX_AWARENESS_BYTES  largest awareness state a client may publish (default 4096)
+  --mux-docs-per-socket <n>   PARLEY_MUX_DOCS_PER_SOCKET  /sync: documents attached to one socket at once (default 1000)
+  --mux-attaches-per-minute <n>  PARLEY_MUX_ATTACHES_PER_MINUTE  /sync: attaches per socket per minute (default 600)
+  --mux-messages-per-second <n>  PARLEY_MUX_MESSAGES_PER_SECOND  /sync: messages/s per socket, all documents (default 1000)
+  --mux-bytes-per-second <n>  PARLEY_MUX_BYTES_PER_SECOND  /sync: bytes/s per socket, all documents (default 8388608)
   --max-file-bytes <n>        PARLEY_MAX_FILE_BYTES    largest attachment (default 26214400 = 25 MiB)
   --user-quota-bytes <n>      PARLEY_USER_QUOTA_BYTES  attachment bytes per user, all rooms (default 1 GiB)
   --room-quota-bytes <n>      PARLEY_ROOM_QUOTA_BYTES  attachment bytes per room (default 2 GiB)
@@ -85,8 +92,13 @@ const FLAGS = {
   'heartbeat-misses': { type: 'string', env: 'PARLEY_HEARTBEAT_MISSES' },
   'max-connections': { type: 'string', env: 'PARLEY_MAX_CONNECTIONS' },
   'max-pending-sockets': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS' },
+  'max-pending-sockets-per-ip': { type: 'string', env: 'PARLEY_MAX_PENDING_SOCKETS_PER_IP' },
   'headers-timeout-seconds': { type: 'string', env: 'PARLEY_HEADERS_TIMEOUT_SECONDS' },
   'max-awareness-bytes': { type: 'string', env: 'PARLEY_MAX_AWARENESS_BYTES' },
+  'mux-docs-per-socket': { type: 'string', env: 'PARLEY_MUX_DOCS_PER_SOCKET' },
+  'mux-attaches-per-minute': { type: 'string', env: 'PARLEY_MUX_ATTACHES_PER_MINUTE' },
+  'mux-messages-per-second': { type: 'string', env: 'PARLEY_MUX_MESSAGES_PER_SECOND' },
+  'mux-bytes-per-second': { type: 'string', env: 'PARLEY_MUX_BYTES_PER_SECOND' },
   'max-file-bytes': { type: 'string', env: 'PARLEY_MAX_FILE_BYTES' },
   'user-quota-bytes': { type: 'string', env: 'PARLEY_USER_QUOTA_BYTES' },
   'room-quota-bytes': { type: 'string', env: 'PARLEY_ROOM_QUOTA_BYTES' },
@@ -106,6 +118,13 @@ export type CliCommand = { help: true } | { help: false; options: Partial<RelayO
 const integer = (flag: string, text: string): number => {
   if (!/^\d+$/.test(text.trim())) throw new ConfigError(`--${flag} must be a whole number (got "${text}")`);
   return Number.parseInt(text, 10);
+};
+
+/** A whole number of at least 1 (a limit of 0 would refuse everything). */
+const positive = (flag: string, text: string): number => {
+  const n = integer(flag, text);
+  if (n < 1 || !Number.isSafeInteger(n)) throw new ConfigError(`--${flag} must be a whole number of at least 1 (got "${text}")`);
+  return n;
 };
 
 const readText = (flag: string, path: string): string => {
@@ -200,10 +219,20 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
   if (maxConnections !== undefined) limits.maxConnections = integer('max-connections', maxConnections);
   const pendingSockets = value('max-pending-sockets');
   if (pendingSockets !== undefined) limits.maxPendingSockets = integer('max-pending-sockets', pendingSockets);
+  const pendingPerIp = value('max-pending-sockets-per-ip');
+  if (pendingPerIp !== undefined) limits.maxPendingSocketsPerIp = integer('max-pending-sockets-per-ip', pendingPerIp);
   const headersTimeout = value('headers-timeout-seconds');
   if (headersTimeout !== undefined) limits.headersTimeoutMs = integer('headers-timeout-seconds', headersTimeout) * 1000;
   const awarenessBytes = value('max-awareness-bytes');
   if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
+  const muxDocs = value('mux-docs-per-socket');
+  if (muxDocs !== undefined) limits.muxDocsPerSocket = positive('mux-docs-per-socket', muxDocs);
+  const muxAttaches = value('mux-attaches-per-minute');
+  if (muxAttaches !== undefined) limits.muxAttachesPerMinute = positive('mux-attaches-per-minute', muxAttaches);
+  const muxMessages = value('mux-messages-per-second');
+  if (muxMessages !== undefined) limits.muxMessagesPerSecond = positive('mux-messages-per-second', muxMessages);
+  const muxBytes = value('mux-bytes-per-second');
+  if (muxBytes !== undefined) limits.muxBytesPerSecond = positive('mux-bytes-per-second', muxBytes);
   options.limits = limits;
   const blobs: RelayOptions['blobs'] = {};
   const maxFile = value('max-file-bytes');

@@ -4,7 +4,7 @@ import { CloseEvents, closeReason, type CloseEvent } from '../shared/close-codes
 import { MessageType } from '../shared/protocol.js';
 import type { Room } from './room.js';
 import type { RelaySocket } from './relay-socket.js';
-import { SendQueue } from './send-queue.js';
+import { SendQueue, type SharedFrame } from './send-queue.js';
 import { catchUpFrames, wholeCatchUpBytes } from './catch-up.js';
 import { RoomSession, type SessionShared, type SessionUser } from './room-session.js';
 
@@ -51,6 +51,18 @@ export class Connection extends RoomSession {
     }
     // A reader that cannot keep up is closed rather than buffered for without bound.
     if (!this.queue.send(frame)) {
+      this.closeWith(CloseEvents.slowConsumer, 'slow-consumer');
+      return false;
+    }
+    return true;
+  }
+
+  /** Sends one update of a broadcast, framed once for every receiver (send-queue.ts SharedFrame). */
+  sendShared(frame: SharedFrame): boolean {
+    const { ws } = this;
+    if (this.closed || ws.readyState !== ws.OPEN) return false;
+    this.shared.metrics.updatesOut.inc();
+    if (!this.queue.sendShared(frame)) {
       this.closeWith(CloseEvents.slowConsumer, 'slow-consumer');
       return false;
     }

@@ -111,7 +111,6 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     check: (input) => checkUpdate!(input),
     metrics,
     log,
-    maxSyncFrameBytes: options.limits.maxSyncFrameBytes,
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
     clientIds: createClientIdBudget(options.limits),
@@ -196,6 +195,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   const gate = gateConnections(server, options.limits, metrics);
   metrics.gauge('parley_tcp_connections', 'Open TCP connections (HTTP and WebSocket).', () => gate.open);
   metrics.gauge('parley_pending_sockets', 'TCP connections still sending their request headers.', () => gate.pending);
+  metrics.gauge('parley_pending_socket_addresses', 'Remote addresses with connections still sending their request headers.', () => gate.pendingAddresses);
   server.on('upgrade', upgrades.handle);
 
   try {

@@ -8,8 +8,25 @@ const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').rep
 const singleLabelKeys = new Map<string, Map<string, string>>();
 const MAX_CACHED_VALUES = 256;
 
+/** Series keys of frozen label objects (constants a hot path passes every time), by identity. */
+const frozenLabelKeys = new WeakMap<Labels, string>();
+
+/** Label objects for hot paths: frozen, so their series key is computed once (see labelKey). */
+export const constantLabels = <T extends Labels>(labels: T): Readonly<T> => Object.freeze(labels);
+
 const labelKey = (labels: Labels | undefined): string => {
   if (labels === undefined) return '';
+  const known = frozenLabelKeys.get(labels);
+  if (known !== undefined) return known;
+  if (Object.isFrozen(labels)) {
+    const key = computeLabelKey(labels);
+    frozenLabelKeys.set(labels, key);
+    return key;
+  }
+  return computeLabelKey(labels);
+};
+
+const computeLabelKey = (labels: Labels): string => {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
   if (keys.length === 1) {

@@ -67,6 +67,12 @@ export interface RelayLimits {
   maxConnections: number;
   /** TCP connections that have not yet sent complete request headers; more are answered 503 and closed (default 256). */
   maxPendingSockets: number;
+  /**
+   * TCP connections from one remote address that have not yet sent complete request headers; more are answered 503
+   * and closed (default 16; 0 = no per-address cap). The address is the TCP peer's (X-Forwarded-For is never
+   * trusted), so behind a reverse proxy, where every client shares the proxy's address, raise it or set 0.
+   */
+  maxPendingSocketsPerIp: number;
   /** Longest a client may take to send its request headers, in ms (default 10 s; slowloris). */
   headersTimeoutMs: number;
   /** Largest awareness state (its JSON) one client may publish, in bytes (default 4096); larger ones are dropped. */
@@ -153,6 +159,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   heartbeatMisses: 2,
   maxConnections: 4096,
   maxPendingSockets: 256,
+  maxPendingSocketsPerIp: 16,
   headersTimeoutMs: 10_000,
   maxAwarenessStateBytes: 4096,
   muxDocsPerSocket: 1000,
@@ -237,7 +244,8 @@ export const resolveOptions = (input: Partial<RelayOptions>): ResolvedOptions =>
   }
 
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...(input.limits ?? {}) };
-  for (const [name, value] of Object.entries(limits)) positiveInt(`limits.${name}`, value);
+  // Every limit is a positive integer, except the per-address pre-header cap, where 0 switches it off.
+  for (const [name, value] of Object.entries(limits)) positiveInt(`limits.${name}`, value, name === 'maxPendingSocketsPerIp' ? 0 : 1);
   if (limits.byteBurst < limits.maxFrameBytes) {
     throw new ConfigError('limits.byteBurst must be at least limits.maxFrameBytes, or a maximal frame could never pass');
   }

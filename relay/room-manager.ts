@@ -28,7 +28,6 @@ export interface RoomManagerDeps {
   check: CheckUpdate;
   metrics: Metrics;
   log: Logger;
-  maxSyncFrameBytes: number;
   compactLogBytes: number;
   idleUnloadMs: number;
   /** The relay's budget of new client ids (client-id-budget.ts). */
@@ -93,7 +92,6 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
       check: deps.check,
       metrics: deps.metrics,
       log: deps.log,
-      maxSyncFrameBytes: deps.maxSyncFrameBytes,
       compactLogBytes: deps.compactLogBytes,
       clientIds: deps.clientIds,
       onFailure,

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { CloseEvents, type CloseEvent } from '../shared/close-codes.js';
 import type { Role } from '../shared/protocol.js';
 import type { Room, RoomPeer } from './room.js';
-import type { Metrics } from './metrics.js';
+import { constantLabels, type Metrics } from './metrics.js';
 import type { RelayLimits } from './options.js';
 import { refill } from './token-bucket.js';
-import { MalformedFrameError, decodeIncoming } from './protocol-messages.js';
+import { MalformedFrameError, decodeIncoming, type IncomingMessage } from './protocol-messages.js';
 import { acceptUpdate } from './accept-update.js';
 import { refusalCloseOf, ruleOf, type CheckUpdate } from './write-check.js';
 import { checkAwarenessEntries } from './awareness-check.js';
@@ -27,6 +27,15 @@ export interface SessionUser {
   /** The role the token grants on this room; undefined when the room's roster let the user in (shared/roster.ts). */
   role: Role | undefined;
 }
+
+/** The messages-in metric's label of each message type, built once (metrics.ts constantLabels). */
+const MESSAGE_TYPE_LABELS: Readonly<Record<IncomingMessage['type'], Readonly<{ type: string }>>> = {
+  'sync-step1': constantLabels({ type: 'sync-step1' }),
+  'sync-step2': constantLabels({ type: 'sync-step2' }),
+  'sync-update': constantLabels({ type: 'sync-update' }),
+  awareness: constantLabels({ type: 'awareness' }),
+  'query-awareness': constantLabels({ type: 'query-awareness' }),
+};
 
 /** The sync-request bucket's burst (its rate is `syncRequestsPerMinute`). */
 const SYNC_REQUEST_BURST = 10;
@@ -96,7 +105,7 @@ export abstract class RoomSession implements RoomPeer {
     if (room.closing) return; // shutting down: the client resyncs after reconnecting
     try {
       const message = decodeIncoming(frame);
-      metrics.messagesIn.inc({ type: message.type });
+      metrics.messagesIn.inc(MESSAGE_TYPE_LABELS[message.type]);
       switch (message.type) {
         case 'sync-step1':
           if (this.syncTokens < 1) {

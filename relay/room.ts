@@ -22,6 +22,7 @@ import {
 import { BUS_ORIGIN, LOAD_ORIGIN, RELAY_ORIGIN, connectionOrigin, effectsOf, peerOf, type TransactionOrigin } from './transaction-origin.js';
 import { clientIdentityOf } from './client-identity.js';
 import type { ClientIdBudget } from './client-id-budget.js';
+import { SharedFrame } from './send-queue.js';
 
 /** What a room needs from a connection. */
 export interface RoomPeer {
@@ -35,6 +36,11 @@ export interface RoomPeer {
    * closed as a slow consumer.
    */
   send(frame: Uint8Array, kind: 'update' | 'catch-up' | 'other'): boolean;
+  /**
+   * Optional: sends one update of a broadcast, the same frame for every peer (as `send` with 'update'), so a
+   * per-room socket writes the bytes framed once for all (send-queue.ts SharedFrame).
+   */
+  sendShared?(frame: SharedFrame): boolean;
   close(code: number, reason: string): void;
   /** Awareness client ids this connection publishes for. */
   readonly ownedClients: Set<number>;
@@ -62,7 +68,6 @@ export interface RoomDeps {
   check: CheckUpdate;
   metrics: Metrics;
   log: Logger;
-  maxSyncFrameBytes: number;
   compactLogBytes: number;
   /** New client ids per connection and user (shared by the relay's rooms). */
   clientIds: ClientIdBudget;
@@ -84,6 +89,32 @@ const loadDoc = (name: string, updates: readonly Uint8Array[]): Y.Doc => {
   return doc;
 };
 
+/** Rooms with more client ids than this read a change's end clocks from the change itself (parseUpdateMeta). */
+const MAX_CLIENTS_FOR_CLOCK_ENDS = 64;
+
+/**
+ * The clock each client reached in `transaction`, for the clients it advanced: what `Y.parseUpdateMeta(update).to`
+ * says of the update the transaction emitted, without decoding that update again (its contents included). It walks
+ * the room's state vector, which Yjs itself just built for the transaction; undefined when that has too many
+ * client ids for the walk to be the cheaper way.
+ */
+const clockEndsOf = ({ beforeState, afterState }: Y.Transaction): Map<number, number> | undefined => {
+  if (afterState.size > MAX_CLIENTS_FOR_CLOCK_ENDS) return undefined;
+  const ends = new Map<number, number>();
+  for (const [client, clock] of afterState) if (clock !== (beforeState.get(client) ?? 0)) ends.set(client, clock);
+  return ends;
+};
+
+/** One Yjs update holding every update of `items` (see flushBroadcast). */
+const mergeOf = (items: ReadonlyArray<{ update: Uint8Array }>): Uint8Array =>
+  items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update));
+
+/** Sends one broadcast frame to a peer, framed once for all peers where the peer's transport allows it. */
+const sendUpdate = (peer: RoomPeer, frame: SharedFrame): void => {
+  if (peer.sendShared) peer.sendShared(frame);
+  else peer.send(frame.payload, 'update');
+};
+
 /** One room in memory. Created by the room manager from stored updates. */
 export class Room implements ReplicaHost {
   readonly name: string;
@@ -98,6 +129,18 @@ export class Room implements ReplicaHost {
   private durableSeq = 0;
   /** The durable state vector, advanced as appends complete (see `onDurable`). */
   private readonly durableSV: Map<number, number>;
+  /**
+   * The latest `apply`'s changes with each one's end clock per client it wrote, read off its transaction (see
+   * clockEndsOf), for the `persist` of those changes that follows it (accept-update.ts, relay-writes.ts).
+   */
+  private lastApplied: { changes: readonly RoomChange[]; ends: Array<Map<number, number> | undefined> } | undefined;
+  /**
+   * Frames every connect sends or may send, kept until what they encode changes: the greeting's sync step 1
+   * (the document's state vector: dropped after every transaction) and the ack of the whole durable state vector
+   * (dropped whenever that advances). A room's peers mostly join between writes, so most joins encode neither.
+   */
+  private step1Frame: Uint8Array | undefined;
+  private durableAckFrame: Uint8Array | undefined;
   /** Peers owed an ack, with the durable sequence their last ack reported. */
   private readonly awaitingAck = new Map<RoomPeer, number>();
   private ackScheduled = false;
@@ -129,6 +172,7 @@ export class Room implements ReplicaHost {
     // The relay itself is not a participant.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessUpdate);
+    this.doc.on('afterTransaction', this.onAfterTransaction);
   }
 
   /** Cluster mode: replays a state read from the shared log into the fresh document (see replayInto). */
@@ -140,12 +184,13 @@ export class Room implements ReplicaHost {
       this.replaying = false;
     }
     for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
+    this.durableAckFrame = undefined;
   }
 
   /** Adds a peer and greets it: our state vector (so it sends what we lack) and the current awareness. */
   addPeer(peer: RoomPeer): void {
     this.peers.add(peer);
-    peer.send(encodeSyncStep1(this.doc), 'other');
+    peer.send((this.step1Frame ??= encodeSyncStep1(this.doc)), 'other');
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) {
       peer.send(encodeAwarenessMessage(awarenessProtocol.encodeAwarenessUpdate(this.awareness, states)), 'other');
@@ -186,13 +231,18 @@ export class Room implements ReplicaHost {
     // Cluster mode applies every entry of the shared log, closing or not: a skipped entry would differ from other instances.
     if (effectsOf(origin).persist && !this.writable && !this.replica) return [];
     const changes: RoomChange[] = [];
-    const collect = (update: Uint8Array) => changes.push(update);
+    const ends: Array<Map<number, number> | undefined> = [];
+    const collect = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      changes.push(update);
+      ends.push(clockEndsOf(transaction));
+    };
     this.doc.on('update', collect);
     try {
       this.doc.transact(() => write(this.doc), origin);
     } finally {
       this.doc.off('update', collect);
     }
+    this.lastApplied = { changes, ends };
     return changes;
   }
 
@@ -201,17 +251,21 @@ export class Room implements ReplicaHost {
    * (effectsOf). Appends complete in order; acks follow them (see `acknowledge`).
    */
   persist(changes: readonly RoomChange[], origin: TransactionOrigin): void {
+    const applied = this.lastApplied?.changes === changes ? this.lastApplied.ends : undefined;
+    this.lastApplied = undefined;
     // Cluster mode: every change was read from the shared log (or derived from it, bindings), which holds it.
     if (this.replica) return;
     if (!effectsOf(origin).persist) return;
-    for (const update of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const update = changes[i]!;
+      const ends = applied?.[i];
       const seq = ++this.appendSeq;
       this.logBytes += update.byteLength + 8;
       // Appends complete in order, so the last completed one holds the highest position.
       this.appending = this.deps.backend.log.append(this.name, update).then(
         (position) => {
           this.lastPosition = position;
-          this.onDurable(seq, update);
+          this.onDurable(seq, update, ends);
         },
         (error: unknown) => this.fail(error),
       );
@@ -344,6 +398,7 @@ export class Room implements ReplicaHost {
     if (seq > this.durableSeq) this.durableSeq = seq;
     // Everything in the document was read from the shared log (or derived from it): all of it is durable.
     for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(this.doc))) this.durableSV.set(client, clock);
+    this.durableAckFrame = undefined;
     if (this.awaitingAck.size > 0) this.scheduleAcks();
   }
 
@@ -373,6 +428,7 @@ export class Room implements ReplicaHost {
     }
     void this.replica?.stop(false);
     this.awareness.off('update', this.onAwarenessUpdate);
+    this.doc.off('afterTransaction', this.onAfterTransaction);
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -397,18 +453,28 @@ export class Room implements ReplicaHost {
     const batch = this.pendingBroadcast;
     this.pendingBroadcast = [];
     if (batch.length === 0 || this.closing) return;
-    const merge = (items: typeof batch) => (items.length === 1 ? items[0]!.update : Y.mergeUpdates(items.map((item) => item.update)));
-    const all = encodeSyncUpdate(merge(batch), SyncStep.update);
+    // One frame for every receiver, framed once (most turns carry one writer's one update: no merge, no set).
+    const all = new SharedFrame(encodeSyncUpdate(batch.length === 1 ? batch[0]!.update : mergeOf(batch), SyncStep.update));
+    if (batch.length === 1) {
+      const sender = batch[0]!.origin;
+      for (const peer of this.peers) if (peer !== sender) sendUpdate(peer, all);
+      return;
+    }
     const origins = new Set(batch.map((item) => item.origin));
     const echoOwn = origins.size > MAX_SEPARATE_MERGES;
     for (const peer of this.peers) {
       if (echoOwn || !origins.has(peer)) {
-        peer.send(all, 'update');
+        sendUpdate(peer, all);
         continue;
       }
       const others = batch.filter((item) => item.origin !== peer);
-      if (others.length > 0) peer.send(encodeSyncUpdate(merge(others), SyncStep.update), 'update');
+      if (others.length > 0) peer.send(encodeSyncUpdate(mergeOf(others), SyncStep.update), 'update');
     }
+  };
+
+  /** Any transaction may have changed the state vector: the cached sync step 1 is encoded again when next needed. */
+  private readonly onAfterTransaction = (): void => {
+    this.step1Frame = undefined;
   };
 
   private readonly onAwarenessUpdate = (
@@ -427,16 +493,19 @@ export class Room implements ReplicaHost {
    * Appends complete in order, and the document emits each writer's structs contiguously, so the durable
    * state vector is the running maximum of the struct ranges of completed appends.
    */
-  private onDurable(seq: number, update: Uint8Array): void {
+  private onDurable(seq: number, update: Uint8Array, ends: Map<number, number> | undefined): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
-    this.mergeDurable(update);
+    this.mergeDurable(ends ?? Y.parseUpdateMeta(update).to);
     if (this.awaitingAck.size > 0) this.scheduleAcks();
   }
 
-  private mergeDurable(update: Uint8Array): void {
-    const { to } = Y.parseUpdateMeta(update);
+  /** Advances the durable state vector to the end clocks `to` of a completed append. */
+  private mergeDurable(to: Map<number, number>): void {
     for (const [client, clock] of to) {
-      if (clock > (this.durableSV.get(client) ?? 0)) this.durableSV.set(client, clock);
+      if (clock > (this.durableSV.get(client) ?? 0)) {
+        this.durableSV.set(client, clock);
+        this.durableAckFrame = undefined;
+      }
     }
   }
 
@@ -446,7 +515,6 @@ export class Room implements ReplicaHost {
     this.ackScheduled = true;
     queueMicrotask(() => {
       this.ackScheduled = false;
-      let frame: Uint8Array | undefined;
       for (const [peer, reported] of this.awaitingAck) {
         const complete = peer.lastWriteSeq <= this.durableSeq;
         // A peer that never stops writing is still told what is durable so far: waiting for all of its
@@ -457,8 +525,7 @@ export class Room implements ReplicaHost {
         // A peer learns about its user's client ids only: O(those ids), however many other ids the room has seen.
         const own = clientIdentityOf(this.doc).clientsOf(peer.userId);
         if (own === undefined) {
-          frame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV));
-          peer.send(frame, 'other');
+          peer.send((this.durableAckFrame ??= encodeDurableAck(Y.encodeStateVector(this.durableSV))), 'other');
         } else {
           const subset = new Map<number, number>();
           for (const client of own) {

@@ -32,8 +32,54 @@ type Queued = QueuedFrame | QueuedCatchUp;
 /** What a send queue reports for metrics. */
 export type OnWrite = (bytes: number) => void;
 
-/** The net socket under a ws socket (ws keeps it in a private field), for corking. */
-const netSocketOf = (ws: WebSocket) => (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+/** The net socket under a ws socket (ws keeps it in a private field), for corking and for writing shared frames. */
+interface NetSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Uint8Array, callback: () => void): boolean;
+}
+const netSocketOf = (ws: WebSocket) => (ws as unknown as { _socket?: NetSocket })._socket;
+
+/**
+ * One binary message for many sockets (a room's broadcast), framed once. A server's WebSocket frame is the payload
+ * behind a header that depends on its length only (RFC 6455 §5.2: FIN + binary opcode, unmasked, 7-, 16- or 64-bit
+ * length), so the same bytes go to every receiver: one buffer and one socket write per receiver, instead of a
+ * header, option objects and a two-buffer writev each (what `ws.send` does per call). The relay's sockets do not
+ * negotiate compression (upgrade.ts), so these are exactly the bytes `ws.send` would write.
+ */
+export class SharedFrame {
+  /** The message as `ws.send` takes it. */
+  readonly payload: Uint8Array;
+  private framed: Buffer | undefined;
+
+  constructor(payload: Uint8Array) {
+    this.payload = payload;
+  }
+
+  /** Header + payload, encoded on first use (multiplexed sockets wrap the payload instead and never ask). */
+  get wire(): Buffer {
+    return (this.framed ??= frameBinary(this.payload));
+  }
+}
+
+/** The unmasked, final, binary WebSocket frame of `payload` (RFC 6455 §5.2). */
+const frameBinary = (payload: Uint8Array): Buffer => {
+  const length = payload.byteLength;
+  const headerBytes = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerBytes + length);
+  out[0] = 0x82;
+  if (headerBytes === 2) out[1] = length;
+  else if (headerBytes === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  out.set(payload, headerBytes);
+  return out;
+};
 
 /** Queues corked during the current task; `uncorkAll` runs once after it (process.nextTick). */
 const corkedQueues: SendQueue[] = [];
@@ -80,6 +126,25 @@ export class SendQueue {
     (this.items ??= []).push({ key, frame });
     this.queuedBytes += frame.byteLength;
     return this.queuedBytes <= this.maxQueuedBytes;
+  }
+
+  /**
+   * Sends a frame shared with other sockets (see SharedFrame): while the socket keeps up, its framed bytes are
+   * written to the socket as they are; otherwise the payload is queued as `send` does. False when over budget.
+   */
+  sendShared(frame: SharedFrame, key = ''): boolean {
+    if (!this.pending() && this.ws.bufferedAmount < this.lowWater) {
+      // Only on an open socket: once ws has sent or received a close frame, no data frame may follow (ws.send
+      // refuses then; bypassing it must too).
+      const socket = this.ws.readyState === this.ws.OPEN ? netSocketOf(this.ws) : undefined;
+      if (socket) {
+        // After any frame this task corked (see `write`): the socket keeps the order of writes.
+        socket.write(frame.wire, this.drained);
+        this.onWrite(frame.payload.byteLength);
+        return true;
+      }
+    }
+    return this.send(frame.payload, key);
   }
 
   /** Sends a frame that supersedes the previous one of its key (the durable ack): never counted, never piled up. */

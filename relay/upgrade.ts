@@ -1,5 +1,6 @@
 // Accepts WebSocket upgrades on /rooms/:room: verifies the token and loads the room before any frame is read.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
@@ -20,6 +21,7 @@ import { ExpirySweep, type Expiring } from './expiry-sweep.js';
 import { relaySocketClass, type RelaySocket } from './relay-socket.js';
 import { onSocketPong, startHeartbeat } from './heartbeat.js';
 import { MuxSocket, onMuxMessage, type MuxShared } from './mux-session.js';
+import { AddressSlots } from './connection-gate.js';
 
 export interface UpgradeDeps {
   verifyToken: VerifyToken;
@@ -100,6 +102,9 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
   const perUser = new Map<string, number>();
   let pending = 0;
   let connections = 0;
+  // Upgrades waiting for their token check (a /sync socket: for its first `auth` frame), per remote address, so that
+  // one address cannot hold every `maxPendingUpgrades` slot for a whole `upgradeTimeoutMs`.
+  const upgradeSlots = new AddressSlots(limits.maxPendingSocketsPerIp);
 
   const releaseUser = (id: string) => {
     const n = (perUser.get(id) ?? 1) - 1;
@@ -168,7 +173,14 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
   });
 
   // /sync sockets count as pending upgrades until their first token checks out (then as one connection of the user).
-  const unauthenticated = new WeakSet<MuxSocket>();
+  // Each with the address slot it holds until then.
+  const unauthenticated = new WeakMap<MuxSocket, string | undefined>();
+  const authDone = (mux: MuxSocket) => {
+    if (!unauthenticated.has(mux)) return;
+    upgradeSlots.release(unauthenticated.get(mux));
+    unauthenticated.delete(mux);
+    pending--;
+  };
   const muxShared: MuxShared = {
     limits,
     metrics,
@@ -179,7 +191,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
     ...(deps.membership ? { membership: deps.membership } : {}),
     onWrite: (bytes) => metrics.bytesOut.inc(undefined, bytes),
     acquireUser: (mux, userId) => {
-      if (unauthenticated.delete(mux)) pending--;
+      authDone(mux);
       const count = perUser.get(userId) ?? 0;
       if (count >= limits.connectionsPerUser) return false;
       perUser.set(userId, count + 1);
@@ -187,7 +199,7 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       return true;
     },
     onClosed: (mux, userId) => {
-      if (unauthenticated.delete(mux)) pending--;
+      authDone(mux);
       if (userId === undefined) return;
       connections--;
       releaseUser(userId);
@@ -237,15 +249,20 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
   };
 
   /** A /sync socket: authenticated in band by its first frame (mux-session.ts). */
-  const onMuxUpgraded = (ws: RelaySocket) => {
+  const onMuxUpgraded = (ws: RelaySocket, slot: string | undefined) => {
     sockets.add(ws);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
     ws.on('pong', onSocketPong);
     const mux = new MuxSocket(ws, muxShared);
-    unauthenticated.add(mux);
+    unauthenticated.set(mux, slot);
     ws.mux = mux;
     ws.on('message', onMuxMessage);
+  };
+
+  const refuseFromAddress = (socket: Duplex) => {
+    metrics.refusals.inc({ reason: 'too-many-pending-upgrades-per-ip' });
+    rejectHttp(socket, 503, 'Service Unavailable');
   };
 
   const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -257,8 +274,19 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
         metrics.refusals.inc({ reason: 'too-many-pending' });
         return rejectHttp(socket, 503, 'Service Unavailable');
       }
+      const slot = upgradeSlots.take((socket as Socket).remoteAddress);
+      if (slot === null) return refuseFromAddress(socket);
       pending++;
-      wss.handleUpgrade(req, socket, head, (ws) => onMuxUpgraded(ws as RelaySocket));
+      let upgraded = false;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        upgraded = true;
+        onMuxUpgraded(ws as RelaySocket, slot);
+      });
+      // ws answers a bad handshake (key, version, a half-closed socket) itself, without calling back: free the slots.
+      if (!upgraded) {
+        pending--;
+        upgradeSlots.release(slot);
+      }
       return;
     }
     const target = parseRoomTarget(req.url ?? '/');
@@ -268,11 +296,14 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
       metrics.refusals.inc({ reason: 'too-many-pending' });
       return rejectHttp(socket, 503, 'Service Unavailable');
     }
+    const slot = upgradeSlots.take((socket as Socket).remoteAddress);
+    if (slot === null) return refuseFromAddress(socket);
     pending++;
     // Until the token checks out nothing is read from the socket: ws has not been attached to it yet.
     const timeout = setTimeout(() => socket.destroy(), limits.upgradeTimeoutMs);
     void decide(target.room, target.query).then((outcome) => {
       pending--;
+      upgradeSlots.release(slot);
       clearTimeout(timeout);
       if (socket.destroyed) return undo(outcome);
       if (outcome.ok && !deps.accepting()) {
@@ -280,7 +311,13 @@ export const createUpgradeHandler = (deps: UpgradeDeps): UpgradeHandler => {
         outcome = refuse(CloseEvents.shuttingDown, 'shutting-down');
       }
       const result = outcome;
-      wss.handleUpgrade(req, socket, head, (ws) => onUpgraded(ws as RelaySocket, result));
+      let upgraded = false;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        upgraded = true;
+        onUpgraded(ws as RelaySocket, result);
+      });
+      // ws refused the handshake itself (bad key or version, a half-closed socket): give back the user slot and room.
+      if (!upgraded) undo(result);
     }).catch((error: unknown) => {
       log.error({ err: error }, 'upgrade failed');
       socket.destroy();

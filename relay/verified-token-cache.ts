@@ -38,12 +38,22 @@ export class VerifiedTokenCache {
     if (!this.entries.has(token)) this.bytes += token.length;
     this.entries.delete(token);
     this.entries.set(token, identity);
-    for (const [oldest] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+    if (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) this.evict();
+    return identity;
+  }
+
+  /**
+   * Drops the least recently used tokens down to 7/8 of both bounds at once: a Map walked from its start after
+   * each single delete scans the holes earlier deletes left, so evicting one entry per insert cost O(holes) each.
+   */
+  private evict(): void {
+    const entries = Math.floor((this.maxEntries * 7) / 8);
+    const bytes = Math.floor((this.maxBytes * 7) / 8);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= entries && this.bytes <= bytes) break;
       this.entries.delete(oldest);
       this.bytes -= oldest.length;
     }
-    return identity;
   }
 
   /** How many tokens are remembered (for tests and metrics). */

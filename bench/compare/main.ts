@@ -1,6 +1,7 @@
 // `npm run bench`: runs every scenario against Parley and its peers, prints medians and ratios, writes docs/benchmarks.md.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromiumPath, runFirstScreen, type FirstScreen } from './first-screen.js';
 import { buildHistory, type History } from './history.js';
 import { describeMachine, finishMachine, versions, wasBusy } from './machine.js';
@@ -79,6 +80,7 @@ const main = async () => {
           max: metric(`${key}-max`, `Fan-out to ${p.receivers}, latency max`, 'ms', 'lower'),
           cpu: metric(`${key}-cpu`, `Server CPU per message (fan-out to ${p.receivers})`, 'ms', 'lower'),
         };
+        if (options.phaseProfDir) mkdirSync(options.phaseProfDir, { recursive: true });
         running.push(...(await launchAll(targets, options)));
         // One room per server, joined once and warmed up; each run is a further batch of messages in it.
         const rooms = new Map<RunningTarget, Awaited<ReturnType<typeof openFanOut>>>();
@@ -86,7 +88,9 @@ const main = async () => {
           for (const r of running) rooms.set(r, await openFanOut(r, key, p));
           for (let run = 0; run < options.runs.fanOut; run++) {
             for (const r of rotate(running, run)) {
-              const result = await rooms.get(r)!.measure();
+              // With --phase-prof, each measured batch is profiled (every target), as the connections scenario's phases are.
+              const profile = options.phaseProfDir ? join(options.phaseProfDir, `${r.target.id}-${key}-run${run + 1}.cpuprofile`) : undefined;
+              const result = await rooms.get(r)!.measure(profile);
               log(`  run ${run + 1} ${r.target.label.padEnd(18)} p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  max ${result.max.toFixed(1)} ms  cpu/msg ${result.serverCpuMsPerMessage.toFixed(3)} ms  lost ${result.lost}`);
               if (result.lost > 0) notes.push(`fan-out to ${p.receivers} run ${run + 1}: ${r.target.label} lost ${result.lost} deliveries.`);
               record(m.p50, r.target.id, result.p50);

@@ -17,7 +17,7 @@ export interface BenchOptions {
   write: boolean;
   /** Directory for a CPU profile of each Parley child (--cpu-prof). */
   cpuProfDir: string | undefined;
-  /** Directory for CPU profiles of each phase of the connections scenario, every target (--phase-prof). */
+  /** Directory for CPU profiles of each phase of the connections scenario and of each fan-out batch, every target (--phase-prof). */
   phaseProfDir: string | undefined;
   runs: { fanOut: number; connections: number; manyRooms: number; join: number; burst: number };
   /** Fan-out is measured once per entry (receivers and messages per run). */

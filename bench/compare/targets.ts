@@ -28,7 +28,7 @@ export const TARGETS: readonly Target[] = [
     label: 'Parley',
     settings:
       'relay/index.ts startRelay, production settings: JWT auth on (HS256, one user per connection), write check on (the relay default checkUpdate hook, i.e. startRelay without a checkUpdate option), ' +
-      'durable append-only log on disk with fsync group commit; per-connection rate limits raised for the benchmark (messages/s and bytes/s), every other limit at its default',
+      'durable append-only log on disk with fsync group commit; per-connection rate limits raised for the benchmark (messages/s and bytes/s), the per-address pre-auth cap off (every client is 127.0.0.1), every other limit at its default',
     holdsDocument: true,
   },
   {

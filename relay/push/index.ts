@@ -1,6 +1,4 @@
 // Web Push in the relay: keys, subscriptions, the notifier watching conversations, the sender, the routes and metrics.
-import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -14,9 +12,8 @@ import { createNotifyPreferencesCache } from './notify-preferences.js';
 import type { PushOptions } from './push-options.js';
 import { createPushNotifier } from './push-notifier.js';
 import { pushRoutes } from './push-routes.js';
-import { createPushSender } from './push-sender.js';
+import { startPushWorkerSender } from './push-worker-sender.js';
 import { openSubscriptionStore } from './subscription-store.js';
-import { createVapidHeaders } from './vapid-headers.js';
 import { VapidKeyError, loadOrCreateVapidKeys, type VapidKeys } from './vapid-keys.js';
 import { ConfigError } from '../options.js';
 
@@ -77,21 +74,30 @@ export function startPush(deps: PushDeps): Push {
   const preferences = createNotifyPreferencesCache(deps.rooms, { maxUsers: options.preferencesCacheUsers });
   const sent = metrics.counter('parley_push_sent_total', 'Pushes to push services by outcome: delivered, gone (404/410, pruned), retry, failed, dropped-queue, dropped-rate, dropped-origin.');
   const decisions = metrics.counter('parley_push_decisions_total', 'Push decisions: considered (new durable messages), then per candidate notify, level (level or mute says no), unavailable, dropped.');
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: options.concurrency,
-    ...(options.trustedCa !== undefined ? { ca: [...rootCertificates, options.trustedCa] } : {}),
-  });
-  const sender = createPushSender({
-    ...options,
-    maxRetryAfterMs: 60_000,
-    vapidHeader: createVapidHeaders(keys, options.subject),
-    allowList,
-    agent,
+  const restarts = metrics.counter('parley_push_worker_restarts_total', 'Times the push worker thread died and was started again.');
+  // Encryption, VAPID headers and the requests run on a worker thread: a burst of pushes costs the fan-out nothing.
+  const sender = startPushWorkerSender({
+    config: {
+      ttlSeconds: options.ttlSeconds,
+      concurrency: options.concurrency,
+      maxQueue: options.maxQueue,
+      timeoutMs: options.timeoutMs,
+      maxAttempts: options.maxAttempts,
+      backoffMs: options.backoffMs,
+      deviceBurst: options.deviceBurst,
+      devicePerMinute: options.devicePerMinute,
+      maxRetryAfterMs: 60_000,
+      keys,
+      subject: options.subject,
+      allowOrigins: options.allowOrigins,
+      ...(options.trustedCa !== undefined ? { trustedCa: options.trustedCa } : {}),
+    },
+    log,
     onGone: (endpoint) => {
       store.prune(endpoint).catch((error: unknown) => log.warn({ err: error }, 'pruning a push subscription failed'));
     },
     onOutcome: (outcome) => sent.inc({ outcome }),
+    onRestart: () => restarts.inc(),
   });
   const notifier = createPushNotifier({ store, preferences, sender, collapseMs: options.collapseMs, maxPending: MAX_BURST_WINDOWS, decisions, log });
   metrics.gauge('parley_push_subscriptions', 'Push subscriptions stored (devices).', () => store.total);
@@ -108,7 +114,6 @@ export function startPush(deps: PushDeps): Push {
     close() {
       notifier.close();
       sender.close();
-      agent.destroy();
     },
   };
 }

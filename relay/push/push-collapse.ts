@@ -22,24 +22,27 @@ export interface PushCollapser {
  * notification. Most `maxPending` (user, room) windows are open at once; more are dropped.
  */
 export function createPushCollapser(windowMs: number, maxPending: number, flush: (notification: CollapsedNotification) => void): PushCollapser {
-  const pending = new Map<string, { notification: CollapsedNotification; timer: NodeJS.Timeout }>();
+  // A window keeps the newest content as given (never copied: a message to a large channel joins hundreds of
+  // windows, and the caller may share one content between users); the notification is built once, at the end.
+  const pending = new Map<string, { user: string; latest: NotificationContent; count: number; anyMention: boolean; timer: NodeJS.Timeout }>();
   return {
     add(user, content) {
       const key = `${user}\n${content.room}`;
       const open = pending.get(key);
       if (open) {
-        const count = open.notification.count + content.count;
-        open.notification = { ...content, user, count, anyMention: open.notification.anyMention || content.mention };
+        open.latest = content;
+        open.count += content.count;
+        open.anyMention ||= content.mention;
         return true;
       }
       if (pending.size >= maxPending) return false;
       const timer = setTimeout(() => {
         const entry = pending.get(key);
         pending.delete(key);
-        if (entry) flush(entry.notification);
+        if (entry) flush({ ...entry.latest, user, count: entry.count, anyMention: entry.anyMention });
       }, windowMs);
       timer.unref();
-      pending.set(key, { notification: { ...content, user, anyMention: content.mention }, timer });
+      pending.set(key, { user, latest: content, count: content.count, anyMention: content.mention, timer });
       return true;
     },
     get pending() {

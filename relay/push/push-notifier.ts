@@ -8,7 +8,7 @@ import { observeNewMessages } from './new-messages.js';
 import { pushCandidates, mentions, wantsPush } from './push-decider.js';
 import type { NotifyPreferencesCache } from './notify-preferences.js';
 import type { SubscriptionStore } from './subscription-store.js';
-import { buildPayload, conversationTitle, senderNameOf, topicOf } from './push-payload.js';
+import { buildPayload, conversationTitle, senderNameOf, topicOf, type NotificationContent } from './push-payload.js';
 import { createPushCollapser, type CollapsedNotification } from './push-collapse.js';
 import type { PushSender } from './push-sender.js';
 
@@ -37,12 +37,29 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
   const watched = new WeakSet<Room>();
   let closed = false;
 
+  /**
+   * Who is connected to a room, read once per turn of the event loop: the windows a message opened for hundreds of
+   * members end in the same timers phase, and no connection comes or goes within it.
+   */
+  let online: { room: Room; users: Set<string> } | undefined;
+  const onlineIn = (room: Room): Set<string> => {
+    if (online?.room !== room) {
+      if (online === undefined) setImmediate(() => (online = undefined));
+      online = { room, users: new Set(Array.from(room.peers, (peer) => peer.userId)) };
+    }
+    return online.users;
+  };
+  /** The last payload built: those windows mostly end with equal payloads too. */
+  let last: { key: string; payload: string; topic: string } | undefined;
   const send = (room: Room, notification: CollapsedNotification): void => {
     // Connected meanwhile (opened the app during the burst): their client has the messages already.
-    for (const peer of room.peers) if (peer.userId === notification.user) return;
-    const payload = JSON.stringify(buildPayload(notification));
+    if (onlineIn(room).has(notification.user)) return;
+    // Everything the payload is made of (kind follows from the room; the rest from the record).
+    const { room: name, record, count, mention, hideMessageText, title, senderName } = notification;
+    const key = `${name}\n${record.id}\n${count}\n${mention}\n${hideMessageText}\n${title}\n${senderName}`;
+    if (last?.key !== key) last = { key, payload: JSON.stringify(buildPayload(notification)), topic: topicOf(name) };
+    const { payload, topic } = last;
     const urgency = notification.kind === 'direct' || notification.anyMention ? 'high' : 'normal';
-    const topic = topicOf(notification.room);
     for (const subscription of store.of(notification.user)) sender.send({ subscription, payload, urgency, topic });
   };
   const rooms = new Map<string, Room>();
@@ -66,16 +83,28 @@ export function createPushNotifier(deps: PushNotifierDeps): PushNotifier {
       const titles = { shown: conversationTitle(room.doc, room.name, kind, senderName), hidden: conversationTitle(room.doc, room.name, kind, undefined) };
       const all = await Promise.all(candidates.map((user) => preferences.get(user).catch(() => undefined)));
       const now = Date.now();
+      // At most four contents (hidden text or not, mentioned or not), shared by every candidate alike: not one object per member.
+      const contents = new Map<string, NotificationContent>();
+      const contentFor = (hide: boolean, mention: boolean): NotificationContent => {
+        const key = `${hide}${mention}`;
+        let content = contents.get(key);
+        if (content === undefined) {
+          content = { room: room.name, kind, title: hide ? titles.hidden : titles.shown, record, senderName, mention, count: 1, hideMessageText: hide };
+          contents.set(key, content);
+        }
+        return content;
+      };
+      // Counted per message, not per candidate (a label lookup each).
+      const counts = { unavailable: 0, level: 0, notify: 0, dropped: 0 };
       candidates.forEach((user, i) => {
         const prefs = all[i];
-        if (prefs === undefined) return decisions.inc({ outcome: 'unavailable' });
-        if (!wantsPush(prefs, room.name, kind, record, user, now)) return decisions.inc({ outcome: 'level' });
-        decisions.inc({ outcome: 'notify' });
-        const hide = prefs.hideMessageText;
-        const content = { room: room.name, kind, title: hide ? titles.hidden : titles.shown, record, senderName, mention: mentions(record, user), count: 1, hideMessageText: hide };
-        if (collapser.add(user, content)) rooms.set(`${user}\n${room.name}`, room);
-        else decisions.inc({ outcome: 'dropped' });
+        if (prefs === undefined) return counts.unavailable++;
+        if (!wantsPush(prefs, room.name, kind, record, user, now)) return counts.level++;
+        counts.notify++;
+        if (collapser.add(user, contentFor(prefs.hideMessageText, mentions(record, user)))) rooms.set(`${user}\n${room.name}`, room);
+        else counts.dropped++;
       });
+      for (const [outcome, n] of Object.entries(counts)) if (n > 0) decisions.inc({ outcome }, n);
     }
   };
 

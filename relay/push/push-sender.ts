@@ -1,4 +1,5 @@
 // Sends encrypted pushes to push services: a bounded queue, bounded concurrency, timeouts, retries with backoff, pruning of gone subscriptions.
+// It runs inside the push worker (push-worker.ts); the relay's main thread talks to it through push-worker-sender.ts.
 import { request, type Agent } from 'node:https';
 import webpush from 'web-push';
 import type { StoredSubscription } from './subscription-store.js';
@@ -14,7 +15,7 @@ import type { PushOptions } from './push-options.js';
  * with exponential backoff, honouring `Retry-After`; other answers are given up at once.
  */
 export interface PushJob {
-  subscription: StoredSubscription;
+  subscription: Pick<StoredSubscription, 'endpoint' | 'keys'>;
   /** The JSON text of a PushPayload. */
   payload: string;
   urgency: 'high' | 'normal';
@@ -32,15 +33,15 @@ export interface PushSenderOptions extends Pick<PushOptions, 'ttlSeconds' | 'con
   agent?: Agent;
   /** The push service says the subscription is gone (404/410), or its origin is no longer allowed. */
   onGone(endpoint: string): void;
-  /** Every outcome, for metrics: see PushOutcome. */
-  onOutcome(outcome: PushOutcome): void;
+  /** Every outcome of `job`, for metrics: see PushOutcome. Each job gets exactly one final outcome (any but `retry`). */
+  onOutcome(outcome: PushOutcome, job: PushJob): void;
 }
 
 /** `delivered` 2xx; `gone` 404/410; `retry` a retry was scheduled; `failed` given up; `dropped-*` never sent. */
 export type PushOutcome = 'delivered' | 'gone' | 'retry' | 'failed' | 'dropped-queue' | 'dropped-rate' | 'dropped-origin';
 
 export interface PushSender {
-  /** Queues a push; false when dropped (queue full, device over its rate, origin not allowed). Never blocks. */
+  /** Queues a push; false when dropped at once (the push worker's sender: queue full; in the worker also device over its rate, origin not allowed). Never blocks. */
   send(job: PushJob): boolean;
   /** Pushes queued, in flight or waiting to retry. */
   readonly pending: number;
@@ -84,8 +85,8 @@ export function createPushSender(options: PushSenderOptions): PushSender {
 
   /**
    * Starts at most one request per turn of the event loop: encrypting a payload and writing a request cost about
-   * a millisecond of CPU, and between two of them the loop reads sockets, so a burst of hundreds of pushes never
-   * holds up the fan-out of messages arriving meanwhile.
+   * half a millisecond of CPU, and between two of them the loop reads answers and new jobs, so a burst of
+   * hundreds of pushes never holds up the rest (on the push worker's thread, where this runs).
    */
   let scheduled = false;
   const pump = (): void => {
@@ -103,10 +104,10 @@ export function createPushSender(options: PushSenderOptions): PushSender {
 
   const retry = (item: Attempt, delayMs: number): void => {
     if (item.attempt >= options.maxAttempts || closed) {
-      options.onOutcome('failed');
+      options.onOutcome('failed', item.job);
       return;
     }
-    options.onOutcome('retry');
+    options.onOutcome('retry', item.job);
     const timer = setTimeout(() => {
       retries.delete(timer);
       if (closed) return;
@@ -122,7 +123,7 @@ export function createPushSender(options: PushSenderOptions): PushSender {
     const { endpoint } = job.subscription;
     // Checked again at send time: the allow-list may have been narrowed since the subscription was stored.
     if (!options.allowList.allows(endpoint)) {
-      options.onOutcome('dropped-origin');
+      options.onOutcome('dropped-origin', job);
       options.onGone(endpoint);
       return;
     }
@@ -138,7 +139,7 @@ export function createPushSender(options: PushSenderOptions): PushSender {
       });
     } catch {
       // Keys the encryption cannot use (checked at registration, so only a stored file edited by hand).
-      options.onOutcome('failed');
+      options.onOutcome('failed', job);
       return;
     }
     let settled = false;
@@ -157,15 +158,15 @@ export function createPushSender(options: PushSenderOptions): PushSender {
       res.resume();
       const status = res.statusCode ?? 0;
       finish(() => {
-        if (status >= 200 && status < 300) options.onOutcome('delivered');
+        if (status >= 200 && status < 300) options.onOutcome('delivered', job);
         else if (status === 404 || status === 410) {
-          options.onOutcome('gone');
+          options.onOutcome('gone', job);
           options.onGone(endpoint);
         } else if (status === 429 || status >= 500) {
           const asked = retryAfterMs(res.headers['retry-after'], Date.now());
-          if (asked !== undefined && asked > options.maxRetryAfterMs) options.onOutcome('failed');
+          if (asked !== undefined && asked > options.maxRetryAfterMs) options.onOutcome('failed', job);
           else retry(item, Math.max(asked ?? 0, options.backoffMs * 2 ** (item.attempt - 1)));
-        } else options.onOutcome('failed');
+        } else options.onOutcome('failed', job);
       });
     });
     const timer = setTimeout(() => req.destroy(new Error('push service timed out')), options.timeoutMs);
@@ -178,11 +179,11 @@ export function createPushSender(options: PushSenderOptions): PushSender {
     send(job) {
       if (closed) return false;
       if (pending() >= options.maxQueue) {
-        options.onOutcome('dropped-queue');
+        options.onOutcome('dropped-queue', job);
         return false;
       }
       if (!takeDeviceToken(job.subscription.endpoint, Date.now())) {
-        options.onOutcome('dropped-rate');
+        options.onOutcome('dropped-rate', job);
         return false;
       }
       queue.push({ job, attempt: 1 });

@@ -2,7 +2,7 @@
 import { expect } from '@esm-bundle/chai';
 import * as client from '../../client/index.js';
 import type { Conversation, GetToken, OpenConversationOptions } from '../../client/index.js';
-import { closeAll, mintToken, open, relayInfo, texts, uniqueRoom, uniqueUser, until, waitFor } from './support/helpers.js';
+import { closeAll, mintToken, open, relayInfo, texts, uniqueRoom, uniqueUser, until, waitFor, watchSockets } from './support/helpers.js';
 
 /** Another tab: a same-origin iframe with its own copy of the client library, counting the sockets it opens. */
 interface Tab {
@@ -35,18 +35,6 @@ async function openTab(): Promise<Tab> {
   return { frame, ...tab };
 }
 
-/** Sockets this page opens from now on. */
-function watchSockets(): { urls: string[]; stop: () => void } {
-  const Original = window.WebSocket;
-  const urls: string[] = [];
-  window.WebSocket = class extends Original {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      urls.push(String(url));
-    }
-  } as typeof WebSocket;
-  return { urls, stop: () => { window.WebSocket = Original; } };
-}
 
 const syncSockets = (urls: string[]): number => urls.filter((u) => u.endsWith('/sync')).length;
 const recordsWithId = (c: Conversation, id: string): number =>

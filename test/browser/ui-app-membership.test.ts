@@ -4,6 +4,7 @@ import '../../client/ui/chat-app/chat-app.js';
 import type { ChatApp } from '../../client/ui/chat-app/chat-app.js';
 import { membershipApi } from '../../client/index.js';
 import { mintToken, relayInfo, waitFor } from './ui-helpers.js';
+import { watchSockets } from './support/helpers.js';
 
 const shadow = (app: ChatApp): ShadowRoot => app.shadowRoot!;
 const titles = (app: ChatApp): string[] => [...shadow(app).querySelectorAll('.room-item .room-title')].map((el) => el.textContent ?? '');
@@ -145,14 +146,7 @@ describe('ui: <chat-app> in several tabs', () => {
     for (let i = 0; i < 3; i++) await api.createConversation({ kind: 'group', title: `Room ${i} ${tag}`, members: [userId] });
     const openRooms = (app: ChatApp): number => (app as unknown as { pool?: { entries: Map<string, unknown> } }).pool?.entries.size ?? 0;
     // Count the sockets the apps open: both "tabs" of the user must share one /sync socket (the tab leader's).
-    const Original = window.WebSocket;
-    const urls: string[] = [];
-    window.WebSocket = class extends Original {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        urls.push(String(url));
-      }
-    } as typeof WebSocket;
+    const { urls, stop } = watchSockets();
     const first = await mountApp();
     await signIn(first, `Tab ${tag}`);
     await waitFor(() => openRooms(first) === 3, { what: 'the first tab keeps the three rooms open' });
@@ -165,7 +159,7 @@ describe('ui: <chat-app> in several tabs', () => {
       first.remove();
       await waitFor(() => openRooms(second) === 3, { what: 'the second tab takes over' });
     } finally {
-      window.WebSocket = Original;
+      stop();
       first.remove();
       second.remove();
     }

@@ -50,6 +50,38 @@ describe('command-line options', () => {
     dir.cleanup();
   });
 
+  it('reads the /sync mux limits and the per-address pending cap from flags and environment', () => {
+    const command = parseCli(['--mux-docs-per-socket', '50', '--mux-attaches-per-minute', '120', '--max-pending-sockets-per-ip', '0'], {
+      PARLEY_MUX_MESSAGES_PER_SECOND: '200',
+      PARLEY_MUX_BYTES_PER_SECOND: '1048576',
+      PARLEY_MUX_DOCS_PER_SOCKET: '9',
+    });
+    if (command.help) throw new Error('unexpected help');
+    expect(command.options.limits).toEqual({
+      muxDocsPerSocket: 50,
+      muxAttachesPerMinute: 120,
+      muxMessagesPerSecond: 200,
+      muxBytesPerSecond: 1048576,
+      maxPendingSocketsPerIp: 0,
+    });
+    // 0 switches the per-address cap off; the relay accepts it.
+    expect(resolveOptions({ ...command.options, jwt: {} }).limits).toMatchObject({ maxPendingSocketsPerIp: 0, muxDocsPerSocket: 50 });
+    expect(resolveOptions({}).limits.maxPendingSocketsPerIp).toBe(16);
+    const bad: [string[], Record<string, string>, RegExp][] = [
+      [['--mux-docs-per-socket', '0'], {}, /--mux-docs-per-socket must be a whole number of at least 1 \(got "0"\)/],
+      [['--mux-attaches-per-minute', 'lots'], {}, /--mux-attaches-per-minute must be a whole number/],
+      [[], { PARLEY_MUX_MESSAGES_PER_SECOND: '0' }, /--mux-messages-per-second must be a whole number of at least 1/],
+      [[], { PARLEY_MUX_BYTES_PER_SECOND: '-5' }, /--mux-bytes-per-second must be a whole number/],
+      [['--max-pending-sockets-per-ip', '1.5'], {}, /--max-pending-sockets-per-ip must be a whole number/],
+    ];
+    for (const [argv, env, message] of bad) {
+      expect(() => parseCli(argv, env)).toThrow(ConfigError);
+      expect(() => parseCli(argv, env)).toThrow(message);
+    }
+    expect(() => resolveOptions({ limits: { maxPendingSocketsPerIp: -1 } })).toThrow(/limits.maxPendingSocketsPerIp must be an integer ≥ 0/);
+    expect(() => resolveOptions({ limits: { muxBytesPerSecond: 0 } })).toThrow(/limits.muxBytesPerSecond must be an integer ≥ 1/);
+  });
+
   it('fails with clear messages for bad configuration', () => {
     const bad: [string[], Record<string, string>, RegExp][] = [
       [['--port', 'eighty'], {}, /--port must be a whole number/],

@@ -37,7 +37,7 @@ const tryConnect = (url: string) =>
 describe('pre-authentication limits (issue 11, item 8)', () => {
   it('caps sockets that have not finished their headers, answers the rest 503 at once, and times the slow ones out', async () => {
     const data = tempDir();
-    const relay = await startTestRelay({ dataDir: data.dir, limits: { maxPendingSockets: 20, headersTimeoutMs: 1000 } });
+    const relay = await startTestRelay({ dataDir: data.dir, limits: { maxPendingSockets: 20, maxPendingSocketsPerIp: 0, headersTimeoutMs: 1000 } });
     try {
       const slow = Array.from({ length: 30 }, () => tcp(relay, UNFINISHED));
       // Ten over the cap are refused at once with a clear answer, not held.

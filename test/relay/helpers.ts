@@ -306,3 +306,28 @@ export const metric = async (relay: RunningRelay, name: string): Promise<number>
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
 };
+
+/**
+ * Connects to `room` as `token`'s user with a raw client (no client-side check, as a hostile client would), lets
+ * `write` change a copy of the stored room and sends the diff; resolves with how the relay answered: its close, or
+ * `'accepted'` once the room's state vector covers the copy's (a diff would always carry the whole delete set).
+ */
+export async function attemptWrite(relay: RunningRelay, room: string, token: string, write: (doc: Y.Doc) => void): Promise<{ code: number; reason: string } | 'accepted'> {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(await exportDoc(relay, room)));
+  const client = rawClient(relay, room, { token });
+  await client.opened;
+  await waitFor(() => client.frames.length > 0, 5000, 'greeting');
+  const before = Y.encodeStateVector(doc);
+  write(doc);
+  client.send(frames.update(Y.encodeStateAsUpdate(doc, before), 2));
+  const outcome = await Promise.race([
+    client.closedWith(10_000),
+    waitFor(async () => {
+      const have = Y.decodeStateVector(Y.encodeStateVector(await exportDoc(relay, room)));
+      return [...Y.decodeStateVector(Y.encodeStateVector(doc))].every(([c, clock]) => (have.get(c) ?? 0) >= clock);
+    }, 10_000, 'the update stored').then(() => 'accepted' as const),
+  ]);
+  client.ws.close();
+  return outcome;
+}

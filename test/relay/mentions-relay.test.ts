@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { editMessage, getMessage, sendMessage, setProfile, type Writer } from '../../shared/conversation.js';
-import { connectProvider, exportDoc, frames, mintToken, rawClient, synced, useTestRelay, waitFor } from './helpers.js';
+import { attemptWrite, connectProvider, exportDoc, mintToken, synced, useTestRelay, waitFor } from './helpers.js';
 import { create, userToken } from './membership-helpers.js';
 
 const ctx = useTestRelay({ membership: { creation: 'open' } });
@@ -10,31 +10,7 @@ const olga: Writer = { userId: 'olga', role: 'admin' };
 const mia: Writer = { userId: 'mia', role: 'write' };
 let room: string;
 
-/**
- * Connects as `token`'s user with a raw client, lets `write` change a copy of `target`, sends the diff; resolves with
- * how the relay answered (a close, or the update stored).
- */
-async function attempt(target: string, token: string, write: (doc: Y.Doc) => void): Promise<{ code: number; reason: string } | 'accepted'> {
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(await exportDoc(ctx.relay, target)));
-  const client = rawClient(ctx.relay, target, { token });
-  await client.opened;
-  await waitFor(() => client.frames.length > 0, 5000, 'greeting');
-  const before = Y.encodeStateVector(doc);
-  write(doc);
-  client.send(frames.update(Y.encodeStateAsUpdate(doc, before), 2));
-  const outcome = await Promise.race([
-    client.closedWith(10_000),
-    waitFor(async () => {
-      const stored = await exportDoc(ctx.relay, target);
-      // Stored once the room's state vector covers the copy's (a diff would carry the whole delete set).
-      const have = Y.decodeStateVector(Y.encodeStateVector(stored));
-      return [...Y.decodeStateVector(Y.encodeStateVector(doc))].every(([client, clock]) => (have.get(client) ?? 0) >= clock);
-    }, 10_000, 'the update stored').then(() => 'accepted' as const),
-  ]);
-  client.ws.close();
-  return outcome;
-}
+const attempt = (target: string, token: string, write: (doc: Y.Doc) => void) => attemptWrite(ctx.relay, target, token, write);
 
 /** A record pushed raw, as a hostile client would (no client-side check). */
 const forge = (author: string, mentions: unknown, id = `forged-${Math.random().toString(36).slice(2, 12)}`) => (doc: Y.Doc) =>

@@ -27,7 +27,6 @@ describe('room memory', () => {
       bus: { join() {}, leave() {}, publish() {} },
       metrics: createMetrics(),
       log: pino({ level: 'silent' }),
-      maxSyncFrameBytes: 1 << 25,
       compactLogBytes: 1 << 22,
       onFailure() {},
     } as unknown as RoomDeps;

@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { createConversationGuard } from '../../relay/update-guard.js';
 import { getPins, getThreadReplies, pinMessage, sendMessage, setMeta, type Writer } from '../../shared/conversation.js';
 import type { Role } from '../../shared/protocol.js';
-import { connectProvider, exportDoc, frames, mintToken, rawClient, synced, useTestRelay, waitFor } from './helpers.js';
+import { attemptWrite, connectProvider, exportDoc, mintToken, synced, useTestRelay, waitFor } from './helpers.js';
 
 const ROOM = 'threads-pins';
 const alice: Writer = { userId: 'alice', role: 'write' };
@@ -14,28 +14,9 @@ const mod: Writer = { userId: 'mod', role: 'admin' };
 const server = useTestRelay({ checkUpdate: createConversationGuard() });
 let ids: { root: string; reply: string };
 
-/** Connects as `user` with a raw client, lets `write` change a copy of the room, sends the diff; resolves with how the relay answered. */
-async function attempt(user: string, role: Role, write: (doc: Y.Doc) => void): Promise<{ code: number; reason: string } | 'accepted'> {
-  const token = await mintToken({ sub: user, rooms: { [ROOM]: role } });
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(await exportDoc(server.relay, ROOM)));
-  const client = rawClient(server.relay, ROOM, { token });
-  await client.opened;
-  await waitFor(() => client.frames.length > 0, 5000, 'greeting');
-  const before = Y.encodeStateVector(doc);
-  write(doc);
-  client.send(frames.update(Y.encodeStateAsUpdate(doc, before), 2));
-  const outcome = await Promise.race([
-    client.closedWith(),
-    waitFor(async () => {
-      // Stored once the room holds everything the copy holds (an empty diff encodes in 2 bytes).
-      const room = await exportDoc(server.relay, ROOM);
-      return Y.encodeStateAsUpdate(doc, Y.encodeStateVector(room)).length <= 2;
-    }, 5000, 'the update stored').then(() => 'accepted' as const),
-  ]);
-  client.ws.close();
-  return outcome;
-}
+/** `user` with `role` writes through a raw client: the relay's close, or 'accepted' once stored. */
+const attempt = async (user: string, role: Role, write: (doc: Y.Doc) => void) =>
+  attemptWrite(server.relay, ROOM, await mintToken({ sub: user, rooms: { [ROOM]: role } }), write);
 
 beforeAll(async () => {
   const token = await mintToken({ sub: 'alice', rooms: { [ROOM]: 'write' } });

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { freePort } from './free-port.js';
@@ -11,11 +11,18 @@ import { freePort } from './free-port.js';
 const OUT = fileURLToPath(new URL('../../.tmp/relay-process/main.mjs', import.meta.url));
 let built: Promise<void> | undefined;
 
-/** Bundles relay/main.ts (packages stay external): plain `node` starts it far faster than a TypeScript loader. */
+/**
+ * Bundles relay/main.ts (packages stay external): plain `node` starts it far faster than a TypeScript loader.
+ * The push worker is a second entry point: the relay starts it from `push-worker.mjs` beside the bundle.
+ */
 export const buildRelay = (): Promise<void> =>
   (built ??= build({
-    entryPoints: [fileURLToPath(new URL('../../relay/main.ts', import.meta.url))],
-    outfile: OUT,
+    entryPoints: {
+      main: fileURLToPath(new URL('../../relay/main.ts', import.meta.url)),
+      'push-worker': fileURLToPath(new URL('../../relay/push/push-worker.ts', import.meta.url)),
+    },
+    outdir: dirname(OUT),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     packages: 'external',
     platform: 'node',

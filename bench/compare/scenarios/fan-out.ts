@@ -37,8 +37,8 @@ const sendPaced = async (send: (n: number) => void, count: number, gapMs: number
 };
 
 export interface FanOutRoom {
-  /** One measured batch of `params.messages` messages. */
-  measure(): Promise<FanOutResult>;
+  /** One measured batch of `params.messages` messages; with `profilePath`, the server's CPU profile of it is written there. */
+  measure(profilePath?: string): Promise<FanOutResult>;
   close(): Promise<void>;
 }
 
@@ -75,11 +75,13 @@ export const openFanOut = async (running: RunningTarget, room: string, params: F
     throw error;
   }
   return {
-    measure: async () => {
+    measure: async (profilePath) => {
       await sleep(200);
+      if (profilePath) await running.server.startProfile();
       const cpuBefore = (await running.server.stats()).cpuMicros;
       const { samples, expected } = await batch(params.messages);
       const cpuAfter = (await running.server.stats()).cpuMicros;
+      if (profilePath) await running.server.stopProfile(profilePath);
       return {
         p50: percentile(samples, 50),
         p99: percentile(samples, 99),

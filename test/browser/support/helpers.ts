@@ -86,3 +86,16 @@ export const until = (conversation: Conversation, check: (state: ConversationSta
   waitFor(() => check(conversation.getState()), { ...(what ? { what } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
 
 export const texts = (conversation: Conversation): string[] => conversation.getState().messages.map((m) => m.text);
+
+/** Records the URL of every WebSocket this page opens from now on; `stop` restores the real constructor. */
+export function watchSockets(): { urls: string[]; stop: () => void } {
+  const Original = window.WebSocket;
+  const urls: string[] = [];
+  window.WebSocket = class extends Original {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      urls.push(String(url));
+    }
+  } as typeof WebSocket;
+  return { urls, stop: () => { window.WebSocket = Original; } };
+}
