@@ -58,6 +58,8 @@ export function persistDoc(
     p?.destroy().catch(() => undefined);
     setState({ status, error });
   };
+  /** Storage was given up (reported as `unavailable` or `failed`). */
+  const gaveUp = (): boolean => store.state.status === 'unavailable' || store.state.status === 'failed';
   const name = docDbName(userId, room);
 
   store.whenLoaded = (async () => {
@@ -78,7 +80,8 @@ export function persistDoc(
       return;
     }
     await startAfter?.catch(() => undefined);
-    if (destroyed) {
+    // Closed meanwhile, or the database was lost (deleted by logout in another tab) while the tail was shown.
+    if (destroyed || gaveUp()) {
       db.close();
       return;
     }
@@ -90,11 +93,14 @@ export function persistDoc(
       const target = event.target as IDBTransaction | null;
       giveUp('failed', describe(target?.error ?? 'IndexedDB transaction aborted'));
     });
-    const p = new PieceStore(db, doc);
+    const p = new PieceStore(db, doc, { onError: (error) => giveUp('failed', describe(error)) });
+    // Storing the document's content could not even start (the connection closed): already reported.
+    if (gaveUp()) return;
     persistence = p;
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())));
     const stored = await Promise.race([p.read(), timeout]).catch((error: unknown) => {
-      giveUp('failed', describe(error));
+      // Not a failure when this store was closed or gave up meanwhile (that closed the connection).
+      if (persistence === p) giveUp('failed', describe(error));
       return 'failed' as const;
     });
     if (stored === 'failed') return;
@@ -103,7 +109,13 @@ export function persistDoc(
       return;
     }
     if (persistence !== p) return;
-    await p.apply(stored);
+    try {
+      await p.apply(stored);
+    } catch (error) {
+      // A stored update Yjs cannot read: stop storing (nothing is deleted), keep what was applied in memory.
+      if (persistence === p) giveUp('failed', `the local copy of this conversation is damaged: ${describe(error)}`);
+      return;
+    }
     if (persistence === p) setState({ status: 'ready' });
   })();
   return store;
