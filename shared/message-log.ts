@@ -24,6 +24,12 @@ export interface ResolvedMessage {
 export interface MessageLog extends MessageLookup {
   list: ResolvedMessage[];
   byId: Map<string, ResolvedMessage>;
+  /**
+   * Set when this log was patched from `from` (the log before one transaction): the positions whose message
+   * changed in place (`replaced`, a new ResolvedMessage there) and the positions from `appended` on, new. A log
+   * built from scratch has none. `from` must then be treated as stale (its `byId` is shared and moved on).
+   */
+  patch?: { from: MessageLog; replaced: number[]; appended: number };
 }
 
 /** Live records of the `messages` array in order, with their Yjs ids (walks the items, no copies). */
@@ -62,7 +68,9 @@ const entryOf = (doc: Y.Doc): CacheEntry => {
     // Before any observer of that transaction runs (an observer may write, and read the log, in a new one).
     doc.on('beforeObserverCalls', (transaction: Y.Transaction) => {
       if (!transaction.changed.has(messages)) return;
-      fresh.log = null;
+      // The common changes (a message added at the end, a message edited or deleted in place) patch the log in
+      // time linear in what the transaction touched; anything else rebuilds it on the next read.
+      fresh.log = fresh.log && patchMessageLog(fresh.log, transaction, messages as Y.Array<MessageRecord>);
       fresh.changes++;
     });
     cache.set(doc, fresh);
@@ -153,4 +161,157 @@ function* messageLogSteps(doc: Y.Doc, slice: number): Generator<void, MessageLog
     get: (id) => byId.get(id)?.current.record,
     compare: (a, b) => (byId.get(a)?.position ?? -1) - (byId.get(b)?.position ?? -1),
   };
+}
+
+/** Left-walk steps over deleted items a patch may take before rebuilding is the simpler choice. */
+const PATCH_WALK_BUDGET = 10_000;
+/** Inserted or deleted items a patch handles; more (a catch-up) rebuild the log once. */
+const PATCH_ITEMS_MAX = 256;
+
+const logOf = (list: ResolvedMessage[], byId: Map<string, ResolvedMessage>, patch?: MessageLog['patch']): MessageLog => ({
+  list,
+  byId,
+  get: (id) => byId.get(id)?.current.record,
+  compare: (a, b) => (byId.get(a)?.position ?? -1) - (byId.get(b)?.position ?? -1),
+  ...(patch ? { patch } : {}),
+});
+
+const validId = (record: unknown): record is MessageRecord => typeof (record as MessageRecord | undefined)?.id === 'string';
+
+/**
+ * The log after `transaction`, patched from `log` (the log before it), or null when the change is not one of
+ * the shapes handled here: records appended at the end with new ids (a message sent or received), or each
+ * deleted record replaced at its own index by one new record with the same id (an edit or a deletion of a
+ * message that had one record, as `replaceRecords` writes them). Everything else (concurrent inserts in the
+ * middle, several records per id, other content) returns null, and the log is rebuilt: always correct, O(n).
+ * Called before the transaction's observers, while deleted items still hold their content.
+ */
+export function patchMessageLog(log: MessageLog, transaction: Y.Transaction, messages: Y.Array<MessageRecord>): MessageLog | null {
+  const doc = transaction.doc;
+  const inserted: Y.Item[] = [];
+  for (const [client, after] of transaction.afterState) {
+    const before = transaction.beforeState.get(client) ?? 0;
+    if (after <= before) continue;
+    const structs = doc.store.clients.get(client);
+    if (!structs) continue;
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const struct = structs[i]!;
+      if (struct.id.clock >= after) break;
+      if (!(struct instanceof Y.Item) || struct.parent !== messages || struct.deleted) continue;
+      if (!(struct.content instanceof Y.ContentAny) || struct.id.clock < before) return null;
+      inserted.push(struct);
+      if (inserted.length > PATCH_ITEMS_MAX) return null;
+    }
+  }
+  /** The located record of an old item's record at `offset` (its index is the old one). */
+  const locate = (item: Y.Item, offset: number): LocatedRecord | undefined => {
+    const record = (item.content as Y.ContentAny).arr[offset];
+    return validId(record) ? log.byId.get(record.id)?.records.find((r) => r.client === item.id.client && r.clock === item.id.clock + offset) : undefined;
+  };
+  /** Deleted records that were in the log, with their located record. */
+  const deleted: LocatedRecord[] = [];
+  let unhandled = false;
+  Y.iterateDeletedStructs(transaction, transaction.deleteSet, (struct) => {
+    if (unhandled || !(struct instanceof Y.Item) || struct.parent !== messages) return;
+    // Inserted and deleted within this transaction: never in the log.
+    if (struct.id.clock >= (transaction.beforeState.get(struct.id.client) ?? 0)) return;
+    if (!(struct.content instanceof Y.ContentAny) || deleted.length + struct.length > PATCH_ITEMS_MAX) {
+      unhandled = true;
+      return;
+    }
+    for (let offset = 0; offset < struct.length; offset++) {
+      const located = locate(struct, offset);
+      if (located) deleted.push(located);
+      else unhandled = true;
+    }
+  });
+  if (unhandled || (inserted.length === 0 && deleted.length === 0)) return null;
+
+  // The new index of each inserted item: one past its live left neighbour's, which is either an old record (its
+  // index unchanged: every change left of it is checked to be in place) or another inserted item.
+  const newIndex = new Map<Y.Item, number>();
+  const insertedSet = new Set(inserted);
+  let budget = PATCH_WALK_BUDGET;
+  const indexOf = (item: Y.Item): number | null => {
+    // Walk left to an anchor whose index is known: the start, an inserted item already placed, or an old record.
+    const chain: Y.Item[] = [];
+    let index: number; // the anchor's last index (-1: the start)
+    for (let current = item; ;) {
+      chain.push(current);
+      let left = current.left;
+      while (left !== null && (left.deleted || !left.countable)) {
+        if (--budget < 0) return null;
+        left = left.left;
+      }
+      if (left === null) {
+        index = -1;
+        break;
+      }
+      const placed = newIndex.get(left);
+      if (placed !== undefined) {
+        index = placed + left.length - 1;
+        break;
+      }
+      if (insertedSet.has(left)) {
+        current = left;
+        continue;
+      }
+      const anchor = left.content instanceof Y.ContentAny ? locate(left, left.length - 1) : undefined;
+      if (!anchor) return null;
+      index = anchor.index;
+      break;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const current = chain[i]!;
+      newIndex.set(current, index + 1);
+      index += current.length;
+    }
+    return newIndex.get(item)!;
+  };
+  const added: LocatedRecord[] = [];
+  for (const item of inserted) {
+    const start = indexOf(item);
+    if (start === null) return null;
+    (item.content as Y.ContentAny).arr.forEach((record, offset) => {
+      added.push({ record: record as MessageRecord, index: start + offset, client: item.id.client, clock: item.id.clock + offset });
+    });
+  }
+  added.sort((a, b) => a.index - b.index);
+
+  if (deleted.length === 0) {
+    // Appended at the end: every new record lies past the old array's end, with an id not seen before.
+    const oldLength = messages.length - added.length;
+    if (added[0] !== undefined && added[0].index < oldLength) return null;
+    const list = log.list.slice();
+    const appended = list.length;
+    for (const located of added) {
+      if (!validId(located.record)) continue;
+      if (log.byId.has(located.record.id)) return null;
+      const resolved: ResolvedMessage = { current: located, records: [located], position: list.length };
+      list.push(resolved);
+      log.byId.set(located.record.id, resolved);
+    }
+    return logOf(list, log.byId, { from: log, replaced: [], appended });
+  }
+
+  // Replaced in place: one new record per deleted one, same id, same index, for messages of one record.
+  if (added.length !== deleted.length) return null;
+  const byIndex = new Map(deleted.map((r) => [r.index, r]));
+  const replacements: Array<{ resolved: ResolvedMessage; located: LocatedRecord }> = [];
+  for (const located of added) {
+    const old = byIndex.get(located.index);
+    if (!old || !validId(located.record) || located.record.id !== old.record.id) return null;
+    const resolved = log.byId.get(old.record.id);
+    if (!resolved || resolved.records.length !== 1 || resolved.records[0] !== old) return null;
+    replacements.push({ resolved, located });
+  }
+  const list = log.list.slice();
+  const replaced: number[] = [];
+  for (const { resolved, located } of replacements) {
+    const next: ResolvedMessage = { current: located, records: [located], position: resolved.position };
+    list[resolved.position] = next;
+    log.byId.set(located.record.id, next);
+    replaced.push(resolved.position);
+  }
+  return logOf(list, log.byId, { from: log, replaced, appended: list.length });
 }
