@@ -2,7 +2,7 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { getMessages, markRead, newMessageId, sendMessage, setProfile, type Writer } from '../shared/conversation.js';
+import { editMessage, getMessages, markRead, newMessageId, react, sendMessage, setProfile, type Writer } from '../shared/conversation.js';
 import { openConversation, type Conversation, type ConversationState } from '../client/index.js';
 import { mintToken, relayInfo, uniqueRoom, uniqueUser, waitFor } from '../test/browser/support/helpers.js';
 
@@ -78,6 +78,39 @@ function watchLongTasks(): { stop(since: number): number[] } {
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * The main-thread cost of one change to a loaded conversation, per kind: from the write (a message by the other
+ * person, a reaction, their read mark, an edit of one's own message) until subscribers have the new state,
+ * 5 of each, with the longest task over all of them (Long Tasks API, 0 = none above 50 ms).
+ */
+async function measureChanges(chat: Conversation, other: Writer): Promise<{ send: number[]; react: number[]; receipt: number[]; edit: number[]; longest: number }> {
+  const me: Writer = { userId: chat.user.id, role: 'write' };
+  const costs = { send: [] as number[], react: [] as number[], receipt: [] as number[], edit: [] as number[] };
+  let notified: (() => void) | undefined;
+  const unsubscribe = chat.subscribe(() => notified?.());
+  const tasks = watchLongTasks();
+  const t0 = performance.now();
+  const timed = async (kind: keyof typeof costs, write: () => void): Promise<void> => {
+    await nextTask();
+    const seen = new Promise<void>((resolve) => (notified = resolve));
+    const start = performance.now();
+    write();
+    await seen;
+    costs[kind].push(performance.now() - start);
+  };
+  for (let i = 0; i < 5; i++) {
+    const mine = chat.getState().messages.findLast((m) => m.mine && !m.deleted)!;
+    await timed('send', () => sendMessage(chat.doc, other, { text: `change ${i}` }));
+    await timed('react', () => react(chat.doc, other, mine.id, i % 2 === 0 ? '👍' : '🎉'));
+    await timed('receipt', () => markRead(chat.doc, other, mine.id));
+    await timed('edit', () => editMessage(chat.doc, me, mine.id, `edited ${i}`));
+  }
+  // Timers the changes scheduled (inbox summary, tail cache) run within this wait.
+  await new Promise((r) => setTimeout(r, 1_500));
+  unsubscribe();
+  return { ...costs, longest: Math.max(0, ...tasks.stop(t0)) };
+}
+
 const connect = (room: string, user: { id: string; name: string }, url: string): Conversation =>
   openConversation({ relayUrl: url, room, user, getToken: () => mintToken({ sub: user.id, rooms: { [room]: 'write' } }) });
 
@@ -137,6 +170,7 @@ describe('client benchmark', () => {
       const screens: number[] = [];
       const fulls: number[] = [];
       const blocks: number[] = [];
+      let changes: Awaited<ReturnType<typeof measureChanges>> | undefined;
       for (let run = 0; run < 3; run++) {
         await nextTask();
         const tasks = watchLongTasks();
@@ -156,6 +190,7 @@ describe('client benchmark', () => {
         // Let the tasks that follow loading (views, inbox, tail writes) run before reading the longest one.
         await new Promise((r) => setTimeout(r, 400));
         const longest = Math.max(0, ...tasks.stop(t0));
+        if (run === 2) changes = await measureChanges(chat, { userId: bob.id, role: 'write' });
         await chat.close();
         screens.push(screen);
         fulls.push(full);
@@ -164,6 +199,10 @@ describe('client benchmark', () => {
       const fmt = (v: number[]): string => `median ${median(v).toFixed(0)} ms (runs ${v.map((t) => t.toFixed(0)).join(', ')})`;
       await print(`client: first screen, ${count / 1000}k messages (${(state.byteLength / 1048576).toFixed(1)} MiB), warm from IndexedDB: newest messages in state ${fmt(screens)} — goal < 150 ms`);
       await print(`client:   full history in state ${fmt(fulls)}; longest main-thread task while loading ${fmt(blocks)} — goal ≤ 50 ms`);
+      if (changes) {
+        const med = (v: number[]): string => median(v).toFixed(1);
+        await print(`client:   one change after load, ms from the write until subscribers have the state, median of 5: message by the other ${med(changes.send)}, reaction ${med(changes.react)}, their read mark ${med(changes.receipt)}, own edit ${med(changes.edit)}; longest task over the 20 changes ${changes.longest.toFixed(0)} ms`);
+      }
       // For `npm run bench` (bench/compare/first-screen.ts), which puts the curve on its report page.
       await print(`first-screen-json ${JSON.stringify({ messages: count, mib: state.byteLength / 1048576, screenMs: screens, fullMs: fulls, longestTaskMs: blocks })}`);
     }

@@ -27,7 +27,8 @@ export interface MessageLog extends MessageLookup {
   /**
    * Set when this log was patched from `from` (the log before one transaction): the positions whose message
    * changed in place (`replaced`, a new ResolvedMessage there) and the positions from `appended` on, new. A log
-   * built from scratch has none. `from` must then be treated as stale (its `byId` is shared and moved on).
+   * built from scratch has none, and a log forgets it a few patches later. `from` must then be treated as stale
+   * (its `byId` is shared and moved on). Positions never move in a patch, so patches chain.
    */
   patch?: { from: MessageLog; replaced: number[]; appended: number };
 }
@@ -168,13 +169,23 @@ const PATCH_WALK_BUDGET = 10_000;
 /** Inserted or deleted items a patch handles; more (a catch-up) rebuild the log once. */
 const PATCH_ITEMS_MAX = 256;
 
-const logOf = (list: ResolvedMessage[], byId: Map<string, ResolvedMessage>, patch?: MessageLog['patch']): MessageLog => ({
-  list,
-  byId,
-  get: (id) => byId.get(id)?.current.record,
-  compare: (a, b) => (byId.get(a)?.position ?? -1) - (byId.get(b)?.position ?? -1),
-  ...(patch ? { patch } : {}),
-});
+/** How many patches back a log remembers (each holds its list): enough for a few changes between two reads. */
+const PATCH_CHAIN = 4;
+
+const logOf = (list: ResolvedMessage[], byId: Map<string, ResolvedMessage>, patch?: MessageLog['patch']): MessageLog => {
+  const log: MessageLog = {
+    list,
+    byId,
+    get: (id) => byId.get(id)?.current.record,
+    compare: (a, b) => (byId.get(a)?.position ?? -1) - (byId.get(b)?.position ?? -1),
+    ...(patch ? { patch } : {}),
+  };
+  // Forget older logs so that the chain (and the lists it holds) stays short.
+  let ancestor: MessageLog = log;
+  for (let depth = 0; depth < PATCH_CHAIN && ancestor.patch; depth++) ancestor = ancestor.patch.from;
+  delete ancestor.patch;
+  return log;
+};
 
 const validId = (record: unknown): record is MessageRecord => typeof (record as MessageRecord | undefined)?.id === 'string';
 

@@ -25,7 +25,7 @@ import { PresenceTracker, type Presence } from '../presence.js';
 import { roleFor, type TokenClaims } from '../token.js';
 import { DurableAcks } from './durable-acks.js';
 import { InboxSummary } from './inbox-summary.js';
-import { messageViews, messageViewsInSteps, outboxView, type MessageViews } from './message-views.js';
+import { messageViewsInSteps, nextViews, outboxView, type MessageViews, type ViewsInput } from './message-views.js';
 import { Outbox } from './outbox.js';
 import { ProfileUpkeep } from './profile-upkeep.js';
 import { Receipts } from './receipts.js';
@@ -77,6 +77,8 @@ class ConversationImpl implements Conversation {
   private receiptsDue = false;
   private snapshot: ConversationState | undefined;
   private views: MessageViews | undefined;
+  /** The latest views built, kept when a change drops `views`: the next ones are patched from them. */
+  private lastViews: MessageViews | undefined;
   /** Counts the times the views were dropped (a stepwise build started before one is stale). */
   private viewsGeneration = 0;
   /** The latest messages as this device last showed them: the state's messages until the document is loaded. */
@@ -185,7 +187,7 @@ class ConversationImpl implements Conversation {
     const generation = this.viewsGeneration;
     const views = await messageViewsInSteps(this.viewsInput(), nextTask);
     if (this.closed) return;
-    if (generation === this.viewsGeneration) this.views = views;
+    if (generation === this.viewsGeneration) this.views = this.lastViews = views;
     await nextTask();
     if (this.closed) return;
     this.isLoaded = true;
@@ -499,10 +501,11 @@ class ConversationImpl implements Conversation {
   }
 
   private computeViews(): MessageViews {
-    return (this.views ??= messageViews(this.viewsInput()));
+    if (!this.views) this.views = this.lastViews = nextViews(this.lastViews, this.viewsInput());
+    return this.views;
   }
 
-  private viewsInput(): Parameters<typeof messageViews>[0] {
+  private viewsInput(): ViewsInput {
     const state = this.connection?.state;
     const failure = state?.status === 'forbidden' || state?.status === 'deleted' ? (state.reason ?? state.status) : undefined;
     return {
