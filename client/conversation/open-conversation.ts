@@ -129,8 +129,11 @@ class ConversationImpl implements Conversation {
       isCaughtUp: () => this.connection?.isCaughtUp() === true,
       isClosed: () => this.closed,
       changed: () => this.changed(true),
-      settledIds: () => new Set(this.computeViews().messages
-        .filter((m) => m.mine && !m.queued && m.status !== 'sending' && m.status !== 'failed').map((m) => m.id)),
+      // Looked up by id (not a pass over every view: this runs on each durable ack).
+      settledIds: () => new Set(this.outbox.entries.map((e) => e.id).filter((id) => {
+        const m = this.viewOf(id);
+        return m !== undefined && m.mine && !m.queued && m.status !== 'sending' && m.status !== 'failed';
+      })),
     });
     this.receipts = new Receipts(this.doc, user.id, () => this.writer, () => this.role);
     this.inbox = new InboxSummary(room, this.doc, this.store, () => this.computeViews());
@@ -518,8 +521,14 @@ class ConversationImpl implements Conversation {
     };
   }
 
+  /** The view of a message by id: the document's views follow the log's order, one per message, then the outbox's. */
   private viewOf(id: string): MessageView | undefined {
-    return this.computeViews().messages.find((m) => m.id === id);
+    const views = this.computeViews();
+    const log = readMessageLog(this.doc);
+    const position = log.byId.get(id)?.position;
+    if (position !== undefined) return views.messages[position]?.id === id ? views.messages[position] : undefined;
+    // Not in the document: the outbox's views follow the document's.
+    return views.messages.slice(log.list.length).find((m) => m.id === id);
   }
 
   /** The relay made more of this replica durable: statuses move, and settled outbox entries leave. */
