@@ -143,7 +143,11 @@ export class PieceStore {
     if (!this.loaded || this.destroyed) return Promise.resolve();
     clearTimeout(this.compactTimer);
     this.compacting = this.runCompaction()
-      .catch(() => undefined) // a failed request or transaction is reported through the database's events
+      .catch((error: unknown) => {
+        // A failed request or transaction is reported through the database's events; anything else (a row
+        // another writer stored that Yjs cannot read) stops the store here, with nothing written or deleted.
+        if (!(error instanceof DOMException) && !String(error).includes('IndexedDB')) this.fail(error);
+      })
       .finally(() => {
         this.compacting = undefined;
       });

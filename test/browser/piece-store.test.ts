@@ -275,6 +275,22 @@ describe('client: the piece store keeps every update', () => {
     expect(reloaded.getArray('messages').toJSON()).to.deep.equal(doc.getArray('messages').toJSON());
   });
 
+  it('a damaged row another writer stored stops compaction: reported, nothing written or deleted', async () => {
+    const name = `parley-test-${crypto.randomUUID()}`;
+    const errors: unknown[] = [];
+    const { doc, store } = await loadWithStore(name, (error) => errors.push(error));
+    doc.getMap('probe').set('kept', 1);
+    const other = await openCache(name);
+    const tx = other.transaction('updates', 'readwrite');
+    tx.objectStore('updates').add(new Uint8Array([5, 200, 1, 2]));
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    other.close();
+    const before = await rowsOf(name);
+    await store.compact();
+    await waitFor(() => errors.length === 1, { what: 'the error reported' });
+    expect(await rowsOf(name)).to.deep.equal(before);
+  });
+
   it('a write that fails (quota) turns the storage state to failed, keeps the document and every stored row', async () => {
     const user = uniqueUser('Ada');
     const room = uniqueRoom('quota');
