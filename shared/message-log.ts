@@ -57,6 +57,8 @@ export const supersedes = (candidate: MessageRecord, current: MessageRecord): bo
 interface CacheEntry {
   log: MessageLog | null;
   changes: number;
+  /** Patch the log per transaction instead of dropping it (`patchMessageLogs`). */
+  patch: boolean;
 }
 
 const cache = new WeakMap<Y.Doc, CacheEntry>();
@@ -64,14 +66,14 @@ const cache = new WeakMap<Y.Doc, CacheEntry>();
 const entryOf = (doc: Y.Doc): CacheEntry => {
   let entry = cache.get(doc);
   if (!entry) {
-    const fresh: CacheEntry = { log: null, changes: 0 };
+    const fresh: CacheEntry = { log: null, changes: 0, patch: false };
     const messages = doc.getArray('messages');
     // Before any observer of that transaction runs (an observer may write, and read the log, in a new one).
     doc.on('beforeObserverCalls', (transaction: Y.Transaction) => {
       if (!transaction.changed.has(messages)) return;
       // The common changes (a message added at the end, a message edited or deleted in place) patch the log in
       // time linear in what the transaction touched; anything else rebuilds it on the next read.
-      fresh.log = fresh.log && patchMessageLog(fresh.log, transaction, messages as Y.Array<MessageRecord>);
+      fresh.log = fresh.log && fresh.patch ? patchMessageLog(fresh.log, transaction, messages as Y.Array<MessageRecord>) : null;
       fresh.changes++;
     });
     cache.set(doc, fresh);
@@ -79,6 +81,15 @@ const entryOf = (doc: Y.Doc): CacheEntry => {
   }
   return entry;
 };
+
+/**
+ * Keeps `doc`'s cached log across changes, patched per transaction (see `patchMessageLog`), instead of dropping
+ * it at each change: for a reader that reads it after every change (a client's views). A reader that reads it
+ * now and then (the relay's HTTP export) leaves this off, so the log is not kept alive between reads.
+ */
+export function patchMessageLogs(doc: Y.Doc): void {
+  entryOf(doc).patch = true;
+}
 
 /**
  * The resolved conversation, cached per document until its `messages` array changes, so that a run of

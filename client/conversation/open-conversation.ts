@@ -3,7 +3,7 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
   canPin, checkAttachments, checkCanWrite, checkText, checkThreadRoot, deleteMessage, editMessage, getMeta, getPins,
-  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, readMessageLogInSteps, RuleError,
+  getProfiles, getThreads, markThreadRead, newMessageId, patchMessageLogs, pinMessage, react, readMessageLog, readMessageLogInSteps, RuleError,
   sendMessage, setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageLog, type MessageRecord, type RoomKind,
   type Writer,
 } from '../../shared/conversation.js';
@@ -108,6 +108,8 @@ class ConversationImpl implements Conversation {
     this.room = room;
     this.user = { id: user.id, name: user.name };
     this.awareness = new Awareness(this.doc);
+    // The views are read after every change: the log is patched per transaction, not rebuilt (message-views.ts).
+    patchMessageLogs(this.doc);
     this.store = localStoreFor(user.id);
     this.tailWriter = new TailWriter(user.id, room, () => tailOf(this.getState()));
     // The tail is read first and shown, and only then is the document loaded: applying a long history blocks the

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
-  deleteMessage, editMessage, markDelivered, markRead, markThreadRead, newMessageId, react, readMessageLog, RuleError, sendMessage,
+  deleteMessage, editMessage, markDelivered, markRead, markThreadRead, newMessageId, patchMessageLogs, react, readMessageLog, RuleError, sendMessage,
   setProfile, type Writer,
 } from '../../shared/conversation.js';
 import { messageViews, nextViews, type MessageViews, type ViewsInput } from '../../client/conversation/message-views.js';
@@ -28,6 +28,7 @@ describe('message views patched per change', () => {
     for (const seed of [7, 8, 9]) {
       const random = prng(seed);
       const doc = new Y.Doc();
+      patchMessageLogs(doc);
       const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
       const durable = new Map<number, number>();
       let outbox: OutboxEntry[] = [];

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
-  deleteMessage, editMessage, markRead, newMessageId, react, readMessageLog, RuleError, sendMessage, type MessageLog, type MessageRecord, type Writer,
+  deleteMessage, editMessage, markRead, newMessageId, patchMessageLogs, react, readMessageLog, RuleError, sendMessage, type MessageLog, type MessageRecord, type Writer,
 } from '../../shared/conversation.js';
 import { alice, bob, linkedDocs } from './helpers.js';
 
@@ -30,6 +30,7 @@ const prng = (seed: number) => (): number => {
 describe('message log patched per transaction', () => {
   it('patches a send, an edit and a delete instead of rebuilding, with the same result', () => {
     const doc = new Y.Doc();
+    patchMessageLogs(doc);
     const first = sendMessage(doc, alice, { text: 'one' });
     readMessageLog(doc);
     sendMessage(doc, alice, { text: 'two' });
@@ -50,10 +51,21 @@ describe('message log patched per transaction', () => {
     expect(readMessageLog(doc)).toBe(deleted);
   });
 
+  it('drops the log at a change on documents that do not ask for patches (the relay reads it now and then)', () => {
+    const doc = new Y.Doc();
+    sendMessage(doc, alice, { text: 'one' });
+    readMessageLog(doc);
+    sendMessage(doc, alice, { text: 'two' });
+    expect(readMessageLog(doc).patch).toBeUndefined();
+    expect(plain(readMessageLog(doc))).toEqual(plain(rebuilt(doc)));
+  });
+
   it('equals a rebuilt log after random sends, edits, deletes, reactions, receipts, concurrent and raw writes', () => {
     for (const seed of [1, 2, 3]) {
       const random = prng(seed);
       const [a, b] = linkedDocs();
+      patchMessageLogs(a);
+      patchMessageLogs(b);
       // A third replica that syncs only now and then: its writes arrive as concurrent inserts in the middle.
       const c = new Y.Doc();
       const carol: Writer = { userId: 'carol', role: 'write' };
