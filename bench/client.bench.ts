@@ -2,7 +2,7 @@
 import * as Y from 'yjs';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { getMessages, markRead, newMessageId, sendMessage, setProfile, type Writer } from '../shared/conversation.js';
+import { editMessage, getMessages, markRead, newMessageId, react, sendMessage, setProfile, type Writer } from '../shared/conversation.js';
 import { openConversation, type Conversation, type ConversationState } from '../client/index.js';
 import { mintToken, relayInfo, uniqueRoom, uniqueUser, waitFor } from '../test/browser/support/helpers.js';
 
@@ -78,6 +78,42 @@ function watchLongTasks(): { stop(since: number): number[] } {
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * The main-thread cost of one change to a loaded conversation, per kind: from the write (one's own message, the
+ * other person's read mark on it, their reaction to it, an edit of it, a message by them) until subscribers have
+ * the new state, 5 of each, with the longest task over all of them (Long Tasks API, 0 = none above 50 ms). Each
+ * write changes something (a no-op write would notify no one).
+ */
+async function measureChanges(chat: Conversation, other: Writer): Promise<Record<'own' | 'receipt' | 'react' | 'edit' | 'send', number[]> & { longest: number }> {
+  const me: Writer = { userId: chat.user.id, role: 'write' };
+  const costs = { own: [] as number[], receipt: [] as number[], react: [] as number[], edit: [] as number[], send: [] as number[] };
+  let notified: (() => void) | undefined;
+  const unsubscribe = chat.subscribe(() => notified?.());
+  const tasks = watchLongTasks();
+  const t0 = performance.now();
+  const timed = async (kind: keyof typeof costs, write: () => void): Promise<void> => {
+    await nextTask();
+    const seen = new Promise<void>((resolve) => (notified = resolve));
+    const start = performance.now();
+    write();
+    await seen;
+    costs[kind].push(performance.now() - start);
+  };
+  const emoji = ['👍', '🎉', '❤️', '😂', '🚀'];
+  for (let i = 0; i < 5; i++) {
+    let id = '';
+    await timed('own', () => (id = sendMessage(chat.doc, me, { text: `mine ${i}` }).id));
+    await timed('receipt', () => markRead(chat.doc, other, id));
+    await timed('react', () => react(chat.doc, other, id, emoji[i]!));
+    await timed('edit', () => editMessage(chat.doc, me, id, `mine ${i}, edited`));
+    await timed('send', () => sendMessage(chat.doc, other, { text: `theirs ${i}` }));
+  }
+  // Timers the changes scheduled (inbox summary, tail cache) run within this wait.
+  await new Promise((r) => setTimeout(r, 1_500));
+  unsubscribe();
+  return { ...costs, longest: Math.max(0, ...tasks.stop(t0)) };
+}
+
 const connect = (room: string, user: { id: string; name: string }, url: string): Conversation =>
   openConversation({ relayUrl: url, room, user, getToken: () => mintToken({ sub: user.id, rooms: { [room]: 'write' } }) });
 
@@ -137,6 +173,7 @@ describe('client benchmark', () => {
       const screens: number[] = [];
       const fulls: number[] = [];
       const blocks: number[] = [];
+      let changes: Awaited<ReturnType<typeof measureChanges>> | undefined;
       for (let run = 0; run < 3; run++) {
         await nextTask();
         const tasks = watchLongTasks();
@@ -156,6 +193,7 @@ describe('client benchmark', () => {
         // Let the tasks that follow loading (views, inbox, tail writes) run before reading the longest one.
         await new Promise((r) => setTimeout(r, 400));
         const longest = Math.max(0, ...tasks.stop(t0));
+        if (run === 2) changes = await measureChanges(chat, { userId: bob.id, role: 'write' });
         await chat.close();
         screens.push(screen);
         fulls.push(full);
@@ -164,6 +202,10 @@ describe('client benchmark', () => {
       const fmt = (v: number[]): string => `median ${median(v).toFixed(0)} ms (runs ${v.map((t) => t.toFixed(0)).join(', ')})`;
       await print(`client: first screen, ${count / 1000}k messages (${(state.byteLength / 1048576).toFixed(1)} MiB), warm from IndexedDB: newest messages in state ${fmt(screens)} — goal < 150 ms`);
       await print(`client:   full history in state ${fmt(fulls)}; longest main-thread task while loading ${fmt(blocks)} — goal ≤ 50 ms`);
+      if (changes) {
+        const med = (v: number[]): string => median(v).toFixed(1);
+        await print(`client:   one change after load, ms from the write until subscribers have the state, median of 5: own message ${med(changes.own)}, their read mark ${med(changes.receipt)}, their reaction ${med(changes.react)}, own edit ${med(changes.edit)}, message by them ${med(changes.send)}; longest task over the 25 changes ${changes.longest.toFixed(0)} ms`);
+      }
       // For `npm run bench` (bench/compare/first-screen.ts), which puts the curve on its report page.
       await print(`first-screen-json ${JSON.stringify({ messages: count, mib: state.byteLength / 1048576, screenMs: screens, fullMs: fulls, longestTaskMs: blocks })}`);
     }

@@ -1,11 +1,14 @@
-// Keeps a conversation's Y.Doc in IndexedDB through y-indexeddb, and turns its silent failures into a storage state.
+// Keeps a conversation's Y.Doc in IndexedDB (piece-store.ts, y-indexeddb's layout), and turns failures into a storage state.
 import type * as Y from 'yjs';
-import { IndexeddbPersistence } from 'y-indexeddb';
-import { docDbName, openDatabase, watchDatabase } from './idb.js';
+import { docDbName, openDatabase } from './idb.js';
 import { describe, type StorageState } from './local-store.js';
+import { PieceStore } from './piece-store.js';
 
 export interface DocStore {
-  /** Resolves once the cached document is loaded into the Y.Doc, or storage is known to be unusable. */
+  /**
+   * Resolves once the whole cached document is applied to the Y.Doc (in pieces, one per task: the page stays
+   * responsive meanwhile), or storage is known to be unusable.
+   */
   whenLoaded: Promise<void>;
   state: StorageState;
   onState(listener: (state: StorageState) => void): () => void;
@@ -14,12 +17,11 @@ export interface DocStore {
 }
 
 /**
- * Loads `doc` from the user's IndexedDB copy of `room` and persists every later update.
- * y-indexeddb reports nothing when opening fails (its promise rejects unobserved and `whenSynced` never
- * resolves) nor when a write fails (quota). So the database is first opened here (same name and stores)
- * to learn whether it can be; a timeout covers a load that never ends; errors bubbling from y-indexeddb's
- * write transactions to the database, or the database closing, turn into `failed`. The document is read only
- * once `startAfter` settles (the conversation shows its tail first: see tail-cache.ts).
+ * Loads `doc` from the user's IndexedDB copy of `room` and persists every later update (piece-store.ts). Opening
+ * the database fails clearly (`unavailable`); a timeout covers opening and reading that never end (applying,
+ * spread over tasks, is not timed); errors of write transactions bubbling to the database, or the database
+ * closing, turn into `failed`. The document is read only once `startAfter` settles (the conversation shows its
+ * tail first: see tail-cache.ts).
  */
 export function persistDoc(
   doc: Y.Doc,
@@ -28,7 +30,7 @@ export function persistDoc(
   { timeoutMs = 5_000, startAfter }: { timeoutMs?: number; startAfter?: Promise<unknown> } = {},
 ): DocStore {
   const listeners = new Set<(state: StorageState) => void>();
-  let persistence: IndexeddbPersistence | undefined;
+  let persistence: PieceStore | undefined;
   let destroyed = false;
   const store: DocStore = {
     whenLoaded: Promise.resolve(),
@@ -52,51 +54,69 @@ export function persistDoc(
   const giveUp = (status: 'unavailable' | 'failed', error: string): void => {
     const p = persistence;
     persistence = undefined;
-    // Stop y-indexeddb from writing again; the document itself stays intact in memory.
+    // Stop writing again; the document itself stays intact in memory.
     p?.destroy().catch(() => undefined);
     setState({ status, error });
   };
+  /** Storage was given up (reported as `unavailable` or `failed`). */
+  const gaveUp = (): boolean => store.state.status === 'unavailable' || store.state.status === 'failed';
   const name = docDbName(userId, room);
 
   store.whenLoaded = (async () => {
     const deadline = Date.now() + timeoutMs;
+    let db: IDBDatabase;
     try {
-      const probe = await openDatabase(
+      db = await openDatabase(
         name,
-        (db) => {
-          // The layout y-indexeddb creates, so that its own open finds nothing to upgrade.
-          db.createObjectStore('updates', { autoIncrement: true });
-          db.createObjectStore('custom');
+        (created) => {
+          // The layout y-indexeddb creates (caches written by earlier versions, search's reader: see piece-store.ts).
+          created.createObjectStore('updates', { autoIncrement: true });
+          created.createObjectStore('custom');
         },
-        { timeoutMs },
+        { timeoutMs, onLost: (reason) => giveUp('failed', reason) },
       );
-      probe.close();
     } catch (error) {
       giveUp('unavailable', describe(error));
       return;
     }
     await startAfter?.catch(() => undefined);
-    if (destroyed) return;
-    const p = new IndexeddbPersistence(name, doc);
+    // Closed meanwhile, or the database was lost (deleted by logout in another tab) while the tail was shown.
+    if (destroyed || gaveUp()) {
+      db.close();
+      return;
+    }
+    db.addEventListener('error', (event) => {
+      const target = event.target as IDBRequest | IDBTransaction | null;
+      giveUp('failed', describe(target?.error ?? 'IndexedDB write failed'));
+    });
+    db.addEventListener('abort', (event) => {
+      const target = event.target as IDBTransaction | null;
+      giveUp('failed', describe(target?.error ?? 'IndexedDB transaction aborted'));
+    });
+    const p = new PieceStore(db, doc, { onError: (error) => giveUp('failed', describe(error)) });
+    // Storing the document's content could not even start (the connection closed): already reported.
+    if (gaveUp()) return;
     persistence = p;
-    (p._db as Promise<IDBDatabase>).then(
-      (db) => {
-        db.addEventListener('error', (event) => {
-          const target = event.target as IDBRequest | IDBTransaction | null;
-          giveUp('failed', describe(target?.error ?? 'IndexedDB write failed'));
-        });
-        db.addEventListener('abort', (event) => {
-          const target = event.target as IDBTransaction | null;
-          giveUp('failed', describe(target?.error ?? 'IndexedDB transaction aborted'));
-        });
-        watchDatabase(db, (reason) => giveUp('failed', reason));
-      },
-      (error: unknown) => giveUp('unavailable', describe(error)),
-    );
     const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())));
-    const result = await Promise.race([p.whenSynced.then(() => 'loaded' as const), timeout]);
-    if (result === 'timeout') giveUp('unavailable', `IndexedDB did not load the conversation within ${timeoutMs} ms`);
-    else setState({ status: 'ready' });
+    const stored = await Promise.race([p.read(), timeout]).catch((error: unknown) => {
+      // Not a failure when this store was closed or gave up meanwhile (that closed the connection).
+      if (persistence === p) giveUp('failed', describe(error));
+      return 'failed' as const;
+    });
+    if (stored === 'failed') return;
+    if (stored === 'timeout') {
+      giveUp('unavailable', `IndexedDB did not load the conversation within ${timeoutMs} ms`);
+      return;
+    }
+    if (persistence !== p) return;
+    try {
+      await p.apply(stored);
+    } catch (error) {
+      // A stored update Yjs cannot read: stop storing (nothing is deleted), keep what was applied in memory.
+      if (persistence === p) giveUp('failed', `the local copy of this conversation is damaged: ${describe(error)}`);
+      return;
+    }
+    if (persistence === p) setState({ status: 'ready' });
   })();
   return store;
 }

@@ -7,6 +7,6 @@ export * from './rules.js';
 export * from './schema.js';
 export * from './errors.js';
 export * from './ids.js';
-export { readMessageLog, locateRecords, type MessageLog, type ResolvedMessage, type LocatedRecord } from './message-log.js';
+export { patchMessageLogs, readMessageLog, readMessageLogInSteps, locateRecords, type MessageLog, type ResolvedMessage, type LocatedRecord } from './message-log.js';
 export * from './mentions.js';
 export * from './mention-queries.js';

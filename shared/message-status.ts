@@ -1,6 +1,6 @@
 // Where a message's status is computed: sending → sent → delivered → read, as its author sees it (one rule for every caller).
 import type * as Y from 'yjs';
-import { readMessageLog, type MessageLog } from './message-log.js';
+import { readMessageLog, type MessageLog, type ResolvedMessage } from './message-log.js';
 import { getMembers, getReceipts } from './queries.js';
 
 export type MessageState = 'sending' | 'sent' | 'delivered' | 'read';
@@ -26,17 +26,40 @@ export function statusOf(record: { client: number; clock: number }, durable: Map
   return 'sent';
 }
 
-/** Each other member's receipt marks as positions in the log (-1: none), resolved once. */
-function receiptPositions(doc: Y.Doc, log: MessageLog, author: string): Array<{ delivered: number; read: number }> {
-  return getMembers(doc, log)
+/** One other member's receipt marks as positions in the log (-1: none). */
+export interface ReceiptMark {
+  user: string;
+  delivered: number;
+  read: number;
+}
+
+/**
+ * Each other member's receipt marks as positions in the log, resolved once. `members` defaults to
+ * `getMembers(doc, log)` (a client that keeps the member list up to date passes it).
+ */
+export function receiptMarks(doc: Y.Doc, log: MessageLog, author: string, members: readonly string[] = getMembers(doc, log)): ReceiptMark[] {
+  return members
     .filter((user) => user !== author)
     .map((user) => {
       const { delivered, read } = getReceipts(doc, user, log);
       return {
+        user,
         delivered: delivered === undefined ? -1 : (log.byId.get(delivered)?.position ?? -1),
         read: read === undefined ? -1 : (log.byId.get(read)?.position ?? -1),
       };
     });
+}
+
+/** The status of one resolved message given the other members' marks (the counting half of the rule). */
+export function statusAt(resolved: ResolvedMessage, marks: readonly ReceiptMark[], durable: Map<number, number> | undefined): MessageStatus {
+  let deliveredTo = 0;
+  let readBy = 0;
+  for (const mark of marks) {
+    if (mark.delivered >= resolved.position) deliveredTo++;
+    if (mark.read >= resolved.position) readBy++;
+  }
+  const recipients = marks.length;
+  return { state: statusOf(resolved.current, durable, deliveredTo, readBy, recipients), deliveredTo, readBy, recipients };
 }
 
 /**
@@ -44,19 +67,12 @@ function receiptPositions(doc: Y.Doc, log: MessageLog, author: string): Array<{ 
  * 10k-message conversation costs O(messages × members) instead of O(messages²).
  */
 export function messageStatuses(doc: Y.Doc, author: string, durable?: Map<number, number>, log: MessageLog = readMessageLog(doc)): Map<string, MessageStatus> {
-  const marks = receiptPositions(doc, log, author);
+  const marks = receiptMarks(doc, log, author);
   const statuses = new Map<string, MessageStatus>();
   for (const resolved of log.list) {
     const { record } = resolved.current;
     if (record.author !== author) continue;
-    let deliveredTo = 0;
-    let readBy = 0;
-    for (const mark of marks) {
-      if (mark.delivered >= resolved.position) deliveredTo++;
-      if (mark.read >= resolved.position) readBy++;
-    }
-    const recipients = marks.length;
-    statuses.set(record.id, { state: statusOf(resolved.current, durable, deliveredTo, readBy, recipients), deliveredTo, readBy, recipients });
+    statuses.set(record.id, statusAt(resolved, marks, durable));
   }
   return statuses;
 }
@@ -65,8 +81,5 @@ export function messageStatuses(doc: Y.Doc, author: string, durable?: Map<number
 export function messageStatus(doc: Y.Doc, id: string, durable?: Map<number, number>, log: MessageLog = readMessageLog(doc)): MessageStatus | undefined {
   const resolved = log.byId.get(id);
   if (!resolved) return undefined;
-  const marks = receiptPositions(doc, log, resolved.current.record.author);
-  const deliveredTo = marks.filter((m) => m.delivered >= resolved.position).length;
-  const readBy = marks.filter((m) => m.read >= resolved.position).length;
-  return { state: statusOf(resolved.current, durable, deliveredTo, readBy, marks.length), deliveredTo, readBy, recipients: marks.length };
+  return statusAt(resolved, receiptMarks(doc, log, resolved.current.record.author), durable);
 }

@@ -9,7 +9,9 @@ import { furthestReceipt, userEntries, usersWithEntries } from './user-entries.j
 import { inMainFlow } from './threads.js';
 
 // Statuses and reactions have their own modules; re-exported so `shared/conversation.ts` stays the one entry.
-export { messageStatus, messageStatuses, statusOf, type MessageState, type MessageStatus } from './message-status.js';
+export {
+  messageStatus, messageStatuses, receiptMarks, statusAt, statusOf, type MessageState, type MessageStatus, type ReceiptMark,
+} from './message-status.js';
 export { groupReactions, reactionsSummary, type ReactionGroup } from './reactions.js';
 
 /** A message as shown: the resolved current state of one message id. */
@@ -52,9 +54,14 @@ export function getProfiles(doc: Y.Doc): Map<string, ProfileEntry> {
  * (Access itself is granted by tokens; the document only sees who took part.)
  */
 export function getMembers(doc: Y.Doc, log: MessageLog = readMessageLog(doc)): string[] {
+  return membersWith(doc, log.list.map(({ current }) => current.record.author));
+}
+
+/** `getMembers` given the authors of the messages (a reader that keeps them up to date need not walk the log). */
+export function membersWith(doc: Y.Doc, authors: Iterable<string>): string[] {
   const members = new Set<string>(getProfiles(doc).keys());
   for (const user of usersWithEntries(doc, 'receipts')) members.add(user);
-  for (const { current } of log.list) members.add(current.record.author);
+  for (const author of authors) members.add(author);
   return [...members].sort();
 }
 

@@ -5,6 +5,11 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { MessageType } from '../../shared/protocol.js';
+import { updatePieces } from '../../shared/update-pieces.js';
+import { nextTask } from '../next-task.js';
+
+/** Bytes of structs per piece of this tab's state posted to the other tabs. */
+const PIECE_BYTES = 64 * 1024;
 
 /**
  * Same messages as on the wire (y-websocket's sync, awareness, query-awareness) on a channel scoped to the user
@@ -24,7 +29,28 @@ export function syncTabs(channelName: string, doc: Y.Doc, awareness: awarenessPr
     encoding.writeVarUint(e, MessageType.awareness);
     encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, [doc.clientID]));
   });
+  let closed = false;
+  let othersSeen = false;
+  /**
+   * What this tab has that the others may lack (y-websocket posts its whole state as one step 2 here): posted once
+   * another tab is known to exist, as causal pieces one per task, since encoding and applying a long history at
+   * once blocks both pages. Writes made meanwhile go out live as usual.
+   */
+  const postState = async (): Promise<void> => {
+    for (const piece of updatePieces(doc, new Uint8Array([0]), PIECE_BYTES)) {
+      if (closed) return;
+      post((e) => {
+        encoding.writeVarUint(e, MessageType.sync);
+        syncProtocol.writeUpdate(e, piece.update);
+      });
+      await nextTask();
+    }
+  };
   channel.onmessage = (event: MessageEvent) => {
+    if (!othersSeen) {
+      othersSeen = true;
+      void postState();
+    }
     // A tab on the per-room transport (y-websocket, through lib0) posts ArrayBuffers on the same channel.
     const data: unknown = event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : event.data;
     if (!(data instanceof Uint8Array)) return;
@@ -55,18 +81,15 @@ export function syncTabs(channelName: string, doc: Y.Doc, awareness: awarenessPr
   };
   doc.on('update', onUpdate);
   awareness.on('update', onAwareness);
-  // Announce: what this tab has, what it lacks, and who is here.
+  // Announce: what this tab lacks (its state goes out once another tab answers: see postState), and who is here.
   post((e) => {
     encoding.writeVarUint(e, MessageType.sync);
     syncProtocol.writeSyncStep1(e, doc);
   });
-  post((e) => {
-    encoding.writeVarUint(e, MessageType.sync);
-    syncProtocol.writeSyncStep2(e, doc);
-  });
   post((e) => encoding.writeVarUint(e, MessageType.queryAwareness));
   postOwnAwareness();
   return () => {
+    closed = true;
     doc.off('update', onUpdate);
     awareness.off('update', onAwareness);
     // Leaving: other tabs drop this tab's awareness state now.

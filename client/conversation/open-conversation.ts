@@ -3,8 +3,9 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import {
   canPin, checkAttachments, checkCanWrite, checkText, checkThreadRoot, deleteMessage, editMessage, getMeta, getPins,
-  getProfiles, getThreads, markThreadRead, newMessageId, pinMessage, react, readMessageLog, RuleError, sendMessage,
-  setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageRecord, type RoomKind, type Writer,
+  getProfiles, getThreads, markThreadRead, newMessageId, patchMessageLogs, pinMessage, react, readMessageLog, readMessageLogInSteps, RuleError,
+  sendMessage, setMeta, setProfile, unpinMessage, unreact, type Attachment, type MessageLog, type MessageRecord, type RoomKind,
+  type Writer,
 } from '../../shared/conversation.js';
 import { isUserId } from '../../shared/ids.js';
 import { checkMentionList, checkMentionMembers, mentionableIn } from '../../shared/mentions.js';
@@ -24,12 +25,13 @@ import { PresenceTracker, type Presence } from '../presence.js';
 import { roleFor, type TokenClaims } from '../token.js';
 import { DurableAcks } from './durable-acks.js';
 import { InboxSummary } from './inbox-summary.js';
-import { messageViews, outboxView, type MessageViews } from './message-views.js';
+import { messageViewsInSteps, nextViews, outboxView, type MessageViews, type ViewsInput } from './message-views.js';
 import { Outbox } from './outbox.js';
 import { ProfileUpkeep } from './profile-upkeep.js';
 import { Receipts } from './receipts.js';
 import { registerConversation } from './registry.js';
 import { readTail, tailOf, TailWriter, type Tail } from './tail-cache.js';
+import { nextTask } from '../next-task.js';
 import type { Conversation, ConversationState, ConversationUser, MessageView, OpenConversationOptions, SendOptions } from './types.js';
 
 /**
@@ -75,6 +77,10 @@ class ConversationImpl implements Conversation {
   private receiptsDue = false;
   private snapshot: ConversationState | undefined;
   private views: MessageViews | undefined;
+  /** The latest views built, kept when a change drops `views`: the next ones are patched from them. */
+  private lastViews: MessageViews | undefined;
+  /** Counts the times the views were dropped (a stepwise build started before one is stale). */
+  private viewsGeneration = 0;
   /** The latest messages as this device last showed them: the state's messages until the document is loaded. */
   private tail: Tail | undefined;
   private readonly tailWriter: TailWriter;
@@ -102,6 +108,8 @@ class ConversationImpl implements Conversation {
     this.room = room;
     this.user = { id: user.id, name: user.name };
     this.awareness = new Awareness(this.doc);
+    // The views are read after every change: the log is patched per transaction, not rebuilt (message-views.ts).
+    patchMessageLogs(this.doc);
     this.store = localStoreFor(user.id);
     this.tailWriter = new TailWriter(user.id, room, () => tailOf(this.getState()));
     // The tail is read first and shown, and only then is the document loaded: applying a long history blocks the
@@ -123,8 +131,11 @@ class ConversationImpl implements Conversation {
       isCaughtUp: () => this.connection?.isCaughtUp() === true,
       isClosed: () => this.closed,
       changed: () => this.changed(true),
-      settledIds: () => new Set(this.computeViews().messages
-        .filter((m) => m.mine && !m.queued && m.status !== 'sending' && m.status !== 'failed').map((m) => m.id)),
+      // Looked up by id (not a pass over every view: this runs on each durable ack).
+      settledIds: () => new Set(this.outbox.entries.map((e) => e.id).filter((id) => {
+        const m = this.viewOf(id);
+        return m !== undefined && m.mine && !m.queued && m.status !== 'sending' && m.status !== 'failed';
+      })),
     });
     this.receipts = new Receipts(this.doc, user.id, () => this.writer, () => this.role);
     this.inbox = new InboxSummary(room, this.doc, this.store, () => this.computeViews());
@@ -168,14 +179,26 @@ class ConversationImpl implements Conversation {
       this.store.durable(this.room),
     ]);
     if (this.closed) return;
-    // Building the views of a long history is the next long task: let the browser paint and handle input between.
-    await nextTask();
+    // The views of a long history are built over several tasks while the tail stays on screen (the document was
+    // applied the same way: see piece-store.ts): the message log in slices, then the views, then the first state.
+    const log = await readMessageLogInSteps(this.doc, nextTask);
     if (this.closed) return;
     this.outbox.load(outbox);
     if (durable) this.durable.mergeEncoded(durable);
+    // The delivered mark is the first write of a loaded conversation: made before the views, it does not drop them.
+    this.receipts.deliver(lastByOther(log, this.user.id));
+    await nextTask();
+    if (this.closed) return;
+    const generation = this.viewsGeneration;
+    const views = await messageViewsInSteps(this.viewsInput(), nextTask);
+    if (this.closed) return;
+    if (generation === this.viewsGeneration) this.views = this.lastViews = views;
+    await nextTask();
+    if (this.closed) return;
     this.isLoaded = true;
     this.tail = undefined;
-    this.changed(true);
+    // The views built above stay valid unless something changed meanwhile (which dropped them).
+    this.changed(true, { keepViews: true });
     const common = {
       relayUrl: this.options.relayUrl,
       room: this.room,
@@ -454,11 +477,14 @@ class ConversationImpl implements Conversation {
     if (this.closed) throw new ClientError('closed', 'this conversation was closed');
   }
 
-  /** Something changed: drop cached state, and notify listeners (and write receipts) once per microtask. */
-  private changed(messages: boolean): void {
+  /** Something changed: drop cached state (`keepViews`: not the views, still valid), and notify listeners (and write receipts) once per microtask. */
+  private changed(messages: boolean, { keepViews = false }: { keepViews?: boolean } = {}): void {
     this.snapshot = undefined;
     if (messages) {
-      this.views = undefined;
+      if (!keepViews) {
+        this.views = undefined;
+        this.viewsGeneration++;
+      }
       this.receiptsDue = true;
       if (this.isLoaded && !this.closed) {
         this.inbox.schedule();
@@ -480,22 +506,31 @@ class ConversationImpl implements Conversation {
   }
 
   private computeViews(): MessageViews {
-    if (this.views) return this.views;
+    if (!this.views) this.views = this.lastViews = nextViews(this.lastViews, this.viewsInput());
+    return this.views;
+  }
+
+  private viewsInput(): ViewsInput {
     const state = this.connection?.state;
     const failure = state?.status === 'forbidden' || state?.status === 'deleted' ? (state.reason ?? state.status) : undefined;
-    this.views = messageViews({
+    return {
       doc: this.doc,
       log: readMessageLog(this.doc),
       userId: this.user.id,
       durable: this.durable.vector,
       outbox: this.outbox.entries,
       failure,
-    });
-    return this.views;
+    };
   }
 
+  /** The view of a message by id: the document's views follow the log's order, one per message, then the outbox's. */
   private viewOf(id: string): MessageView | undefined {
-    return this.computeViews().messages.find((m) => m.id === id);
+    const views = this.computeViews();
+    const log = readMessageLog(this.doc);
+    const position = log.byId.get(id)?.position;
+    if (position !== undefined) return views.messages[position]?.id === id ? views.messages[position] : undefined;
+    // Not in the document: the outbox's views follow the document's.
+    return views.messages.slice(log.list.length).find((m) => m.id === id);
   }
 
   /** The relay made more of this replica durable: statuses move, and settled outbox entries leave. */
@@ -520,8 +555,14 @@ class ConversationImpl implements Conversation {
   }
 }
 
-/** Resolves after the next macrotask (the browser may paint and handle input before it). */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** The id of the latest message by someone other than `userId` (the views' `lastOther`), or undefined. */
+const lastByOther = (log: MessageLog, userId: string): string | undefined => {
+  for (let i = log.list.length - 1; i >= 0; i--) {
+    const { record } = log.list[i]!.current;
+    if (record.author !== userId) return record.id;
+  }
+  return undefined;
+};
 
 /** Resolves once what was rendered now is painted: after the next frame, or soon in a hidden page (no frames there). */
 const afterPaint = (): Promise<void> =>
