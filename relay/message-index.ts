@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import type { MessageLookup } from '../shared/rules.js';
 import { locateRecords, supersedes } from '../shared/message-log.js';
 import type { MessageRecord } from '../shared/schema.js';
+import { forEachAddedItem, forEachDeletedItem } from './transaction-items.js';
 
 export interface MessageIndex extends MessageLookup {
   /** How many distinct messages the room holds. */
@@ -274,50 +275,31 @@ export function createMessageIndex(doc: Y.Doc): MessageIndex {
     }
   }
 
-  // Observers run before Yjs garbage-collects deleted content, so removed records can still be read.
-  // (event.changes would walk the whole array: the transaction's state vectors and delete set do not.)
+  // Observers run before Yjs garbage-collects deleted content, so removed records can still be read. The
+  // transaction's own ranges say what changed (transaction-items.ts): event.changes would walk the whole array.
   const onChange = (event: Y.YArrayEvent<MessageRecord>): void => {
     const { transaction } = event;
-    const store = doc.store;
     const removed = new Map<string, Set<number>>();
-    for (const [client, ranges] of transaction.deleteSet.clients) {
-      const structs = store.clients.get(client);
-      if (!structs) continue;
-      for (const { clock, len } of ranges) {
-        for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-          const struct = structs[i]!;
-          if (struct.id.clock >= clock + len) break;
-          if (!(struct instanceof Y.Item) || struct.parent !== messages || !(struct.content instanceof Y.ContentAny)) continue;
-          const from = Math.max(clock, struct.id.clock) - struct.id.clock;
-          const to = Math.min(clock + len, struct.id.clock + struct.length) - struct.id.clock;
-          for (let offset = from; offset < to; offset++) {
-            const record = struct.content.arr[offset] as MessageRecord;
-            const slot = slotOf(record, client, struct.id.clock + offset);
-            if (slot < 0) continue;
-            let gone = removed.get(record.id);
-            if (!gone) removed.set(record.id, (gone = new Set()));
-            gone.add(slot);
-          }
-        }
+    forEachDeletedItem(transaction, messages, (item, from, to) => {
+      if (!(item.content instanceof Y.ContentAny)) return;
+      for (let offset = from; offset < to; offset++) {
+        const record = item.content.arr[offset] as MessageRecord;
+        const slot = slotOf(record, item.id.client, item.id.clock + offset);
+        if (slot < 0) continue;
+        let gone = removed.get(record.id);
+        if (!gone) removed.set(record.id, (gone = new Set()));
+        gone.add(slot);
       }
-    }
+    });
     removeAll(removed);
     const fresh: Array<{ slot: number; position: Position }> = [];
-    for (const [client, after] of transaction.afterState) {
-      const before = transaction.beforeState.get(client) ?? 0;
-      if (after <= before) continue;
-      const structs = store.clients.get(client)!;
-      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
-        const struct = structs[i]!;
-        if (struct.id.clock >= after) break;
-        if (!(struct instanceof Y.Item) || struct.parent !== messages || struct.deleted) continue;
-        if (!(struct.content instanceof Y.ContentAny)) continue;
-        struct.content.arr.forEach((record, offset) => {
-          const slot = add(record as MessageRecord, client, struct.id.clock + offset);
-          if (slot >= 0) fresh.push({ slot, position: { item: struct, offset } });
-        });
-      }
-    }
+    forEachAddedItem(transaction, messages, (item) => {
+      if (!(item.content instanceof Y.ContentAny)) return;
+      item.content.arr.forEach((record, offset) => {
+        const slot = add(record as MessageRecord, item.id.client, item.id.clock + offset);
+        if (slot >= 0) fresh.push({ slot, position: { item, offset } });
+      });
+    });
     assignKeys(fresh);
   };
   messages.observe(onChange);

@@ -70,11 +70,14 @@ export const parseOptions = (argv: string[]): BenchOptions | undefined => {
     cpuProfDir: values['cpu-prof'],
     phaseProfDir: values['phase-prof'],
     runs,
+    // Warm-up long enough for the JIT: after 50 (10) warm-up messages V8 was still optimizing the servers' per-message
+    // code during the measured runs (`--trace-opt`, per 500-message run: Parley 39–55 TurboFan compilations taking
+    // 110–230 ms, y-websocket 17–32 taking 41–63 ms), which billed a one-time warm-up as CPU per message.
     fanOut: [
-      { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 50 },
+      { receivers: 100, messages: 500, gapMs: 4, warmupMessages: 1500 },
       // 500 receivers: 5× the deliveries per message, and all 500 replicas apply each one in this process; so
       // fewer messages at a wider gap, or the client side (not the server) sets the latency.
-      { receivers: 500, messages: quick ? 50 : 100, gapMs: 40, warmupMessages: 10 },
+      { receivers: 500, messages: quick ? 50 : 100, gapMs: 40, warmupMessages: 150 },
     ],
     connections: { connections: 10_000, rooms: 1_000, messagesPerRoom: quick ? 1 : 2, gapMs: 1 },
     manyRooms: { connections: 2000, rooms: 200, settleMs: quick ? 1000 : 2000 },

@@ -2,6 +2,7 @@
 import type * as Y from 'yjs';
 import type { MessageRecord } from '../../shared/schema.js';
 import type { TransactionOrigin } from '../transaction-origin.js';
+import { forEachAddedItem, forEachDeletedItem } from '../transaction-items.js';
 
 /** Message ids remembered per room to recognise a re-sent record (an outbox flushed twice). */
 const RECENT_IDS = 256;
@@ -15,21 +16,22 @@ const RECENT_IDS = 256;
 export function observeNewMessages(doc: Y.Doc, onNew: (records: MessageRecord[], transaction: Y.Transaction) => void): () => void {
   const messages = doc.getArray<unknown>('messages');
   const recent = new Set<string>();
-  const observer = (event: Y.YArrayEvent<unknown>, transaction: Y.Transaction) => {
+  // Reads the transaction's own ranges (transaction-items.ts), not `event.changes`, which walks the whole history.
+  const observer = (_event: Y.YArrayEvent<unknown>, transaction: Y.Transaction) => {
     const origin = transaction.origin as TransactionOrigin | undefined;
     if (origin?.source !== 'connection') return;
-    const { added, deleted } = event.changes;
-    if (added.size === 0) return;
+    const added: Y.Item[] = [];
+    forEachAddedItem(transaction, messages, (item) => added.push(item));
+    if (added.length === 0) return;
     const replaced = new Set<string>();
-    for (const item of deleted) {
-      for (const value of item.content.getContent()) {
+    forEachDeletedItem(transaction, messages, (item, from, to) => {
+      for (const value of item.content.getContent().slice(from, to)) {
         const id = (value as { id?: unknown } | null)?.id;
         if (typeof id === 'string') replaced.add(id);
       }
-    }
+    });
     const fresh: MessageRecord[] = [];
     for (const item of added) {
-      if (item.deleted) continue;
       for (const value of item.content.getContent()) {
         const record = value as Partial<MessageRecord> | null;
         if (typeof record !== 'object' || record === null || typeof record.id !== 'string' || typeof record.author !== 'string') continue;
