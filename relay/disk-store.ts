@@ -1,5 +1,5 @@
 // The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
-import { lstatSync, promises as fs, constants as fsConstants } from 'node:fs';
+import { close, fsync, lstatSync, open, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
@@ -44,14 +44,53 @@ const readIfExists = async (path: string): Promise<Buffer | undefined> => {
   }
 };
 
-/** fsyncs a directory so that a created, renamed or removed entry in it is durable. */
-const syncDir = async (dir: string): Promise<void> => {
-  const handle = await fs.open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/**
+ * fsyncs a directory so that a created, renamed or removed entry in it is durable. Plain descriptors through the
+ * callback API: a FileHandle per call (object, finalizer, promise per step) costs more than the three syscalls.
+ */
+const syncDir = (dir: string): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    open(dir, fsConstants.O_RDONLY, (openError, fd) => {
+      if (openError) return reject(openError);
+      fsync(fd, (syncError) => {
+        close(fd, (closeError) => {
+          const error = syncError ?? closeError;
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    });
+  });
+
+/**
+ * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
+ * the next one, which starts when the running one ends and serves every caller that came meanwhile. A sync that
+ * began before a caller's change might miss it, so no caller ever joins a running one. Many rooms created in the
+ * same turns (first connections of many users list their conversations) share one fsync of the rooms directory.
+ */
+export const createDirSyncer = (dir: string, sync: (dir: string) => Promise<void> = syncDir) => {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const run = sync(dir).finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return (): Promise<void> => {
+    if (next) return next;
+    if (!running) return start();
+    const after = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    next = after.then(() => {
+      next = undefined;
+      return start();
+    });
+    return next;
+  };
 };
 
 /** What `load` returns: updates that, applied in order, rebuild the document (snapshot first), and the log's size. */
@@ -102,6 +141,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   const rooms = new Map<string, RoomFiles>();
   /** Whether `root` is known to exist (a delete re-creates it; nothing else removes it while the relay runs). */
   let rootReady = false;
+  /** fsyncs of the rooms directory, shared by the rooms created meanwhile. */
+  const syncRoot = createDirSyncer(root);
   /** Reads of rooms' files shared by the calls of one load (see `loadParts`). */
   const recentReads = new Map<string, Promise<DiskRoomParts>>();
 
@@ -114,9 +155,13 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     return files;
   };
 
-  /** Opens (creating if needed, durably) the room's log for appending. */
-  const openLog = async (files: RoomFiles): Promise<FileHandle> => {
-    if (files.log) return files.log;
+  /**
+   * Opens (creating if needed, durably) the room's log for appending. A new log gets its header in one write
+   * with `firstRecords` when given (the first append batch): one durable write instead of two, and the records
+   * are durable once this resolves with `wroteFirst` true.
+   */
+  const openLog = async (files: RoomFiles, firstRecords?: Buffer): Promise<{ log: FileHandle; wroteFirst: boolean }> => {
+    if (files.log) return { log: files.log, wroteFirst: false };
     // Once per store, not once per room: a recursive mkdir of an existing path still walks it in the pool.
     if (!rootReady) {
       await fs.mkdir(root, { recursive: true });
@@ -135,19 +180,28 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         createdDir = true;
       } else if (code !== 'EEXIST') throw error;
     }
-    if (createdDir) await syncDir(root);
+    if (createdDir) await syncRoot();
     const path = join(files.dir, LOG_FILE);
     // O_DSYNC: each write returns once its data is durable, so an append batch is one job in the libuv pool
     // (write) instead of two (write, then fdatasync), with the same guarantee.
     const handle = await fs.open(path, LOG_OPEN_FLAGS);
-    // A directory made just now holds no log yet: no need to ask the size of the file just created.
-    const size = createdDir ? 0 : (await handle.stat()).size;
-    if (size === 0) {
-      await handle.write(LOG_MAGIC); // durable on return (O_DSYNC): no fsync of the file
-      await syncDir(files.dir);
+    let wroteFirst = false;
+    try {
+      // A directory made just now holds no log yet: no need to ask the size of the file just created.
+      const size = createdDir ? 0 : (await handle.stat()).size;
+      if (size === 0) {
+        // Durable on return (O_DSYNC): no fsync of the file. A crash before the directory's fsync below may lose
+        // the file, but nothing in it was acknowledged yet; a torn write is cut at the last whole record on load.
+        await handle.write(firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
+        wroteFirst = firstRecords !== undefined;
+        await syncDir(files.dir);
+      }
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
     }
     files.log = handle;
-    return handle;
+    return { log: handle, wroteFirst };
   };
 
   const closeLog = async (files: RoomFiles): Promise<void> => {
@@ -158,9 +212,9 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
 
   const writeAppends = async (files: RoomFiles, batch: Extract<Op, { kind: 'append' }>[]): Promise<void> => {
     const started = performance.now();
-    const log = await openLog(files);
     const buffer = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((op) => op.record));
-    await log.write(buffer); // durable on return (O_DSYNC, see openLog)
+    const { log, wroteFirst } = await openLog(files, buffer);
+    if (!wroteFirst) await log.write(buffer); // durable on return (O_DSYNC, see openLog)
     observe((performance.now() - started) / 1000, batch.length);
   };
 
@@ -204,7 +258,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
    * reading the log), else the rest rewritten and renamed over the log.
    */
   const dropLogRecords = async (files: RoomFiles, count: number): Promise<void> => {
-    const log = await openLog(files);
+    const { log } = await openLog(files);
     if (count === Number.POSITIVE_INFINITY) {
       await log.truncate(LOG_MAGIC.length);
       await log.sync();
@@ -251,7 +305,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         await closeLog(files);
         await fs.rm(files.dir, { recursive: true, force: true });
         await fs.mkdir(root, { recursive: true });
-        await syncDir(root);
+        await syncRoot();
         files.failed = undefined;
         return;
     }
@@ -313,7 +367,10 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       if (files.ops.length === 0) rooms.delete(room);
       return { snapshot: undefined, records, logBytes: 0 };
     }
-    const snapshotFile = await readIfExists(join(files.dir, SNAPSHOT_FILE));
+    // Small rooms often have no snapshot (an idle unload compacts only a grown log): ask before reading, since a
+    // read of a missing file is a pool job that rejects with an error object.
+    const snapshotPath = join(files.dir, SNAPSHOT_FILE);
+    const snapshotFile = lstatSync(snapshotPath, { throwIfNoEntry: false }) === undefined ? undefined : await readIfExists(snapshotPath);
     const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
     const logPath = join(files.dir, LOG_FILE);
     const logBuffer = await readIfExists(logPath);
