@@ -1,7 +1,7 @@
 // The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
-import { close, fsync, lstatSync, open, promises as fs, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
-import type { FileHandle } from 'node:fs/promises';
+import { closeFd, fsyncFd, syncDir, truncateFd, writeAll } from './fd-io.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
@@ -24,7 +24,8 @@ type Op =
 /** Per-room writer state; exists while a room has pending or open work. */
 interface RoomFiles {
   dir: string;
-  log: FileHandle | null;
+  /** The open log's descriptor (O_APPEND | O_DSYNC). */
+  log: number | null;
   ops: Op[];
   draining: boolean;
   /** Set after a failed write or fsync: what is on disk is unknown, so nothing more is written. */
@@ -43,24 +44,6 @@ const readIfExists = async (path: string): Promise<Buffer | undefined> => {
     throw error;
   }
 };
-
-/**
- * fsyncs a directory so that a created, renamed or removed entry in it is durable. Plain descriptors through the
- * callback API: a FileHandle per call (object, finalizer, promise per step) costs more than the three syscalls.
- */
-const syncDir = (dir: string): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
-    open(dir, fsConstants.O_RDONLY, (openError, fd) => {
-      if (openError) return reject(openError);
-      fsync(fd, (syncError) => {
-        close(fd, (closeError) => {
-          const error = syncError ?? closeError;
-          if (error) reject(error);
-          else resolve();
-        });
-      });
-    });
-  });
 
 /**
  * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
@@ -160,23 +143,24 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
    * with `firstRecords` when given (the first append batch): one durable write instead of two, and the records
    * are durable once this resolves with `wroteFirst` true.
    */
-  const openLog = async (files: RoomFiles, firstRecords?: Buffer): Promise<{ log: FileHandle; wroteFirst: boolean }> => {
-    if (files.log) return { log: files.log, wroteFirst: false };
-    // Once per store, not once per room: a recursive mkdir of an existing path still walks it in the pool.
+  const openLog = async (files: RoomFiles, firstRecords?: Buffer): Promise<{ log: number; wroteFirst: boolean }> => {
+    if (files.log !== null) return { log: files.log, wroteFirst: false };
+    // Directory and file creation run in place (fd-io.ts: they never wait for the disk; a pool job costs more).
+    // Once per store, not once per room: a recursive mkdir of an existing path still walks it.
     if (!rootReady) {
-      await fs.mkdir(root, { recursive: true });
+      mkdirSync(root, { recursive: true });
       rootReady = true;
     }
     let createdDir = false;
     try {
-      await fs.mkdir(files.dir);
+      mkdirSync(files.dir);
       createdDir = true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         // The root went away under us after all: make it again, then the room's directory.
-        await fs.mkdir(root, { recursive: true });
-        await fs.mkdir(files.dir);
+        mkdirSync(root, { recursive: true });
+        mkdirSync(files.dir);
         createdDir = true;
       } else if (code !== 'EEXIST') throw error;
     }
@@ -184,44 +168,45 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     const path = join(files.dir, LOG_FILE);
     // O_DSYNC: each write returns once its data is durable, so an append batch is one job in the libuv pool
     // (write) instead of two (write, then fdatasync), with the same guarantee.
-    const handle = await fs.open(path, LOG_OPEN_FLAGS);
+    const fd = openSync(path, LOG_OPEN_FLAGS);
     let wroteFirst = false;
     try {
       // A directory made just now holds no log yet: no need to ask the size of the file just created.
-      const size = createdDir ? 0 : (await handle.stat()).size;
+      const size = createdDir ? 0 : fstatSync(fd).size;
       if (size === 0) {
         // Durable on return (O_DSYNC): no fsync of the file. A crash before the directory's fsync below may lose
         // the file, but nothing in it was acknowledged yet; a torn write is cut at the last whole record on load.
-        await handle.write(firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
+        await writeAll(fd, firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
         wroteFirst = firstRecords !== undefined;
         await syncDir(files.dir);
       }
     } catch (error) {
-      await handle.close().catch(() => {});
+      closeSync(fd);
       throw error;
     }
-    files.log = handle;
-    return { log: handle, wroteFirst };
+    files.log = fd;
+    return { log: fd, wroteFirst };
   };
 
-  const closeLog = async (files: RoomFiles): Promise<void> => {
+  const closeLog = (files: RoomFiles): void => {
     const log = files.log;
     files.log = null;
-    if (log) await log.close();
+    // Everything written is already durable (O_DSYNC): closing waits for nothing.
+    if (log !== null) closeFd(log);
   };
 
   const writeAppends = async (files: RoomFiles, batch: Extract<Op, { kind: 'append' }>[]): Promise<void> => {
     const started = performance.now();
     const buffer = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((op) => op.record));
     const { log, wroteFirst } = await openLog(files, buffer);
-    if (!wroteFirst) await log.write(buffer); // durable on return (O_DSYNC, see openLog)
+    if (!wroteFirst) await writeAll(log, buffer); // durable on return (O_DSYNC, see openLog)
     observe((performance.now() - started) / 1000, batch.length);
   };
 
   /** Replaces the room's data with `state`: temp file, fsync, rename, fsync dir, then empty the log. */
   const writeSnapshot = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
     const started = performance.now();
-    await openLog(files);
+    const { log } = await openLog(files);
     const temp = join(files.dir, SNAPSHOT_TEMP);
     const handle = await fs.open(temp, 'w');
     try {
@@ -233,8 +218,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
     await syncDir(files.dir);
     // A crash before this point replays the old log over the new snapshot, which Yjs treats as a no-op.
-    await files.log!.truncate(LOG_MAGIC.length);
-    await files.log!.sync();
+    await truncateFd(log, LOG_MAGIC.length);
+    await fsyncFd(log);
     observe((performance.now() - started) / 1000, 1);
   };
 
@@ -260,14 +245,14 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   const dropLogRecords = async (files: RoomFiles, count: number): Promise<void> => {
     const { log } = await openLog(files);
     if (count === Number.POSITIVE_INFINITY) {
-      await log.truncate(LOG_MAGIC.length);
-      await log.sync();
+      await truncateFd(log, LOG_MAGIC.length);
+      await fsyncFd(log);
       return;
     }
     const parsed = parseLog(await fs.readFile(join(files.dir, LOG_FILE)));
     if (count >= parsed.records.length) {
-      await log.truncate(LOG_MAGIC.length);
-      await log.sync();
+      await truncateFd(log, LOG_MAGIC.length);
+      await fsyncFd(log);
       return;
     }
     if (count <= 0) return;
@@ -279,7 +264,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     } finally {
       await handle.close();
     }
-    await closeLog(files);
+    closeLog(files);
     await fs.rename(temp, join(files.dir, LOG_FILE));
     await syncDir(files.dir);
   };
@@ -299,10 +284,10 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         if (files.failed !== undefined) throw files.failed;
         return;
       case 'release':
-        await closeLog(files);
+        closeLog(files);
         return;
       case 'delete':
-        await closeLog(files);
+        closeLog(files);
         await fs.rm(files.dir, { recursive: true, force: true });
         await fs.mkdir(root, { recursive: true });
         await syncRoot();

@@ -144,7 +144,12 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
       numbering.delete(room);
       await store.delete(room);
     },
-    release: (room) => store.release(room),
+    release: (room) => {
+      // Forget the room's numbering with the room (else one entry per room ever loaded stays for the process's
+      // life): the next load numbers its records afresh from the files, as after a restart (see above).
+      numbering.delete(room);
+      return store.release(room);
+    },
     healthy: () => true,
     async close() {
       await store.close();
