@@ -1,7 +1,7 @@
 // The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
-import { closeFd, fsyncFd, syncDir, truncateFd, writeAll } from './fd-io.js';
+import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from './fd-io.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
@@ -34,16 +34,7 @@ interface RoomFiles {
 
 const LOG_OPEN_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 
-const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 
-const readIfExists = async (path: string): Promise<Buffer | undefined> => {
-  try {
-    return await fs.readFile(path);
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-};
 
 /**
  * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
@@ -249,7 +240,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       await fsyncFd(log);
       return;
     }
-    const parsed = parseLog(await fs.readFile(join(files.dir, LOG_FILE)));
+    const parsed = parseLog((await readFileIfExists(join(files.dir, LOG_FILE))) ?? LOG_MAGIC);
     if (count >= parsed.records.length) {
       await truncateFd(log, LOG_MAGIC.length);
       await fsyncFd(log);
@@ -352,13 +343,11 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       if (files.ops.length === 0) rooms.delete(room);
       return { snapshot: undefined, records, logBytes: 0 };
     }
-    // Small rooms often have no snapshot (an idle unload compacts only a grown log): ask before reading, since a
-    // read of a missing file is a pool job that rejects with an error object.
-    const snapshotPath = join(files.dir, SNAPSHOT_FILE);
-    const snapshotFile = lstatSync(snapshotPath, { throwIfNoEntry: false }) === undefined ? undefined : await readIfExists(snapshotPath);
+    // Small rooms often have no snapshot (an idle unload compacts only a grown log): its open fails in place.
+    const snapshotFile = await readFileIfExists(join(files.dir, SNAPSHOT_FILE));
     const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
     const logPath = join(files.dir, LOG_FILE);
-    const logBuffer = await readIfExists(logPath);
+    const logBuffer = await readFileIfExists(logPath);
     let logBytes = 0;
     if (logBuffer !== undefined) {
       const parsed = parseLog(logBuffer);
