@@ -1,7 +1,7 @@
 // The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
-import { lstatSync, promises as fs, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
-import type { FileHandle } from 'node:fs/promises';
+import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from './fd-io.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
@@ -24,7 +24,8 @@ type Op =
 /** Per-room writer state; exists while a room has pending or open work. */
 interface RoomFiles {
   dir: string;
-  log: FileHandle | null;
+  /** The open log's descriptor (O_APPEND | O_DSYNC). */
+  log: number | null;
   ops: Op[];
   draining: boolean;
   /** Set after a failed write or fsync: what is on disk is unknown, so nothing more is written. */
@@ -33,25 +34,37 @@ interface RoomFiles {
 
 const LOG_OPEN_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 
-const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 
-const readIfExists = async (path: string): Promise<Buffer | undefined> => {
-  try {
-    return await fs.readFile(path);
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-};
 
-/** fsyncs a directory so that a created, renamed or removed entry in it is durable. */
-const syncDir = async (dir: string): Promise<void> => {
-  const handle = await fs.open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/**
+ * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
+ * the next one, which starts when the running one ends and serves every caller that came meanwhile. A sync that
+ * began before a caller's change might miss it, so no caller ever joins a running one. Many rooms created in the
+ * same turns (first connections of many users list their conversations) share one fsync of the rooms directory.
+ */
+export const createDirSyncer = (dir: string, sync: (dir: string) => Promise<void> = syncDir) => {
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    const run = sync(dir).finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return (): Promise<void> => {
+    if (next) return next;
+    if (!running) return start();
+    const after = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    next = after.then(() => {
+      next = undefined;
+      return start();
+    });
+    return next;
+  };
 };
 
 /** What `load` returns: updates that, applied in order, rebuild the document (snapshot first), and the log's size. */
@@ -102,6 +115,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   const rooms = new Map<string, RoomFiles>();
   /** Whether `root` is known to exist (a delete re-creates it; nothing else removes it while the relay runs). */
   let rootReady = false;
+  /** fsyncs of the rooms directory, shared by the rooms created meanwhile. */
+  const syncRoot = createDirSyncer(root);
   /** Reads of rooms' files shared by the calls of one load (see `loadParts`). */
   const recentReads = new Map<string, Promise<DiskRoomParts>>();
 
@@ -114,60 +129,75 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     return files;
   };
 
-  /** Opens (creating if needed, durably) the room's log for appending. */
-  const openLog = async (files: RoomFiles): Promise<FileHandle> => {
-    if (files.log) return files.log;
-    // Once per store, not once per room: a recursive mkdir of an existing path still walks it in the pool.
+  /**
+   * Opens (creating if needed, durably) the room's log for appending. A new log gets its header in one write
+   * with `firstRecords` when given (the first append batch): one durable write instead of two, and the records
+   * are durable once this resolves with `wroteFirst` true.
+   */
+  const openLog = async (files: RoomFiles, firstRecords?: Buffer): Promise<{ log: number; wroteFirst: boolean }> => {
+    if (files.log !== null) return { log: files.log, wroteFirst: false };
+    // Directory and file creation run in place (fd-io.ts: they never wait for the disk; a pool job costs more).
+    // Once per store, not once per room: a recursive mkdir of an existing path still walks it.
     if (!rootReady) {
-      await fs.mkdir(root, { recursive: true });
+      mkdirSync(root, { recursive: true });
       rootReady = true;
     }
     let createdDir = false;
     try {
-      await fs.mkdir(files.dir);
+      mkdirSync(files.dir);
       createdDir = true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         // The root went away under us after all: make it again, then the room's directory.
-        await fs.mkdir(root, { recursive: true });
-        await fs.mkdir(files.dir);
+        mkdirSync(root, { recursive: true });
+        mkdirSync(files.dir);
         createdDir = true;
       } else if (code !== 'EEXIST') throw error;
     }
-    if (createdDir) await syncDir(root);
+    if (createdDir) await syncRoot();
     const path = join(files.dir, LOG_FILE);
     // O_DSYNC: each write returns once its data is durable, so an append batch is one job in the libuv pool
     // (write) instead of two (write, then fdatasync), with the same guarantee.
-    const handle = await fs.open(path, LOG_OPEN_FLAGS);
-    // A directory made just now holds no log yet: no need to ask the size of the file just created.
-    const size = createdDir ? 0 : (await handle.stat()).size;
-    if (size === 0) {
-      await handle.write(LOG_MAGIC); // durable on return (O_DSYNC): no fsync of the file
-      await syncDir(files.dir);
+    const fd = openSync(path, LOG_OPEN_FLAGS);
+    let wroteFirst = false;
+    try {
+      // A directory made just now holds no log yet: no need to ask the size of the file just created.
+      const size = createdDir ? 0 : fstatSync(fd).size;
+      if (size === 0) {
+        // Durable on return (O_DSYNC): no fsync of the file. A crash before the directory's fsync below may lose
+        // the file, but nothing in it was acknowledged yet; a torn write is cut at the last whole record on load.
+        await writeAll(fd, firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
+        wroteFirst = firstRecords !== undefined;
+        await syncDir(files.dir);
+      }
+    } catch (error) {
+      closeSync(fd);
+      throw error;
     }
-    files.log = handle;
-    return handle;
+    files.log = fd;
+    return { log: fd, wroteFirst };
   };
 
-  const closeLog = async (files: RoomFiles): Promise<void> => {
+  const closeLog = (files: RoomFiles): void => {
     const log = files.log;
     files.log = null;
-    if (log) await log.close();
+    // Everything written is already durable (O_DSYNC): closing waits for nothing.
+    if (log !== null) closeFd(log);
   };
 
   const writeAppends = async (files: RoomFiles, batch: Extract<Op, { kind: 'append' }>[]): Promise<void> => {
     const started = performance.now();
-    const log = await openLog(files);
     const buffer = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((op) => op.record));
-    await log.write(buffer); // durable on return (O_DSYNC, see openLog)
+    const { log, wroteFirst } = await openLog(files, buffer);
+    if (!wroteFirst) await writeAll(log, buffer); // durable on return (O_DSYNC, see openLog)
     observe((performance.now() - started) / 1000, batch.length);
   };
 
   /** Replaces the room's data with `state`: temp file, fsync, rename, fsync dir, then empty the log. */
   const writeSnapshot = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
     const started = performance.now();
-    await openLog(files);
+    const { log } = await openLog(files);
     const temp = join(files.dir, SNAPSHOT_TEMP);
     const handle = await fs.open(temp, 'w');
     try {
@@ -179,8 +209,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
     await syncDir(files.dir);
     // A crash before this point replays the old log over the new snapshot, which Yjs treats as a no-op.
-    await files.log!.truncate(LOG_MAGIC.length);
-    await files.log!.sync();
+    await truncateFd(log, LOG_MAGIC.length);
+    await fsyncFd(log);
     observe((performance.now() - started) / 1000, 1);
   };
 
@@ -204,16 +234,16 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
    * reading the log), else the rest rewritten and renamed over the log.
    */
   const dropLogRecords = async (files: RoomFiles, count: number): Promise<void> => {
-    const log = await openLog(files);
+    const { log } = await openLog(files);
     if (count === Number.POSITIVE_INFINITY) {
-      await log.truncate(LOG_MAGIC.length);
-      await log.sync();
+      await truncateFd(log, LOG_MAGIC.length);
+      await fsyncFd(log);
       return;
     }
-    const parsed = parseLog(await fs.readFile(join(files.dir, LOG_FILE)));
+    const parsed = parseLog((await readFileIfExists(join(files.dir, LOG_FILE))) ?? LOG_MAGIC);
     if (count >= parsed.records.length) {
-      await log.truncate(LOG_MAGIC.length);
-      await log.sync();
+      await truncateFd(log, LOG_MAGIC.length);
+      await fsyncFd(log);
       return;
     }
     if (count <= 0) return;
@@ -225,7 +255,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     } finally {
       await handle.close();
     }
-    await closeLog(files);
+    closeLog(files);
     await fs.rename(temp, join(files.dir, LOG_FILE));
     await syncDir(files.dir);
   };
@@ -245,13 +275,13 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         if (files.failed !== undefined) throw files.failed;
         return;
       case 'release':
-        await closeLog(files);
+        closeLog(files);
         return;
       case 'delete':
-        await closeLog(files);
+        closeLog(files);
         await fs.rm(files.dir, { recursive: true, force: true });
         await fs.mkdir(root, { recursive: true });
-        await syncDir(root);
+        await syncRoot();
         files.failed = undefined;
         return;
     }
@@ -313,10 +343,11 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       if (files.ops.length === 0) rooms.delete(room);
       return { snapshot: undefined, records, logBytes: 0 };
     }
-    const snapshotFile = await readIfExists(join(files.dir, SNAPSHOT_FILE));
+    // Small rooms often have no snapshot (an idle unload compacts only a grown log): its open fails in place.
+    const snapshotFile = await readFileIfExists(join(files.dir, SNAPSHOT_FILE));
     const snapshot = snapshotFile === undefined ? undefined : parseSnapshot(snapshotFile);
     const logPath = join(files.dir, LOG_FILE);
-    const logBuffer = await readIfExists(logPath);
+    const logBuffer = await readFileIfExists(logPath);
     let logBytes = 0;
     if (logBuffer !== undefined) {
       const parsed = parseLog(logBuffer);

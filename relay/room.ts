@@ -345,11 +345,12 @@ export class Room implements ReplicaHost {
    * Writes a snapshot of the whole document if the log holds anything, so the next load is one read: the
    * snapshot covers at least the position of the last completed append (it may hold more, whose records stay
    * in the log: replaying them is a no-op in Yjs), and the log is trimmed only once it is durable. The state
-   * is taken at once: the room may be destroyed while the snapshot is written.
+   * is taken at once: the room may be destroyed while the snapshot is written. Disk mode skips it while the log
+   * holds fewer than `minLogBytes` (an idle unload leaves a small log to be replayed on the next load).
    */
-  async compactIfNeeded(): Promise<void> {
+  async compactIfNeeded(minLogBytes = 1): Promise<void> {
     if (this.replica) return this.replica.compactIfNeeded(true);
-    if (this.failed || this.logBytes === 0) return;
+    if (this.failed || this.logBytes === 0 || this.logBytes < minLogBytes) return;
     this.logBytes = 0;
     const position = this.lastPosition;
     const state = Y.encodeStateAsUpdate(this.doc);

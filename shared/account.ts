@@ -27,8 +27,14 @@ export const SETTINGS = 'settings';
 
 /** The stored room name of `userId`'s account document: `~account.` + 40 hex digits of SHA-256(user id). */
 export async function accountRoomName(userId: string): Promise<string> {
-  return `${ACCOUNT_PREFIX}${(await sha256Hex(userId)).slice(0, 40)}`;
+  return accountRoomNameFromDigest(await sha256Hex(userId));
 }
+
+/**
+ * The same name from the user id's SHA-256 already computed (lower-case hex of its UTF-8 bytes): for callers with
+ * a synchronous hash (the relay, node:crypto), which would otherwise pay an asynchronous WebCrypto job per name.
+ */
+export const accountRoomNameFromDigest = (sha256HexOfUserId: string): string => `${ACCOUNT_PREFIX}${sha256HexOfUserId.slice(0, 40)}`;
 
 /** Whether `room` names an account document (stored name or alias): never a conversation. */
 export const isAccountRoom = (room: string): boolean => room === ACCOUNT_ALIAS || room.startsWith(ACCOUNT_PREFIX);

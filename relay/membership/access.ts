@@ -1,14 +1,15 @@
 // Who may open a room: the token's grant or the room's roster (banned refuses), and the caller's own account document.
-import { ACCOUNT_ALIAS, ACCOUNT_PREFIX, accountRoomName, isAccountRoom } from '../../shared/account.js';
+import { ACCOUNT_ALIAS, ACCOUNT_PREFIX, isAccountRoom } from '../../shared/account.js';
 import { roleForRoom } from '../../shared/grants.js';
 import type { Role } from '../../shared/protocol.js';
 import { effectiveRole as combineRoles, rosterRole, type RosterRole } from '../../shared/roster.js';
 import type { Identity } from '../auth.js';
 import type { Room } from '../room.js';
+import { accountRoomNameNow } from './account-room-name.js';
 
 /** The stored room a client asked for: the account alias becomes the caller's account room; undefined = never reachable. */
 export async function resolveRoomName(requested: string, identity: Pick<Identity, 'id'>): Promise<string | undefined> {
-  if (requested === ACCOUNT_ALIAS) return accountRoomName(identity.id);
+  if (requested === ACCOUNT_ALIAS) return accountRoomNameNow(identity.id);
   if (requested.startsWith(ACCOUNT_PREFIX) || isAccountRoom(requested)) return undefined;
   return requested;
 }

@@ -1,12 +1,13 @@
 // The relay's own writes to conversations and account documents: roster entries, system entries, invite records, conversation lists.
 import type * as Y from 'yjs';
-import { ACCOUNT_PREFIX, CONVERSATIONS, accountRoomName, type ConversationEntry } from '../../shared/account.js';
+import { ACCOUNT_PREFIX, CONVERSATIONS, type ConversationEntry } from '../../shared/account.js';
 import { conversationKind } from '../../shared/membership.js';
 import { ROSTER, type RosterEntry, type RosterRole } from '../../shared/roster.js';
 import { EVENTS, type SystemEvent } from '../../shared/system-events.js';
 import type { Room } from '../room.js';
 import type { RoomManager } from '../room-manager.js';
 import { RELAY_ORIGIN } from '../transaction-origin.js';
+import { accountRoomNameNow } from './account-room-name.js';
 
 /**
  * Runs `write` on the room's document as the relay (its own transaction origin, so the guard never sees it and
@@ -66,7 +67,7 @@ export function createAccountWriter(rooms: RoomManager): AccountWriter {
     else running--;
   };
   const withAccount = async <T>(user: string, use: (room: Room) => T): Promise<T> => {
-    const name = await accountRoomName(user);
+    const name = accountRoomNameNow(user);
     if (!name.startsWith(ACCOUNT_PREFIX)) throw new Error('unexpected account room name');
     await slot();
     try {

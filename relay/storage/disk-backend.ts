@@ -44,23 +44,56 @@ const checkRoom = (room: string): void => {
 export const createDiskBackend = (dataDir: string, observe?: PersistObserver): StorageBackend & { store: DiskStore } => {
   const store = createDiskStore(dataDir, observe);
   const numbering = new Map<string, Promise<Numbering>>();
+  /** Numberings already read, for appends that need not wait (see `append`). */
+  const known = new Map<string, Numbering>();
+  /** Appends of a room waiting for its numbering: later ones wait too, so that all keep their call order. */
+  const waiting = new Map<string, number>();
   const followers = new Map<string, Set<(entry: LogEntry) => void>>();
 
   /** The room's numbering, read from its files on first use. */
   const numberingOf = (room: string): Promise<Numbering> => {
     let found = numbering.get(room);
     if (!found) {
-      found = store.loadParts(room).then((parts) => ({ base: 0, head: parts.records.length }));
-      found.catch(() => numbering.delete(room));
-      numbering.set(room, found);
+      const read = store.loadParts(room).then((parts) => ({ base: 0, head: parts.records.length }));
+      found = read;
+      read.then(
+        (counter) => {
+          if (numbering.get(room) === read) known.set(room, counter);
+        },
+        () => {
+          if (numbering.get(room) === read) numbering.delete(room);
+        },
+      );
+      numbering.set(room, read);
     }
     return found;
+  };
+
+  /** Forgets a room's numbering (deleted or unloaded): the next use reads it from the files again. */
+  const forget = (room: string): void => {
+    numbering.delete(room);
+    known.delete(room);
+  };
+
+  /** Waits for the room's numbering, counted in `waiting` meanwhile. */
+  const numberingForAppend = async (room: string): Promise<Numbering> => {
+    waiting.set(room, (waiting.get(room) ?? 0) + 1);
+    try {
+      return await numberingOf(room);
+    } finally {
+      const left = (waiting.get(room) ?? 1) - 1;
+      if (left <= 0) waiting.delete(room);
+      else waiting.set(room, left);
+    }
   };
 
   const log: RoomLog = {
     async append(room, data) {
       checkRoom(room);
-      const counter = await numberingOf(room);
+      // Queued in the store in the same turn as the call when the numbering is known, so that a read of the
+      // room's files asked for after this call (loadParts waits for what is queued) sees this record.
+      const ready = waiting.has(room) ? undefined : known.get(room);
+      const counter = ready ?? (await numberingForAppend(room));
       // Taken synchronously after the await, in call order, as the store's queue is.
       const n = ++counter.head;
       const write = store.append(room, data);
@@ -141,10 +174,15 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
     },
     async drop(room) {
       checkRoom(room);
-      numbering.delete(room);
+      forget(room);
       await store.delete(room);
     },
-    release: (room) => store.release(room),
+    release: (room) => {
+      // Forget the room's numbering with the room (else one entry per room ever loaded stays for the process's
+      // life): the next load numbers its records afresh from the files, as after a restart (see above).
+      forget(room);
+      return store.release(room);
+    },
     healthy: () => true,
     async close() {
       await store.close();
@@ -165,7 +203,7 @@ export const createDiskBackend = (dataDir: string, observe?: PersistObserver): S
     },
     async delete(room) {
       checkRoom(room);
-      numbering.delete(room);
+      forget(room);
       await store.delete(room);
     },
     healthy: () => true,

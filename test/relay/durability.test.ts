@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { RunningRelay } from '../../relay/index.js';
 import { LOG_MAGIC } from '../../relay/record-log.js';
+import { UNLOAD_COMPACT_LOG_BYTES } from '../../relay/room-manager.js';
 import { roomDir } from '../../relay/room-paths.js';
 import { getMessages, newMessageId, sendMessage, type MessageRecord } from '../../shared/conversation.js';
 import {
@@ -105,27 +106,46 @@ describe('durability', () => {
   describe('idle unload', () => {
     const server = useTestRelay({ idleUnloadMs: 150 });
 
-    it('unloads idle rooms (compacted) and reloads them intact', async () => {
+    /** Writes one update holding `texts` as messages to `room`, lets it unload, and returns its directory. */
+    const writeAndUnload = async (room: string, texts: string[]): Promise<string> => {
       const { relay } = server;
-      const p = connectProvider(relay, 'idle', await mintToken());
+      const p = connectProvider(relay, room, await mintToken());
       await synced(p);
-      // One update holding three messages.
+      const before = await metric(relay, 'parley_updates_in_total');
       p.doc.transact(() => {
-        for (const text of ['1', '2', '3']) sendMessage(p.doc, ada, { text });
+        for (const text of texts) sendMessage(p.doc, ada, { text });
       });
-      await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) >= 1, 5000, 'the first update counted');
+      await waitFor(async () => (await metric(relay, 'parley_updates_in_total')) > before, 5000, 'the update counted');
       // The room, and the user's account document while the relay lists the room there (first connect).
       expect(await metric(relay, 'parley_rooms_loaded')).toBeGreaterThanOrEqual(1);
       p.destroy();
       await waitFor(async () => (await metric(relay, 'parley_rooms_loaded')) === 0, 5000, 'room unloaded');
-      const dir = roomDir(join(server.dataDir, 'rooms'), 'idle');
+      return roomDir(join(server.dataDir, 'rooms'), room);
+    };
+    const reloaded = async (room: string, texts: string[]) => {
+      const again = connectProvider(server.relay, room, await mintToken());
+      await synced(again);
+      await waitFor(() => getMessages(again.doc).length === texts.length, 5000, 'every message after the reload');
+      expect(textsOf(again.doc)).toEqual(texts);
+      again.destroy();
+    };
+
+    it('unloads an idle room with a small log without compacting it (the log is durable) and reloads it intact', async () => {
+      const texts = ['1', '2', '3'];
+      const dir = await writeAndUnload('idle', texts);
+      // No snapshot: the fsync'd log holds the update and is replayed on the next load.
+      expect(readdirSync(dir).sort()).toEqual(['log']);
+      expect(statSync(join(dir, 'log')).size).toBeGreaterThan(LOG_MAGIC.length);
+      await reloaded('idle', texts);
+    });
+
+    it(`compacts an idle room on unload once its log holds ${UNLOAD_COMPACT_LOG_BYTES} bytes, and reloads it intact`, async () => {
+      // Three messages of 4,000 characters: one update well above the threshold.
+      const texts = ['a', 'b', 'c'].map((c) => c.repeat(4000));
+      const dir = await writeAndUnload('idle-big', texts);
       expect(readdirSync(dir).sort()).toEqual(['log', 'snapshot']);
       expect(statSync(join(dir, 'log')).size).toBe(LOG_MAGIC.length);
-      const again = connectProvider(relay, 'idle', await mintToken());
-      await synced(again);
-      await waitFor(() => getMessages(again.doc).length === 3, 5000, 'three messages after the reload');
-      expect(textsOf(again.doc)).toEqual(['1', '2', '3']);
-      again.destroy();
+      await reloaded('idle-big', texts);
     });
   });
 

@@ -1,4 +1,5 @@
 // The in-place HS256 verifier: accepts what jose signs, refuses every malformed, forged, expired or mis-addressed token with a code.
+import { createHmac } from 'node:crypto';
 import { SignJWT, base64url } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createHs256Verifier, Hs256Error } from '../../relay/hs256-verify.js';
@@ -49,6 +50,34 @@ describe('createHs256Verifier', () => {
     for (const token of ['', 'abc', 'a.b', 'a.b.c.d', '.b.c', '!!!.e30.sig']) expect(codeOf(verify, token)).toBe('ERR_JWS_INVALID');
     const crit = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', crit: ['x'], x: 1 } as never).setExpirationTime('1h').sign(secret).catch(() => undefined);
     if (crit !== undefined) expect(codeOf(verify, crit)).toBe('ERR_JWS_INVALID');
+  });
+
+  it('refuses correctly signed tokens whose segments are not base64url JSON objects, before trusting any claim', () => {
+    // Signed by hand, so that only the decoding can refuse them.
+    const signed = (header: string, payload: string) => `${header}.${payload}.${createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url')}`;
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const header = b64(JSON.stringify({ alg: 'HS256' }));
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const payload = b64(JSON.stringify({ sub: 'ada', exp }));
+    expect(codeOf(verify, signed(header, payload))).toBe('accepted');
+    let json = JSON.stringify({ sub: 'ada', exp });
+    while (json.length % 3 !== 0) json = json.replace('{', '{ ');
+    const aligned = b64(json); // a multiple of 4 characters
+    expect(codeOf(verify, signed(header, aligned))).toBe('accepted');
+    const refused = [
+      signed(header, b64(JSON.stringify([{ sub: 'ada', exp }]))), // an array, not an object
+      signed(header, b64('"ada"')),
+      signed(header, b64('null')),
+      signed(header, b64('{"sub":"ada",')), // not JSON
+      signed(header, `${payload.slice(0, 4)} ${payload.slice(4)}`), // a character outside base64url
+      signed(header, `${payload}+`),
+      signed(header, `${aligned}A`), // length 4n + 1: Buffer would drop the last character and accept the rest
+      signed(header, ''),
+      signed(b64('[]'), payload),
+      signed(`${header}=`, payload),
+      `${signed(header, payload)}!`, // junk after the signature that Buffer would skip
+    ];
+    for (const token of refused) expect(codeOf(verify, token)).toBe('ERR_JWS_INVALID');
   });
 
   it('requires exp, honours the clock tolerance, and checks nbf', async () => {
