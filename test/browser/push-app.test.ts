@@ -45,6 +45,23 @@ const live = (app: ChatApp, room: string): boolean => {
   return state !== undefined && state.loaded && state.connection.synced;
 };
 
+/**
+ * Bob (a fresh user) starts a direct conversation with `anaId`, whose signed-in `app` keeps it live while another
+ * room (`elsewhere`) is on screen: his next message arrives in a conversation she is not looking at.
+ */
+async function directFromBobElsewhere(app: ChatApp, anaId: string, bobUser: { id: string; name: string }, elsewhere: string) {
+  const { url } = await relayInfo();
+  const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: bobUser.name, rooms: {} }) });
+  const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
+  const bob = await open(room, bobUser, { role: 'write' });
+  await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
+  await waitFor(() => listItem(app, room), { what: 'the direct conversation in the list' });
+  await waitFor(() => live(app, room), { what: 'the conversation live in the app' });
+  await submitForm(app, '.join', 'room', elsewhere);
+  await waitFor(() => app.activeRoom === elsewhere && appRoom(app)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
+  return { room, bob };
+}
+
 const level = (app: ChatApp): string | undefined => [...shadow(app).querySelectorAll<HTMLInputElement>('input[name="notify-level"]')].find((i) => i.checked)?.value;
 
 describe('push: <chat-app>', () => {
@@ -137,14 +154,7 @@ describe('push: <chat-app>', () => {
       app.notificationRegistration = async () => registration;
       await signIn(app, `Ana ${tag}`);
       expect(localStorage.getItem(`parley:muted:${anaId}`)).to.equal(null);
-      const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
-      const bob = await open(room, bobUser, { role: 'write' });
-      await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
-      await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
-      await waitFor(() => live(app!, room), { what: 'the conversation live in the app' });
-      const elsewhere = uniqueRoom('push-elsewhere');
-      await submitForm(app, '.join', 'room', elsewhere);
-      await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
+      const { room, bob } = await directFromBobElsewhere(app, anaId, bobUser, uniqueRoom('push-elsewhere'));
 
       const shown = async (): Promise<Notification[]> => registration.getNotifications({ tag: notificationTag(room) });
       await bob.send('first');
@@ -221,19 +231,10 @@ describe('push: <chat-app>', () => {
       const tag = Math.random().toString(36).slice(2, 7);
       const anaId = `dev-ana-${tag}`;
       const bobUser = { id: `bob-${tag}`, name: 'Bob' };
-      const { url } = await relayInfo();
-      const bobApi = membershipApi({ relayUrl: url, getToken: () => mintToken({ sub: bobUser.id, name: 'Bob', rooms: {} }) });
       app = await mountApp(new FakePushManager(), { '*': 'write' });
       app.notificationRegistration = async () => undefined; // no service worker controls the page
       await signIn(app, `Ana ${tag}`);
-      const { room } = await bobApi.createConversation({ kind: 'direct', members: [anaId] });
-      const bob = await open(room, bobUser, { role: 'write' });
-      await waitFor(() => bob.getState().connection.synced, { what: 'Bob synced' });
-      await waitFor(() => listItem(app!, room), { what: 'the direct conversation in the list' });
-      await waitFor(() => live(app!, room), { what: 'the conversation live in the app' });
-      const elsewhere = uniqueRoom('push-android');
-      await submitForm(app, '.join', 'room', elsewhere);
-      await waitFor(() => app!.activeRoom === elsewhere && appRoom(app!)?.getAttribute('room') === elsewhere, { what: 'another room on screen' });
+      const { room, bob } = await directFromBobElsewhere(app, anaId, bobUser, uniqueRoom('push-android'));
 
       await bob.send('first');
       await waitFor(() => constructed === 1, { what: 'the notification tried' });
