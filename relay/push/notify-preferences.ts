@@ -1,6 +1,7 @@
 // A bounded cache of subscribed users' notification preferences, read from their account documents and dropped when those change.
 import type * as Y from 'yjs';
-import { PREFERENCES, SETTINGS, accountRoomName, defaultNotifyLevel, readSettings, type NotifyLevel } from '../../shared/account.js';
+import { PREFERENCES, SETTINGS, defaultNotifyLevel, readSettings, type NotifyLevel } from '../../shared/account.js';
+import { accountRoomNameNow } from '../membership/account-room-name.js';
 import type { NotifySettings } from '../../shared/push.js';
 import type { RoomKind } from '../../shared/schema.js';
 import type { Room } from '../room.js';
@@ -78,7 +79,7 @@ export function createNotifyPreferencesCache(rooms: RoomManager, { maxUsers = 10
     else running++;
     try {
       const before = generation.get(user) ?? 0;
-      const room = await rooms.acquire(await accountRoomName(user));
+      const room = await rooms.acquire(accountRoomNameNow(user));
       try {
         loads++;
         watchDoc(room.doc, user);
