@@ -1,81 +1,13 @@
 // /sync benchmark (npm run bench:relay): relay memory per attached document and per socket, attach+sync time, fan-out /sync vs /rooms.
 // Prints figures only; nothing here asserts a timing. The relay runs as a child process so its CPU and RSS are its own.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { reapOnExit } from './child-reaper.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { SignJWT } from 'jose';
 import { sendMessage } from '../shared/conversation.js';
+import { settledMemory, sleep, startRelayChild, stopChild, token, waitFor } from './relay-child.js';
 
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
-const MAIN = fileURLToPath(new URL('../relay/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const DOCS = 300;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const waitFor = async (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(2);
-  }
-};
-const token = (sub: string) =>
-  new SignJWT({ name: sub, rooms: { '*': 'write' } })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SECRET));
-
-const GC_ON_SIGNAL =
-  "process.on('SIGUSR2', () => { globalThis.gc(); console.log(JSON.stringify({ benchMemory: process.memoryUsage() })); });";
-
-interface Child {
-  proc: ChildProcess;
-  output: () => string;
-  url: string;
-  dataDir: string;
-}
-
-const startRelayChild = async (): Promise<Child> => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-mux-bench-'));
-  const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
-    '--connections-per-user', '5000', '--messages-per-second', '100000', '--idle-unload-seconds', '600', '--max-pending-sockets-per-ip', '0'];
-  const proc = reapOnExit(spawn(
-    process.execPath,
-    ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  ));
-  let out = '';
-  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await waitFor(() => /"url":"http:\/\/127\.0\.0\.1:\d+"/.test(out), 20_000, 'relay start');
-  return { proc, output: () => out, url: /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!, dataDir };
-};
-
-const stopChild = async (child: Child) => {
-  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
-  child.proc.kill('SIGTERM');
-  await exited;
-  rmSync(child.dataDir, { recursive: true, force: true });
-};
-
-const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-
-const settledMemory = async (child: Child): Promise<{ rss: number; heap: number }> => {
-  const from = child.output().length;
-  child.proc.kill('SIGUSR2');
-  const pattern = /\{"benchMemory":(\{[^}]*\})\}/;
-  await waitFor(() => pattern.test(child.output().slice(from)), 10_000, 'memory report');
-  await sleep(100);
-  const usage = JSON.parse(pattern.exec(child.output().slice(from))![1]!) as { heapUsed: number };
-  return { rss: rss(child.proc.pid!), heap: usage.heapUsed };
-};
 
 const bytes = (write: (e: encoding.Encoder) => void) => {
   const e = encoding.createEncoder();
@@ -155,7 +87,7 @@ const conversation = (seed: number): Uint8Array => {
 };
 
 const benchMemoryAndAttach = async () => {
-  const child = await startRelayChild();
+  const child = await startRelayChild(['--idle-unload-seconds', '600']);
   const names = Array.from({ length: DOCS }, (_, i) => `conv-${i}`);
   // Seed every room through its own per-room socket and user (one new client id each, within the client-id
   // budget), waiting for the durable ack; idle rooms stay loaded (idle unload is 10 min here).
@@ -173,9 +105,9 @@ const benchMemoryAndAttach = async () => {
   }
   // Let the seeding's transient state (acks, catch-ups, broadcast batches) go before the baseline.
   await sleep(2000);
-  await settledMemory(child);
-  await settledMemory(child);
-  const base = await settledMemory(child);
+  await settledMemory(child.proc, child.output);
+  await settledMemory(child.proc, child.output);
+  const base = await settledMemory(child.proc, child.output);
 
   // Sockets with 1 document each (several, so the figure is above the noise of one GC).
   const singles = 50;
@@ -186,7 +118,7 @@ const benchMemoryAndAttach = async () => {
     ones.push(one);
   }
   await waitFor(() => ones.every((one) => one.allSynced()), 10_000, 'single-document sockets synced');
-  const withOnes = await settledMemory(child);
+  const withOnes = await settledMemory(child.proc, child.output);
 
   // Sockets with all 300 documents; the first one is timed.
   const fulls = 3;
@@ -200,13 +132,13 @@ const benchMemoryAndAttach = async () => {
     if (i === 0) attachMs = performance.now() - started;
     manys.push(many);
   }
-  const withManys = await settledMemory(child);
+  const withManys = await settledMemory(child.proc, child.output);
 
   // The same 300 rooms over 300 per-room sockets, for comparison.
   const perRoom: WebSocket[] = [];
   for (const name of names) perRoom.push(await roomSocket(child.url, name, 'reader-rooms'));
   await sleep(300);
-  const withRoomSockets = await settledMemory(child);
+  const withRoomSockets = await settledMemory(child.proc, child.output);
 
   const socketWithOne = { rss: (withOnes.rss - base.rss) / singles, heap: (withOnes.heap - base.heap) / singles };
   const socketWithMany = { rss: (withManys.rss - withOnes.rss) / fulls, heap: (withManys.heap - withOnes.heap) / fulls };
@@ -230,7 +162,7 @@ const copyOf = (doc: Y.Doc): Y.Doc => {
 
 /** Fan-out latency through one endpoint: 1 /rooms writer → `receivers` receivers on `/rooms` or `/sync`. */
 const fanOut = async (via: 'rooms' | 'sync', receivers: number, messages: number): Promise<number[]> => {
-  const child = await startRelayChild();
+  const child = await startRelayChild(['--idle-unload-seconds', '600']);
   const warmUp = 50;
   const writer = new Y.Doc();
   const frames: Uint8Array[] = [];

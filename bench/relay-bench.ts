@@ -1,94 +1,26 @@
 // Relay benchmark (npm run bench:relay): CPU per chat update, fan-out latency, memory per connection and room, durable throughput.
 // Prints figures only; nothing here asserts a timing. The relay runs as a child process so its CPU and RSS are its own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { reapOnExit } from './child-reaper.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import { SignJWT } from 'jose';
 import { sendMessage } from '../shared/conversation.js';
+import { GC_ON_SIGNAL, settledMemory, sleep, startRelayChild, stopChild, token as signToken, waitFor, type RelayChild } from './relay-child.js';
 
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
-const MAIN = fileURLToPath(new URL('../relay/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+/** Bench users are admins of every room. */
+const token = (sub: string) => signToken(sub, 'admin');
+/** The child's per-room WebSocket base URL. */
+const roomsUrl = (child: RelayChild) => `${child.url.replace('http', 'ws')}/rooms`;
+
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const waitFor = async (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(2);
-  }
-};
-
-const token = (sub: string) =>
-  new SignJWT({ name: sub, rooms: { '*': 'admin' } })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(SECRET));
-
-interface Child {
-  proc: ChildProcess;
-  /** Everything the child printed so far. */
-  output: () => string;
-  url: string;
-  wsUrl: string;
-  dataDir: string;
-}
-
-/** Child-process preamble: SIGUSR2 runs a full GC, so memory figures are not inflated by garbage not yet collected. */
-const GC_ON_SIGNAL =
-  "process.on('SIGUSR2', () => { globalThis.gc(); console.log(JSON.stringify({ benchMemory: process.memoryUsage() })); });";
-
-const startRelayChild = async (extra: string[] = []): Promise<Child> => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const args = ['--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info',
-    '--connections-per-user', '5000', '--messages-per-second', '100000', '--max-pending-sockets-per-ip', '0', ...extra];
-  const proc = reapOnExit(spawn(
-    process.execPath,
-    ['--expose-gc', '--import', TSX, '--input-type=module', '-e', `${GC_ON_SIGNAL} process.argv.splice(1, Infinity, "parley-relay", ...${JSON.stringify(args)}); await import(${JSON.stringify(MAIN)});`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  ));
-  let out = '';
-  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await waitFor(() => /"url":"http:\/\/127\.0\.0\.1:\d+"/.test(out), 20_000, 'relay start');
-  const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)![1]!;
-  return { proc, output: () => out, url, wsUrl: `${url.replace('http', 'ws')}/rooms`, dataDir };
-};
-
-const stopChild = async (child: Child) => {
-  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
-  child.proc.kill('SIGTERM');
-  await exited;
-  rmSync(child.dataDir, { recursive: true, force: true });
-};
 
 /** CPU seconds a process has used so far, user and system. */
 const cpuSeconds = (pid: number): { user: number; system: number } => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
-};
-
-/** Resident memory of a process, in bytes. */
-const rss = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-
-/** RSS and heap after asking the child for a full GC (see GC_ON_SIGNAL). */
-const settledMemory = async (proc: ChildProcess, output: () => string): Promise<{ rss: number; heap: number }> => {
-  const from = output().length;
-  proc.kill('SIGUSR2');
-  const pattern = /\{"benchMemory":(\{[^}]*\})\}/;
-  await waitFor(() => pattern.test(output().slice(from)), 10_000, 'memory report');
-  await sleep(100);
-  const usage = JSON.parse(pattern.exec(output().slice(from))![1]!) as { heapUsed: number };
-  return { rss: rss(proc.pid!), heap: usage.heapUsed };
 };
 
 const updateFrame = (update: Uint8Array): Uint8Array => {
@@ -167,8 +99,8 @@ const benchCpu = async () => {
   const child = await startRelayChild();
   const n = 5000;
   const { frames, doc } = chatFrames('writer', 500 + n, (i) => `message ${i}: the quick brown fox jumps over the lazy dog`);
-  const writerConn = await connect(child.wsUrl, 'cpu', 'writer');
-  const reader = await connect(child.wsUrl, 'cpu', 'reader', { writer: { client: doc.clientID } });
+  const writerConn = await connect(roomsUrl(child), 'cpu', 'writer');
+  const reader = await connect(roomsUrl(child), 'cpu', 'reader', { writer: { client: doc.clientID } });
   // Warm up the JIT, then measure, sending at a steady pace (about 2000/s) rather than one huge burst.
   for (let i = 0; i < 500; i++) writerConn.ws.send(frames[i]!);
   await waitFor(() => reader.updates >= 500, 20_000, 'warm-up');
@@ -201,7 +133,7 @@ const benchFanOut = async (apply: boolean) => {
   const { frames, doc } = chatFrames('writer', warmUp + messages, (i) => `fan-out ${i}`);
   for (let r = 0; r < receivers; r++) {
     const index = { n: 0 };
-    const client = await connect(child.wsUrl, 'fanout', `receiver-${r}`, {
+    const client = await connect(roomsUrl(child), 'fanout', `receiver-${r}`, {
       apply,
       writer: { client: doc.clientID },
       onUpdate: (received) => {
@@ -214,7 +146,7 @@ const benchFanOut = async (apply: boolean) => {
     });
     clients.push(client);
   }
-  const writerConn = await connect(child.wsUrl, 'fanout', 'writer');
+  const writerConn = await connect(roomsUrl(child), 'fanout', 'writer');
   // Warm-up messages (JIT, buffers) are sent the same way but not counted.
   for (let i = 0; i < warmUp + messages; i++) {
     const frame = frames[i]!;
@@ -260,10 +192,10 @@ const benchMemory = async () => {
   const count = 1000;
   const child = await startRelayChild(['--idle-unload-seconds', '600']);
   // One loaded room first, so the per-connection figure does not include the room.
-  const first = await connect(child.wsUrl, 'idle', 'user-0');
+  const first = await connect(roomsUrl(child), 'idle', 'user-0');
   const base = await settledMemory(child.proc, child.output);
   const clients = [first];
-  for (let i = 1; i <= count; i++) clients.push(await connect(child.wsUrl, 'idle', `user-${i}`));
+  for (let i = 1; i <= count; i++) clients.push(await connect(roomsUrl(child), 'idle', `user-${i}`));
   const withConnections = await settledMemory(child.proc, child.output);
   const perConnection = { rss: (withConnections.rss - base.rss) / count, heap: (withConnections.heap - base.heap) / count };
   for (const c of clients) c.ws.close();
@@ -271,14 +203,14 @@ const benchMemory = async () => {
 
   // Rooms holding a 50-message chat each, loaded through the admin export and kept (idle unload is 10 min here).
   const rooms = 200;
-  const seeder = await connect(child.wsUrl, 'seed', 'seeder');
+  const seeder = await connect(roomsUrl(child), 'seed', 'seeder');
   seeder.ws.close();
   const admin = await token('admin');
   const seedDoc = chatWriter('seeder');
   for (let i = 0; i < 50; i++) seedDoc.next(`seed message ${i}`);
   const seed = Y.encodeStateAsUpdate(seedDoc.doc);
   for (let r = 0; r < rooms; r++) {
-    const c = await connect(child.wsUrl, `room-${r}`, `seed-${r}`);
+    const c = await connect(roomsUrl(child), `room-${r}`, `seed-${r}`);
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
@@ -288,7 +220,7 @@ const benchMemory = async () => {
   for (let r = 0; r < rooms; r++) {
     const res = await fetch(`${child.url}/rooms/extra-${r}/export`, { headers: { authorization: `Bearer ${admin}` } });
     await res.arrayBuffer();
-    const c = await connect(child.wsUrl, `extra-${r}`, `extra-${r}`);
+    const c = await connect(roomsUrl(child), `extra-${r}`, `extra-${r}`);
     c.ws.send(updateFrame(seed));
     c.ws.close();
   }
@@ -310,7 +242,7 @@ const benchDurable = async () => {
   const child = await startRelayChild();
   const writers = 20;
   const perWriter = 500;
-  const clients = await Promise.all(Array.from({ length: writers }, (_, i) => connect(child.wsUrl, 'durable', `writer-${i}`, { acks: true })));
+  const clients = await Promise.all(Array.from({ length: writers }, (_, i) => connect(roomsUrl(child), 'durable', `writer-${i}`, { acks: true })));
   const docs = clients.map((_, i) => chatFrames(`writer-${i}`, perWriter, (j) => `durable ${j}`));
   const metricsBefore = await (await fetch(`${child.url}/metrics`)).text();
   const commitsBefore = Number(/^parley_persist_seconds_count (\d+)/m.exec(metricsBefore)![1]);
@@ -341,14 +273,16 @@ const benchDurableClosedLoop = async () => {
   const sent = new Array<number>(writers).fill(0);
   const docs = Array.from({ length: writers }, (_, i) => chatFrames(`loop-${i}`, perWriter, (j) => `loop ${j}`));
   const clients: Awaited<ReturnType<typeof connect>>[] = [];
-  let done = 0;
+  // Per writer, not a counter: the connect greeting's ack can put a second update in flight, so a writer may see
+  // one ack more or fewer at the end (two acked together), and a counter compared with === could step past it.
+  const finished = new Array<boolean>(writers).fill(false);
   for (let i = 0; i < writers; i++) {
     clients.push(
-      await connect(child.wsUrl, 'closed-loop', `loop-${i}`, {
+      await connect(roomsUrl(child), 'closed-loop', `loop-${i}`, {
         acks: true,
         onAck: () => {
           if (sent[i]! < perWriter) clients[i]!.ws.send(docs[i]!.frames[sent[i]!++]!);
-          else done++;
+          else finished[i] = true;
         },
       }),
     );
@@ -357,7 +291,7 @@ const benchDurableClosedLoop = async () => {
   const commitsBefore = await commits();
   const started = performance.now();
   clients.forEach((c, i) => c.ws.send(docs[i]!.frames[sent[i]!++]!));
-  await waitFor(() => done === writers, 60_000, 'closed-loop acks');
+  await waitFor(() => finished.every(Boolean), 60_000, 'closed-loop acks');
   const seconds = (performance.now() - started) / 1000;
   const fsyncs = (await commits()) - commitsBefore;
   const total = writers * perWriter;
