@@ -7,6 +7,7 @@ import { docDbName, openDatabase, request } from '../../client/idb.js';
 import { nextTask } from '../../client/next-task.js';
 import { PIECE_BYTES, PieceStore } from '../../client/piece-store.js';
 import { uniqueRoom, uniqueUser, waitFor } from './support/helpers.js';
+import { seeded as seededRandom } from '../support/seeded.js';
 
 /** A stored row: its key, size and an FNV-1a hash of its bytes (small to compare and to print). */
 type Row = string;
@@ -17,14 +18,6 @@ const rowOf = (key: IDBValidKey, bytes: Uint8Array): Row => {
   return `${String(key)}:${bytes.byteLength}:${(hash >>> 0).toString(16)}`;
 };
 const sizeOf = (row: Row): number => Number(row.split(':')[1]);
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed. */
-const prng = (seed: number) => (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 /**
  * A document with a history large enough to be cut into several pieces, with every kind of change a cache must
@@ -206,7 +199,7 @@ describe('client: the piece store keeps every update', () => {
     await seeded.store.destroy();
     const a = await loadWithStore(name);
     const b = await loadWithStore(name);
-    const random = prng(13);
+    const random = seededRandom(13).next;
     const written = { a: 0, b: 0 };
     const compactions: Promise<void>[] = [];
     for (let round = 0; round < 200; round++) {

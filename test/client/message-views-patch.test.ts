@@ -7,6 +7,7 @@ import {
 } from '../../shared/conversation.js';
 import { messageViews, nextViews, type MessageViews, type ViewsInput } from '../../client/conversation/message-views.js';
 import type { OutboxEntry } from '../../client/local-store.js';
+import { seeded } from '../support/seeded.js';
 
 const alice: Writer = { userId: 'alice', role: 'write' };
 const bob: Writer = { userId: 'bob', role: 'write' };
@@ -15,18 +16,10 @@ const carol: Writer = { userId: 'carol', role: 'write' };
 /** The views without their basis (what the UI sees). */
 const shown = (views: MessageViews): unknown => ({ ...views, basis: undefined });
 
-/** mulberry32: a seeded PRNG, so a failure can be replayed. */
-const prng = (seed: number) => (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
 describe('message views patched per change', () => {
   it('equal a full rebuild after random edits, deletes, reactions, receipts, acks, failures and new members', () => {
     for (const seed of [7, 8, 9]) {
-      const random = prng(seed);
+      const random = seeded(seed).next;
       const doc = new Y.Doc();
       patchMessageLogs(doc);
       const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];

@@ -14,14 +14,7 @@ import {
   useTestRelay,
   waitFor,
 } from './helpers.js';
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+import { seeded } from '../support/seeded.js';
 
 describe('bad frames', () => {
   const server = useTestRelay({ limits: { connectionsPerUser: 1000 } });
@@ -47,7 +40,7 @@ describe('bad frames', () => {
       frames.syncStep1(seed),
       frames.awareness([{ clientID: 7, clock: 1, state: { user: { id: 'fuzzer' } } }]),
     ];
-    const next = random(42);
+    const next = seeded(42).next;
     const cases: Uint8Array[] = [new Uint8Array(0), new Uint8Array([0]), new Uint8Array([0, 9]), new Uint8Array([255, 255, 255, 255, 255, 255])];
     for (const frame of valid) for (let cut = 1; cut < frame.length; cut += Math.max(1, Math.floor(frame.length / 12))) cases.push(frame.subarray(0, cut));
     for (let i = 0; i < 40; i++) cases.push(Uint8Array.from({ length: 1 + Math.floor(next() * 64) }, () => Math.floor(next() * 256)));

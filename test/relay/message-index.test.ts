@@ -5,14 +5,7 @@ import { createMessageIndex } from '../../relay/message-index.js';
 import { readMessageLog } from '../../shared/message-log.js';
 import type { MessageRecord } from '../../shared/schema.js';
 import { recordBy } from './hostile-updates.js';
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+import { seeded } from '../support/seeded.js';
 
 /** Checks the index's view of `doc` against a fresh read of its messages. */
 function expectConsistent(doc: Y.Doc, index: ReturnType<typeof createMessageIndex>): void {
@@ -32,7 +25,7 @@ function expectConsistent(doc: Y.Doc, index: ReturnType<typeof createMessageInde
 
 describe('message index', () => {
   it('keeps lookups and order right through concurrent inserts, edits in place and deletes from three replicas', () => {
-    const next = random(7);
+    const next = seeded(7).next;
     const room = new Y.Doc();
     const index = createMessageIndex(room);
     const replicas = [1, 2, 3].map((client) => {

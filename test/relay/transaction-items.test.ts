@@ -2,14 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { forEachAddedItem, forEachDeletedItem } from '../../relay/transaction-items.js';
-
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+import { seeded } from '../support/seeded.js';
 
 interface Seen {
   changes: { added: string[]; deleted: string[] };
@@ -40,7 +33,7 @@ const watch = (doc: Y.Doc): Seen[] => {
 describe('transaction items', () => {
   it('finds what event.changes finds, for random local and remote inserts, deletes and replacements', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const next = random(seed);
+      const next = seeded(seed).next;
       const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
       const observed = new Y.Doc();
       const seen = watch(observed);

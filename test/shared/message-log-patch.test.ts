@@ -5,6 +5,7 @@ import {
   deleteMessage, editMessage, markRead, newMessageId, patchMessageLogs, react, readMessageLog, RuleError, sendMessage, type MessageLog, type MessageRecord, type Writer,
 } from '../../shared/conversation.js';
 import { alice, bob, linkedDocs } from './helpers.js';
+import { seeded } from '../support/seeded.js';
 
 /** The log as plain data: every message with its position, winning record and records (ids, indices, clocks). */
 const plain = (log: MessageLog): unknown => ({
@@ -17,14 +18,6 @@ const rebuilt = (doc: Y.Doc): MessageLog => {
   const clone = new Y.Doc();
   Y.applyUpdate(clone, Y.encodeStateAsUpdate(doc));
   return readMessageLog(clone);
-};
-
-/** mulberry32: a seeded PRNG, so a failure can be replayed. */
-const prng = (seed: number) => (): number => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
 describe('message log patched per transaction', () => {
@@ -62,7 +55,7 @@ describe('message log patched per transaction', () => {
 
   it('equals a rebuilt log after random sends, edits, deletes, reactions, receipts, concurrent and raw writes', () => {
     for (const seed of [1, 2, 3]) {
-      const random = prng(seed);
+      const random = seeded(seed).next;
       const [a, b] = linkedDocs();
       patchMessageLogs(a);
       patchMessageLogs(b);
