@@ -111,6 +111,8 @@ const FLAGS = {
 } as const;
 
 type FlagName = keyof typeof FLAGS;
+/** The relay limits a flag can set to a number. */
+type NumericLimit = keyof NonNullable<RelayOptions['limits']>;
 
 /** What the command line asked for: run with options, or print help. */
 export type CliCommand = { help: true } | { help: false; options: Partial<RelayOptions> };
@@ -126,6 +128,22 @@ const positive = (flag: string, text: string): number => {
   if (n < 1 || !Number.isSafeInteger(n)) throw new ConfigError(`--${flag} must be a whole number of at least 1 (got "${text}")`);
   return n;
 };
+
+/** Flags that set one limit each: the flag, the limit, its parser, and a multiplier (seconds → milliseconds). */
+const LIMIT_FLAGS: ReadonlyArray<readonly [FlagName, NumericLimit, (flag: string, text: string) => number, number]> = [
+  ['connections-per-user', 'connectionsPerUser', integer, 1],
+  ['heartbeat-seconds', 'heartbeatIntervalMs', integer, 1000],
+  ['heartbeat-misses', 'heartbeatMisses', integer, 1],
+  ['max-connections', 'maxConnections', integer, 1],
+  ['max-pending-sockets', 'maxPendingSockets', integer, 1],
+  ['max-pending-sockets-per-ip', 'maxPendingSocketsPerIp', integer, 1],
+  ['headers-timeout-seconds', 'headersTimeoutMs', integer, 1000],
+  ['max-awareness-bytes', 'maxAwarenessStateBytes', integer, 1],
+  ['mux-docs-per-socket', 'muxDocsPerSocket', positive, 1],
+  ['mux-attaches-per-minute', 'muxAttachesPerMinute', positive, 1],
+  ['mux-messages-per-second', 'muxMessagesPerSecond', positive, 1],
+  ['mux-bytes-per-second', 'muxBytesPerSecond', positive, 1],
+];
 
 const readText = (flag: string, path: string): string => {
   try {
@@ -204,35 +222,15 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv, defaults: { sta
     limits.maxFrameBytes = integer('max-frame-bytes', maxFrame);
     limits.byteBurst = Math.max(limits.maxFrameBytes * 8, 8 * 1024 * 1024);
   }
-  const perUser = value('connections-per-user');
-  if (perUser !== undefined) limits.connectionsPerUser = integer('connections-per-user', perUser);
   const rate = value('messages-per-second');
   if (rate !== undefined) {
     limits.messagesPerSecond = integer('messages-per-second', rate);
     limits.messageBurst = Math.max(limits.messagesPerSecond * 5, 1);
   }
-  const heartbeat = value('heartbeat-seconds');
-  if (heartbeat !== undefined) limits.heartbeatIntervalMs = integer('heartbeat-seconds', heartbeat) * 1000;
-  const misses = value('heartbeat-misses');
-  if (misses !== undefined) limits.heartbeatMisses = integer('heartbeat-misses', misses);
-  const maxConnections = value('max-connections');
-  if (maxConnections !== undefined) limits.maxConnections = integer('max-connections', maxConnections);
-  const pendingSockets = value('max-pending-sockets');
-  if (pendingSockets !== undefined) limits.maxPendingSockets = integer('max-pending-sockets', pendingSockets);
-  const pendingPerIp = value('max-pending-sockets-per-ip');
-  if (pendingPerIp !== undefined) limits.maxPendingSocketsPerIp = integer('max-pending-sockets-per-ip', pendingPerIp);
-  const headersTimeout = value('headers-timeout-seconds');
-  if (headersTimeout !== undefined) limits.headersTimeoutMs = integer('headers-timeout-seconds', headersTimeout) * 1000;
-  const awarenessBytes = value('max-awareness-bytes');
-  if (awarenessBytes !== undefined) limits.maxAwarenessStateBytes = integer('max-awareness-bytes', awarenessBytes);
-  const muxDocs = value('mux-docs-per-socket');
-  if (muxDocs !== undefined) limits.muxDocsPerSocket = positive('mux-docs-per-socket', muxDocs);
-  const muxAttaches = value('mux-attaches-per-minute');
-  if (muxAttaches !== undefined) limits.muxAttachesPerMinute = positive('mux-attaches-per-minute', muxAttaches);
-  const muxMessages = value('mux-messages-per-second');
-  if (muxMessages !== undefined) limits.muxMessagesPerSecond = positive('mux-messages-per-second', muxMessages);
-  const muxBytes = value('mux-bytes-per-second');
-  if (muxBytes !== undefined) limits.muxBytesPerSecond = positive('mux-bytes-per-second', muxBytes);
+  for (const [flag, key, parse, scale] of LIMIT_FLAGS) {
+    const text = value(flag);
+    if (text !== undefined) limits[key] = parse(flag, text) * scale;
+  }
   options.limits = limits;
   const blobs: RelayOptions['blobs'] = {};
   const maxFile = value('max-file-bytes');
