@@ -455,7 +455,7 @@ export class Room implements ReplicaHost {
     this.pendingBroadcast = [];
     if (batch.length === 0 || this.closing) return;
     // One frame for every receiver, framed once (most turns carry one writer's one update: no merge, no set).
-    const all = new SharedFrame(encodeSyncUpdate(batch.length === 1 ? batch[0]!.update : mergeOf(batch), SyncStep.update));
+    const all = new SharedFrame(encodeSyncUpdate(mergeOf(batch), SyncStep.update));
     if (batch.length === 1) {
       const sender = batch[0]!.origin;
       for (const peer of this.peers) if (peer !== sender) sendUpdate(peer, all);
