@@ -1,5 +1,5 @@
 // The journal of pending conversation listings against a real relay: no account document on disk at a first connect, applied on load, crash-safe.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -135,6 +135,27 @@ describe('pending conversation listings', () => {
     const again = await account('pio');
     expect(again.rooms()).toEqual(['lj-torn-2']);
     again.provider.destroy();
+  });
+
+  it('move a journal damaged before its end aside with an error, and start a new one', async () => {
+    await firstConnect('raf', 'lj-dmg-1');
+    await firstConnect('rex', 'lj-dmg-2');
+    await ctx.stop();
+    // Flip a byte inside the first listing record (after the magic and the header record): valid records follow it.
+    const bytes = readFileSync(journalPath());
+    const first = 8 + 8 + bytes.readUInt32LE(8);
+    bytes[first + 8 + 2]! ^= 0xff;
+    writeFileSync(journalPath(), bytes);
+    const lines: string[] = [];
+    await ctx.restart({ logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
+    expect(lines.some((line) => line.includes('"level":50') && line.includes('listing journal is damaged'))).toBe(true);
+    expect(existsSync(join(ctx.dataDir, 'listing-journal.damaged'))).toBe(true);
+    expect(journalText()).not.toContain('lj-dmg');
+    await firstConnect('sam', 'lj-dmg-3');
+    const acc = await account('sam');
+    expect(acc.rooms()).toEqual(['lj-dmg-3']);
+    acc.provider.destroy();
+    await ctx.restart({ logger: undefined });
   });
 });
 
