@@ -9,11 +9,11 @@ import fs, { closeSync, fstatSync, fsync, ftruncate, openSync, read, write, cons
  * in place; only those that do (a write to an O_DSYNC log, fsync, ftruncate) go to the pool.
  */
 
-/** Writes all of `buffer` at the descriptor's position (an O_APPEND log: its end); resolves once written. */
-export const writeAll = (fd: number, buffer: Uint8Array): Promise<void> =>
+/** Writes all of `buffer` at byte `position` of the file (null: the descriptor's position); resolves once written. */
+export const writeAll = (fd: number, buffer: Uint8Array, position: number | null = null): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     const from = (offset: number): void => {
-      write(fd, buffer, offset, buffer.byteLength - offset, null, (error, written) => {
+      write(fd, buffer, offset, buffer.byteLength - offset, position === null ? null : position + offset, (error, written) => {
         if (error) return reject(error);
         // A regular file takes a whole write unless the disk is full; a short one continues where it stopped.
         if (offset + written < buffer.byteLength) {

@@ -4,7 +4,9 @@ import { crc32 } from 'node:zlib';
 /*
  * Log file:      "PRLYLOG1" then records, each [u32 LE payload length][u32 LE CRC-32 of payload][payload].
  * Snapshot file: "PRLYSNP1" [u32 LE payload length][u32 LE CRC-32 of payload][payload].
- * Payloads are Yjs v1 updates. A record is never empty, which tells a real record from zero-filled tail pages.
+ * Payloads are Yjs v1 updates. A record is never empty, which tells a real record from zeros: a log open for
+ * appending is followed by zero padding (disk-store.ts preallocates it so that an append does not change the file's
+ * size), and a crash can leave that padding behind. Zeros after the last record are the log's end, not damage.
  */
 export const LOG_MAGIC = Buffer.from('PRLYLOG1', 'latin1');
 export const SNAPSHOT_MAGIC = Buffer.from('PRLYSNP1', 'latin1');
@@ -44,7 +46,23 @@ export interface ParsedLog {
   validBytes: number;
   /** Whether an incomplete or damaged last record (a crash mid-write) was dropped. */
   tornTail: boolean;
+  /** Whether zero padding follows the last record (preallocated space, not damage). */
+  padded: boolean;
 }
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** The index after the last non-zero byte of `buf` at or after `from` (`from` when all of it is zeros); memcmp-fast. */
+const endOfNonZero = (buf: Buffer, from: number): number => {
+  let end = buf.length;
+  while (end > from) {
+    const start = Math.max(from, end - ZEROS.length);
+    if (!buf.subarray(start, end).equals(ZEROS.subarray(0, end - start))) break;
+    end = start;
+  }
+  while (end > from && buf[end - 1] === 0) end--;
+  return end;
+};
 
 /**
  * Reads a whole log file. A damaged record is accepted as a torn tail only when no valid record follows it
@@ -54,7 +72,7 @@ export interface ParsedLog {
 export const parseLog = (buf: Buffer): ParsedLog => {
   if (buf.length < LOG_MAGIC.length) {
     // A crash while creating the file: only a prefix of the magic (or nothing) was written.
-    if (LOG_MAGIC.subarray(0, buf.length).equals(buf)) return { records: [], validBytes: 0, tornTail: buf.length > 0 };
+    if (LOG_MAGIC.subarray(0, buf.length).equals(buf)) return { records: [], validBytes: 0, tornTail: buf.length > 0, padded: false };
     throw new CorruptDataError('log file has an unknown header');
   }
   if (!buf.subarray(0, LOG_MAGIC.length).equals(LOG_MAGIC)) throw new CorruptDataError('log file has an unknown header');
@@ -63,17 +81,20 @@ export const parseLog = (buf: Buffer): ParsedLog => {
   while (offset < buf.length) {
     const payload = recordAt(buf, offset);
     if (payload === undefined) {
-      for (let probe = offset + 1; probe + RECORD_HEADER_BYTES < buf.length; probe++) {
+      // Only the bytes up to the last non-zero one can hold a record: padding is never probed byte by byte.
+      const dataEnd = endOfNonZero(buf, offset);
+      if (dataEnd === offset) return { records, validBytes: offset, tornTail: false, padded: true };
+      for (let probe = offset + 1; probe + RECORD_HEADER_BYTES < dataEnd; probe++) {
         if (recordAt(buf, probe) !== undefined) {
           throw new CorruptDataError(`log record at byte ${offset} is damaged and valid records follow it`);
         }
       }
-      return { records, validBytes: offset, tornTail: true };
+      return { records, validBytes: offset, tornTail: true, padded: false };
     }
     records.push(payload);
     offset += RECORD_HEADER_BYTES + payload.byteLength;
   }
-  return { records, validBytes: offset, tornTail: false };
+  return { records, validBytes: offset, tornTail: false, padded: false };
 };
 
 /** Frames a full-state update as a snapshot file. */

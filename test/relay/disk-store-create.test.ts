@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDirSyncer, createDiskStore } from '../../relay/disk-store.js';
+import { createDirSyncer, createDiskStore, paddedLogSize } from '../../relay/disk-store.js';
 import { LOG_MAGIC, encodeRecord } from '../../relay/record-log.js';
 import { roomDir } from '../../relay/room-paths.js';
 import { tempDir } from './helpers.js';
@@ -58,7 +58,11 @@ describe('a new room on disk', () => {
       await Promise.all(rooms.map((room, i) => store.append(room, new Uint8Array([i, 1]))));
       for (const [i, room] of rooms.entries()) {
         const log = readFileSync(join(roomDir(join(data.dir, 'rooms'), room), 'log'));
-        expect(log).toEqual(Buffer.concat([LOG_MAGIC, encodeRecord(new Uint8Array([i, 1]))]));
+        // The header and the record, then zero padding (see paddedLogSize in disk-store.ts).
+        const written = Buffer.concat([LOG_MAGIC, encodeRecord(new Uint8Array([i, 1]))]);
+        expect(log.subarray(0, written.length)).toEqual(written);
+        expect(log.length).toBe(paddedLogSize(written.length));
+        expect(log.subarray(written.length).every((byte) => byte === 0)).toBe(true);
       }
       await store.append('created-0', new Uint8Array([0, 2]));
       await store.close();
