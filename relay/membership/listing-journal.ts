@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ACCOUNT_PREFIX, isConversationEntry, type ConversationEntry } from '../../shared/account.js';
 import { isValidRoomName } from '../../shared/ids.js';
-import { closeFd, fsyncFd, readFileIfExists, syncDir, writeAll } from '../fd-io.js';
+import { paddedLogSize } from '../disk-store.js';
+import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from '../fd-io.js';
 import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../record-log.js';
 
 /*
@@ -22,7 +23,9 @@ import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../record-l
  *   listing                           {"s":<seq>,"a":"<account room>","r":"<conversation>","e":<entry>|null,"k":<0|1>}
  *   account deleted                   {"s":<seq>,"a":"<account room>","drop":1}
  * `e` null removes the conversation from the list (a deleted room); `k` 1 keeps an existing entry's join time.
- * Appends are O_DSYNC writes, group-committed (every record queued while one write runs goes in the next one).
+ * Appends are O_DSYNC writes, group-committed (every record queued while one write runs goes in the next one),
+ * inside zero padding as room logs are (disk-store.ts `paddedLogSize`: an append that does not grow the file does
+ * not write its inode); the padding reads as the end, and closing cuts it.
  * A torn tail (a crash mid-write) is cut off with a warning; damage followed by valid records (not a crash
  * artefact) moves the file aside as `listing-journal.damaged` and starts a new journal, logged as an error
  * (listings are re-recorded on each user's next first connection after a restart).
@@ -100,7 +103,7 @@ export interface ListingJournal {
 const FILE = 'listing-journal';
 const TEMP = 'listing-journal.tmp';
 const DAMAGED = 'listing-journal.damaged';
-const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_DSYNC;
+const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_DSYNC;
 const ACCOUNT_NAME = /^~account\.[0-9a-f]{40}$/;
 
 type Decoded =
@@ -171,6 +174,9 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
   /** Records in the file after its header. */
   let fileRecords = 0;
   let fd = -1;
+  /** Where the next record goes, and the file's size (`end` plus zero padding). */
+  let end = 0;
+  let size = 0;
   const queue: Waiter[] = [];
   let draining: Promise<void> | undefined;
   let failed: unknown;
@@ -210,8 +216,24 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     renameSync(temp, path);
     await syncDir(dataDir);
     if (fd >= 0) closeFd(fd);
-    fd = openSync(path, APPEND_FLAGS);
+    fd = openSync(path, WRITE_FLAGS);
+    end = size = bytes.length;
     fileRecords = records.length;
+  };
+
+  /** Writes `bytes` at the end, with zero padding after them when they would grow the file; durable on return. */
+  const writeAtEnd = async (bytes: Buffer): Promise<void> => {
+    const needed = end + bytes.byteLength;
+    if (needed <= size) {
+      await writeAll(fd, bytes, end);
+    } else {
+      const grown = paddedLogSize(needed);
+      const padded = Buffer.alloc(grown - end);
+      padded.set(bytes);
+      await writeAll(fd, padded, end);
+      size = grown;
+    }
+    end = needed;
   };
 
   const live = (): Array<{ account: string; listing: PendingListing }> => {
@@ -248,7 +270,7 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       const batch = queue.splice(0);
       try {
         if (failed !== undefined) throw failed;
-        await writeAll(fd, batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((w) => w.bytes)));
+        await writeAtEnd(batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((w) => w.bytes)));
         fileRecords += batch.length;
         for (const w of batch) w.resolve();
       } catch (error) {
@@ -319,11 +341,14 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       }
       fileRecords = parsed.records.length - 1;
       if (skipped > 0) log.error({ skipped }, 'the listing journal holds records this relay cannot read; skipped them');
-      fd = openSync(path, APPEND_FLAGS);
+      fd = openSync(path, WRITE_FLAGS);
+      end = parsed.validBytes;
+      size = buffer.length;
       if (parsed.tornTail) {
         log.warn({ validBytes: parsed.validBytes, fileBytes: buffer.length }, 'the listing journal ends in a torn record (a crash mid-write); dropped it, kept the records before it');
         ftruncateSync(fd, parsed.validBytes);
         await fsyncFd(fd);
+        size = end;
       }
       if (compactDue()) await compact();
     }
@@ -375,7 +400,10 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     async close() {
       closed = true;
       while (draining) await draining;
-      if (fd >= 0) closeFd(fd);
+      if (fd < 0) return;
+      // Cut the padding (no fsync: padding a crash leaves behind reads as the end).
+      if (size > end && failed === undefined) await truncateFd(fd, end).catch(() => undefined);
+      closeFd(fd);
       fd = -1;
     },
   };

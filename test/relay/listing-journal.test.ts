@@ -117,6 +117,23 @@ describe('pending conversation listings', () => {
     acc.provider.destroy();
   });
 
+  it('read zero padding a crash left after the last record as the journal’s end', async () => {
+    await firstConnect('pad', 'lj-pad');
+    await ctx.stop();
+    appendFileSync(journalPath(), Buffer.alloc(16 * 1024));
+    const lines: string[] = [];
+    await ctx.restart({ logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
+    expect(lines).toEqual([]);
+    // New records go where the old ones end, and the file is read back whole after another restart.
+    await firstConnect('pad2', 'lj-pad-2');
+    await ctx.restart({ logger: undefined });
+    for (const [user, room] of [['pad', 'lj-pad'], ['pad2', 'lj-pad-2']] as const) {
+      const acc = await account(user);
+      expect(acc.rooms()).toEqual([room]);
+      acc.provider.destroy();
+    }
+  });
+
   it('ignore a torn journal tail with a warning, keeping the records before it', async () => {
     await firstConnect('pia', 'lj-torn');
     await ctx.stop();
