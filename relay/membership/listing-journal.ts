@@ -151,6 +151,8 @@ export const mergeListings = (older: PendingListing, newer: PendingListing): Pen
 
 interface Waiter {
   bytes: Buffer;
+  /** The listing this record put in the index, and the one it replaced (undone if the write fails). */
+  put?: { account: string; listing: PendingListing; replaced: PendingListing | undefined };
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -183,8 +185,11 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
   let closed = false;
   let compactFailed = false;
   let lastSettle: Promise<void> = Promise.resolve();
+  /** Listings whose append failed, and what each replaced in the index (see `unput`). */
+  const notWritten = new WeakSet<PendingListing>();
+  const replacedBy = new WeakMap<PendingListing, PendingListing>();
 
-  const put = (account: string, listing: PendingListing): PendingListing => {
+  const put = (account: string, listing: PendingListing): { listing: PendingListing; replaced: PendingListing | undefined } => {
     let pending = index.get(account);
     if (!pending) index.set(account, (pending = new Map()));
     const older = pending.get(listing.room);
@@ -192,7 +197,26 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     if (older) pending.delete(listing.room);
     else pendingCount++;
     pending.set(listing.room, next);
-    return next;
+    return { listing: next, replaced: older };
+  };
+
+  /**
+   * Takes back a listing whose append failed: it must never be applied (a document would store a sequence number
+   * the file lacks, which a restart hands out again), so the durable one it replaced comes back, if any.
+   */
+  const unput = ({ account, listing, replaced: first }: NonNullable<Waiter['put']>): void => {
+    const pending = index.get(account);
+    if (pending?.get(listing.room) !== listing) return;
+    // What it replaced may have failed too (appends after a failure fail): back to the last one written.
+    let replaced = first;
+    while (replaced && notWritten.has(replaced)) replaced = replacedBy.get(replaced);
+    if (replaced) {
+      pending.set(listing.room, replaced);
+      return;
+    }
+    pending.delete(listing.room);
+    pendingCount--;
+    if (pending.size === 0) index.delete(account);
   };
 
   const forgetAccount = (account: string): void => {
@@ -214,8 +238,10 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       closeSync(out);
     }
     renameSync(temp, path);
-    await syncDir(dataDir);
+    // From here the open descriptor is the replaced file's: until the new one is open, nothing can be appended.
     if (fd >= 0) closeFd(fd);
+    fd = -1;
+    await syncDir(dataDir);
     fd = openSync(path, WRITE_FLAGS);
     end = size = bytes.length;
     fileRecords = records.length;
@@ -254,9 +280,15 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       await rewrite(live());
       log.debug({ before, after: fileRecords, ms: Math.round(performance.now() - started) }, 'listing journal compacted');
     } catch (error) {
-      // The old file is whole until the rename, and a rename is atomic: appends continue where they were.
       compactFailed = true;
-      log.error({ err: error }, 'compacting the listing journal failed; it keeps growing until the next start');
+      if (fd < 0) {
+        // Failed after the rename: appends have no file to go to (callers write directly from now on).
+        failed ??= error;
+        log.error({ err: error }, 'replacing the listing journal failed; listing directly from now on');
+      } else {
+        // The old file is whole until the rename, and a rename is atomic: appends continue where they were.
+        log.error({ err: error }, 'compacting the listing journal failed; it keeps growing until the next start');
+      }
     }
   };
 
@@ -277,7 +309,11 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
         // What the file holds after a failed write is unknown: append nothing more (callers write directly).
         if (failed === undefined) log.error({ err: error }, 'appending to the listing journal failed; listing directly from now on');
         failed ??= error;
-        for (const w of batch) w.reject(error);
+        for (const w of batch) if (w.put) notWritten.add(w.put.listing);
+        for (const w of batch) {
+          if (w.put) unput(w.put);
+          w.reject(error);
+        }
       }
     }
   };
@@ -289,8 +325,8 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     });
   };
 
-  const enqueue = (bytes: Buffer): Promise<void> => {
-    const done = new Promise<void>((resolve, reject) => queue.push({ bytes, resolve, reject }));
+  const enqueue = (bytes: Buffer, put?: Waiter['put']): Promise<void> => {
+    const done = new Promise<void>((resolve, reject) => queue.push({ bytes, ...(put ? { put } : {}), resolve, reject }));
     lastSettle = done.then(
       () => undefined,
       () => undefined,
@@ -364,8 +400,9 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     add(account, room, entry, keepJoinedAt) {
       if (closed || failed !== undefined || !account.startsWith(ACCOUNT_PREFIX)) return undefined;
       if (pendingCount + applyingCount >= maxPending && !index.get(account)?.has(room)) return undefined;
-      const listing = put(account, { seq: ++lastSeq, room, entry, keepJoinedAt });
-      return enqueue(encodeListing(account, listing));
+      const { listing, replaced } = put(account, { seq: ++lastSeq, room, entry, keepJoinedAt });
+      if (replaced) replacedBy.set(listing, replaced);
+      return enqueue(encodeListing(account, listing), { account, listing, replaced });
     },
     forget(account) {
       forgetAccount(account);
