@@ -117,6 +117,16 @@ describe('pending conversation listings', () => {
     acc.provider.destroy();
   });
 
+  it('forget the pending listings of a deleted account document, also after a restart', async () => {
+    await firstConnect('una', 'lj-forgotten');
+    const admin = await mintToken({ sub: 'ops', rooms: { '*': 'admin' } });
+    expect((await call(ctx.relay, admin, 'DELETE', `/rooms/${accountRoomNameNow('una')}`)).status).toBe(200);
+    await ctx.restart();
+    const acc = await account('una');
+    expect(acc.rooms()).toEqual([]);
+    acc.provider.destroy();
+  });
+
   it('read zero padding a crash left after the last record as the journal’s end', async () => {
     await firstConnect('pad', 'lj-pad');
     await ctx.stop();
