@@ -23,9 +23,11 @@ import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../record-l
  *   listing                           {"s":<seq>,"a":"<account room>","r":"<conversation>","e":<entry>|null,"k":<0|1>}
  *   account deleted                   {"s":<seq>,"a":"<account room>","drop":1}
  * `e` null removes the conversation from the list (a deleted room); `k` 1 keeps an existing entry's join time.
- * Appends are O_DSYNC writes, group-committed (every record queued while one write runs goes in the next one),
- * inside zero padding as room logs are (disk-store.ts `paddedLogSize`: an append that does not grow the file does
- * not write its inode); the padding reads as the end, and closing cuts it.
+ * Appends are O_DSYNC writes, group-committed: every record queued while one write runs goes in the next one, and
+ * writes start at least `commitIntervalMs` (10 ms) apart (in a burst of first connections: 350 writes for 10,000
+ * listings instead of 1,300, −10% CPU per first connection). Records are written inside zero padding as room
+ * logs are (disk-store.ts `paddedLogSize`: an append that does not grow the file does not write its inode); the
+ * padding reads as the end, and closing cuts it.
  * A torn tail (a crash mid-write) is cut off with a warning; damage followed by valid records (not a crash
  * artefact) moves the file aside as `listing-journal.damaged` and starts a new journal, logged as an error
  * (listings are re-recorded on each user's next first connection after a restart).
@@ -71,6 +73,8 @@ export interface ListingJournalOptions {
   maxPending?: number;
   /** Fewest records in the file before a rewrite is considered. Default 10,000. */
   compactMinRecords?: number;
+  /** Least time between the starts of two writes, in ms: records arriving meanwhile share the next. Default 10. */
+  commitIntervalMs?: number;
 }
 
 /** The journal and its in-memory index. */
@@ -164,6 +168,7 @@ interface Waiter {
 export const openListingJournal = async (dataDir: string, log: Logger, options: ListingJournalOptions = {}): Promise<ListingJournal> => {
   const maxPending = options.maxPending ?? 100_000;
   const compactMinRecords = options.compactMinRecords ?? 10_000;
+  const commitIntervalMs = options.commitIntervalMs ?? 10;
   const path = join(dataDir, FILE);
   /** Pending listings per account document, one per conversation, in sequence order (Map insertion order). */
   const index = new Map<string, Map<string, PendingListing>>();
@@ -185,6 +190,8 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
   let closed = false;
   let compactFailed = false;
   let lastSettle: Promise<void> = Promise.resolve();
+  /** When the latest write started (see `commitIntervalMs`). */
+  let lastWriteStart = Number.NEGATIVE_INFINITY;
   /** Listings whose append failed, and what each replaced in the index (see `unput`). */
   const notWritten = new WeakSet<PendingListing>();
   const replacedBy = new WeakMap<PendingListing, PendingListing>();
@@ -299,6 +306,11 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
         await compact();
         continue;
       }
+      // Time-based group commit: each write is a device flush costing 100–300 µs of CPU whatever it carries,
+      // and nothing waits on a listing but the (rare) load of its account document, so writes are spaced.
+      const wait = commitIntervalMs - (performance.now() - lastWriteStart);
+      if (wait > 0 && !closed) await new Promise((resolve) => setTimeout(resolve, wait));
+      lastWriteStart = performance.now();
       const batch = queue.splice(0);
       try {
         if (failed !== undefined) throw failed;
