@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CONVERSATIONS, RELAY_STATE, listConversations } from '../../shared/account.js';
 import { accountRoomNameNow } from '../../relay/membership/account-room-name.js';
 import { roomDir } from '../../relay/room-paths.js';
-import { connectProvider, mintToken, synced, useTestRelay, waitFor } from './helpers.js';
+import { connectProvider, mintToken, startTestRelay, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
 import { call, closeOf, create, userToken } from './membership-helpers.js';
 import { muxClient } from './mux-client.js';
 
@@ -207,6 +207,22 @@ const tuned = (pendingListings: { maxPending?: number; compactMinRecords?: numbe
     },
   };
 };
+
+describe('pending conversation listings, options', () => {
+  it('refuse a tuning that is not a positive integer, naming it', async () => {
+    const data = tempDir();
+    try {
+      await expect(startTestRelay({ dataDir: data.dir, membership: { pendingListings: { maxPending: 0 } } })).rejects.toThrow(
+        'membership.pendingListings.maxPending must be a positive integer (got 0)',
+      );
+      await expect(startTestRelay({ dataDir: data.dir, membership: { pendingListings: { commitIntervalMs: 1.5 } } })).rejects.toThrow(
+        'membership.pendingListings.commitIntervalMs must be a positive integer (got 1.5)',
+      );
+    } finally {
+      data.cleanup();
+    }
+  });
+});
 
 describe('pending conversation listings, bounded', () => {
   const t = tuned({ maxPending: 2 });
