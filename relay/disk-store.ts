@@ -47,7 +47,9 @@ const LOG_OPEN_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.
  * the last record read as the log's end (record-log.ts), so a crash leaves nothing to repair. Releasing the room
  * cuts the padding (no fsync: padding a crash leaves behind is harmless); a padded file's size is a whole number
  * of pages, so opening a log whose size is one (rare otherwise) reads it to find where its records end.
- * (fallocate would not do: its blocks are "unwritten" and the first write into each converts it, a metadata write.)
+ * Written zeros, not a sparse or fallocated extension: on a journaling filesystem the first write into a hole or an
+ * unwritten extent allocates or converts blocks, metadata that each sync must commit (PostgreSQL zero-fills its WAL
+ * segments for the same reason).
  */
 const MIN_LOG_PADDING = 16 * 1024;
 const MAX_LOG_PADDING = 1024 * 1024;
