@@ -19,6 +19,8 @@ import { createConversationGuard } from './update-guard.js';
 import type { CheckUpdate } from './write-check.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { createMembership, loadInviteSecret } from './membership/index.js';
+import { openListingJournal } from './membership/listing-journal.js';
+import { createListingApplier } from './membership/listing-apply.js';
 import { gateConnections, serverTimeouts } from './connection-gate.js';
 import { blobPaths, createBlobService } from './blobs/blob-service.js';
 import { createDiskBlobStore } from './blobs/disk-blob-store.js';
@@ -102,6 +104,15 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
           log,
         })
       : createDiskBackend(options.dataDir, (seconds) => metrics.persistSeconds.observe(seconds)));
+  // Disk mode: first connections list conversations in a journal, not in account documents loaded for it
+  // (membership/listing-journal.ts). Cluster mode and custom backends write account documents directly.
+  const listings =
+    options.backend === undefined && options.cluster === undefined
+      ? await openListingJournal(options.dataDir, log, options.membership.pendingListings).catch((error: unknown) => {
+          releaseLock?.();
+          throw error;
+        })
+      : undefined;
   const tracker = backend.kind === 'cluster' ? startInstanceTracker({ bus: backend.bus, instanceId: backend.instanceId }) : undefined;
   // The guard consults the blob service, which needs the rooms: it is made once both exist.
   let checkUpdate: CheckUpdate | undefined;
@@ -114,6 +125,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     compactLogBytes: options.compactLogBytes,
     idleUnloadMs: options.idleUnloadMs,
     clientIds: createClientIdBudget(options.limits),
+    ...(listings ? { prepare: createListingApplier(listings, log) } : {}),
   });
 
   const blobDirs = blobPaths(options.dataDir);
@@ -140,6 +152,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     verifyToken,
     log,
     creation: options.membership.creation ?? 'claims',
+    ...(listings ? { listings } : {}),
     inviteSecret:
       inviteSecret === undefined
         ? options.backend === undefined ? loadInviteSecret(options.dataDir) : new Uint8Array(randomBytes(32))
@@ -173,6 +186,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
   });
   metrics.gauge('parley_connections', 'Open, authenticated WebSocket connections.', () => upgrades.connections);
   metrics.gauge('parley_rooms_loaded', 'Rooms held in memory.', () => rooms.loaded);
+  if (listings) metrics.gauge('parley_pending_listings', 'Conversation listings journaled for account documents not yet loaded.', () => listings.pending);
   metrics.gauge('parley_blob_bytes', 'Attachment bytes stored, plus bytes reserved by uploads in progress.', () => blobs.totals().bytes);
   metrics.gauge('parley_blob_uploads_in_progress', 'Attachment uploads started and not yet finished.', () => blobs.totals().uploads);
 
@@ -210,6 +224,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
     push.close();
     releaseLock?.();
     tracker?.stop();
+    await listings?.close();
     await backend.close().catch(() => {});
     throw error;
   }
@@ -228,6 +243,7 @@ export const startRelay = async (input: Partial<RelayOptions> = {}): Promise<Run
       await blobs.stop();
       // Flushes and compacts each room, sends final acks, then closes its sockets with 1012.
       await rooms.closeAll();
+      await listings?.close();
       upgrades.closeMultiplexed();
       tracker?.stop();
       await backend.close();

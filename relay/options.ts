@@ -333,5 +333,8 @@ function resolveMembership(input: MembershipOptions, devMode: boolean): Membersh
     const length = typeof input.inviteSecret === 'string' ? Buffer.byteLength(input.inviteSecret) : input.inviteSecret.byteLength;
     if (length < 32) throw new ConfigError('membership.inviteSecret must be at least 32 bytes long');
   }
+  for (const [key, value] of Object.entries(input.pendingListings ?? {})) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new ConfigError(`membership.pendingListings.${key} must be a positive integer (got ${String(value)})`);
+  }
   return { ...input, creation };
 }

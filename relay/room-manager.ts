@@ -32,6 +32,11 @@ export interface RoomManagerDeps {
   idleUnloadMs: number;
   /** The relay's budget of new client ids (client-id-budget.ts). */
   clientIds: ClientIdBudget;
+  /**
+   * Runs on each freshly loaded room before anyone gets it (disk mode: applies an account document's pending
+   * conversation listings, membership/listing-apply.ts). Must not throw.
+   */
+  prepare?: (room: Room) => Promise<void> | undefined;
 }
 
 /** The room registry. Every user of a room calls `acquire` and later `release` exactly once. */
@@ -48,6 +53,8 @@ export interface RoomManager {
   readonly loaded: number;
   /** Whether `name` is in memory (for tests and metrics). */
   isLoaded(name: string): boolean;
+  /** Whether `name` is loaded or loading, and not unloading: an `acquire` now gets it without another load. */
+  isPresent(name: string): boolean;
 }
 
 /**
@@ -133,6 +140,8 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     entry.ready = (async () => {
       const started = performance.now();
       const room = await create(name);
+      const prepared = deps.prepare?.(room);
+      if (prepared) await prepared;
       deps.log.debug({ room: name, ms: Math.round(performance.now() - started) }, 'room loaded');
       entry.room = room;
       return room;
@@ -258,6 +267,10 @@ export const createRoomManager = (deps: RoomManagerDeps): RoomManager => {
     isLoaded(name) {
       const entry = entries.get(name);
       return entry?.room !== undefined && !entry.leaving;
+    },
+    isPresent(name) {
+      const entry = entries.get(name);
+      return entry !== undefined && !entry.leaving;
     },
   };
   return manager;

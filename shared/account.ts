@@ -14,6 +14,7 @@ import { ROOM_KINDS, type RoomKind } from './schema.js';
  * | `conversations` | `{ kind, title, role, joinedAt }`           | the relay only                |
  * | `preferences`   | `{ mutedUntil?, pinned?, archived?, notify? }` | the user                   |
  * | `settings`      | global settings, key → value (`hideMessageText`: boolean) | the user            |
+ * | `relay`         | the relay's own bookkeeping (`listings`: how far its journal of pending listings was applied) | the relay only |
  *
  * Clients reach their own account document through the alias room name `~account` (per-room endpoint
  * `/rooms/~account`, doc name `~account` on `/sync`); the relay maps it to the stored name `accountRoomName(sub)`.
@@ -24,6 +25,8 @@ export const ACCOUNT_PREFIX = '~account.';
 export const CONVERSATIONS = 'conversations';
 export const PREFERENCES = 'preferences';
 export const SETTINGS = 'settings';
+/** Relay-only bookkeeping map (relay/membership/listing-journal.ts); clients ignore it and may not write it. */
+export const RELAY_STATE = 'relay';
 
 /** The stored room name of `userId`'s account document: `~account.` + 40 hex digits of SHA-256(user id). */
 export async function accountRoomName(userId: string): Promise<string> {

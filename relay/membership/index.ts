@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { isAccountRoom } from '../../shared/account.js';
+import { ACCOUNT_PREFIX, isAccountRoom } from '../../shared/account.js';
 import type { Role } from '../../shared/protocol.js';
 import { getRoster, type RosterRole } from '../../shared/roster.js';
 import type { VerifyToken } from '../auth.js';
@@ -12,6 +12,7 @@ import type { Room, RoomPeer } from '../room.js';
 import type { RoomManager } from '../room-manager.js';
 import { conversationEntry, createAccountWriter, type AccountWriter } from './relay-writes.js';
 import { watchRoom } from './room-watch.js';
+import type { ListingJournal, ListingJournalOptions } from './listing-journal.js';
 import { membershipRoutes, type CreationPolicy } from './http-routes.js';
 
 export type { CreationPolicy } from './http-routes.js';
@@ -23,6 +24,8 @@ export interface MembershipOptions {
   creation?: CreationPolicy;
   /** Secret (≥ 32 bytes) that signs invite links. Default: `invite-secret` in the data directory, created on first start. */
   inviteSecret?: string | Uint8Array;
+  /** Disk mode: tuning of the journal of pending conversation listings (listing-journal.ts); defaults suit production. */
+  pendingListings?: ListingJournalOptions;
 }
 
 /** What the rest of the relay calls. */
@@ -53,9 +56,17 @@ export function loadInviteSecret(dataDir: string): Uint8Array {
   return secret;
 }
 
-export function createMembership(deps: { rooms: RoomManager; verifyToken: VerifyToken; log: Logger; creation: CreationPolicy; inviteSecret: Uint8Array }): Membership {
+export function createMembership(deps: {
+  rooms: RoomManager;
+  verifyToken: VerifyToken;
+  log: Logger;
+  creation: CreationPolicy;
+  inviteSecret: Uint8Array;
+  /** Disk mode: the journal of pending listings (else account documents are loaded for each listing). */
+  listings?: ListingJournal;
+}): Membership {
   const grants = new WeakMap<RoomPeer, Role | undefined>();
-  const accounts = createAccountWriter(deps.rooms);
+  const accounts = createAccountWriter(deps.rooms, deps.listings);
   const watchDeps = { grantOf: (peer: RoomPeer) => grants.get(peer), accounts, log: deps.log };
   const watch = (room: Room) => {
     if (!isAccountRoom(room.name)) watchRoom(room, watchDeps);
@@ -79,6 +90,8 @@ export function createMembership(deps: { rooms: RoomManager; verifyToken: Verify
     },
     async deleteRoom(name) {
       let members: string[] = [];
+      // A deleted account document forgets its pending listings too (they would fill a fresh one).
+      if (name.startsWith(ACCOUNT_PREFIX)) await deps.listings?.forget(name);
       if (!isAccountRoom(name)) {
         const room = await deps.rooms.acquire(name);
         members = [...getRoster(room.doc).keys()];

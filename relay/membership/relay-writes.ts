@@ -8,6 +8,7 @@ import type { Room } from '../room.js';
 import type { RoomManager } from '../room-manager.js';
 import { RELAY_ORIGIN } from '../transaction-origin.js';
 import { accountRoomNameNow } from './account-room-name.js';
+import type { ListingJournal } from './listing-journal.js';
 
 /**
  * Runs `write` on the room's document as the relay (its own transaction origin, so the guard never sees it and
@@ -37,7 +38,24 @@ export function conversationEntry(doc: Y.Doc, role: RosterRole, joinedAt: number
   return { kind: conversationKind(doc) ?? 'group', title: typeof title === 'string' ? title : '', role, joinedAt };
 }
 
-/** Updates users' account documents (their conversation lists); loads each for the write and lets it unload later. */
+/**
+ * The write that sets (or, with `entry` undefined, removes) `conversation` in a conversation list, to run inside
+ * a relay write; undefined when the list already says so. `keepJoinedAt` keeps an existing entry's join time.
+ */
+export function listingWrite(list: Y.Map<ConversationEntry>, conversation: string, entry: ConversationEntry | undefined, keepJoinedAt: boolean): (() => void) | undefined {
+  const current = list.get(conversation);
+  if (entry === undefined) return current === undefined ? undefined : () => list.delete(conversation);
+  const next = keepJoinedAt && current !== undefined ? { ...entry, joinedAt: current.joinedAt } : entry;
+  if (current && JSON.stringify(current) === JSON.stringify(next)) return undefined;
+  return () => list.set(conversation, next);
+}
+
+/**
+ * Updates users' account documents (their conversation lists). A document in memory is written directly (its
+ * clients see the change live); one that is not goes to the journal of pending listings when there is one
+ * (disk mode: listing-journal.ts), applied when the document next loads; else it is loaded for the write and
+ * unloads later.
+ */
 export interface AccountWriter {
   /**
    * Sets (or, with `entry` undefined, removes) `room` in `user`'s conversation list. `keepJoinedAt` keeps an
@@ -51,7 +69,7 @@ export interface AccountWriter {
 /** Account documents loaded for writing at once: a burst of roster changes queues rather than loading them all together. */
 const CONCURRENT_ACCOUNT_WRITES = 8;
 
-export function createAccountWriter(rooms: RoomManager): AccountWriter {
+export function createAccountWriter(rooms: RoomManager, journal?: ListingJournal): AccountWriter {
   let running = 0;
   const waiting: Array<() => void> = [];
   const slot = async (): Promise<void> => {
@@ -66,9 +84,12 @@ export function createAccountWriter(rooms: RoomManager): AccountWriter {
     if (next) next();
     else running--;
   };
-  const withAccount = async <T>(user: string, use: (room: Room) => T): Promise<T> => {
+  const nameOf = (user: string): string => {
     const name = accountRoomNameNow(user);
     if (!name.startsWith(ACCOUNT_PREFIX)) throw new Error('unexpected account room name');
+    return name;
+  };
+  const withAccount = async <T>(name: string, use: (room: Room) => T): Promise<T> => {
     await slot();
     try {
       const room = await rooms.acquire(name);
@@ -82,18 +103,18 @@ export function createAccountWriter(rooms: RoomManager): AccountWriter {
     }
   };
   return {
-    record: (user, conversation, entry, keepJoinedAt = true) =>
-      withAccount(user, (room) => {
-        const list = room.doc.getMap<ConversationEntry>(CONVERSATIONS);
-        const current = list.get(conversation);
-        if (entry === undefined) {
-          if (current !== undefined) relayWrite(room, () => list.delete(conversation));
-          return;
-        }
-        const next = keepJoinedAt && current !== undefined ? { ...entry, joinedAt: current.joinedAt } : entry;
-        if (current && JSON.stringify(current) === JSON.stringify(next)) return;
-        relayWrite(room, () => list.set(conversation, next));
-      }),
-    has: (user, conversation) => withAccount(user, (room) => room.doc.getMap(CONVERSATIONS).has(conversation)),
+    record: async (user, conversation, entry, keepJoinedAt = true) => {
+      const name = nameOf(user);
+      // Loading or loaded: the document is (about to be) in memory, with every pending listing applied.
+      if (journal && !rooms.isPresent(name)) {
+        const journaled = journal.add(name, conversation, entry, keepJoinedAt);
+        if (journaled) return journaled;
+      }
+      return withAccount(name, (room) => {
+        const write = listingWrite(room.doc.getMap<ConversationEntry>(CONVERSATIONS), conversation, entry, keepJoinedAt);
+        if (write) relayWrite(room, write);
+      });
+    },
+    has: async (user, conversation) => withAccount(nameOf(user), (room) => room.doc.getMap(CONVERSATIONS).has(conversation)),
   };
 }
