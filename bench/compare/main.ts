@@ -110,7 +110,7 @@ const main = async () => {
     if (options.scenarios.includes('connections')) {
       const p = options.connections;
       scenarioText.push(
-        `Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU from the first connect until the server is idle again (room creation included, and what the connects leave for later: Parley lists each room in each new user's conversation list, a durable write to that user's account document, which unloads ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s later — Parley's idle unload is set to that instead of 30 s so that this work falls in the phase that caused it). ` +
+        `Connections: in a fresh server process per run, ${p.connections.toLocaleString('en-US')} clients (each its own user; Parley verifies each one's token) join ${p.rooms.toLocaleString('en-US')} rooms (${p.connections / p.rooms} each), 100 connecting at a time, each until synced: server CPU from the first connect until the server is idle again (room creation included, and what the connects leave for later: Parley lists each room in each new user's conversation list, durably: a group-committed record in its journal of pending listings, applied when that user's account document next loads — no benchmark user opens it; rooms unload ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s after their last connection instead of 30 s so that this work falls in the phase that caused it). ` +
           `Then one chat message per room from one member (its first write: on Parley it creates the room's log on disk, durably), and after it ${p.messagesPerRoom} more per room, rooms taking turns every ${p.gapMs} ms: server CPU per message for each pass, delivered to the room's other ${p.connections / p.rooms - 1}. ` +
           'Then every client leaves, the server settles (rooms unload), and all come back with tokens the server has not seen: server CPU per reconnection (tokens verified; nothing left to list).',
       );
@@ -145,7 +145,7 @@ const main = async () => {
 
     if (options.scenarios.includes('many-rooms')) {
       const p = options.manyRooms;
-      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle, and the server idle too: Parley's account documents, written for each new user's conversation list, unloaded after ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
+      scenarioText.push(`Many rooms: ${p.connections} idle connections over ${p.rooms} rooms (each synced, then idle, and the server idle too: Parley's idle unload set to ${CONNECTIONS_IDLE_UNLOAD_MS / 1000} s); server RSS growth ÷ connections, after forced GCs, in a fresh server process per run.`);
       log(`\n== many rooms: ${p.connections} connections over ${p.rooms} rooms, ${options.runs.manyRooms} runs`);
       const rss = metric('rss-per-connection', 'RSS per idle connection', 'KB', 'lower');
       const heap = metric('heap-per-connection', 'JS heap per idle connection', 'KB', 'lower');
