@@ -22,14 +22,10 @@ type Op =
   | { kind: 'delete'; resolve: () => void; reject: (e: unknown) => void };
 
 /** Per-room writer state; exists while a room has pending or open work. */
-interface RoomFiles {
+interface RoomFiles extends LogTail {
   dir: string;
-  /** The open log's descriptor (O_DSYNC; records are written at `end`). */
+  /** The open log's descriptor (O_DSYNC; records are written at `end`, see LogTail). */
   log: number | null;
-  /** Bytes of the open log that hold its magic and records: where the next record goes. */
-  end: number;
-  /** The open log's file size: `end` plus zero padding (see paddedLogSize). */
-  size: number;
   ops: Op[];
   draining: boolean;
   /** Set after a failed write or fsync: what is on disk is unknown, so nothing more is written. */
@@ -59,6 +55,30 @@ const PAGE = 4096;
 export const paddedLogSize = (needed: number): number => {
   const padding = Math.min(MAX_LOG_PADDING, Math.max(MIN_LOG_PADDING, needed));
   return Math.ceil((needed + padding) / PAGE) * PAGE;
+};
+
+/** Where an open, padded log's records end (`end`) and its file's size (`size`, padding included). */
+export interface LogTail {
+  end: number;
+  size: number;
+}
+
+/**
+ * Writes `bytes` at the log's end (durable on return: the descriptor is O_DSYNC), with zero padding after them
+ * when they would grow the file (see paddedLogSize); advances `tail`.
+ */
+export const writePadded = async (fd: number, tail: LogTail, bytes: Buffer): Promise<void> => {
+  const needed = tail.end + bytes.byteLength;
+  if (needed <= tail.size) {
+    await writeAll(fd, bytes, tail.end);
+  } else {
+    const size = paddedLogSize(needed);
+    const padded = Buffer.alloc(size - tail.end);
+    padded.set(bytes);
+    await writeAll(fd, padded, tail.end);
+    tail.size = size;
+  }
+  tail.end = needed;
 };
 /**
  * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
@@ -193,7 +213,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
       if (size === 0) {
         // Durable on return (O_DSYNC): no fsync of the file. A crash before the directory's fsync below may lose
         // the file, but nothing in it was acknowledged yet; a torn write is cut at the last whole record on load.
-        await writeLog(files, fd, firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
+        await writePadded(fd, files, firstRecords === undefined ? LOG_MAGIC : Buffer.concat([LOG_MAGIC, firstRecords]));
         wroteFirst = firstRecords !== undefined;
         await syncDir(files.dir);
       }
@@ -209,21 +229,6 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
   const logEnd = async (path: string): Promise<number> => {
     const buffer = await readFileIfExists(path);
     return buffer === undefined ? 0 : parseLog(buffer).validBytes;
-  };
-
-  /** Writes `bytes` at the log's end, with padding after them when they would grow the file (see paddedLogSize). */
-  const writeLog = async (files: RoomFiles, log: number, bytes: Buffer): Promise<void> => {
-    const needed = files.end + bytes.byteLength;
-    if (needed <= files.size) {
-      await writeAll(log, bytes, files.end); // durable on return (O_DSYNC)
-    } else {
-      const size = paddedLogSize(needed);
-      const padded = Buffer.alloc(size - files.end);
-      padded.set(bytes);
-      await writeAll(log, padded, files.end);
-      files.size = size;
-    }
-    files.end = needed;
   };
 
   /** Empties the log (keeps its magic), durably. */
@@ -250,7 +255,7 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     const started = performance.now();
     const buffer = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((op) => op.record));
     const { log, wroteFirst } = await openLog(files, buffer);
-    if (!wroteFirst) await writeLog(files, log, buffer);
+    if (!wroteFirst) await writePadded(log, files, buffer);
     observe((performance.now() - started) / 1000, batch.length);
   };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ACCOUNT_PREFIX, isConversationEntry, type ConversationEntry } from '../../shared/account.js';
 import { isValidRoomName } from '../../shared/ids.js';
-import { paddedLogSize } from '../disk-store.js';
+import { writePadded, type LogTail } from '../disk-store.js';
 import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from '../fd-io.js';
 import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../record-log.js';
 
@@ -182,8 +182,7 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
   let fileRecords = 0;
   let fd = -1;
   /** Where the next record goes, and the file's size (`end` plus zero padding). */
-  let end = 0;
-  let size = 0;
+  const tail: LogTail = { end: 0, size: 0 };
   const queue: Waiter[] = [];
   let draining: Promise<void> | undefined;
   let failed: unknown;
@@ -250,23 +249,8 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
     fd = -1;
     await syncDir(dataDir);
     fd = openSync(path, WRITE_FLAGS);
-    end = size = bytes.length;
+    tail.end = tail.size = bytes.length;
     fileRecords = records.length;
-  };
-
-  /** Writes `bytes` at the end, with zero padding after them when they would grow the file; durable on return. */
-  const writeAtEnd = async (bytes: Buffer): Promise<void> => {
-    const needed = end + bytes.byteLength;
-    if (needed <= size) {
-      await writeAll(fd, bytes, end);
-    } else {
-      const grown = paddedLogSize(needed);
-      const padded = Buffer.alloc(grown - end);
-      padded.set(bytes);
-      await writeAll(fd, padded, end);
-      size = grown;
-    }
-    end = needed;
   };
 
   const live = (): Array<{ account: string; listing: PendingListing }> => {
@@ -314,7 +298,7 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       const batch = queue.splice(0);
       try {
         if (failed !== undefined) throw failed;
-        await writeAtEnd(batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((w) => w.bytes)));
+        await writePadded(fd, tail, batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((w) => w.bytes)));
         fileRecords += batch.length;
         for (const w of batch) w.resolve();
       } catch (error) {
@@ -390,13 +374,13 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       fileRecords = parsed.records.length - 1;
       if (skipped > 0) log.error({ skipped }, 'the listing journal holds records this relay cannot read; skipped them');
       fd = openSync(path, WRITE_FLAGS);
-      end = parsed.validBytes;
-      size = buffer.length;
+      tail.end = parsed.validBytes;
+      tail.size = buffer.length;
       if (parsed.tornTail) {
         log.warn({ validBytes: parsed.validBytes, fileBytes: buffer.length }, 'the listing journal ends in a torn record (a crash mid-write); dropped it, kept the records before it');
         ftruncateSync(fd, parsed.validBytes);
         await fsyncFd(fd);
-        size = end;
+        tail.size = tail.end;
       }
       if (compactDue()) await compact();
     }
@@ -451,7 +435,7 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
       while (draining) await draining;
       if (fd < 0) return;
       // Cut the padding (no fsync: padding a crash leaves behind reads as the end).
-      if (size > end && failed === undefined) await truncateFd(fd, end).catch(() => undefined);
+      if (tail.size > tail.end && failed === undefined) await truncateFd(fd, tail.end).catch(() => undefined);
       closeFd(fd);
       fd = -1;
     },
