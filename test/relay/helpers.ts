@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
@@ -33,6 +33,19 @@ export const waitFor = async <T>(predicate: () => T | Promise<T>, timeoutMs: num
 export const tempDir = (): { dir: string; cleanup: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-relay-test-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
+/** A maker of temporary directories that the test file removes after each test (register at its top level). */
+export const useTempDirs = (): (() => string) => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    while (cleanups.length) cleanups.pop()!();
+  });
+  return () => {
+    const made = tempDir();
+    cleanups.push(made.cleanup);
+    return made.dir;
+  };
 };
 
 /** The relay of a test file or `describe` block (see `useTestRelay`). */

@@ -1,21 +1,13 @@
 // Log padding: appends land inside the file's size, zeros after the last record read as the end, release cuts them.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDiskStore, paddedLogSize } from '../../relay/disk-store.js';
 import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../../relay/record-log.js';
 import { roomDir } from '../../relay/room-paths.js';
-import { tempDir } from './helpers.js';
+import { useTempDirs } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
-const dataDir = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const dataDir = useTempDirs();
 const logPath = (dir: string, room: string) => join(roomDir(join(dir, 'rooms'), room), 'log');
 /** A small update-like payload whose bytes tell records apart. */
 const payload = (i: number) => new Uint8Array([1, i & 0xff, (i >> 8) & 0xff, 0]);

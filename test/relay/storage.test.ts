@@ -1,22 +1,14 @@
 // The disk store and its record formats: round trips, torn tails, corruption, compaction, safe file names.
 import { appendFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createDiskStore } from '../../relay/disk-store.js';
 import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../../relay/record-log.js';
 import { base32, fromBase32, roomDir } from '../../relay/room-paths.js';
-import { tempDir } from './helpers.js';
+import { useTempDirs } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!();
-});
-const dataDir = () => {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return t.dir;
-};
+const dataDir = useTempDirs();
 
 const updates = (n: number): Uint8Array[] => {
   const doc = new Y.Doc();
