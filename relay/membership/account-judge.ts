@@ -20,7 +20,7 @@ export function judgeAccountUpdate(structure: UpdateStructure, userId: string, o
     if (owner === undefined) newClients.add(client);
   }
   for (const { root, sub, item, offset } of structure.inserts) {
-    ensure(root !== CONVERSATIONS && root !== RELAY_STATE, 'relay-only', 'the conversation list is written by the relay');
+    ensure(root !== CONVERSATIONS && root !== RELAY_STATE, 'relay-only', `${root} is written by the relay`);
     ensure(root === PREFERENCES || root === SETTINGS, 'unknown-type', JSON.stringify(root.slice(0, 80)));
     ensure(sub !== null, 'bad-record', `${root} form a map`);
     if (item.content instanceof Y.ContentDeleted) continue;
@@ -31,7 +31,7 @@ export function judgeAccountUpdate(structure: UpdateStructure, userId: string, o
     }
   }
   for (const { root } of structure.deletions) {
-    ensure(root !== CONVERSATIONS && root !== RELAY_STATE, 'relay-only', 'the conversation list is written by the relay');
+    ensure(root !== CONVERSATIONS && root !== RELAY_STATE, 'relay-only', `${root} is written by the relay`);
     ensure(root === PREFERENCES || root === SETTINGS, 'forbidden-delete', root);
   }
   return { newClients };
