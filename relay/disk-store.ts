@@ -80,6 +80,7 @@ export const writePadded = async (fd: number, tail: LogTail, bytes: Buffer): Pro
   }
   tail.end = needed;
 };
+
 /**
  * Shares directory fsyncs between callers: a call made while a sync of the same directory is running waits for
  * the next one, which starts when the running one ends and serves every caller that came meanwhile. A sync that
