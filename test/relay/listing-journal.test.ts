@@ -1,4 +1,5 @@
 // The journal of pending conversation listings against a real relay: no account document on disk at a first connect, applied on load, crash-safe.
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -6,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { CONVERSATIONS, RELAY_STATE, listConversations } from '../../shared/account.js';
 import { accountRoomNameNow } from '../../relay/membership/account-room-name.js';
 import { roomDir } from '../../relay/room-paths.js';
-import { connectProvider, mintToken, startTestRelay, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
+import { SECRET, connectProvider, mintToken, startTestRelay, synced, tempDir, useTestRelay, waitFor } from './helpers.js';
+import type { RunningRelay } from '../../relay/index.js';
 import { call, closeOf, create, userToken } from './membership-helpers.js';
 import { muxClient } from './mux-client.js';
 
@@ -261,5 +263,42 @@ describe('pending conversation listings, compaction', () => {
     expect(await t.listed('r2')).toEqual(['cmp-3']);
     expect(await t.listed('r3')).toEqual(['cmp-4']);
     expect(await t.listed('r1')).toEqual(['cmp-1', 'cmp-2']);
+  });
+});
+
+describe('pending conversation listings, SIGKILL', () => {
+  const t = tuned({});
+
+  it('keep a journaled listing when the relay process is killed before it closed the journal (padding left behind)', async () => {
+    // The killed relay is a child process on this block's data directory; the test relay reads it back after.
+    await t.relay.stop();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', t.relay.dataDir, '--jwt-secret', SECRET, '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
+      const killed = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
+      const provider = connectProvider(killed, 'lj-kill', await userToken('kim', { 'lj-kill': 'write' }));
+      await synced(provider);
+      // Durable once in the file (O_DSYNC appends); the journal is still open, its padding not cut.
+      await waitFor(() => t.journal().includes('"r":"lj-kill"'), 5000, 'lj-kill journaled');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      provider.destroy();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    // Nothing of the account document was written before the kill; the restarted relay applies the journal.
+    expect(t.onDisk('kim')).toBe(false);
+    expect(readFileSync(join(t.relay.dataDir, 'listing-journal')).length % 4096).toBe(0);
+    await t.relay.restart();
+    expect(await t.listed('kim')).toEqual(['lj-kill']);
+    expect(t.onDisk('kim')).toBe(true);
   });
 });
