@@ -1,13 +1,12 @@
 // The embedded room store: per room an fsync'd append-only update log with group commit, plus atomic snapshots.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
-import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from './fd-io.js';
+import { closeFd, fsyncFd, readFileIfExists, replaceFile, syncDir, truncateFd, writeAll } from './fd-io.js';
 import { LOG_MAGIC, encodeRecord, encodeSnapshot, parseLog, parseSnapshot } from './record-log.js';
 import { roomDir } from './room-paths.js';
 
 const LOG_FILE = 'log';
 const SNAPSHOT_FILE = 'snapshot';
-const SNAPSHOT_TEMP = 'snapshot.tmp';
 
 /** Called after each group commit with its duration (write + fsync) and how many records it made durable. */
 export type PersistObserver = (seconds: number, records: number) => void;
@@ -260,38 +259,20 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     observe((performance.now() - started) / 1000, batch.length);
   };
 
-  /** Replaces the room's data with `state`: temp file, fsync, rename, fsync dir, then empty the log. */
+  /** Writes the snapshot file only (atomically, fd-io.ts replaceFile); returns the room's open log. */
+  const writeSnapshotFile = async (files: RoomFiles, state: Uint8Array): Promise<number> => {
+    const { log } = await openLog(files);
+    await replaceFile(join(files.dir, SNAPSHOT_FILE), encodeSnapshot(state));
+    return log;
+  };
+
+  /** Replaces the room's data with `state`: the snapshot file, then an empty log. */
   const writeSnapshot = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
     const started = performance.now();
-    const { log } = await openLog(files);
-    const temp = join(files.dir, SNAPSHOT_TEMP);
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.write(encodeSnapshot(state));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
-    await syncDir(files.dir);
+    const log = await writeSnapshotFile(files, state);
     // A crash before this point replays the old log over the new snapshot, which Yjs treats as a no-op.
     await truncateLog(files, log);
     observe((performance.now() - started) / 1000, 1);
-  };
-
-  /** Writes the snapshot file only (temp file, fsync, rename, fsync dir). */
-  const writeSnapshotFile = async (files: RoomFiles, state: Uint8Array): Promise<void> => {
-    await openLog(files);
-    const temp = join(files.dir, SNAPSHOT_TEMP);
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.write(encodeSnapshot(state));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, join(files.dir, SNAPSHOT_FILE));
-    await syncDir(files.dir);
   };
 
   /**
@@ -304,17 +285,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
     const parsed = parseLog((await readFileIfExists(join(files.dir, LOG_FILE))) ?? LOG_MAGIC);
     if (count >= parsed.records.length) return truncateLog(files, log);
     if (count <= 0) return;
-    const temp = join(files.dir, `${LOG_FILE}.tmp`);
-    const handle = await fs.open(temp, 'w');
-    try {
-      await handle.write(Buffer.concat([LOG_MAGIC, ...parsed.records.slice(count).map(encodeRecord)]));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    closeLog(files);
-    await fs.rename(temp, join(files.dir, LOG_FILE));
-    await syncDir(files.dir);
+    // The open descriptor is the replaced file's from the rename on: closed there, the next append reopens.
+    await replaceFile(join(files.dir, LOG_FILE), Buffer.concat([LOG_MAGIC, ...parsed.records.slice(count).map(encodeRecord)]), undefined, () => closeLog(files));
   };
 
   const runOp = async (room: string, files: RoomFiles, op: Exclude<Op, { kind: 'append' }>): Promise<void> => {
@@ -324,7 +296,8 @@ export const createDiskStore = (dataDir: string, observe: PersistObserver = () =
         return writeSnapshot(files, op.state);
       case 'snapshot':
         if (files.failed !== undefined) throw files.failed;
-        return writeSnapshotFile(files, op.state);
+        await writeSnapshotFile(files, op.state);
+        return;
       case 'drop-records':
         if (files.failed !== undefined) throw files.failed;
         return dropLogRecords(files, op.count);

@@ -1,5 +1,6 @@
 // File-descriptor I/O for the disk store: durable waits (write, fsync) in the libuv pool, cheap metadata calls in place.
-import fs, { closeSync, fstatSync, fsync, ftruncate, openSync, read, write, constants as fsConstants } from 'node:fs';
+import fs, { closeSync, fstatSync, fsync, ftruncate, openSync, read, renameSync, write, constants as fsConstants } from 'node:fs';
+import { dirname } from 'node:path';
 
 /*
  * Why plain descriptors and not fs/promises FileHandles: every FileHandle call is a pool job with its own promise,
@@ -45,6 +46,25 @@ export const syncDir = async (dir: string): Promise<void> => {
   } finally {
     closeSync(fd);
   }
+};
+
+/**
+ * Replaces the file at `path` with `bytes`, atomically and durably: `<path>.tmp` written and fsync'd, renamed over
+ * `path`, the directory fsync'd (`mode` before the umask, as `fs.open(…, 'w')`). `onRenamed` runs right after the rename (a writer holding the old file closes it
+ * there). Resolves once the new file and its name are durable.
+ */
+export const replaceFile = async (path: string, bytes: Uint8Array, mode = 0o666, onRenamed?: () => void): Promise<void> => {
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC, mode);
+  try {
+    await writeAll(fd, bytes);
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+  onRenamed?.();
+  await syncDir(dirname(path));
 };
 
 /**

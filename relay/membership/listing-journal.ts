@@ -1,12 +1,12 @@
 // The journal of pending conversation listings: one group-committed file instead of loading (or creating) an account document per first connection.
 import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, openSync, renameSync, constants as fsConstants } from 'node:fs';
+import { ftruncateSync, openSync, renameSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ACCOUNT_PREFIX, isConversationEntry, type ConversationEntry } from '../../shared/account.js';
 import { isValidRoomName } from '../../shared/ids.js';
 import { writePadded, type LogTail } from '../disk-store.js';
-import { closeFd, fsyncFd, readFileIfExists, syncDir, truncateFd, writeAll } from '../fd-io.js';
+import { closeFd, fsyncFd, readFileIfExists, replaceFile, truncateFd } from '../fd-io.js';
 import { CorruptDataError, LOG_MAGIC, encodeRecord, parseLog } from '../record-log.js';
 
 /*
@@ -105,7 +105,6 @@ export interface ListingJournal {
 }
 
 const FILE = 'listing-journal';
-const TEMP = 'listing-journal.tmp';
 const DAMAGED = 'listing-journal.damaged';
 const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_DSYNC;
 const ACCOUNT_NAME = /^~account\.[0-9a-f]{40}$/;
@@ -234,20 +233,12 @@ export const openListingJournal = async (dataDir: string, log: Logger, options: 
 
   /** Writes `records` (with a fresh header) to a temp file and renames it over the journal; reopens for appending. */
   const rewrite = async (records: Array<{ account: string; listing: PendingListing }>): Promise<void> => {
-    const temp = join(dataDir, TEMP);
     const bytes = Buffer.concat([LOG_MAGIC, encodeHeader(epoch, lastSeq), ...records.map((r) => encodeListing(r.account, r.listing))]);
-    const out = openSync(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC, 0o600);
-    try {
-      await writeAll(out, bytes);
-      await fsyncFd(out);
-    } finally {
-      closeSync(out);
-    }
-    renameSync(temp, path);
-    // From here the open descriptor is the replaced file's: until the new one is open, nothing can be appended.
-    if (fd >= 0) closeFd(fd);
-    fd = -1;
-    await syncDir(dataDir);
+    await replaceFile(path, bytes, 0o600, () => {
+      // From here the open descriptor is the replaced file's: until the new one is open, nothing can be appended.
+      if (fd >= 0) closeFd(fd);
+      fd = -1;
+    });
     fd = openSync(path, WRITE_FLAGS);
     tail.end = tail.size = bytes.length;
     fileRecords = records.length;
