@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ftruncateSync, openSync, renameSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ACCOUNT_PREFIX, isConversationEntry, type ConversationEntry } from '../../shared/account.js';
+import { ACCOUNT_PREFIX, isConversationEntry, isStoredAccountRoomName, type ConversationEntry } from '../../shared/account.js';
 import { isValidRoomName } from '../../shared/ids.js';
 import { writePadded, type LogTail } from '../disk-store.js';
 import { closeFd, fsyncFd, readFileIfExists, replaceFile, truncateFd } from '../fd-io.js';
@@ -107,7 +107,6 @@ export interface ListingJournal {
 const FILE = 'listing-journal';
 const DAMAGED = 'listing-journal.damaged';
 const WRITE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_DSYNC;
-const ACCOUNT_NAME = /^~account\.[0-9a-f]{40}$/;
 
 type Decoded =
   | { kind: 'header'; epoch: string; base: number }
@@ -137,7 +136,7 @@ const decode = (payload: Uint8Array): Decoded | undefined => {
       : undefined;
   }
   const { s, a } = value;
-  if (!isSeq(s) || typeof a !== 'string' || !ACCOUNT_NAME.test(a)) return undefined;
+  if (!isSeq(s) || typeof a !== 'string' || !isStoredAccountRoomName(a)) return undefined;
   if (value.drop === 1) return { kind: 'drop', account: a, seq: s };
   const { r, e, k } = value;
   if (typeof r !== 'string' || !isValidRoomName(r) || (k !== 0 && k !== 1)) return undefined;
