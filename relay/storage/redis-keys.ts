@@ -12,8 +12,8 @@ const roomPart = (room: string): string => {
 export const redisKeys = (prefix: string) => ({
   /** The room's Redis Stream (its log). */
   log: (room: string) => `${prefix}log:${roomPart(room)}`,
-  /** The lowest position the room's log still holds entries from (`XTRIM MINID` of the latest trim). */
-  trimmed: (room: string) => `${prefix}trimmed:${roomPart(room)}`,
+  /** The room's trims, a hash: `through` = the last entry any trim removed, `gen` = how many trims removed something. */
+  trims: (room: string) => `${prefix}trims:${roomPart(room)}`,
   /** The room's compaction lease. */
   lease: (room: string) => `${prefix}lease:${roomPart(room)}`,
   /** The room's pub/sub channel (awareness and control messages). */

@@ -1,6 +1,6 @@
 // The cluster room log: one Redis Stream per room (XADD to append, XRANGE to read, one XREAD BLOCK loop to follow, XTRIM MINID to trim).
 import type { Redis } from 'ioredis';
-import { LOG_START, LogGapError, comparePositions, isPosition, type LogEntry, type LogFollow, type LogListener, type LogPosition, type RoomLog } from './seams.js';
+import { LogGapError, comparePositions, isPosition, type LogEntry, type LogFollow, type LogListener, type LogPosition, type RoomLog } from './seams.js';
 import type { RedisKeys } from './redis-keys.js';
 
 /*
@@ -10,23 +10,30 @@ import type { RedisKeys } from './redis-keys.js';
  *
  * Following: one blocking connection runs `XREAD BLOCK` over every followed stream at once. When the set of
  * followed rooms changes, the command connection interrupts it with `CLIENT UNBLOCK`, so a new follower
- * waits for nothing. A follower whose position falls behind what a trim removed (a long disconnection)
- * gets a LogGapError and must reload: every trim records its MINID beside the stream (`XTRIM` does not
- * advance the stream's own `max-deleted-entry-id`), and a follower whose next position is below it missed entries.
+ * waits for nothing.
+ *
+ * Gaps: a follower that lags (a slow or disconnected instance) may find that a compactor trimmed entries it
+ * had not read yet; an `XREAD` after such a trim silently starts at what is left. So every trim that removes
+ * something records, atomically with the `XTRIM`, the last entry it removed (`through`) and bumps a count
+ * (`gen`) in the room's `trims` hash, and the follower checks it: when it starts (and after a reconnection),
+ * after every `XREAD` that returned entries of its stream (before delivering them), and every BLOCK_MS for
+ * streams that are quiet (a trim may have left nothing to read). A check is exact when at most one trim
+ * happened since the follower's previous check: that trim removed unread entries iff `through` is after the
+ * follower's position and before the first entry this `XREAD` returned (a trim after the `XREAD` cannot have
+ * removed anything before that entry without removing it too). After several trims it is conservative: any
+ * `through` after the position is a gap. A gap is reported as a LogGapError and the follower must reload.
  */
 
 const FIELD = 'm';
 
-/** XTRIM MINID and, atomically, the trim marker (kept at its highest value). */
+/** XTRIM MINID and, if it removed anything, the record of the last entry removed (see Gaps above). */
 const TRIM = `
+if ARGV[1] == '0-0' then return 0 end
+local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
+if #last == 0 then return 0 end
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
-local current = redis.call('GET', KEYS[2])
-if current then
-  local cm, cs = string.match(current, '^(%d+)-(%d+)$')
-  local nm, ns = string.match(ARGV[1], '^(%d+)-(%d+)$')
-  if tonumber(cm) > tonumber(nm) or (tonumber(cm) == tonumber(nm) and tonumber(cs) >= tonumber(ns)) then return 0 end
-end
-redis.call('SET', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[2], 'through', last[1][1])
+redis.call('HINCRBY', KEYS[2], 'gen', 1)
 return 1`;
 /** Entries per XRANGE/XREAD page. */
 const PAGE = 1000;
@@ -49,7 +56,28 @@ interface Follower {
   stopped: boolean;
   /** Set until the gap check at the start of the follow (or after a reconnection) is done. */
   checkGap: boolean;
+  /** The room's trim count at this follower's latest gap check. */
+  gen: number;
 }
+
+/** A room's trim record: the last entry any trim removed, and how many trims removed something. */
+interface TrimRecord {
+  through: LogPosition | undefined;
+  gen: number;
+}
+
+/**
+ * Whether `follower` missed entries, given the room's trim record and the first entry an `XREAD` just
+ * returned after its position (`first`; undefined when checking without a read). Records the count.
+ */
+const missedEntries = (follower: Follower, trims: TrimRecord, first: LogPosition | undefined): boolean => {
+  const trimsSince = trims.gen - follower.gen;
+  follower.gen = trims.gen;
+  if (trimsSince === 0 || trims.through === undefined || comparePositions(trims.through, follower.last) <= 0) return false;
+  // One trim since the previous check: if it came after the XREAD, it removed `first` too.
+  if (trimsSince === 1 && first !== undefined) return comparePositions(trims.through, first) < 0;
+  return true;
+};
 
 type RawEntries = [id: Buffer, fields: Buffer[]][];
 
@@ -89,6 +117,7 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
   let closed = false;
   let blockingId: number | undefined;
   let wake: (() => void) | undefined;
+  let nextSweep = 0;
 
   blocking.on('ready', () => {
     blocking.client('ID').then(
@@ -122,18 +151,38 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
     }
   };
 
-  /** The MINID of the room's latest trim (entries below it are gone), or LOG_START. */
-  const trimmedBelow = async (room: string): Promise<LogPosition> => {
-    const value = await commands.get(keys.trimmed(room));
-    return value !== null && isPosition(value) ? value : LOG_START;
+  /** The trim records of `rooms`, in one round trip. */
+  const trimRecords = async (rooms: string[]): Promise<TrimRecord[]> => {
+    const pipeline = commands.pipeline();
+    for (const room of rooms) pipeline.hmget(keys.trims(room), 'through', 'gen');
+    const replies = (await pipeline.exec()) ?? [];
+    return rooms.map((_, i) => {
+      const [error, value] = replies[i] ?? [new Error('no reply')];
+      if (error) throw error;
+      const [through, gen] = value as [string | null, string | null];
+      return { through: through !== null && isPosition(through) ? through : undefined, gen: Number(gen ?? 0) };
+    });
   };
 
+  /** Checks `checked` followers for missed entries (`first`: what the XREAD returned, by follower); stops and reports each gap. */
+  const checkGaps = async (checked: Follower[], first: Map<Follower, LogPosition> = new Map()): Promise<void> => {
+    if (checked.length === 0) return;
+    const records = await trimRecords(checked.map((f) => f.room));
+    checked.forEach((follower, i) => {
+      follower.checkGap = false;
+      if (follower.stopped || !missedEntries(follower, records[i]!, first.get(follower))) return;
+      follower.stopped = true;
+      followers.delete(follower);
+      follower.onError(new LogGapError(`entries of room ${follower.room} after ${follower.last} were trimmed before they were read`));
+    });
+  };
+
+  /** Hands a follower entries after its position. */
   const deliver = (follower: Follower, entries: LogEntry[]) => {
-    const fresh = entries.filter((entry) => comparePositions(entry.position, follower.last) > 0);
-    if (fresh.length === 0 || follower.stopped) return;
-    follower.last = fresh[fresh.length - 1]!.position;
+    if (follower.stopped) return;
+    follower.last = entries[entries.length - 1]!.position;
     try {
-      follower.listener(fresh);
+      follower.listener(entries);
     } catch (error) {
       follower.onError(error as Error);
     }
@@ -148,16 +197,10 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
         continue;
       }
       try {
-        for (const follower of active) {
-          if (!follower.checkGap) continue;
-          const below = await trimmedBelow(follower.room);
-          follower.checkGap = false;
-          if (comparePositions(below, nextPosition(follower.last)) > 0) {
-            follower.stopped = true;
-            followers.delete(follower);
-            follower.onError(new LogGapError(`entries of room ${follower.room} after ${follower.last} were trimmed before they were read`));
-          }
-        }
+        // Followers just started or reconnected, and every BLOCK_MS all of them (quiet streams included).
+        const sweep = Date.now() >= nextSweep;
+        if (sweep) nextSweep = Date.now() + BLOCK_MS;
+        await checkGaps(active.filter((f) => sweep || f.checkGap));
         // One XREAD for every followed stream, each from the furthest position all its followers have.
         const from = new Map<string, LogPosition>();
         for (const follower of active) {
@@ -171,11 +214,22 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
           'COUNT', PAGE, 'BLOCK', BLOCK_MS, 'STREAMS', ...streamKeys, ...streamKeys.map((k) => from.get(k)!),
         )) as [key: Buffer, entries: RawEntries][] | null;
         if (!result) continue;
+        const read = new Map<Follower, LogEntry[]>();
+        const first = new Map<Follower, LogPosition>();
         for (const [keyBuffer, raw] of result) {
           const key = keyBuffer.toString('latin1');
           const entries = toEntries(raw);
-          for (const follower of active) if (follower.key === key) deliver(follower, entries);
+          for (const follower of active) {
+            if (follower.key !== key || follower.stopped) continue;
+            const fresh = entries.filter((entry) => comparePositions(entry.position, follower.last) > 0);
+            if (fresh.length === 0) continue;
+            read.set(follower, fresh);
+            first.set(follower, fresh[0]!.position);
+          }
         }
+        // Before delivering: a trim between this follower's previous read and this one would be skipped silently.
+        await checkGaps([...read.keys()], first);
+        for (const [follower, entries] of read) deliver(follower, entries);
       } catch (error) {
         if (closed) return;
         if (/UNBLOCKED/.test((error as Error).message)) continue;
@@ -194,7 +248,7 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
     },
     read,
     follow(room, after, listener, onError = () => {}): LogFollow {
-      const follower: Follower = { room, key: keys.log(room), last: after, listener, onError, stopped: false, checkGap: true };
+      const follower: Follower = { room, key: keys.log(room), last: after, listener, onError, stopped: false, checkGap: true, gen: 0 };
       followers.add(follower);
       running ??= loop();
       interrupt();
@@ -206,13 +260,13 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
       };
     },
     async trim(room, upTo) {
-      // Keep entries younger than the minimum lifetime, for followers that lag.
-      const youngest = `${Math.max(0, Date.now() - minLifetimeMs)}-0`;
+      // Keep entries younger than the minimum lifetime (an entry of millisecond t is younger while now - t < lifetime), for followers that lag.
+      const youngest = `${Math.max(0, Date.now() - minLifetimeMs + 1)}-0`;
       const minId = comparePositions(nextPosition(upTo), youngest) < 0 ? nextPosition(upTo) : youngest;
-      await commands.eval(TRIM, 2, keys.log(room), keys.trimmed(room), minId);
+      await commands.eval(TRIM, 2, keys.log(room), keys.trims(room), minId);
     },
     async drop(room) {
-      await commands.del(keys.log(room), keys.trimmed(room));
+      await commands.del(keys.log(room), keys.trims(room));
     },
     async release() {
       // Nothing is held per room: the follow was stopped by its owner.
