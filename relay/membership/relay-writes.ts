@@ -105,15 +105,19 @@ export function createAccountWriter(rooms: RoomManager, journal?: ListingJournal
   return {
     record: async (user, conversation, entry, keepJoinedAt = true) => {
       const name = nameOf(user);
+      const direct = () =>
+        withAccount(name, (room) => {
+          const write = listingWrite(room.doc.getMap<ConversationEntry>(CONVERSATIONS), conversation, entry, keepJoinedAt);
+          if (write) relayWrite(room, write);
+        });
       // Loading or loaded: the document is (about to be) in memory, with every pending listing applied.
       if (journal && !rooms.isPresent(name)) {
-        const journaled = journal.add(name, conversation, entry, keepJoinedAt);
+        // A failed append took the record out of the journal's index (and stops the journal): write it directly,
+        // after the account's earlier pending records, which loading the document applies first.
+        const journaled = journal.add(name, conversation, entry, keepJoinedAt)?.catch(direct);
         if (journaled) return journaled;
       }
-      return withAccount(name, (room) => {
-        const write = listingWrite(room.doc.getMap<ConversationEntry>(CONVERSATIONS), conversation, entry, keepJoinedAt);
-        if (write) relayWrite(room, write);
-      });
+      return direct();
     },
     has: async (user, conversation) => withAccount(nameOf(user), (room) => room.doc.getMap(CONVERSATIONS).has(conversation)),
   };

@@ -266,33 +266,53 @@ describe('pending conversation listings, compaction', () => {
   });
 });
 
+/**
+ * A relay child process on `dataDir` (the parent's test relay stopped meanwhile), optionally with a limit on the
+ * size of any file it writes (`ulimit -f`: writes past it fail with EFBIG, as on a full disk; Node ignores SIGXFSZ).
+ */
+const childRelay = async (dataDir: string, fileLimitKiB?: number) => {
+  const args = ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', dataDir, '--jwt-secret', SECRET, '--log-level', 'info'];
+  const child = fileLimitKiB === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // tsx's cache is kept out of it: it writes files too.
+    : spawn('bash', ['-c', `ulimit -f ${fileLimitKiB} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSX_DISABLE_CACHE: '1' } });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
+    return {
+      relay: { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay,
+      output: () => out,
+      /** Stops it with `signal` and waits for the exit. */
+      async stop(signal: NodeJS.Signals) {
+        child.kill(signal);
+        await exited;
+      },
+    };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+};
+
 describe('pending conversation listings, SIGKILL', () => {
   const t = tuned({});
 
   it('keep a journaled listing when the relay process is killed before it closed the journal (padding left behind)', async () => {
     // The killed relay is a child process on this block's data directory; the test relay reads it back after.
     await t.relay.stop();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'relay/main.ts', '--port', '0', '--data-dir', t.relay.dataDir, '--jwt-secret', SECRET, '--log-level', 'info'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const child = await childRelay(t.relay.dataDir);
     try {
-      const url: string = await waitFor(() => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1] ?? '', 15_000, 'relay start');
-      const killed = { url, port: Number(new URL(url).port), devMode: false, close: async () => {} } as RunningRelay;
-      const provider = connectProvider(killed, 'lj-kill', await userToken('kim', { 'lj-kill': 'write' }));
+      const provider = connectProvider(child.relay, 'lj-kill', await userToken('kim', { 'lj-kill': 'write' }));
       await synced(provider);
       // Durable once in the file (O_DSYNC appends); the journal is still open, its padding not cut.
       await waitFor(() => t.journal().includes('"r":"lj-kill"'), 5000, 'lj-kill journaled');
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
+      await child.stop('SIGKILL');
       provider.destroy();
     } finally {
-      child.kill('SIGKILL');
+      await child.stop('SIGKILL');
     }
     // Nothing of the account document was written before the kill; the restarted relay applies the journal.
     expect(t.onDisk('kim')).toBe(false);
@@ -301,4 +321,41 @@ describe('pending conversation listings, SIGKILL', () => {
     expect(await t.listed('kim')).toEqual(['lj-kill']);
     expect(t.onDisk('kim')).toBe(true);
   });
+});
+
+describe('pending conversation listings, a failing disk', () => {
+  const t = tuned({});
+
+  it('list directly when an append to the journal fails, losing no listing', async () => {
+    await t.relay.stop();
+    // 28 KiB per file: a room's or account's first padded log (20 KiB) fits, the journal's second growth (> 40 KiB)
+    // does not, so its append fails with EFBIG once its records pass 20 KiB.
+    const child = await childRelay(t.relay.dataDir, 28);
+    const failed = () => child.output().includes('appending to the listing journal failed');
+    const users: string[] = [];
+    try {
+      // Long room names make big records: about 80 first connections fill 20 KiB.
+      for (let i = 0; i < 300 && (users.length === 0 || !failed() || users.length % 10 !== 0); i++) {
+        const user = `disk-${i}`;
+        const room = `lj-disk-${i}-${'x'.repeat(110)}`;
+        const provider = connectProvider(child.relay, room, await userToken(user, { [room]: 'write' }));
+        await synced(provider);
+        users.push(user);
+        provider.destroy();
+      }
+      expect(failed()).toBe(true);
+      // Every user's list holds their room: journaled ones applied on load, the failed batch's written directly.
+      for (const [i, user] of users.entries()) {
+        const provider = connectProvider(child.relay, '~account', await userToken(user));
+        await synced(provider);
+        await waitFor(() => listConversations(provider.doc).length > 0, 10_000, `${user}'s listing`);
+        expect(listConversations(provider.doc).map((c) => c.room)).toEqual([`lj-disk-${i}-${'x'.repeat(110)}`]);
+        provider.destroy();
+      }
+      // The relay kept serving: no crash, only the journal gave up.
+      expect(child.output()).not.toMatch(/uncaught|unhandled/i);
+    } finally {
+      await child.stop('SIGTERM');
+    }
+  }, 120_000);
 });
