@@ -40,7 +40,8 @@ export async function accountRoomName(userId: string): Promise<string> {
 export const accountRoomNameFromDigest = (sha256HexOfUserId: string): string => `${ACCOUNT_PREFIX}${sha256HexOfUserId.slice(0, 40)}`;
 
 /** Whether `name` has the shape of a stored account room name (`accountRoomNameFromDigest`), not the alias. */
-export const isStoredAccountRoomName = (name: string): boolean => /^~account\.[0-9a-f]{40}$/.test(name);
+export const isStoredAccountRoomName = (name: string): boolean =>
+  name.startsWith(ACCOUNT_PREFIX) && /^[0-9a-f]{40}$/.test(name.slice(ACCOUNT_PREFIX.length));
 
 /** Whether `room` names an account document (stored name or alias): never a conversation. */
 export const isAccountRoom = (room: string): boolean => room === ACCOUNT_ALIAS || room.startsWith(ACCOUNT_PREFIX);

@@ -164,13 +164,13 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
     });
   };
 
-  /** Checks `checked` followers for missed entries (`first`: what the XREAD returned, by follower); stops and reports each gap. */
-  const checkGaps = async (checked: Follower[], first: Map<Follower, LogPosition> = new Map()): Promise<void> => {
+  /** Checks `checked` followers for missed entries (`read`: what the XREAD returned them, if any); stops and reports each gap. */
+  const checkGaps = async (checked: Follower[], read?: Map<Follower, LogEntry[]>): Promise<void> => {
     if (checked.length === 0) return;
     const records = await trimRecords(checked.map((f) => f.room));
     checked.forEach((follower, i) => {
       follower.checkGap = false;
-      if (follower.stopped || !missedEntries(follower, records[i]!, first.get(follower))) return;
+      if (follower.stopped || !missedEntries(follower, records[i]!, read?.get(follower)?.[0]?.position)) return;
       follower.stopped = true;
       followers.delete(follower);
       follower.onError(new LogGapError(`entries of room ${follower.room} after ${follower.last} were trimmed before they were read`));
@@ -215,20 +215,17 @@ export const createRedisLog = (options: RedisLogOptions): RoomLog => {
         )) as [key: Buffer, entries: RawEntries][] | null;
         if (!result) continue;
         const read = new Map<Follower, LogEntry[]>();
-        const first = new Map<Follower, LogPosition>();
         for (const [keyBuffer, raw] of result) {
           const key = keyBuffer.toString('latin1');
           const entries = toEntries(raw);
           for (const follower of active) {
             if (follower.key !== key || follower.stopped) continue;
             const fresh = entries.filter((entry) => comparePositions(entry.position, follower.last) > 0);
-            if (fresh.length === 0) continue;
-            read.set(follower, fresh);
-            first.set(follower, fresh[0]!.position);
+            if (fresh.length > 0) read.set(follower, fresh);
           }
         }
         // Before delivering: a trim between this follower's previous read and this one would be skipped silently.
-        await checkGaps([...read.keys()], first);
+        await checkGaps([...read.keys()], read);
         for (const [follower, entries] of read) deliver(follower, entries);
       } catch (error) {
         if (closed) return;
